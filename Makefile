@@ -1,0 +1,59 @@
+# The two commands: `make run` (install, migrate, seed the demo district, serve) and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
+TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
+export TRACKER_DEMO_PASSWORD ?= demo-2026
+
+.PHONY: run test install install-test system-deps migrate seed lint
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q -r requirements-test.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+system-deps:
+	@scripts/system-deps.sh $(SYSTEM_PACKAGES)
+
+migrate: install
+	$(VENV)/bin/alembic upgrade head
+
+seed: migrate
+	$(VENV)/bin/flask --app tracker seed --demo
+
+run: system-deps seed
+	@echo ""
+	@echo "反诈督办台账: http://127.0.0.1:$(PORT)/"
+	@echo "Demo accounts (password: $(TRACKER_DEMO_PASSWORD)):"
+	@echo "  admin     系统管理员"
+	@echo "  reviewer  政法委审核员"
+	@echo "  police    公安分局填报员"
+	@echo "  town1     青石镇填报员   (town2..town6: 柳溪镇、云岭镇、白沙镇、东湖街道、南山街道)"
+	@echo "  zfw office court procuratorate finance econ market urban construction: the other departments' officers"
+	@echo ""
+	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+
+test: install-test
+	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
+	$(VENV)/bin/ruff check tracker tests migrations
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
+		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
+		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider; \
+	fi
+
+lint: install-test
+	$(VENV)/bin/ruff check tracker tests migrations
+	$(VENV)/bin/ruff format --check tracker tests

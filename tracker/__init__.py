@@ -1,0 +1,104 @@
+"""反诈督办台账: the district's anti-telecom-fraud plan tracker."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_login import current_user
+
+from . import db
+from .config import Defaults, default_database_url, load_secret_key
+from .extensions import csrf, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, database, login, CSRF, rate limits, blueprints, CLI."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_object(Defaults)
+    app.config.from_prefixed_env("TRACKER")
+    if test_config:
+        app.config.update(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("DATABASE_URL", default_database_url(app.instance_path))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
+    app.config["DATABASE_URL"] = str(app.config["DATABASE_URL"])
+
+    app.json.ensure_ascii = False
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.login_message_category = "info"
+
+    from . import templating
+    from .audit.views import bp as audit_bp
+    from .auth.views import bp as auth_bp
+    from .main import bp as main_bp
+    from .org.views import bp as org_bp
+    from .plans.views import bp as plans_bp
+    from .progress.views import bp as progress_bp
+
+    templating.init_app(app)
+    for bp in (auth_bp, main_bp, plans_bp, progress_bp, org_bp, audit_bp):
+        app.register_blueprint(bp)
+
+    from .cli import register
+
+    register(app)
+    _register_error_pages(app)
+    _register_headers(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    messages = {
+        400: "请求无效,请返回后重试。",
+        403: "您没有权限访问此页面。",
+        404: "页面不存在。",
+        405: "不支持此操作方式。",
+        409: "数据已被他人修改,请刷新后重试。",
+        413: "上传的文件过大。",
+        429: "操作过于频繁,请稍后再试。",
+        500: "系统内部错误,已记录,请稍后再试。",
+    }
+
+    def handler(e):
+        code = getattr(e, "code", 500) or 500
+        if code == 500:
+            log.exception("unhandled error on %s", request.path)
+        return render_template("errors/error.html", code=code, message=messages.get(code, "出错了")), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+
+
+def _register_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(resp):
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
+        )
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user and current_user.is_authenticated:
+            resp.headers["Cache-Control"] = "no-store"
+        if request.is_secure:
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return resp

@@ -1,0 +1,30 @@
+"""The audit trail page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+
+from .. import db
+from ..web import require
+from .models import AuditEvent
+from .service import verify
+
+bp = Blueprint("audit", __name__)
+PAGE = 100
+
+
+@bp.get("/audit")
+@login_required
+def index():
+    require("audit.view")
+    page = max(request.args.get("page", 1, type=int), 1)
+    action = request.args.get("action", "").strip()
+    q = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if action:
+        q = q.where(AuditEvent.action.startswith(action))
+    events = db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
+    problems = verify(db.session) if request.args.get("verify") else None
+    return render_template("audit/index.html", events=events[:PAGE], has_more=len(events) > PAGE, page=page,
+                           action=action, problems=problems)

@@ -1,0 +1,74 @@
+"""The one place that decides whether a user may do something to something.
+
+Every view, template and service asks `can` or `require`; nothing else compares roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import PermissionDenied
+from .models import ROLE_ADMIN, ROLE_OFFICER, ROLE_REVIEWER
+
+
+def _is(role: str) -> Callable:
+    return lambda user, obj=None: user.role == role
+
+
+def _any_of(*roles: str) -> Callable:
+    return lambda user, obj=None: user.role in roles
+
+
+def _own_unit(user, obj) -> bool:
+    """True when obj (a unit id, a Unit, or anything with unit_id) belongs to the user's unit."""
+    if obj is None or user.unit_id is None:
+        return False
+    if isinstance(obj, int):
+        return obj == user.unit_id
+    unit_id = getattr(obj, "unit_id", None)
+    if unit_id is None and obj.__class__.__name__ == "Unit":
+        unit_id = obj.id
+    return unit_id == user.unit_id
+
+
+def _officer_of(user, obj) -> bool:
+    return user.role == ROLE_OFFICER and _own_unit(user, obj)
+
+
+def _view_unit_data(user, obj) -> bool:
+    return user.role in (ROLE_ADMIN, ROLE_REVIEWER) or _own_unit(user, obj)
+
+
+RULES: dict[str, Callable] = {
+    # reading
+    "plan.view": lambda user, obj=None: True,
+    "dashboard.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "todo.view": lambda user, obj=None: user.role == ROLE_OFFICER and user.unit_id is not None,
+    "report.view": _view_unit_data,          # obj: report, or a unit id
+    "report.list_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "audit.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "unit.view": _view_unit_data,            # obj: unit
+    # writing
+    "report.write": _officer_of,             # obj: report, or a unit id for a new report
+    "report.review": _is(ROLE_REVIEWER),
+    "report.urge": _is(ROLE_REVIEWER),
+    "user.manage": _is(ROLE_ADMIN),
+    "unit.manage": _is(ROLE_ADMIN),
+    "plan.manage": _is(ROLE_ADMIN),
+}
+
+
+def can(user, action: str, obj=None) -> bool:
+    """May `user` do `action` (to `obj`)? Anonymous and disabled users may do nothing."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    rule = RULES.get(action)
+    if rule is None:
+        raise KeyError(f"unknown action {action}")
+    return bool(rule(user, obj))
+
+
+def require(user, action: str, obj=None) -> None:
+    """Raise PermissionDenied unless `can`."""
+    if not can(user, action, obj):
+        raise PermissionDenied("您没有权限执行此操作")

@@ -1,0 +1,149 @@
+"""Login, logout, own password, and user administration."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from .. import db
+from ..errors import DomainError
+from ..extensions import limiter, login_manager
+from ..org.service import active_units
+from ..web import EmptyForm, flash_error, get_or_404, require, safe_next
+from . import service
+from .forms import LoginForm, PasswordForm, ResetPasswordForm, UserCreateForm, UserEditForm
+from .models import User
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(token: str):
+    return service.load_from_cookie(db.session, token)
+
+
+def _login_limit() -> str:
+    from flask import current_app
+
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = service.authenticate(db.session, form.username.data, form.password.data)
+        if user is None:
+            flash("用户名或密码错误,或账号已停用", "error")
+        else:
+            login_user(user)
+            return redirect(safe_next(form.next.data) or url_for("main.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("main.home"))
+    service.end_sessions(db.session, current_user)
+    db.session.commit()
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm.data:
+            flash("两次输入的新密码不一致", "error")
+        else:
+            try:
+                user = service.change_own_password(db.session, current_user, form.old_password.data,
+                                                   form.new_password.data)
+                db.session.commit()
+                login_user(user)  # this session continues with the new token; all others end
+                flash("密码已修改,其他设备上的登录已失效", "success")
+                return redirect(url_for("main.home"))
+            except DomainError as e:
+                flash_error(e)
+    return render_template("auth/password.html", form=form)
+
+
+def _unit_choices():
+    return [(0, "(无)")] + [(u.id, f"{u.name}({u.kind_label})") for u in active_units(db.session)]
+
+
+@bp.get("/admin/users")
+@login_required
+def users():
+    require("user.manage")
+    rows = db.session.scalars(select(User).order_by(User.role, User.unit_id, User.username)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@login_required
+def user_new():
+    require("user.manage")
+    form = UserCreateForm()
+    form.unit_id.choices = _unit_choices()
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(db.session, current_user, username=form.username.data,
+                                       display_name=form.display_name.data, role=form.role.data,
+                                       unit_id=form.unit_id.data or None, password=form.password.data)
+            db.session.commit()
+            flash(f"已创建用户 {user.username}", "success")
+            return redirect(url_for(".users"))
+        except DomainError as e:
+            flash_error(e)
+    return render_template("auth/user_new.html", form=form)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user_edit(user_id: int):
+    require("user.manage")
+    user = get_or_404(User, user_id)
+    form = UserEditForm(obj=user if request.method == "GET" else None)
+    form.unit_id.choices = _unit_choices()
+    if request.method == "GET":
+        form.unit_id.data = user.unit_id or 0
+    if form.validate_on_submit():
+        try:
+            service.update_user(db.session, current_user, user.id, form.version.data,
+                                display_name=form.display_name.data, role=form.role.data,
+                                unit_id=form.unit_id.data or None, is_active=form.is_active.data)
+            db.session.commit()
+            flash("用户信息已保存", "success")
+            return redirect(url_for(".users"))
+        except DomainError as e:
+            flash_error(e)
+            user = get_or_404(User, user_id)
+    return render_template("auth/user_edit.html", form=form, user=user, reset_form=ResetPasswordForm())
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@login_required
+def user_reset_password(user_id: int):
+    require("user.manage")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = service.reset_password(db.session, current_user, user_id, form.new_password.data)
+            db.session.commit()
+            flash(f"已重置 {user.username} 的密码,其现有登录已失效", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("请输入新密码", "error")
+    return redirect(url_for(".user_edit", user_id=user_id))

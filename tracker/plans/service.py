@@ -1,0 +1,166 @@
+"""Plans: loading a plan from data, reading who is responsible for what, reporting settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..audit.service import record
+from ..auth import policy
+from ..errors import NotFound, StaleEdit, ValidationError
+from ..org.models import KIND_TOWNSHIP, Unit
+from ..periods import Period
+from .models import ROLE_LEAD, ROLE_MEMBER, Assignment, Goal, Measure, Plan, Requirement, Task
+
+TOWNSHIPS_LABEL = "各镇(街道)"
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A unit's part in a task."""
+
+    task: Task
+    unit: Unit
+    role: str
+
+    @property
+    def role_label(self) -> str:
+        return "牵头" if self.role == ROLE_LEAD else "成员"
+
+
+def active_plan(session: Session) -> Plan | None:
+    """The newest active plan."""
+    return session.scalar(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc())
+                          .limit(1))
+
+
+def get_plan(session: Session, plan_id: int) -> Plan:
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("实施方案不存在")
+    return plan
+
+
+def load_tasks(session: Session, plan: Plan) -> list[Task]:
+    """The plan's tasks with measures and assignments loaded in a fixed number of queries."""
+    return list(session.scalars(
+        select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
+        .options(selectinload(Task.measures), selectinload(Task.assignments).selectinload(Assignment.unit))))
+
+
+def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> list[Duty]:
+    """Every (task, unit, role) of the plan; 各镇(街道) expands to every active town and street.
+
+    A unit named both explicitly and through 各镇(街道) counts once, with its explicit role.
+    """
+    tasks = tasks if tasks is not None else load_tasks(session, plan)
+    townships = list(session.scalars(select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
+                                     .order_by(Unit.sort_order, Unit.id)))
+    out: list[Duty] = []
+    for task in tasks:
+        seen: set[int] = set()
+        explicit = sorted(task.assignments, key=lambda a: (a.role != ROLE_LEAD, a.id))
+        for a in explicit:
+            if a.unit.is_active and a.unit_id not in seen:
+                seen.add(a.unit_id)
+                out.append(Duty(task, a.unit, a.role))
+        if task.includes_townships:
+            for unit in townships:
+                if unit.id not in seen:
+                    seen.add(unit.id)
+                    out.append(Duty(task, unit, ROLE_MEMBER))
+    return out
+
+
+def task_duties(session: Session, task: Task) -> list[Duty]:
+    return [d for d in duties(session, task.plan, [task])]
+
+
+def unit_duties(session: Session, plan: Plan, unit: Unit) -> list[Duty]:
+    return [d for d in duties(session, plan) if d.unit.id == unit.id]
+
+
+def has_duty(session: Session, task: Task, unit: Unit) -> bool:
+    if not unit.is_active:
+        return False
+    if unit.is_township and task.includes_townships:
+        return True
+    return any(a.unit_id == unit.id for a in task.assignments)
+
+
+def due_date(plan: Plan, period: Period) -> date:
+    """The day a month's report is due: the plan's due day of that month."""
+    return date(period.year, period.first, plan.due_day)
+
+
+def find_unit(session: Session, name: str) -> Unit | None:
+    """A unit by its name or one of its other names."""
+    name = (name or "").strip()
+    unit = session.scalar(select(Unit).where(Unit.name == name))
+    if unit:
+        return unit
+    for u in session.scalars(select(Unit)):
+        if name in u.alias_list():
+            return u
+    return None
+
+
+def load_plan(session: Session, actor, data: dict) -> tuple[Plan, bool]:
+    """Create a plan from its data file form; an existing plan of the same title and year is left as it is.
+
+    Returns the plan and whether it was created.
+    """
+    existing = session.scalar(select(Plan).where(Plan.title == data["title"], Plan.year == data["year"]))
+    if existing:
+        return existing, False
+    plan = Plan(title=data["title"], year=int(data["year"]), district=data.get("district", ""),
+                preamble=data.get("preamble", ""), guiding_ideology=data.get("guiding_ideology", ""),
+                due_day=int(data.get("due_day", 25)))
+    for g in data.get("goals", []):
+        plan.goals.append(Goal(number=g["number"], title=g["title"], body=g.get("body", "")))
+    for r in data.get("requirements", []):
+        plan.requirement_items.append(Requirement(number=r["number"], title=r["title"], body=r.get("body", "")))
+    unknown: list[str] = []
+    for t in data["tasks"]:
+        task = Task(number=t["number"], title=t["title"], body=t["body"],
+                    responsibility_text=t.get("responsibility_text", ""),
+                    includes_townships=bool(t.get("includes_townships")))
+        for i, text in enumerate(t.get("measures", []), 1):
+            task.measures.append(Measure(number=i, text=text))
+        seen: set[int] = set()
+        for role, key in ((ROLE_LEAD, "lead_units"), (ROLE_MEMBER, "member_units")):
+            for name in t.get(key, []):
+                unit = find_unit(session, name)
+                if unit is None:
+                    unknown.append(name)
+                    continue
+                if unit.id in seen:  # a unit named twice counts once
+                    continue
+                seen.add(unit.id)
+                task.assignments.append(Assignment(unit=unit, role=role))
+        plan.tasks.append(task)
+    if unknown:
+        raise ValidationError("方案中有未登记的单位:" + "、".join(dict.fromkeys(unknown)))
+    session.add(plan)
+    record(session, actor, "plan.create", plan, summary=f"载入实施方案 {plan.title}")
+    return plan, True
+
+
+def update_settings(session: Session, actor, plan_id: int, version: int, *, due_day: int,
+                    period_kind: str = "month") -> Plan:
+    """Change the plan's reporting settings (monthly period, due day)."""
+    policy.require(actor, "plan.manage")
+    plan = get_plan(session, plan_id)
+    if plan.version != version:
+        raise StaleEdit()
+    if period_kind != "month":
+        raise ValidationError("目前仅支持按月填报")
+    if not isinstance(due_day, int) or not 1 <= due_day <= 28:
+        raise ValidationError("报送截止日须为每月1日至28日")
+    before = plan.snapshot()
+    plan.due_day, plan.period_kind = due_day, period_kind
+    record(session, actor, "plan.settings", plan, before=before, summary=f"修改填报设置:每月{due_day}日截止")
+    return plan

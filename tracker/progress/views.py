@@ -1,0 +1,172 @@
+"""Progress pages: the reviewer's grid, the officer's to-do list, a report, review and urging."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import clock, db
+from ..errors import DomainError, StaleEdit, ValidationError
+from ..org.models import Unit
+from ..org.service import active_units
+from ..periods import Period
+from ..plans.models import Task
+from ..plans.service import due_date, has_duty
+from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from . import service
+from .forms import ReportForm, ReviewForm, UrgeForm
+from .models import CONTENT_FIELDS, STATE_LABELS, STATE_ORDER, ProgressReport
+
+bp = Blueprint("progress", __name__, url_prefix="/progress")
+
+
+def _period_arg(default: Period | None = None) -> Period:
+    text = request.args.get("period")
+    if not text:
+        return default or Period.of_date(clock.today())
+    try:
+        p = Period.parse(text)
+    except ValidationError as e:
+        flash(str(e), "error")
+        return Period.of_date(clock.today())
+    return p if p.kind == "month" else Period.month(p.year, p.first)
+
+
+@bp.get("/grid")
+@login_required
+def grid():
+    require("dashboard.view")
+    plan = current_plan()
+    period = _period_arg()
+    g = service.build_grid(db.session, plan, period)
+    return render_template("progress/grid.html", grid=g, plan=plan, states=STATE_ORDER,
+                           prev=period.previous(), next=period.next())
+
+
+@bp.get("/todo")
+@login_required
+def todo():
+    require("todo.view")
+    plan = current_plan()
+    t = service.unit_todo(db.session, plan, current_user.unit)
+    return render_template("progress/todo.html", todo=t, unit=current_user.unit, read_form=EmptyForm())
+
+
+@bp.post("/urges/read")
+@login_required
+def urges_read():
+    require("todo.view")
+    if EmptyForm().validate_on_submit():
+        service.mark_urges_read(db.session, current_user, current_user.unit_id)
+        db.session.commit()
+    return redirect(url_for(".todo"))
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    unit_id = request.args.get("unit", type=int)
+    if unit_id:
+        require("report.view", unit_id)
+    status = request.args.get("status") or None
+    period = request.args.get("period") or None
+    rows = service.list_reports(db.session, current_user, period=period, unit_id=unit_id,
+                                status=status if status in STATE_LABELS else None)
+    units = active_units(db.session) if current_user.role != "officer" else [current_user.unit]
+    return render_template("progress/reports.html", reports=rows, units=units, unit_id=unit_id, status=status,
+                           period=period)
+
+
+def _report_context(task: Task, unit: Unit, period: Period):
+    plan = task.plan
+    report = service.find_report(db.session, task.id, unit.id, period.code)
+    due = due_date(plan, period)
+    state = service.cell_state(report, due, clock.today())
+    return report, due, state
+
+
+@bp.route("/tasks/<int:task_id>/units/<int:unit_id>/<period>", methods=["GET", "POST"])
+@login_required
+def report(task_id: int, unit_id: int, period: str):
+    task, unit = get_or_404(Task, task_id), get_or_404(Unit, unit_id)
+    require("report.view", unit.id)
+    try:
+        p = Period.parse(period)
+    except ValidationError:
+        return render_template("errors/error.html", code=404, message="期间无效"), 404
+    if not has_duty(db.session, task, unit):
+        return render_template("errors/error.html", code=404, message=f"{unit.name}不承担该任务"), 404
+    report, due, state = _report_context(task, unit, p)
+    form = ReportForm(obj=report if request.method == "GET" else None)
+    form.measures.choices = [(m.id, m.text) for m in task.measures]
+    if request.method == "GET" and report:
+        form.measures.data = [m.id for m in report.measures]
+    status_code = 200
+    if request.method == "POST":
+        require("report.write", unit.id)
+        if form.validate_on_submit():
+            try:
+                _save(form, task, unit, p)
+                db.session.commit()
+                flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
+                return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
+            except StaleEdit as e:
+                db.session.rollback()
+                flash(str(e), "error")
+                status_code = 409
+            except DomainError as e:
+                flash_error(e)
+                status_code = 422
+            report, due, state = _report_context(task, unit, p)
+        else:
+            status_code = 422
+    return render_template("progress/report.html", task=task, unit=unit, period=p, report=report, due=due,
+                           state=state, form=form, review_form=ReviewForm(), urge_form=UrgeForm(),
+                           fields=CONTENT_FIELDS), status_code
+
+
+def _save(form: ReportForm, task: Task, unit: Unit, p: Period):
+    fields = {f: getattr(form, f).data for f in CONTENT_FIELDS}
+    saved = service.save_draft(db.session, current_user, task_id=task.id, unit_id=unit.id, period=p.code,
+                               fields=fields, measure_ids=form.measures.data or [], version=form.version.data)
+    if form.action.data == "submit":
+        saved = service.submit_report(db.session, current_user, saved.id, saved.version)
+    return saved
+
+
+@bp.post("/reports/<int:report_id>/review")
+@login_required
+def review(report_id: int):
+    require("report.review")
+    r = get_or_404(ProgressReport, report_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            service.review_report(db.session, current_user, report_id, form.version.data, form.decision.data,
+                                  form.comment.data)
+            db.session.commit()
+            flash("已审核通过" if form.decision.data == "accept" else "已退回,单位将收到退回意见", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("请求无效,请刷新后重试", "error")
+    return redirect(url_for(".report", task_id=r.task_id, unit_id=r.unit_id, period=r.period))
+
+
+@bp.post("/urge")
+@login_required
+def urge():
+    require("report.urge")
+    form = UrgeForm()
+    target = safe_next(form.next.data) or url_for(".grid")
+    if form.validate_on_submit():
+        try:
+            u = service.urge(db.session, current_user, task_id=form.task_id.data, unit_id=form.unit_id.data,
+                             period=form.period.data, message=form.message.data)
+            db.session.commit()
+            flash(f"已向{u.unit.name}发出催办", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("催办请求无效", "error")
+    return redirect(target)

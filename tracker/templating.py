@@ -1,0 +1,55 @@
+"""Jinja filters and globals: Chinese dates, numbers, state badges, and the policy for templates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_login import current_user
+
+from . import clock
+from .auth import policy
+from .progress.models import STATE_LABELS
+
+
+def cn_date(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = clock.local(value).date()
+    if isinstance(value, date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+def cn_datetime(value) -> str:
+    if value is None:
+        return "—"
+    v = clock.local(value)
+    return f"{v.year}年{v.month}月{v.day}日 {v:%H:%M}"
+
+
+def cn_month(code: str) -> str:
+    if not code or len(code) != 7:
+        return code or "—"
+    return f"{int(code[:4])}年{int(code[5:])}月"
+
+
+def number(value, decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal | float):
+        return f"{value:,.{decimals}f}"
+    return f"{value:,}"
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, cn_month=cn_month, number=number)
+    app.jinja_env.globals.update(STATE_LABELS=STATE_LABELS)
+
+    @app.context_processor
+    def _globals():
+        def can(action: str, obj=None) -> bool:
+            return policy.can(current_user, action, obj)
+
+        return {"can": can, "district_name": app.config["DISTRICT_NAME"], "today": clock.today()}
