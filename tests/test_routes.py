@@ -1,0 +1,125 @@
+"""Route × role matrix: every URL rule of the app is classified, and no role gets more than it should.
+
+A new route without a classification below fails `test_every_route_is_classified`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tracker import clock
+from tracker.periods import Period
+from tracker.progress import service as progress
+
+from .conftest import get_unit, get_user
+
+# who may reach a (endpoint, method):
+#   public       anyone, logged in or not
+#   any          every logged-in user
+#   admin        administrators only
+#   reviewer     reviewers only
+#   staff        administrators and reviewers
+#   officer      every unit officer (their own unit's data, chosen by the server)
+#   unit         staff, and the officer of the unit the URL names (unit A); not unit B's officer
+#   unit_officer only the officer of the unit the URL names
+ROUTES: dict[tuple[str, str], str] = {
+    ("static", "GET"): "public",
+    ("auth.login", "GET"): "public",
+    ("auth.login", "POST"): "public",
+    ("auth.logout", "POST"): "any",
+    ("auth.password", "GET"): "any",
+    ("auth.password", "POST"): "any",
+    ("auth.users", "GET"): "admin",
+    ("auth.user_new", "GET"): "admin",
+    ("auth.user_new", "POST"): "admin",
+    ("auth.user_edit", "GET"): "admin",
+    ("auth.user_edit", "POST"): "admin",
+    ("auth.user_reset_password", "POST"): "admin",
+    ("main.home", "GET"): "any",
+    ("plans.show", "GET"): "any",
+    ("plans.task", "GET"): "any",
+    ("plans.settings", "GET"): "admin",
+    ("plans.settings", "POST"): "admin",
+    ("org.show", "GET"): "unit",
+    ("org.units", "GET"): "admin",
+    ("org.unit_create", "POST"): "admin",
+    ("org.unit_edit", "GET"): "admin",
+    ("org.unit_edit", "POST"): "admin",
+    ("progress.grid", "GET"): "staff",
+    ("progress.todo", "GET"): "officer",
+    ("progress.urges_read", "POST"): "officer",
+    ("progress.reports", "GET"): "any",
+    ("progress.report", "GET"): "unit",
+    ("progress.report", "POST"): "unit_officer",
+    ("progress.review", "POST"): "reviewer",
+    ("progress.urge", "POST"): "reviewer",
+    ("audit.index", "GET"): "staff",
+}
+
+ALLOWED = {
+    "anonymous": {"public"},
+    "admin": {"public", "any", "admin", "staff", "unit"},
+    "reviewer": {"public", "any", "reviewer", "staff", "unit"},
+    "officer_a": {"public", "any", "officer", "unit", "unit_officer"},
+    "officer_b": {"public", "any", "officer"},
+}
+LOGINS = {"admin": "admin", "reviewer": "reviewer", "officer_a": "town1", "officer_b": "town2"}
+
+
+def _rules(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_route_is_classified(app):
+    missing = [(r.endpoint, m) for r, m in _rules(app) if (r.endpoint, m) not in ROUTES]
+    assert not missing, f"classify these routes in tests/test_routes.py: {missing}"
+    stale = set(ROUTES) - {(r.endpoint, m) for r, m in _rules(app)}
+    assert not stale, f"routes classified but gone: {stale}"
+
+
+@pytest.fixture
+def sample_args(seeded, session, frozen):
+    """URL arguments that all point at unit A (青石镇) and one of its reports."""
+    frozen(2026, 11, 10, 9)
+    town = get_unit(session, "青石镇")
+    officer = get_user(session, "town1")
+    report = progress.save_draft(session, officer, task_id=1, unit_id=town.id, period="2026-11",
+                                 fields={"progress": "张贴海报", "completion": "完成"})
+    progress.submit_report(session, officer, report.id, report.version)
+    session.commit()
+    extra = getattr(seeded, "route_sample_args", {})
+    return {
+        "task_id": 1, "unit_id": town.id, "period": Period.of_date(clock.today()).code, "report_id": report.id,
+        "user_id": get_user(session, "police").id, "filename": "app.css", **extra,
+    }
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_role_gets_exactly_what_it_should(seeded, sample_args, role):
+    app = seeded
+    wrong = []
+    for rule, method in _rules(app):
+        kind = ROUTES[(rule.endpoint, method)]
+        args = {a: sample_args[a] for a in rule.arguments}
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **args)
+        client = app.test_client()
+        if role != "anonymous":
+            r = client.post("/login", data={"username": LOGINS[role], "password": "demo-2026"})
+            assert r.status_code == 302, f"login as {role} failed"
+        resp = client.open(url, method=method, data={})
+        allowed = kind in ALLOWED[role]
+        if allowed:
+            ok = resp.status_code != 403 and not (resp.status_code == 302 and "/login" in resp.location
+                                                   and rule.endpoint != "auth.logout")
+        elif role == "anonymous":
+            ok = resp.status_code == 302 and "/login" in resp.location
+        else:
+            ok = resp.status_code == 403
+        if not ok:
+            wrong.append(f"{method} {url} ({kind}) -> {resp.status_code}")
+    assert not wrong, f"{role}: " + "; ".join(wrong)
