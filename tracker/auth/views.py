@@ -67,8 +67,8 @@ def password():
             flash("两次输入的新密码不一致", "error")
         else:
             try:
-                user = service.change_own_password(db.session, current_user, form.old_password.data,
-                                                   form.new_password.data)
+                user = service.change_own_password(db.session, current_user._get_current_object(),
+                                                   form.old_password.data, form.new_password.data)
                 db.session.commit()
                 login_user(user)  # this session continues with the new token; all others end
                 flash("密码已修改,其他设备上的登录已失效", "success")
