@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_login import current_user
 
 from . import db
@@ -87,6 +87,12 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_headers(app: Flask) -> None:
+    @app.before_request
+    def fresh_user():
+        # The user (role, unit, session token, active flag) is loaded from the database on every request,
+        # even when an application context outlives one request.
+        g.pop("_login_user", None)
+
     @app.after_request
     def security_headers(resp):
         resp.headers.setdefault(
