@@ -94,8 +94,8 @@ def test_disabled_user_is_locked_out_at_next_request(seeded, session):
     assert seeded.test_client().post("/login", data={"username": "town1", "password": PASSWORD}).status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
-                                    "http:/evil.example"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
+                                    "javascript:alert(1)", "http:/evil.example"])
 def test_login_next_does_not_redirect_off_site(seeded, client, target):
     resp = client.post("/login", data={"username": "reviewer", "password": PASSWORD, "next": target})
     assert resp.status_code == 302
