@@ -178,7 +178,7 @@ def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = Non
 
 @dataclass(frozen=True)
 class Timeliness:
-    """Per unit, over a span of months whose due date has passed."""
+    """Per unit (or per unit and role), over a span of months whose due date has passed."""
 
     unit: Unit
     due: int = 0
@@ -187,35 +187,49 @@ class Timeliness:
     overdue: int = 0    # 逾期: still not submitted after the due date
     accepted: int = 0
     returned: int = 0
+    on_time_accepted: int = 0
+    return_events: int = 0
 
 
-def timeliness(session: Session, plan: Plan, months: list[Period], today: date | None = None) -> dict[int, Timeliness]:
-    """Count due, on-time, late (迟报) and overdue (逾期) reports per unit for the given months."""
+def timeliness(session: Session, plan: Plan, months: list[Period], today: date | None = None,
+               by_role: bool = False) -> dict:
+    """Count due, on-time, late (迟报) and overdue (逾期) reports per unit for the given months.
+
+    Keys are unit ids, or (unit id, role) pairs with by_role.
+    """
     today = today or clock.today()
     plan_duties = duties(session, plan)
     codes = [m.code for m in months]
     reports = {(r.task_id, r.unit_id, r.period): r for r in session.scalars(
         select(ProgressReport).join(Task).where(Task.plan_id == plan.id, ProgressReport.period.in_(codes)))}
-    acc: dict[int, Counter] = defaultdict(Counter)
-    units: dict[int, Unit] = {}
+    returns = Counter(session.execute(
+        select(ProgressReport.id).join(ReportEvent).join(Task)
+        .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes), ReportEvent.action == "return")
+    ).scalars())
+    acc: dict = defaultdict(Counter)
+    units: dict = {}
     for m in months:
         due = due_date(plan, m)
         if today <= due:
             continue
         for d in plan_duties:
-            units[d.unit.id] = d.unit
-            c = acc[d.unit.id]
+            key = (d.unit.id, d.role) if by_role else d.unit.id
+            units[key] = d.unit
+            c = acc[key]
             c["due"] += 1
             r = reports.get((d.task.id, d.unit.id, m.code))
             if r is None or r.first_submitted_at is None:
                 c["overdue"] += 1
                 continue
             c["late" if r.is_late else "on_time"] += 1
+            c["return_events"] += returns.get(r.id, 0)
             if r.status == ACCEPTED:
                 c["accepted"] += 1
+                if not r.is_late:
+                    c["on_time_accepted"] += 1
             elif r.status == RETURNED:
                 c["returned"] += 1
-    return {uid: Timeliness(units[uid], **dict(c)) for uid, c in acc.items()}
+    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
 
 
 def list_reports(session: Session, actor, *, period: str | None = None, unit_id: int | None = None,
