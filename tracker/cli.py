@@ -2,18 +2,69 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from . import db
+from . import db, ops
 from .audit.service import verify
 from .seed import load_base, load_demo
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a consistent backup of the live database to TARGET (SQLite backup API or pg_dump)."""
+    ops.backup(current_app.config["DATABASE_URL"], target)
+    counts = ops.row_counts(db.session)
+    click.echo(f"backup written to {target}: {sum(counts.values())} rows in {len(counts)} tables")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(source: Path, yes: bool) -> None:
+    """Replace the database's contents with the backup SOURCE, then verify the audit chain."""
+    if not yes:
+        click.confirm(f"Replace every row of the database with {source}?", abort=True)
+    db.session.close()
+    current_app.extensions["tracker.engine"].dispose()
+    try:
+        ops.restore(current_app.config["DATABASE_URL"], source)
+    except (OSError, ValueError, RuntimeError) as e:
+        raise click.ClickException(str(e)) from None
+    counts = ops.row_counts(db.session)
+    for name, n in counts.items():
+        click.echo(f"{name}: {n}")
+    problems = verify(db.session)
+    if problems:
+        raise click.ClickException(f"restored, but the audit chain has {len(problems)} problem(s)")
+    click.echo("restored; audit chain intact")
+
+
+@click.command("check-deploy")
+@with_appcontext
+@click.option("--workers", type=int, default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
+              help="Worker processes the server runs (default $WEB_CONCURRENCY or 2).")
+def check_deploy_command(workers: int) -> None:
+    """List production misconfigurations; exit 1 when there are any."""
+    problems = ops.check_deploy(current_app.config, workers, current_app.instance_path)
+    for p in problems:
+        click.echo(f"[{p.key}] {p.message}")
+    if problems:
+        raise SystemExit(1)
+    click.echo("configuration fit for production")
+
+
 @click.command("seed")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Also add the fictional demo district, accounts and reports.")
 def seed_command(demo: bool) -> None:
     """Load the seed plan and units (and with --demo the demo data). Running it twice changes nothing."""
@@ -45,3 +96,6 @@ def audit_verify() -> None:
 def register(app) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
+    app.cli.add_command(check_deploy_command)

@@ -1,0 +1,105 @@
+"""Operations: backup and restore of the database, and a check of a deployment's configuration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from .models import Base
+
+WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "password", "secret-key", "default"}
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(make_url(url).database)
+
+
+def _pg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def backup(url: str, target: Path) -> None:
+    """A consistent copy of a live database: SQLite's online backup API, or pg_dump's custom format."""
+    if url.startswith("sqlite"):
+        src = sqlite3.connect(_sqlite_path(url), timeout=30)
+        dst = sqlite3.connect(target)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        return
+    _run(["pg_dump", "--format=custom", "--no-owner", f"--file={target}", _pg_url(url)])
+
+
+def restore(url: str, source: Path) -> None:
+    """Replace the database's contents with a backup (stop the app first)."""
+    if not source.is_file():
+        raise FileNotFoundError(f"备份文件不存在:{source}")
+    if url.startswith("sqlite"):
+        with open(source, "rb") as f:
+            if f.read(16) != b"SQLite format 3\x00":
+                raise ValueError("不是SQLite备份文件")
+        src = sqlite3.connect(source)
+        dst = sqlite3.connect(_sqlite_path(url), timeout=30)
+        try:
+            with dst:
+                src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+        return
+    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={_pg_url(url)}",
+          str(source)])
+
+
+def _run(cmd: list[str]) -> None:
+    if shutil.which(cmd[0]) is None:
+        raise RuntimeError(f"找不到命令 {cmd[0]}(请安装 postgresql-client)")
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if result.returncode != 0:
+        raise RuntimeError(f"{cmd[0]} 失败:{result.stderr.strip()}")
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+
+@dataclass(frozen=True)
+class DeployProblem:
+    key: str
+    message: str
+
+
+def check_deploy(config: dict, workers: int, instance_path: str) -> list[DeployProblem]:
+    """What in this configuration is unfit for production."""
+    problems = []
+    if config.get("DEBUG"):
+        problems.append(DeployProblem("debug", "调试模式已开启(DEBUG),生产环境会泄露内部信息"))
+    key = str(config.get("SECRET_KEY") or "")
+    generated = Path(instance_path, "secret_key")
+    if len(key) < 32 or key.lower() in WEAK_SECRETS or len(set(key)) < 10:
+        problems.append(DeployProblem("secret", "密钥过短或过于简单,请设置至少32位随机的 TRACKER_SECRET_KEY"))
+    elif not os.environ.get("TRACKER_SECRET_KEY") and generated.exists() and workers > 1:
+        # a generated key is per machine: several hosts would each make their own
+        problems.append(DeployProblem("secret", "密钥由本机自动生成;多台服务器部署时请统一设置 TRACKER_SECRET_KEY"))
+    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory") and workers > 1:
+        problems.append(DeployProblem("ratelimit", f"登录限流保存在进程内存中,{workers}个工作进程各自计数;"
+                                                   "请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…"))
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append(DeployProblem("cookies", "会话Cookie未设置Secure,请在HTTPS下部署并设置 "
+                                                 "TRACKER_SESSION_COOKIE_SECURE=true"))
+    if config.get("TESTING"):
+        problems.append(DeployProblem("testing", "测试模式已开启(TESTING)"))
+    if not config.get("WTF_CSRF_ENABLED", True):
+        problems.append(DeployProblem("csrf", "CSRF保护已关闭"))
+    return problems
