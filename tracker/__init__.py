@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from . import db
 from .config import Defaults, default_database_url, load_secret_key
@@ -84,6 +85,15 @@ def _register_error_pages(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handler)
+
+    def stale(_e):
+        # two people saved the same record at the same moment: the later one is refused, nothing is lost
+        from . import db
+
+        db.session.rollback()
+        return render_template("errors/error.html", code=409, message=messages[409]), 409
+
+    app.register_error_handler(StaleDataError, stale)
 
 
 def _register_headers(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db
 from ..errors import DomainError, StaleEdit, ValidationError
@@ -110,9 +111,9 @@ def report(task_id: int, unit_id: int, period: str):
                 db.session.commit()
                 flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
                 return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
-            except StaleEdit as e:
+            except (StaleEdit, StaleDataError):
                 db.session.rollback()
-                flash(str(e), "error")
+                flash(str(StaleEdit()), "error")
                 status_code = 409
             except DomainError as e:
                 flash_error(e)
