@@ -57,7 +57,7 @@ def test_no_lost_updates_under_eight_writers(seeded, session, db_url, frozen):
     progress.save_draft(session, officer, task_id=3, unit_id=town.id, period="2026-11",
                         fields={"progress": "起始", "completion": "x"})
     session.commit()
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")  # the suite may hold threads (a browser); fork would copy their locks
     out = ctx.Queue()
     procs = [ctx.Process(target=_edit_loop, args=(db_url, officer.id, town.id, w, out)) for w in range(WORKERS)]
     for p in procs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import current_app, g
@@ -18,6 +19,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Whether transactions started in this context may write (SQLite: BEGIN IMMEDIATE instead of BEGIN).
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 
 
 class Base(DeclarativeBase):
@@ -71,7 +76,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers take the lock up front; read-only requests (GET) use a deferred transaction, which in
+            # WAL mode neither waits for writers nor blocks them.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -81,6 +88,12 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["tracker.engine"] = engine
     app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.before_request
+    def _declare_intent():
+        from flask import request
+
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.teardown_appcontext
     def _close_session(_exc):

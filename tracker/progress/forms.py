@@ -20,12 +20,12 @@ class ReportForm(FlaskForm):
     problems = TextAreaField("存在问题", validators=[Length(max=MAX_TEXT, message=f"不能超过{MAX_TEXT}字")])
     next_steps = TextAreaField("下步计划", validators=[Length(max=MAX_TEXT, message=f"不能超过{MAX_TEXT}字")])
     measures = MultiCheckboxField("涉及的具体措施", coerce=int, validate_choice=False)
-    action = HiddenField(default="save")
+    action = StringField(default="save")  # set by the button pressed
 
 
 class ReviewForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
-    decision = HiddenField()
+    decision = StringField()  # set by the button pressed
     comment = TextAreaField("审核意见", validators=[Length(max=2000, message="不能超过2000字")])
 
 

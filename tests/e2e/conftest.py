@@ -1,0 +1,70 @@
+"""A live server on a free port and a headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from tracker import create_app
+
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def live_server(seeded, db_url):
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123",
+                      "RATELIMIT_ENABLED": False})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    app.extensions["tracker.engine"].dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """page_for("town1") gives a logged-in page; confirmation dialogs are accepted."""
+    contexts = []
+
+    def _open(username: str):
+        ctx = browser.new_context(viewport={"width": 1366, "height": 860}, locale="zh-CN")
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        page.goto(live_server + "/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", "demo-2026")
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        return page
+
+    yield _open
+    for c in contexts:
+        c.close()
+
+
+def shot(page, name: str) -> None:
+    """Keep a screenshot of a main page for the README."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
