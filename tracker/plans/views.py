@@ -1,15 +1,15 @@
-"""The plan, its tasks, and the plan's reporting settings."""
+"""The plan, its tasks, the plan's reporting settings, and importing a plan from its document."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
 from ..errors import DomainError
 from ..web import current_plan, flash_error, get_or_404, require
-from . import service
-from .forms import SettingsForm
+from . import import_service, service
+from .forms import ImportForm, ImportReviewForm, SettingsForm
 from .models import Task
 
 bp = Blueprint("plans", __name__)
@@ -54,3 +54,64 @@ def settings():
             flash_error(e)
             plan = current_plan()
     return render_template("plans/settings.html", form=form, plan=plan)
+
+
+@bp.route("/admin/plan/import", methods=["GET", "POST"])
+@login_required
+def import_start():
+    """Step one: paste or upload the plan's text; a recognised plan is shown for review, nothing is saved."""
+    require("plan.manage")
+    form = ImportForm(district=current_app.config["DISTRICT_NAME"])
+    if form.validate_on_submit():
+        try:
+            text, source = import_service.read_source(form.text.data, form.file.data)
+            preview = import_service.preview(db.session, text, section=form.section.data, title=form.title.data,
+                                             year=form.year.data, district=form.district.data, source=source)
+        except DomainError as e:
+            flash_error(e)
+        else:
+            return _review_page(preview)
+    return render_template("plans/import.html", form=form)
+
+
+@bp.post("/admin/plan/import/confirm")
+@login_required
+def import_confirm():
+    """Step two: apply the administrator's edits, then create the plan and new units, or show the review again."""
+    require("plan.manage")
+    form = ImportReviewForm()
+    try:
+        state = import_service.load_state(current_app.secret_key, form.state.data)
+    except DomainError as e:
+        flash(str(e), "error")
+        return redirect(url_for(".import_start"))
+    preview = import_service.review(db.session, state, title=form.title.data, year=form.year.data,
+                                    district=form.district.data, tasks=form.task_edits())
+    decisions, undecided = form.decisions(), preview.undecided(form.decisions())
+    confirming, valid = form.action.data == "confirm", form.validate()
+    if not (confirming and valid and not undecided):
+        for message in form.messages():
+            flash(message, "error")
+        if confirming and valid:
+            flash(f"单位“{'、'.join(undecided)}”尚未登记,请选择处理方式后再确认。", "error")
+        elif not confirming:
+            flash("已按修改重新核对,尚未保存。", "info")
+        return _review_page(preview, decisions)
+    try:
+        result = import_service.import_plan(db.session, current_user, preview.data, decisions, source=preview.source)
+    except DomainError as e:
+        flash_error(e)
+        return _review_page(preview, decisions)
+    db.session.commit()
+    flash(result.message, "success")
+    return redirect(url_for(".show"))
+
+
+def _review_page(preview: import_service.Preview, decisions: dict[str, str] | None = None):
+    form = ImportReviewForm(formdata=None, data={**preview.form_data(decisions),
+                                                 "state": import_service.dump_state(current_app.secret_key, preview)})
+    choices = import_service.decision_choices(db.session)
+    for entry in form.units:
+        entry.form.choice.choices = choices
+    return render_template("plans/import_review.html", form=form, preview=preview,
+                           townships_label=service.TOWNSHIPS_LABEL)

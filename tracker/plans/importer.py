@@ -1,0 +1,665 @@
+"""Reading a plan (实施方案) from its own document text: its parts, tasks, responsibility lines and measures.
+
+Pure functions: no Flask, no database. The result is the plan's data-file form (seed/plan.json), which
+`tracker.plans.import_service` matches against the district's units and `tracker.plans.service.load_plan`
+turns into a plan. Text taken from the document stays verbatim; only its structure is recognised.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+MAX_TEXT_CHARS = 300_000
+MAX_DOCX_UNPACKED = 50 * 1024 * 1024
+TOWNSHIPS = "各镇(街道)"
+
+CN_NUM = "[一二三四五六七八九十]+"
+OPENERS = "(（【[［〔"
+CLOSERS = ")）】]］〕"
+
+# Item markers, in the order they are tried: (一) / （一）, (1) / （1）, 一、, 1. / 1、 / 1)
+ITEM_STYLES: tuple[tuple[str, re.Pattern], ...] = (
+    ("paren_cn", re.compile(rf"^[（(]\s*({CN_NUM})\s*[)）]\s*")),
+    ("paren_arabic", re.compile(r"^[（(]\s*(\d{1,2})\s*[)）]\s*")),
+    ("dun_cn", re.compile(rf"^({CN_NUM})\s*[、．.]\s*")),
+    ("arabic", re.compile(r"^(\d{1,2})\s*(?:[、．.](?!\d)|[)）])\s*")),
+)
+GOAL_ITEM = re.compile(rf"^({CN_NUM})是\s*")
+GOAL_INLINE = re.compile(rf"(?:^|(?<=[。；;]))\s*({CN_NUM})是")
+
+SECTION_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("guiding", ("指导思想", "总体要求", "总体思路")),
+    ("goals", ("工作目标", "主要目标", "总体目标", "目标任务")),
+    ("tasks", ("主要任务", "重点任务", "工作任务", "主要措施", "工作措施", "具体措施", "重点工作", "工作重点",
+               "任务分工")),
+    ("requirements", ("工作要求", "保障措施", "组织保障", "工作保障", "有关要求", "组织实施", "组织领导")),
+)
+SECTION_LABELS = {"guiding": "指导思想", "goals": "工作目标", "tasks": "主要任务", "requirements": "工作要求"}
+
+LEAD_KEYS = ("牵头单位", "牵头部门", "主责单位", "责任单位", "责任部门")
+MEMBER_KEYS = ("成员单位", "配合单位", "配合部门", "协办单位", "协办部门", "参与单位")
+ROLE_KEY = re.compile(r"(" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]?\s*")
+# 各镇(街道), 各镇（街道）, 各乡镇(街道), 各镇街, 各镇、街道, 各街镇, 各镇(区、街道) …
+TOWNSHIP_RE = re.compile(
+    r"各(?:乡)?镇\s*(?:[（(]\s*(?:区\s*[、,，]\s*)?街道?\s*[)）]|[、,，/]\s*街道|街道?|区)?|各街道(?:[、,，/]\s*镇)?|各街镇")
+LEAD_MARK = re.compile(r"\s*[（(]\s*(?:总?牵头|主责)\s*[)）]\s*$|(?<=.)(?:牵头|主责)$")
+MEMBER_MARK = re.compile(r"\s*[（(]\s*(?:配合|协办|参与|成员)\s*[)）]\s*$|(?<=.)(?:配合|协办|参与)$")
+LIST_SEPARATORS = re.compile(r"[、，,；;/\s]+")
+SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"'」』)）]*|[^。！？!?]+$")
+SECTION_HEADING_LINE = re.compile(r"^(.{0,60}?)\s*(篇\s*[0-9一二三四五六七八九十]+)\s*$")
+TITLE_WORDS = ("方案", "计划", "意见", "办法", "措施", "要点")
+
+
+class ImportTextError(ValueError):
+    """The text or file cannot be read as a plan; the message is shown to the user (in Chinese)."""
+
+
+class NotAPlan(ImportTextError):
+    """The text has no recognisable tasks."""
+
+
+class UnreadableFile(ImportTextError):
+    """The upload is not a text or Word file this importer reads."""
+
+
+@dataclass
+class Item:
+    """A numbered part: a goal, a task or a requirement."""
+
+    number: int
+    title: str
+    body: str
+
+
+@dataclass
+class ParsedTask:
+    number: int
+    title: str
+    body: str
+    responsibility_text: str = ""
+    lead_units: list[str] = field(default_factory=list)
+    member_units: list[str] = field(default_factory=list)
+    includes_townships: bool = False
+    measures: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict:
+        return {"number": self.number, "title": self.title, "body": self.body,
+                "responsibility_text": self.responsibility_text, "lead_units": self.lead_units,
+                "member_units": self.member_units, "includes_townships": self.includes_townships,
+                "measures": self.measures}
+
+
+@dataclass
+class ParsedPlan:
+    """What was recognised; `to_data()` is the plan's data-file form."""
+
+    title: str | None
+    year: int | None
+    district: str
+    preamble: str = ""
+    guiding_ideology: str = ""
+    goals: list[Item] = field(default_factory=list)
+    tasks: list[ParsedTask] = field(default_factory=list)
+    requirements: list[Item] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_data(self) -> dict:
+        return {
+            "title": self.title, "year": self.year, "district": self.district, "preamble": self.preamble,
+            "guiding_ideology": self.guiding_ideology,
+            "goals": [{"number": g.number, "title": g.title, "body": g.body} for g in self.goals],
+            "tasks": [t.to_data() for t in self.tasks],
+            "requirements": [{"number": r.number, "title": r.title, "body": r.body} for r in self.requirements],
+        }
+
+
+# -- reading files -----------------------------------------------------------------------------------------------
+
+def read_document(filename: str, data: bytes) -> str:
+    """The text of an uploaded .txt (UTF-8, or GB18030) or .docx file."""
+    name = (filename or "").lower().strip()
+    if name.endswith(".txt"):
+        return _decode_text(data)
+    if name.endswith(".docx"):
+        return _docx_text(data)
+    if name.endswith(".doc") or name.endswith(".wps"):
+        raise UnreadableFile("不支持旧版 Word(.doc/.wps)文件,请在 Word 中另存为 .docx 后上传,或直接粘贴全文。")
+    raise UnreadableFile("只能上传 .txt 或 .docx 文件。")
+
+
+def _decode_text(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("无法识别文本文件的编码,请另存为 UTF-8 编码后重新上传。")
+
+
+def _docx_text(data: bytes) -> str:
+    bad = UnreadableFile("文件不是有效的 Word(.docx)文档,请检查后重新上传。")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise bad
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+            if "word/document.xml" not in {i.filename for i in infos}:
+                raise bad
+            if sum(i.file_size for i in infos) > MAX_DOCX_UNPACKED:
+                raise UnreadableFile("Word 文档解压后过大,请删除其中的图片等内容后重新上传,或直接粘贴全文。")
+        import docx  # python-docx; imported here so the parser itself needs nothing beyond the standard library
+        from docx.oxml.ns import qn
+
+        document = docx.Document(io.BytesIO(data))
+    except ImportTextError:
+        raise
+    except Exception as e:  # a damaged package: python-docx and zipfile raise many kinds
+        raise bad from e
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        if block.tag == qn("w:p"):
+            lines.append("".join(t.text or "" for t in block.iter(qn("w:t"))))
+        elif block.tag == qn("w:tbl"):  # a table row becomes one line, cells separated by spaces
+            for row in block.iter(qn("w:tr")):
+                cells = ["".join(t.text or "" for t in c.iter(qn("w:t"))) for c in row.iter(qn("w:tc"))]
+                lines.append(" ".join(c for c in cells if c))
+    return "\n".join(lines)
+
+
+# -- documents holding several plans -----------------------------------------------------------------------------
+
+def sections(text: str) -> list[tuple[str, str]]:
+    """The parts of a file that holds several documents, by their heading lines ending in 篇N: (篇N, text)."""
+    out: list[tuple[str, str]] = []
+    current: str | None = None
+    buf: list[str] = []
+    for line in _lines(text):
+        m = SECTION_HEADING_LINE.match(line)
+        if m and "。" not in line:
+            if current is not None:
+                out.append((current, "\n".join(buf)))
+            current, buf = re.sub(r"\s+", "", m.group(2)), []
+        elif current is not None:
+            buf.append(line)
+    if current is not None:
+        out.append((current, "\n".join(buf)))
+    return out
+
+
+def select_section(text: str, name: str) -> str:
+    """The text of one document of a collection, e.g. 篇2."""
+    wanted = re.sub(r"\s+", "", name or "")
+    if wanted.isdigit():
+        wanted = "篇" + wanted
+    parts = sections(text)
+    for key, body in parts:
+        if key == wanted or 0 < _cn_to_int(key[1:]) == _cn_to_int(wanted[1:]):
+            return body
+    found = "、".join(k for k, _ in parts)
+    raise NotAPlan(f"文中没有“{name}”。" + (f"可选的篇章:{found}。" if found else "该文本没有分篇。"))
+
+
+# -- the plan ----------------------------------------------------------------------------------------------------
+
+def parse_plan(text: str, *, title: str | None = None, year: int | None = None, district: str = "",
+               section: str | None = None) -> ParsedPlan:
+    """Recognise a plan in its text. Raises NotAPlan with a Chinese message when there is none."""
+    if text is None or not text.strip():
+        raise NotAPlan("文本为空,请粘贴实施方案全文或上传文件。")
+    if len(text) > MAX_TEXT_CHARS:
+        raise NotAPlan(f"文本过长(超过{MAX_TEXT_CHARS // 10000}万字),请只导入实施方案本身。")
+    notes: list[str] = []
+    if section:
+        text = select_section(text, section)
+    elif len(sections(text)) > 1:
+        text, note = _only_plan_section(text, title=title, year=year, district=district)
+        notes.append(note)
+    plan = _parse(_lines(text), title=title, year=year, district=district)
+    plan.warnings[:0] = notes
+    return plan
+
+
+def _only_plan_section(text: str, **kw) -> tuple[str, str]:
+    plans = []
+    for key, body in sections(text):
+        try:
+            _parse(_lines(body), **kw)
+        except NotAPlan:
+            continue
+        plans.append((key, body))
+    keys = "、".join(k for k, _ in sections(text))
+    if not plans:
+        raise NotAPlan(f"文中有多篇({keys}),但都不是实施方案:没有找到“主要任务”及编号的任务。")
+    if len(plans) > 1:
+        raise NotAPlan(f"文中有多篇实施方案({'、'.join(k for k, _ in plans)}),请在“篇章”中填写要导入的一篇。")
+    return plans[0][1], f"文中有多篇({keys}),已选取其中唯一的实施方案“{plans[0][0]}”。"
+
+
+def _parse(lines: list[str], *, title: str | None, year: int | None, district: str) -> ParsedPlan:
+    warnings: list[str] = []
+    found_title, lines = _take_title(lines, warnings)
+    title = (title or "").strip() or found_title
+    if year is None and title:
+        m = re.search(r"(20\d\d)\s*年", title)
+        year = int(m.group(1)) if m else None
+    buckets: dict[str, list[str]] = {"preamble": [], "guiding": [], "goals": [], "tasks": [], "requirements": []}
+    current = "preamble"
+    seen: set[str] = set()
+    task_style: str | None = None
+    for line in lines:
+        heading = _section_heading(line)
+        if heading and heading[0] is None and current == "tasks" and task_style in (None, "dun_cn"):
+            heading = None  # "一、强化……" inside 主要任务 written in the 一、 style is a task, not a part
+        if heading:
+            kind, rest, label = heading
+            current = kind or "other"
+            if kind:
+                seen.add(kind)
+            else:
+                warnings.append(f"未识别的部分“{label}”没有导入,请核对。")
+            if rest and current != "other":
+                buckets[current].append(rest)
+            continue
+        if current == "tasks" and task_style is None:
+            task_style = _item_style(line)
+        if current != "other":
+            buckets[current].append(line)
+
+    if "tasks" in seen:
+        task_lines, preamble = buckets["tasks"], buckets["preamble"]
+    else:  # no 主要任务 heading: a plan that is a list of tasks with responsibility lines
+        leading, _ = _split_items(buckets["preamble"])
+        task_lines, preamble = buckets["preamble"][len(leading):], leading
+    tasks = _parse_tasks(task_lines, warnings)
+    if not tasks or ("tasks" not in seen and not any(t.responsibility_text for t in tasks)):
+        raise NotAPlan("没有识别出实施方案:未找到“主要任务”部分及编号的任务(如“(一)……”“1.……”)。"
+                       "请确认粘贴的是实施方案全文。")
+    plan = ParsedPlan(title=title, year=year, district=district or "", preamble="\n".join(preamble),
+                      guiding_ideology="\n".join(buckets["guiding"]), goals=_parse_goals(buckets["goals"]),
+                      tasks=tasks, requirements=_parse_items(buckets["requirements"], "工作要求"), warnings=warnings)
+    return plan
+
+
+def _lines(text: str) -> list[str]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "")
+    return [s for s in (re.sub(r"^[\s\u3000]+|[\s\u3000]+$", "", line) for line in text.split("\n")) if s]
+
+
+def _take_title(lines: list[str], warnings: list[str]) -> tuple[str | None, list[str]]:
+    """The line naming the document (…实施方案) before the first part; a covering notice before it is left out.
+
+    A notice (关于印发《X》的通知) with no title line of its own after it gives X.
+    """
+    head: list[int] = []
+    for i, line in enumerate(lines):
+        if _section_heading(line) is not None or _item_style(line) is not None:
+            break
+        head.append(i)
+    titles = [i for i in head if _is_title(lines[i])]
+    if not titles:
+        return None, lines
+    k = titles[-1]
+    title = lines[k]
+    quoted = re.fullmatch(r"关于印发\s*《(.+)》\s*的通知", title)
+    if quoted:
+        title = quoted.group(1)
+    if k > 0:
+        warnings.append(f"标题“{title}”之前的{k}行文字(如印发通知)没有导入。")
+    return title, lines[k + 1:]
+
+
+def _is_title(line: str) -> bool:
+    return (len(line) <= 80 and "。" not in line and not line.endswith((":", "：")) and not re.search(r"[,，]", line)
+            and any(w in line for w in TITLE_WORDS))
+
+
+def _section_heading(line: str) -> tuple[str | None, str, str] | None:
+    """(kind, or None for a part this importer does not know; text after the heading on its line; the line)."""
+    m = ITEM_STYLES[2][1].match(line)  # 一、
+    rest = line[m.end():] if m else line.strip("【】[]〖〗 ")
+    for kind, words in SECTION_KEYWORDS:
+        for w in words:
+            if not rest.startswith(w):
+                continue
+            after = rest[len(w):]
+            if not after.strip(" :：。.") or re.match(r"^\s*[:：]", after) or (m and re.match(r"^\s*[。.]", after)):
+                return kind, after.lstrip(" :：。.").strip(), line
+    if m and len(rest) <= 20 and "。" not in rest.rstrip("。") and not re.search(r"[,，;；]", rest):
+        return None, "", line
+    return None
+
+
+def _item_style(line: str) -> str | None:
+    for style, pattern in ITEM_STYLES:
+        if pattern.match(line):
+            return style
+    return None
+
+
+def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Lines before the first item, and the items (number, lines) of the first item style found."""
+    leading: list[str] = []
+    items: list[tuple[int, list[str]]] = []
+    pattern = dict(ITEM_STYLES).get(style) if style else None
+    for line in lines:
+        if pattern is None:
+            style = _item_style(line)
+            pattern = dict(ITEM_STYLES).get(style) if style else None
+        m = pattern.match(line) if pattern else None
+        if m:
+            items.append((_cn_to_int(m.group(1)), [line[m.end():]]))
+        elif items:
+            items[-1][1].append(line)
+        else:
+            leading.append(line)
+    return leading, items
+
+
+def _split_title(text: str) -> tuple[str, str]:
+    """The first sentence is the title; a short title may end with a colon instead."""
+    stop = text.find("。")
+    colon = min((i for i in (text.find("："), text.find(":")) if i >= 0), default=-1)
+    if 0 < colon <= 40 and (stop < 0 or colon < stop):
+        stop = colon
+    if stop < 0:
+        return text.rstrip(";；,，"), ""
+    return text[:stop].strip(), text[stop + 1:].strip()
+
+
+def _parse_items(lines: list[str], default_title: str) -> list[Item]:
+    leading, items = _split_items(lines)
+    if not items:
+        text = "\n".join(lines)
+        return [Item(1, default_title, text)] if text else []
+    out = []
+    if leading:
+        out.append(Item(0, default_title, "\n".join(leading)))
+    for _number, par in items:
+        title, rest = _split_title(par[0])
+        out.append(Item(0, title, "\n".join([rest, *par[1:]]).strip()))
+    for i, item in enumerate(out, 1):
+        item.number = i
+    return out
+
+
+def _parse_goals(lines: list[str]) -> list[Item]:
+    """一是…二是…, one a line or several in one paragraph; otherwise numbered items."""
+    pieces: list[str] = []
+    for line in lines:
+        starts = [m.start(1) for m in GOAL_INLINE.finditer(line)]
+        if not starts:
+            if pieces:
+                pieces[-1] += "\n" + line
+            else:
+                pieces.append(line)
+            continue
+        if starts[0] > 0:
+            head = line[:starts[0]].strip()
+            if pieces:
+                pieces[-1] += "\n" + head
+            else:
+                pieces.append(head)
+        for a, b in zip(starts, [*starts[1:], len(line)], strict=True):
+            pieces.append(line[a:b].strip())
+    if not any(GOAL_ITEM.match(p) for p in pieces):
+        return _parse_items(lines, "工作目标")
+    goals: list[Item] = []
+    for p in pieces:
+        m = GOAL_ITEM.match(p)
+        if not m:
+            goals.append(Item(0, "工作目标", p))
+            continue
+        title, body = _goal_title(p[m.end():])
+        goals.append(Item(0, title, body))
+    for i, g in enumerate(goals, 1):
+        g.number = i
+    return goals
+
+
+def _goal_title(text: str) -> tuple[str, str]:
+    """一是健全组织体系。… → 健全组织体系; a goal whose first sentence is long is named by its first clause."""
+    title, body = _split_title(text)
+    if len(title) <= 30:
+        return title, body
+    m = re.search(r"[,，;；]", text)
+    if m and m.start() <= 30:
+        return text[:m.start()], text[m.end():].strip()
+    return title, body
+
+
+# -- tasks -------------------------------------------------------------------------------------------------------
+
+def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
+    _leading, items = _split_items(lines)
+    tasks: list[ParsedTask] = []
+    for i, (number, pars) in enumerate(items, 1):
+        label = task_label(i)
+        if number != i:
+            warnings.append(f"任务{label}的编号与顺序不一致,已按顺序编为第{i}项。")
+        texts: list[str] = []
+        resp: list[str] = []
+        for par in pars:
+            rest, r = split_responsibility(par)
+            if rest:
+                texts.append(rest)
+            if r:
+                resp.append(r)
+        if not texts:
+            warnings.append(f"任务{label}只有责任单位行,没有任务内容。")
+            texts = [""]
+        title, first_rest = _split_title(texts[0])
+        body = "\n".join(p for p in [first_rest, *texts[1:]] if p)
+        if len(title) > 200:
+            warnings.append(f"任务{label}的标题过长,已截取前200字,请核对。")
+            title = title[:200]
+        task = ParsedTask(number=i, title=title, body=body, responsibility_text="\n".join(resp),
+                          measures=split_measures(body))
+        for r in resp:
+            lead, member, townships, notes = parse_responsibility(r)
+            task.lead_units += [n for n in lead if n not in task.lead_units]
+            task.member_units += [n for n in member if n not in task.member_units]
+            task.includes_townships = task.includes_townships or townships
+            warnings.extend(f"任务{label}:{n}" for n in notes)
+        task.member_units = [n for n in task.member_units if n not in task.lead_units]
+        tasks.append(task)
+    return tasks
+
+
+def split_responsibility(paragraph: str) -> tuple[str, str]:
+    """Split a paragraph into its text and its responsibility line (【责任单位:…】 or 牵头单位:…), if any."""
+    s = paragraph.strip()
+    if s and s[-1] in CLOSERS:
+        depth, k = 0, None
+        for i in range(len(s) - 1, -1, -1):
+            if s[i] in CLOSERS:
+                depth += 1
+            elif s[i] in OPENERS:
+                depth -= 1
+                if depth == 0:
+                    k = i
+                    break
+        if k is not None and _is_responsibility(s[k + 1:-1]):
+            return s[:k].rstrip(), s[k:]
+    m = re.search(r"(?:^|(?<=[。；;.]))\s*(?:" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]", s)
+    if m:
+        return s[:m.start()].rstrip(), s[m.start():].strip()
+    return s, ""
+
+
+def _is_responsibility(inner: str) -> bool:
+    inner = inner.strip()
+    if ROLE_KEY.match(inner):
+        return True
+    return len(inner) <= 150 and bool(re.search(r"(?<=.)(?:牵头|配合|协办)(?:[)）]|[、,，;；\s]|$)", inner))
+
+
+def parse_responsibility(text: str) -> tuple[list[str], list[str], bool, list[str]]:
+    """Lead units, member units, whether 各镇(街道) is named, and notes, from one responsibility line.
+
+    Forms: 【责任单位:X,成员单位:Y、Z,各镇(街道)】; 牵头单位：X；配合单位：Y; 责任单位：X（牵头）、Y;
+    协办单位; X牵头,Y配合. A name given twice counts once; a lead is never also a member.
+    """
+    s = text.strip()
+    while len(s) >= 2 and s[0] in OPENERS and s[-1] in CLOSERS:
+        s = s[1:-1].strip()
+    s = s.rstrip("。.；;")
+    keys = list(ROLE_KEY.finditer(s))
+    segments: list[tuple[str | None, str]] = []  # (key word or None, the list after it)
+    if not keys or s[:keys[0].start()].strip(" ,，;；"):
+        segments.append((None, s[:keys[0].start()] if keys else s))
+    for i, m in enumerate(keys):
+        segments.append((m.group(1), s[m.end():keys[i + 1].start() if i + 1 < len(keys) else None]))
+    has_member_segment = any(key in MEMBER_KEYS for key, _ in segments)
+    leads: list[str] = []
+    members: list[str] = []
+    townships = False
+    notes: list[str] = []
+    for key, seg in segments:
+        items = _list_items(seg)
+        named = [n for n, _ in items if n != TOWNSHIPS]
+        marked_lead = any(mark == "lead" for _n, mark in items)
+        for name, mark in items:
+            if name == TOWNSHIPS:
+                townships = True
+                if mark == "lead" or (key in LEAD_KEYS and not named):
+                    notes.append("各镇(街道)列为牵头单位,按成员单位导入(每个镇、街道都参与),请核对牵头单位。")
+                continue
+            if mark == "lead":
+                target = leads
+            elif mark == "member" or key is None or key in MEMBER_KEYS or marked_lead:
+                target = members
+            elif has_member_segment or len(named) == 1 or key in ("牵头单位", "牵头部门", "主责单位"):
+                target = leads
+            else:  # 责任单位：A、B、C with nothing marked: the first named leads, by the usual convention
+                target = leads if name == named[0] else members
+                if name == named[1]:
+                    notes.append(f"责任单位未标明牵头,按惯例以排在第一位的{named[0]}为牵头单位,请核对。")
+            if name not in target:
+                target.append(name)
+    members = [n for n in members if n not in leads]
+    return leads, members, townships, notes
+
+
+def split_units(text: str) -> tuple[list[str], bool]:
+    """Names in a list typed by a person (separated by 、，, or spaces), and whether 各镇(街道) is among them."""
+    names: list[str] = []
+    townships = False
+    for name, _mark in _list_items(text or ""):
+        if name == TOWNSHIPS:
+            townships = True
+        elif name not in names:
+            names.append(name)
+    return names, townships
+
+
+def _list_items(segment: str) -> list[tuple[str, str | None]]:
+    """(name, "lead" | "member" | None) for each name of a list; 各镇(街道) and its variants become TOWNSHIPS."""
+    segment = TOWNSHIP_RE.sub(TOWNSHIPS, segment)
+    out: list[tuple[str, str | None]] = []
+    for raw in LIST_SEPARATORS.split(segment):
+        name = raw.strip(" :：.。“”\"'‘’")
+        mark = None
+        if LEAD_MARK.search(name):
+            name, mark = LEAD_MARK.sub("", name), "lead"
+        elif MEMBER_MARK.search(name):
+            name, mark = MEMBER_MARK.sub("", name), "member"
+        name = re.sub(r"等(?:单位|部门)?$", "", re.sub(r"^由", "", name)).strip(" :：")
+        if len(name) < 2:
+            continue
+        out.append((name, mark))
+    return out
+
+
+def split_measures(body: str) -> list[str]:
+    """A task's measures: its sentences; a numbered sub-item (1. …) is one measure however many sentences."""
+    out: list[str] = []
+    for par in body.split("\n"):
+        par = par.strip()
+        if not par:
+            continue
+        m = next((p.match(par) for _s, p in ITEM_STYLES if p.match(par)), None)
+        if m:
+            out.append(par[m.end():].strip())
+            continue
+        out.extend(s.strip() for s in SENTENCE.findall(par) if s.strip())
+    return out
+
+
+# -- reviewing ---------------------------------------------------------------------------------------------------
+
+def review_warnings(data: dict) -> list[str]:
+    """What an administrator should look at before confirming: missing title, year, units or measures."""
+    out: list[str] = []
+    if not (data.get("title") or "").strip():
+        out.append("文中没有方案标题,请在下方填写。")
+    if not data.get("year"):
+        out.append("没有识别出方案年度,请在下方填写。")
+    for t in data.get("tasks", []):
+        label = task_label(t["number"])
+        if not t.get("responsibility_text") and not t.get("lead_units") and not t.get("member_units") \
+                and not t.get("includes_townships"):
+            out.append(f"任务{label}没有责任单位行,未推测责任单位,请填写牵头单位和成员单位。")
+        elif not t.get("lead_units"):
+            out.append(f"任务{label}没有牵头单位,请填写。")
+        if not t.get("measures"):
+            out.append(f"任务{label}没有具体措施。")
+    return out
+
+
+def apply_review(data: dict, *, title: str, year: int | None, district: str, tasks: list[dict]) -> dict:
+    """The data with an administrator's edits: titles, unit lists, 各镇(街道), and measures kept, merged or dropped.
+
+    Each entry of `tasks` has title, lead_units and member_units (text lists), includes_townships and
+    measures (one of "keep", "merge", "drop" per measure; "merge" joins a measure to the one before it).
+    """
+    out = dict(data, title=(title or "").strip(), year=year, district=(district or "").strip())
+    new_tasks = []
+    for t, edit in zip(data["tasks"], tasks, strict=False):
+        leads, lead_t = split_units(edit.get("lead_units", ""))
+        members, member_t = split_units(edit.get("member_units", ""))
+        measures: list[str] = []
+        actions = list(edit.get("measures") or [])
+        for i, text in enumerate(t["measures"]):
+            action = actions[i] if i < len(actions) else "keep"
+            if action == "drop":
+                continue
+            if action == "merge" and measures:
+                measures[-1] += text
+            else:
+                measures.append(text)
+        new_tasks.append(dict(t, title=(edit.get("title") or "").strip() or t["title"], lead_units=leads,
+                              member_units=[n for n in members if n not in leads],
+                              includes_townships=bool(edit.get("includes_townships") or lead_t or member_t),
+                              measures=measures))
+    out["tasks"] = new_tasks + data["tasks"][len(new_tasks):]
+    return out
+
+
+def task_label(n: int) -> str:
+    """(一), (二) … as the plan numbers its tasks."""
+    return f"({_int_to_cn(n)})"
+
+
+def _int_to_cn(n: int) -> str:
+    digits = "零一二三四五六七八九"
+    if n <= 10:
+        return "十" if n == 10 else digits[n]
+    if n < 20:
+        return "十" + digits[n - 10]
+    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+
+
+def _cn_to_int(s: str) -> int:
+    s = (s or "").strip()
+    if s.isdigit():
+        return int(s)
+    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    if not s or any(c not in digits and c != "十" for c in s):
+        return 0
+    if "十" not in s:
+        return digits[s[0]] if len(s) == 1 else 0
+    tens, _, ones = s.partition("十")
+    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
