@@ -22,6 +22,7 @@ from .conftest import get_unit, get_user
 #   officer      every unit officer (their own unit's data, chosen by the server)
 #   unit         staff, and the officer of the unit the URL names (unit A); not unit B's officer
 #   unit_officer only the officer of the unit the URL names
+#   police       officers of the unit that enters the 两降两升 figures (公安分局), and reviewers (corrections)
 ROUTES: dict[tuple[str, str], str] = {
     ("static", "GET"): "public",
     ("auth.login", "GET"): "public",
@@ -57,16 +58,32 @@ ROUTES: dict[tuple[str, str], str] = {
     ("progress.review", "POST"): "reviewer",
     ("progress.urge", "POST"): "reviewer",
     ("audit.index", "GET"): "staff",
+    ("metrics.overview", "GET"): "any",
+    ("metrics.town", "GET"): "any",
+    ("metrics.rankings", "GET"): "any",
+    ("metrics.template", "GET"): "any",
+    ("metrics.export", "GET"): "any",
+    ("metrics.entry", "GET"): "police",
+    ("metrics.entry", "POST"): "police",
+    ("metrics.import_page", "GET"): "police",
+    ("metrics.import_upload", "POST"): "police",
+    ("metrics.import_confirm", "POST"): "police",
+    ("metrics.indicators", "GET"): "admin",
+    ("metrics.indicator_new", "GET"): "admin",
+    ("metrics.indicator_new", "POST"): "admin",
+    ("metrics.indicator_edit", "GET"): "admin",
+    ("metrics.indicator_edit", "POST"): "admin",
 }
 
 ALLOWED = {
     "anonymous": {"public"},
     "admin": {"public", "any", "admin", "staff", "unit"},
-    "reviewer": {"public", "any", "reviewer", "staff", "unit"},
+    "reviewer": {"public", "any", "reviewer", "staff", "unit", "police"},
     "officer_a": {"public", "any", "officer", "unit", "unit_officer"},
     "officer_b": {"public", "any", "officer"},
+    "police": {"public", "any", "officer", "police"},
 }
-LOGINS = {"admin": "admin", "reviewer": "reviewer", "officer_a": "town1", "officer_b": "town2"}
+LOGINS = {"admin": "admin", "reviewer": "reviewer", "officer_a": "town1", "officer_b": "town2", "police": "police"}
 
 
 def _rules(app):
@@ -95,7 +112,7 @@ def sample_args(seeded, session, frozen):
     extra = getattr(seeded, "route_sample_args", {})
     return {
         "task_id": 1, "unit_id": town.id, "period": Period.of_date(clock.today()).code, "report_id": report.id,
-        "user_id": get_user(session, "police").id, "filename": "app.css", **extra,
+        "user_id": get_user(session, "police").id, "filename": "app.css", "indicator_id": 1, **extra,
     }
 
 

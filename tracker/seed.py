@@ -14,6 +14,8 @@ from . import clock
 from .audit.service import record
 from .auth import service as auth_service
 from .auth.models import ROLE_ADMIN, User
+from .metrics import demo as metrics_demo
+from .metrics.service import load_indicators
 from .org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from .periods import Period
 from .plans.service import active_plan, due_date, duties, load_plan
@@ -31,6 +33,7 @@ class SystemActor:
     unit_id = None
     is_authenticated = True
     is_active = True
+    is_system = True
 
 
 SYSTEM = SystemActor()
@@ -59,6 +62,7 @@ def load_base(session: Session) -> dict:
         created += _ensure_unit(session, u["name"], KIND_TOWNSHIP, u.get("aliases", ""), i)
     session.flush()
     _plan, plan_created = load_plan(session, SYSTEM, read_json("plan.json"))
+    load_indicators(session, SYSTEM, read_json("indicators.json"))
     return {"units": created, "plan": plan_created}
 
 
@@ -120,7 +124,8 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
             unit_id=unit.id if unit else None, password=password)
     session.flush()
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
-    return {"skipped": False, "users": len(users), "reports": n}
+    figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
+    return {"skipped": False, "users": len(users), "reports": n, "figures": figures}
 
 
 def _demo_reports(session: Session, users: dict, today: date, months: int) -> int:

@@ -39,6 +39,20 @@ def _view_unit_data(user, obj) -> bool:
     return user.role in (ROLE_ADMIN, ROLE_REVIEWER) or _own_unit(user, obj)
 
 
+def _enters_metric(user, target) -> bool:
+    """target: an entry cell (indicator, unit_id). The officer of the indicator's owning unit; for an indicator
+    every town enters itself (no owner), the town's own officer for its own row. Command-line imports run as the
+    system actor."""
+    if getattr(user, "is_system", False):
+        return True
+    if target is None or user.role != ROLE_OFFICER or user.unit_id is None:
+        return False
+    owner = getattr(target.indicator, "owner_unit_id", None)
+    if owner is not None:
+        return owner == user.unit_id
+    return target.unit_id is not None and target.unit_id == user.unit_id
+
+
 RULES: dict[str, Callable] = {
     # reading
     "plan.view": lambda user, obj=None: True,
@@ -55,6 +69,11 @@ RULES: dict[str, Callable] = {
     "user.manage": _is(ROLE_ADMIN),
     "unit.manage": _is(ROLE_ADMIN),
     "plan.manage": _is(ROLE_ADMIN),
+    # 两降两升 figures
+    "metrics.view": lambda user, obj=None: True,   # figures and rankings are circulated to every unit
+    "metrics.enter": _enters_metric,           # obj: an entry cell (indicator, unit id or None for the district)
+    "metrics.correct": _is(ROLE_REVIEWER),     # any cell, with a reason
+    "indicator.manage": _is(ROLE_ADMIN),
 }
 
 

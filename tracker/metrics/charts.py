@@ -1,0 +1,180 @@
+"""Charts as SVG made on the server from plain data, identical on screen and in a PDF.
+
+Only presentation attributes (fill=, stroke=), never style= (the CSP forbids inline styles); every text escaped.
+Coordinates are computed with Decimal like every other figure here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from markupsafe import Markup, escape
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
+INK, MUTED, GRID = "#1f2933", "#6b7785", "#e3e7ec"
+CURRENT, PREVIOUS = "#a8201a", "#8a949e"
+GOOD, BAD = "#2f7d32", "#c62828"
+D = Decimal
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a trend chart: a label (2026年), values (None where there is none), drawn solid or dashed."""
+
+    label: str
+    values: Sequence
+    colour: str = CURRENT
+    dashed: bool = False
+
+
+def _n(x) -> str:
+    """A coordinate with one decimal place."""
+    return format(D(x).quantize(D("0.1"), rounding=ROUND_HALF_UP), "f")
+
+
+def _fmt(v, decimals: int) -> str:
+    if v is None:
+        return "—"
+    d = D(v).quantize(D(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{d:,.{decimals}f}"
+
+
+def nice_max(v: Decimal) -> Decimal:
+    """The smallest of 1, 2, 2.5, 5 × 10^k at or above v (at least 1), so axis ticks are round numbers."""
+    v = D(v)
+    if v <= 0:
+        return D(1)
+    exp = D(10) ** (v.adjusted())
+    for m in (D(1), D(2), D("2.5"), D(5), D(10)):
+        if m * exp >= v:
+            return (m * exp).normalize()
+    return D(10) * exp
+
+
+def _text(x, y, s: str, size: int = 12, anchor: str = "start", fill: str = INK, weight: str | None = None) -> str:
+    w = f' font-weight="{weight}"' if weight else ""
+    return (f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"{w}>'
+            f"{escape(s)}</text>")
+
+
+def _open(width: int, height: int, title: str) -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" font-family="{FONT}">',
+            f"<title>{escape(title)}</title>"]
+
+
+def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "", decimals: int = 0,
+                width: int = 520, height: int = 230) -> Markup:
+    """Lines over months (this year against last year); gaps where a month has no figure."""
+    left, right, top, bottom = 48, 16, 44, 28
+    plot_w, plot_h = D(width - left - right), D(height - top - bottom)
+    out = _open(width, height, title)
+    out.append(_text(left, 18, title, 14, weight="bold"))
+    values = [D(v) for s in series for v in s.values if v is not None]
+    if not values:
+        out.append(_text(width / 2, top + plot_h / 2, "暂无数据", 13, "middle", MUTED))
+        out.append("</svg>")
+        return Markup("".join(out))
+    top_value = nice_max(max(values))
+    n = max(len(labels), 1)
+    step = plot_w / n
+
+    def x(i: int) -> Decimal:
+        return left + step * i + step / 2
+
+    def y(v) -> Decimal:
+        return top + plot_h - plot_h * D(v) / top_value
+
+    for k in range(5):  # gridlines and y labels
+        tick = top_value * k / 4
+        yy = y(tick)
+        out.append(f'<line x1="{left}" y1="{_n(yy)}" x2="{width - right}" y2="{_n(yy)}" stroke="{GRID}" '
+                   f'stroke-width="1"/>')
+        out.append(_text(left - 6, yy + 4, _fmt(tick, decimals if tick != tick.to_integral_value() else 0), 10,
+                         "end", MUTED))
+    if unit:
+        out.append(_text(left - 6, top - 10, unit, 10, "end", MUTED))
+    for i, lab in enumerate(labels):
+        out.append(_text(x(i), height - 9, lab, 10, "middle", MUTED))
+    # legend, right-aligned at the top
+    lx = D(width - right)
+    for s in reversed(series):
+        tw = 12 * len(s.label) // 2 + 8
+        lx -= tw + 26
+        dash = ' stroke-dasharray="4 3"' if s.dashed else ""
+        out.append(f'<line x1="{_n(lx)}" y1="14" x2="{_n(lx + 20)}" y2="14" stroke="{s.colour}" '
+                   f'stroke-width="2"{dash}/>')
+        out.append(_text(lx + 24, 18, s.label, 11, fill=INK))
+    for s in series:
+        dash = ' stroke-dasharray="4 3"' if s.dashed else ""
+        path, pen_down = [], False
+        for i, v in enumerate(s.values):
+            if v is None:
+                pen_down = False
+                continue
+            path.append(f"{'L' if pen_down else 'M'}{_n(x(i))} {_n(y(v))}")
+            pen_down = True
+        if path:
+            out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"{dash}/>')
+        for i, v in enumerate(s.values):
+            if v is None:
+                continue
+            tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
+            out.append(f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}">'
+                       f"<title>{escape(tip)}</title></circle>")
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row of a bar chart: a label, this span's value and last year's (either may be None)."""
+
+    label: str
+    value: object
+    previous: object = None
+    state: str = "none"   # good | bad | none: colours the change text
+    highlight: bool = False
+
+
+def bar_chart(title: str, bars: Sequence[Bar], unit: str = "", decimals: int = 0, width: int = 520,
+              current_label: str = "本期", previous_label: str = "去年同期") -> Markup:
+    """Horizontal bars, one per town: this span's value, and last year's as a thin grey bar beneath."""
+    left, right, top, row_h = 86, 90, 40, 30
+    height = top + row_h * max(len(bars), 1) + 12
+    out = _open(width, height, title)
+    out.append(_text(8, 18, title, 14, weight="bold"))
+    plot_w = D(width - left - right)
+    values = [D(v) for b in bars for v in (b.value, b.previous) if v is not None]
+    # legend
+    out.append(f'<rect x="{width - 190}" y="8" width="12" height="10" fill="{CURRENT}"/>')
+    out.append(_text(width - 174, 17, current_label, 11))
+    out.append(f'<rect x="{width - 110}" y="11" width="12" height="5" fill="{PREVIOUS}"/>')
+    out.append(_text(width - 94, 17, previous_label, 11))
+    if not values:
+        out.append(_text(width / 2, top + 20, "暂无数据", 13, "middle", MUTED))
+        out.append("</svg>")
+        return Markup("".join(out))
+    top_value = nice_max(max(values))
+    for i, b in enumerate(bars):
+        y0 = D(top + row_h * i)
+        weight = "bold" if b.highlight else None
+        out.append(_text(left - 8, y0 + 15, b.label, 12, "end", INK, weight))
+        if b.value is not None:
+            w = plot_w * D(b.value) / top_value
+            out.append(f'<rect x="{left}" y="{_n(y0 + 4)}" width="{_n(w)}" height="14" fill="{CURRENT}">'
+                       f"<title>{escape(f'{b.label}{current_label}:{_fmt(b.value, decimals)}{unit}')}</title></rect>")
+            colour = {"good": GOOD, "bad": BAD}.get(b.state, INK)
+            out.append(_text(D(left) + w + 6, y0 + 15, f"{_fmt(b.value, decimals)}{unit}", 11, fill=colour))
+        else:
+            out.append(_text(left + 4, y0 + 15, "无数据", 11, fill=MUTED))
+        if b.previous is not None:
+            w = plot_w * D(b.previous) / top_value
+            out.append(f'<rect x="{left}" y="{_n(y0 + 20)}" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
+                       f"<title>{escape(f'{b.label}{previous_label}:{_fmt(b.previous, decimals)}{unit}')}</title>"
+                       "</rect>")
+    out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 10}" stroke="{MUTED}" stroke-width="1"/>')
+    out.append("</svg>")
+    return Markup("".join(out))

@@ -1,0 +1,120 @@
+"""The data each 两降两升 page shows, built once as frozen dataclasses (page and, later, PDF read the same)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from ..org.models import Unit
+from ..periods import Period
+from . import service
+from .charts import PREVIOUS, Bar, Series, bar_chart, trend_chart
+from .models import Indicator
+from .service import Comparison, Summary, UnitSummary, current_month
+
+MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
+
+
+def step(period: Period, n: int) -> Period:
+    """The span of the same kind n steps later (n < 0: earlier)."""
+    if period.kind == "month":
+        p = period
+        for _ in range(abs(n)):
+            p = p.next() if n > 0 else p.previous()
+        return p
+    if period.kind == "quarter":
+        q = period.year * 4 + period.last // 3 - 1 + n
+        return Period.quarter(q // 4, q % 4 + 1)
+    if period.kind == "year":
+        return Period.whole_year(period.year + n)
+    return Period.ytd(period.year + n, period.last)
+
+
+@dataclass(frozen=True)
+class PeriodNav:
+    """The span shown, the spans before and after it, and quick choices."""
+
+    period: Period
+    prev: Period
+    next: Period | None
+    quick: list[tuple[str, str]]
+
+
+def period_nav(period: Period) -> PeriodNav:
+    now = current_month()
+    nxt = step(period, 1)
+    last_q = step(Period.quarter(now.year, (now.first - 1) // 3 + 1), -1)
+    quick = [("本月", now.code), ("上月", now.previous().code),
+             ("本季度", Period.quarter(now.year, (now.first - 1) // 3 + 1).code), ("上季度", last_q.code),
+             ("今年累计", Period.ytd(now.year, now.first).code), ("去年全年", str(now.year - 1))]
+    return PeriodNav(period, step(period, -1), nxt if nxt.start <= now.end else None, quick)
+
+
+def _trend_charts(session: Session, indicators: list[Indicator], unit_id: int | None, year: int,
+                  who: str) -> list[Markup]:
+    data = service.trends(session, indicators, unit_id, year)
+    out = []
+    for ind in indicators:
+        this, last = data[ind.code]
+        out.append(trend_chart(f"{who}{ind.name}月度走势", MONTH_LABELS,
+                               [Series(f"{year - 1}年", last, PREVIOUS, dashed=True), Series(f"{year}年", this)],
+                               ind.unit_label, ind.decimals))
+    return out
+
+
+@dataclass(frozen=True)
+class Overview:
+    summary: Summary
+    nav: PeriodNav
+    trends: list[Markup]
+    bars: list[Markup]
+
+
+def overview(session: Session, period: Period) -> Overview:
+    """District figures and verdict, the town table, the district's trends and a bar chart per indicator."""
+    s = service.summary(session, period)
+    trends = _trend_charts(session, s.core, None, period.year, "全区")
+    bars = []
+    for ind in s.town_indicators:
+        items = [Bar(u.unit.name, c.value, c.last_year, c.state)
+                 for u in s.units if (c := u.comparisons.get(ind.code)) is not None]
+        bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals))
+    return Overview(s, period_nav(period), trends, bars)
+
+
+@dataclass(frozen=True)
+class MonthLine:
+    month: Period
+    values: dict[str, Comparison]
+
+
+@dataclass(frozen=True)
+class TownPage:
+    unit: Unit
+    summary: Summary
+    mine: UnitSummary | None
+    nav: PeriodNav
+    trends: list[Markup]
+    months: list[MonthLine]
+
+
+def town(session: Session, unit: Unit, period: Period) -> TownPage:
+    """One town: its comparisons and verdict for the span, rank, trends, and month by month this year."""
+    s = service.summary(session, period)
+    mine = next((u for u in s.units if u.unit.id == unit.id), None)
+    inds = s.town_indicators
+    trends = _trend_charts(session, inds, unit.id, period.year, unit.name)
+    data = service.trends(session, inds, unit.id, period.year)
+    lines = []
+    for m in range(1, 13):
+        p = Period.month(period.year, m)
+        if p.start > current_month().end:
+            break
+        vals = {}
+        for ind in inds:
+            this, last = data[ind.code][0][m - 1], data[ind.code][1][m - 1]
+            vals[ind.code] = service.judge(ind, this, last)
+        lines.append(MonthLine(p, vals))
+    return TownPage(unit, s, mine, period_nav(period), trends, lines)

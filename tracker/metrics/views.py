@@ -1,0 +1,293 @@
+"""两降两升 pages: overview, town, rankings, the month grid, Excel import/export, indicator administration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import db
+from ..auth import policy
+from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
+from ..org.models import Unit
+from ..periods import Period
+from ..web import flash_error, get_or_404, require
+from . import exchange, pages, service
+from .excel import check_xlsx, read_sheet
+from .forms import ConfirmForm, IndicatorForm, UploadForm, entries, grid_form, shown_cells
+from .models import Indicator
+
+bp = Blueprint("metrics", __name__, url_prefix="/metrics")
+TICKET_MAX_AGE = 2 * 3600
+
+
+def _period(name: str = "period", month_only: bool = False) -> Period:
+    text = request.args.get(name)
+    default = service.latest_month(db.session)
+    if not text:
+        return default
+    try:
+        p = Period.parse(text)
+    except ValidationError as e:
+        flash(str(e), "error")
+        return default
+    return Period.month(p.year, p.last) if month_only and p.kind != "month" else p
+
+
+def _may_import() -> bool:
+    return service.can_enter_any(db.session, current_user) or policy.can(current_user, "metrics.correct")
+
+
+@bp.get("/")
+@login_required
+def overview():
+    require("metrics.view")
+    page = pages.overview(db.session, _period())
+    return render_template("metrics/overview.html", page=page, s=page.summary,
+                           can_import=_may_import())
+
+
+@bp.get("/units/<int:unit_id>")
+@login_required
+def town(unit_id: int):
+    require("metrics.view")
+    unit = get_or_404(Unit, unit_id)
+    if not unit.is_township:
+        abort(404)
+    page = pages.town(db.session, unit, _period())
+    return render_template("metrics/town.html", page=page, s=page.summary)
+
+
+@bp.get("/rankings")
+@login_required
+def rankings():
+    require("metrics.view")
+    period = _period()
+    return render_template("metrics/rankings.html", s=service.summary(db.session, period),
+                           nav=pages.period_nav(period))
+
+
+@bp.route("/entry", methods=["GET", "POST"])
+@login_required
+def entry():
+    month = _period("month", month_only=True)
+    if service.is_future(month):
+        month = service.current_month()
+    try:
+        grid = service.build_entry_grid(db.session, current_user, month)
+    except PermissionDenied:
+        abort(403)
+    form, errors, conflicts, status = grid_form(grid), {}, {}, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash("提交的内容无效(单元格内容过长或页面已过期),请检查后重新保存", "error")
+            status = 400
+        else:
+            try:
+                result = service.save_grid(db.session, current_user, month.code, entries(form, grid), form.reason.data)
+                db.session.commit()
+                flash(f"已保存{month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
+                      "success")
+                return redirect(url_for(".entry", month=month.code))
+            except service.GridConflict as e:
+                conflicts, status = e.current, 409
+            except (StaleEdit, StaleDataError, IntegrityError):
+                conflicts, status = {}, 409
+            except service.CellErrors as e:
+                errors, status = e.errors, 422
+            except DomainError as e:
+                status = 422
+                flash_error(e)
+            db.session.rollback()
+            if status == 409:
+                flash(str(StaleEdit()) if not conflicts else str(service.GridConflict(conflicts)), "error")
+            elif errors:
+                flash(str(service.CellErrors(errors)), "error")
+            grid = service.build_entry_grid(db.session, current_user, month)
+    return render_template("metrics/entry.html", grid=grid, form=form, errors=errors, conflicts=conflicts,
+                           shown=shown_cells(grid, form if status != 200 else None, conflicts),
+                           prev=month.previous(), next=month.next() if not service.is_future(month.next()) else None
+                           ), status
+
+
+# -- Excel ---------------------------------------------------------------------------------
+
+def _uploads() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="metrics-import")
+
+
+def _import_page(upload: UploadForm | None = None, status: int = 200):
+    return render_template("metrics/import.html", form=upload or UploadForm(),
+                           month=service.latest_month(db.session), now=service.current_month()), status
+
+
+@bp.get("/import")
+@login_required
+def import_page():
+    if not _may_import():
+        abort(403)
+    return _import_page()
+
+
+def _preview(data: bytes, filename: str):
+    check_xlsx(data, filename)
+    return exchange.build_preview(db.session, current_user, read_sheet(data))
+
+
+@bp.post("/import")
+@login_required
+def import_upload():
+    if not _may_import():
+        abort(403)
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _import_page(form, 422)
+    f = form.file.data
+    data, filename = f.read(), f.filename or ""
+    try:
+        preview = _preview(data, filename)
+    except ValidationError as e:
+        flash(str(e), "error")
+        return _import_page(form, 422)
+    ticket = _signer().dumps({"f": exchange.stash(_uploads(), data), "u": current_user.id, "n": filename[:100]})
+    confirm = ConfirmForm(ticket=ticket, digest=preview.digest)
+    return render_template("metrics/preview.html", preview=preview, form=confirm, filename=filename)
+
+
+@bp.post("/import/confirm")
+@login_required
+def import_confirm():
+    if not _may_import():
+        abort(403)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("确认请求无效,请重新上传文件", "error")
+        return redirect(url_for(".import_page"))
+    try:
+        t = _signer().loads(form.ticket.data, max_age=TICKET_MAX_AGE)
+        if t.get("u") != current_user.id:
+            raise BadSignature("another user's upload")
+        preview = _preview(exchange.unstash(_uploads(), t["f"]), t["n"])
+    except (BadSignature, ValidationError) as e:
+        flash(str(e) if isinstance(e, ValidationError) else "上传记录无效或已过期,请重新上传文件", "error")
+        return redirect(url_for(".import_page"))
+    status, message = _confirm(preview, form, t)
+    if status == 302:
+        flash(message, "success")
+        return redirect(url_for(".overview"))
+    flash(message, "error")
+    form.digest.data = preview.digest
+    return render_template("metrics/preview.html", preview=preview, form=form, filename=t["n"]), status
+
+
+def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
+    """Re-validated preview → write, or say why not (status, message)."""
+    if preview.digest != form.digest.data:
+        return 409, "预览之后数据已发生变化(他人修改了相关数据),请核对下面新的预览后再确认。"
+    if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
+        return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
+    try:
+        result = exchange.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
+        db.session.commit()
+    except (StaleEdit, StaleDataError, IntegrityError):
+        db.session.rollback()
+        return 409, "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。"
+    except DomainError as e:
+        db.session.rollback()
+        return 422, str(e)
+    exchange.discard(_uploads(), ticket["f"])
+    return 302, f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。"
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp.headers["Content-Disposition"] = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
+    return resp
+
+
+@bp.get("/template")
+@login_required
+def template():
+    require("metrics.view")
+    month = _period("month", month_only=True)
+    return _xlsx(exchange.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
+
+
+@bp.get("/export")
+@login_required
+def export():
+    require("metrics.view")
+    start, end = _period("from", month_only=True), _period("to", month_only=True)
+    try:
+        data = exchange.export_file(db.session, Period.month(start.year, start.first), end)
+    except ValidationError as e:
+        flash(str(e), "error")
+        return redirect(url_for(".overview"))
+    return _xlsx(data, f"metrics-{start.code}-{end.code}.xlsx")
+
+
+# -- indicators ----------------------------------------------------------------------------------
+
+@bp.get("/indicators")
+@login_required
+def indicators():
+    require("indicator.manage")
+    return render_template("metrics/indicators.html", indicators=service.all_indicators(db.session))
+
+
+def _indicator_form(obj: Indicator | None = None) -> IndicatorForm:
+    form = IndicatorForm(obj=obj if request.method == "GET" else None)
+    if request.method == "GET" and obj is not None:
+        form.owner_unit_id.data = obj.owner_unit_id or 0
+    form.owner_unit_id.choices = [(0, "各镇(街道)自行填报")] + [(u.id, u.name) for u in service.departments(db.session)]
+    return form
+
+
+@bp.route("/indicators/new", methods=["GET", "POST"])
+@login_required
+def indicator_new():
+    require("indicator.manage")
+    form = _indicator_form()
+    if form.validate_on_submit():
+        try:
+            ind = service.create_indicator(db.session, current_user, form.values())
+            db.session.commit()
+            flash(f"已新增指标 {ind.label}", "success")
+            return redirect(url_for(".indicators"))
+        except DomainError as e:
+            flash_error(e)
+    return render_template("metrics/indicator_form.html", form=form, indicator=None), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])
+@login_required
+def indicator_edit(indicator_id: int):
+    require("indicator.manage")
+    ind = get_or_404(Indicator, indicator_id)
+    form = _indicator_form(ind)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                service.update_indicator(db.session, current_user, ind.id, form.version.data or 0, form.values())
+                db.session.commit()
+                flash(f"已保存指标 {ind.label}", "success")
+                return redirect(url_for(".indicators"))
+            except (StaleEdit, StaleDataError):
+                db.session.rollback()
+                flash("该指标已被他人修改,请核对后重新保存。您填写的内容已保留在下方。", "error")
+                form.version.data, status = get_or_404(Indicator, indicator_id).version, 409
+            except DomainError as e:
+                flash_error(e)
+        ind = get_or_404(Indicator, indicator_id)
+    return render_template("metrics/indicator_form.html", form=form, indicator=ind), status
