@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .main import bp as main_bp
+    from .meetings.views import bp as meetings_bp
     from .metrics.views import bp as metrics_bp
     from .org.views import bp as org_bp
     from .plans.views import bp as plans_bp
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     for bp in (auth_bp, main_bp, plans_bp, progress_bp, org_bp, audit_bp, metrics_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(meetings_bp)
 
     from .cli import register
 

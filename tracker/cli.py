@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import db, ops
 from .audit.service import verify
+from .meetings.cli import meetings_cli
 from .metrics.cli import metrics_cli
 from .plans.cli import plan_cli
 from .seed import load_base, load_demo
@@ -100,6 +101,7 @@ def register(app) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(meetings_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(check_deploy_command)

@@ -1,5 +1,16 @@
 """Every model, imported once so the metadata is complete (for Alembic and tests)."""
 
+from .assessment.models import (  # noqa: F401
+    Adjustment,
+    Card,
+    CardColour,
+    CardRule,
+    Holiday,
+    Publication,
+    Recommendation,
+    Rectification,
+    SchemeItem,
+)
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
 from .db import Base  # noqa: F401
@@ -8,3 +19,4 @@ from .metrics.models import Indicator, MetricValue  # noqa: F401
 from .org.models import Unit  # noqa: F401
 from .plans.models import Assignment, Goal, Measure, Plan, Requirement, Task  # noqa: F401
 from .progress.models import ProgressReport, ReportEvent, Urge  # noqa: F401
+from .reports.models import BriefingArchive  # noqa: F401

@@ -14,6 +14,7 @@ from . import clock
 from .audit.service import record
 from .auth import service as auth_service
 from .auth.models import ROLE_ADMIN, User
+from .meetings import demo as meetings_demo
 from .metrics import demo as metrics_demo
 from .metrics.service import load_indicators
 from .org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
@@ -125,7 +126,8 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     session.flush()
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
-    return {"skipped": False, "users": len(users), "reports": n, "figures": figures}
+    meetings = meetings_demo.load(session, users, today) if with_reports else {}
+    return {"skipped": False, "users": len(users), "reports": n, "figures": figures, "meetings": meetings}
 
 
 def _demo_reports(session: Session, users: dict, today: date, months: int) -> int:

@@ -53,6 +53,34 @@ def _enters_metric(user, target) -> bool:
     return target.unit_id is not None and target.unit_id == user.unit_id
 
 
+def _sees_meeting(user, meeting=None) -> bool:
+    """Staff see every meeting; an officer those its unit attends or leads a decision of (None: the list page)."""
+    if user.role in (ROLE_ADMIN, ROLE_REVIEWER):
+        return True
+    if user.unit_id is None:
+        return False
+    if meeting is None:
+        return True
+    return (any(u.id == user.unit_id for u in meeting.units)
+            or any(d.lead_unit_id == user.unit_id for d in meeting.decisions))
+
+
+def _sees_decision(user, decision=None) -> bool:
+    """Staff see every supervised item; an officer those its unit leads or supports (None: the list page)."""
+    if user.role in (ROLE_ADMIN, ROLE_REVIEWER):
+        return True
+    if user.unit_id is None:
+        return False
+    if decision is None:
+        return True
+    return decision.lead_unit_id == user.unit_id or any(u.id == user.unit_id for u in decision.supporting_units)
+
+
+def _answers_decision(user, decision) -> bool:
+    """Only the lead unit's officer reports back on a supervised item."""
+    return user.role == ROLE_OFFICER and decision is not None and decision.lead_unit_id == user.unit_id
+
+
 RULES: dict[str, Callable] = {
     # reading
     "plan.view": lambda user, obj=None: True,
@@ -74,6 +102,13 @@ RULES: dict[str, Callable] = {
     "metrics.enter": _enters_metric,           # obj: an entry cell (indicator, unit id or None for the district)
     "metrics.correct": _is(ROLE_REVIEWER),     # any cell, with a reason
     "indicator.manage": _is(ROLE_ADMIN),
+    # joint meetings and supervised items
+    "meeting.view": _sees_meeting,             # obj: meeting, or None for the list
+    "meeting.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "meeting.manage": _is(ROLE_REVIEWER),      # schedule, edit, mark held, record decisions
+    "decision.view": _sees_decision,           # obj: decision, or None for the list
+    "decision.answer": _answers_decision,      # obj: decision
+    "decision.review": _is(ROLE_REVIEWER),     # close (销号) or return
 }
 
 

@@ -1,0 +1,268 @@
+"""Red and yellow cards: each rule at its threshold, issuing and dismissing, rectification, working-day deadlines,
+escalation and lifting."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from tracker.assessment import cards
+from tracker.assessment.calendar import add_working_days, calendar
+from tracker.assessment.models import CardRule, Recommendation
+from tracker.errors import PermissionDenied, ValidationError, WorkflowError
+from tracker.periods import Period
+from tracker.plans.service import active_plan
+
+from .assess_helpers import put_figures
+from .conftest import get_unit, get_user
+
+Q3 = Period.parse("2026-Q3")
+
+
+@pytest.fixture
+def plan(seeded, session, frozen):
+    frozen(2026, 10, 20, 9)
+    return active_plan(session)
+
+
+def _fired(session, plan, kind, period=Q3):
+    return [f for f in cards.evaluate(session, plan, period) if f.rule.kind == kind]
+
+
+def _only_rule(session, kind):
+    for r in session.scalars(select(CardRule)):
+        r.is_active = r.kind == kind
+    session.commit()
+
+
+def _quarter(session, year, town, cases):
+    put_figures(session, f"{year}-07", town, cases=cases)
+
+
+def test_cases_surge_fires_at_fifty_percent_and_not_below(plan, session):
+    _only_rule(session, "cases_surge")
+    _quarter(session, 2025, "青石镇", 20)
+    _quarter(session, 2026, "青石镇", 30)   # +50 %
+    _quarter(session, 2025, "柳溪镇", 20)
+    _quarter(session, 2026, "柳溪镇", 29)   # +45 %
+    fired = _fired(session, plan, "cases_surge")
+    assert [f.unit.name for f in fired] == ["青石镇"]
+    assert fired[0].colour == "red" and "50" in fired[0].reason
+    assert fired[0].figures["cases"]["value"] == "30" and fired[0].figures["cases"]["last_year"] == "20"
+
+
+def test_small_base_is_not_judged_by_percentage(plan, session):
+    _only_rule(session, "cases_surge")
+    _quarter(session, 2025, "青石镇", 2)
+    _quarter(session, 2026, "青石镇", 4)    # +100 % but below the base of 10
+    assert _fired(session, plan, "cases_surge") == []
+
+
+def test_cases_up_while_district_down(plan, session):
+    _only_rule(session, "cases_up_while_district_down")
+    _quarter(session, 2025, "青石镇", 20)
+    _quarter(session, 2026, "青石镇", 24)   # +20 %
+    _quarter(session, 2025, "柳溪镇", 100)
+    _quarter(session, 2026, "柳溪镇", 50)   # the district falls overall
+    assert [f.unit.name for f in _fired(session, plan, "cases_up_while_district_down")] == ["青石镇"]
+    put_figures(session, "2026-07", "柳溪镇", cases=120)  # now the district rises: the rule stays silent
+    assert _fired(session, plan, "cases_up_while_district_down") == []
+
+
+def test_cases_up_in_consecutive_months(plan, session):
+    _only_rule(session, "cases_up_consecutive_months")
+    for town, aug, sep in (("青石镇", 12, 13), ("柳溪镇", 9, 13)):
+        put_figures(session, "2025-08", town, cases=10)
+        put_figures(session, "2025-09", town, cases=10)
+        put_figures(session, "2026-08", town, cases=aug)
+        put_figures(session, "2026-09", town, cases=sep)
+    fired = _fired(session, plan, "cases_up_consecutive_months")
+    assert [f.unit.name for f in fired] == ["青石镇"]
+    assert set(fired[0].figures["months"]) == {"2026-08", "2026-09"}
+
+
+def test_overdue_count_threshold(plan, session, frozen):
+    _only_rule(session, "overdue_count")
+    fired = _fired(session, plan, "overdue_count")
+    # no town has reported anything in Q3: 18 overdue each
+    assert len(fired) == 6 and fired[0].figures["overdue_reports"] == 18
+    rule = session.scalar(select(CardRule).where(CardRule.kind == "overdue_count"))
+    rule.params = {"n": 19}
+    session.commit()
+    assert _fired(session, plan, "overdue_count") == []
+
+
+def test_rank_bottom_names_the_last_three(plan, session):
+    _only_rule(session, "rank_bottom")
+    for town, (last, now) in {"青石镇": (20, 10), "柳溪镇": (20, 12), "云岭镇": (20, 14)}.items():
+        _quarter(session, 2025, town, last)
+        _quarter(session, 2026, town, now)
+    fired = _fired(session, plan, "rank_bottom")
+    assert {f.unit.name for f in fired} == {"白沙镇", "东湖街道", "南山街道"}
+    assert all(f.figures["rank"] >= 4 for f in fired)
+
+
+def test_yellow_not_lifted_and_second_yellow(plan, session, frozen):
+    reviewer = get_user(session, "reviewer")
+    town = get_unit(session, "青石镇")
+    frozen(2026, 7, 1, 9)
+    old = cards.issue_card(session, reviewer, unit_id=town.id, colour="yellow", reason="宣传滞后", period="2026-Q2")
+    session.commit()
+    frozen(2026, 10, 20, 9)
+    _only_rule(session, "yellow_not_lifted")
+    fired = _fired(session, plan, "yellow_not_lifted")
+    assert [(f.unit.name, f.escalates_card_id) for f in fired] == [("青石镇", old.id)]
+    # a new yellow condition within six months of the first yellow card: red
+    for r in session.scalars(select(CardRule)):
+        r.is_active = r.kind in ("cases_surge", "cases_up_while_district_down", "second_yellow")
+    session.commit()
+    _quarter(session, 2025, "青石镇", 20)
+    _quarter(session, 2026, "青石镇", 26)
+    _quarter(session, 2025, "柳溪镇", 100)
+    _quarter(session, 2026, "柳溪镇", 50)
+    kinds = {(f.unit.name, f.rule.kind) for f in cards.evaluate(session, plan, Q3)}
+    assert ("青石镇", "second_yellow") in kinds
+
+
+def test_recommendations_are_stored_then_issued_or_dismissed(plan, session):
+    _only_rule(session, "overdue_count")
+    reviewer = get_user(session, "reviewer")
+    recs = cards.refresh_recommendations(session, reviewer, plan, Q3)
+    session.commit()
+    assert len(recs) == 6
+    card = cards.issue_recommended(session, reviewer, recs[0].id, recs[0].version)
+    dismissed = cards.dismiss(session, reviewer, recs[1].id, recs[1].version, "该镇已在整改期内")
+    session.commit()
+    assert card.rule.kind == "overdue_count" and card.figures == recs[0].figures
+    assert dismissed.status == "dismissed" and dismissed.dismiss_reason == "该镇已在整改期内"
+    with pytest.raises(ValidationError):
+        cards.dismiss(session, reviewer, recs[2].id, recs[2].version, "  ")
+    with pytest.raises(WorkflowError):
+        cards.issue_recommended(session, reviewer, recs[0].id, recs[0].version)
+    again = cards.refresh_recommendations(session, reviewer, plan, Q3)  # decided ones stay decided
+    assert len(again) == 4
+    statuses = sorted(r.status for r in session.scalars(select(Recommendation)))
+    assert statuses == ["dismissed", "issued"] + ["pending"] * 4
+
+
+def test_plan_due_counts_working_days_and_deadline_skips_holidays(plan, session, frozen):
+    exceptions = calendar(session)
+    # Friday 25 September 2026 is 中秋; 1–7 October are holidays, 10 October a working Saturday
+    assert add_working_days(date(2026, 9, 25), 5, exceptions) == date(2026, 10, 9)
+    assert add_working_days(date(2026, 11, 27), 5, exceptions) == date(2026, 12, 4)
+    frozen(2026, 9, 25, 9)
+    card = cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id,
+                            colour="yellow", reason="宣传滞后", period="2026-Q3")
+    assert card.plan_due == date(2026, 10, 9)
+    assert card.deadline == date(2026, 10, 26)  # 30 days is Sunday 25 October: the next working day
+
+
+def test_escalation_at_the_deadline(plan, session, frozen):
+    reviewer = get_user(session, "reviewer")
+    frozen(2026, 9, 25, 9)
+    yellow = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
+                              reason="宣传滞后", period="2026-Q3")
+    session.commit()
+    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 26)) == []   # on the deadline: not yet
+    made = cards.escalate_overdue(session, reviewer, date(2026, 10, 27))
+    assert [r.escalates_card_id for r in made] == [yellow.id] and made[0].colour == "red"
+    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 28)) == []   # once per card
+    assert cards.card_state(yellow, date(2026, 10, 27))[1] == "逾期未整改"
+    frozen(2026, 10, 28, 9)
+    red = cards.issue_recommended(session, reviewer, made[0].id, made[0].version)
+    session.commit()
+    assert red.colour == "red" and red.escalated_from_id == yellow.id and yellow.status == "escalated"
+
+
+def test_escalate_cli(plan, session, app, frozen):
+    frozen(2026, 9, 25, 9)
+    cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id, colour="yellow",
+                     reason="宣传滞后", period="2026-Q3")
+    session.commit()
+    result = app.test_cli_runner().invoke(args=["cards", "escalate", "--today", "2026-10-27"])
+    assert result.exit_code == 0 and "1 escalation(s)" in result.output
+
+
+def test_recommend_cli_prints_rule_and_figures(plan, session, app):
+    _only_rule(session, "cases_surge")
+    _quarter(session, 2025, "青石镇", 20)
+    _quarter(session, 2026, "青石镇", 40)
+    result = app.test_cli_runner().invoke(args=["cards", "recommend", "--period", "2026-Q3", "--json"])
+    import json
+
+    data = json.loads(result.output)
+    first = data["recommendations"][0]
+    assert first["rule"] == "R3" and first["figures"]["cases"]["value"] == "40"
+
+
+def test_rectification_and_lifting_a_yellow_card(plan, session, frozen):
+    reviewer, officer, other = get_user(session, "reviewer"), get_user(session, "town1"), get_user(session, "town2")
+    frozen(2026, 10, 20, 9)
+    card = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
+                            reason="宣传滞后", period="2026-Q3")
+    with pytest.raises(PermissionDenied):
+        cards.submit_rectification(session, other, card.id, "plan", "别人的方案")
+    with pytest.raises(WorkflowError, match="整改方案通过"):
+        cards.submit_rectification(session, officer, card.id, "report", "先报报告")
+    with pytest.raises(WorkflowError, match="摘牌条件"):
+        cards.lift(session, reviewer, card.id, card.version, "同意")
+    plan_ = cards.submit_rectification(session, officer, card.id, "plan", "一、二、三")
+    with pytest.raises(PermissionDenied):
+        cards.review_rectification(session, officer, plan_.id, plan_.version, "accept")
+    cards.review_rectification(session, reviewer, plan_.id, plan_.version, "accept")
+    with pytest.raises(PermissionDenied):
+        cards.lift(session, officer, card.id, card.version, "自己摘")
+    lifted = cards.lift(session, reviewer, card.id, card.version, "整改到位")
+    assert lifted.status == "lifted" and cards.card_state(lifted)[1] == "已摘牌"
+
+
+def test_red_card_lifting_conditions(plan, session, frozen):
+    reviewer, officer = get_user(session, "reviewer"), get_user(session, "town1")
+    town = get_unit(session, "青石镇")
+    frozen(2026, 7, 10, 9)
+    red = cards.issue_card(session, reviewer, unit_id=town.id, colour="red", reason="案件高发", period="2026-Q2")
+    r = cards.submit_rectification(session, officer, red.id, "plan", "整改方案")
+    cards.review_rectification(session, reviewer, r.id, r.version, "accept")
+    session.commit()
+    frozen(2026, 9, 20, 9)
+    conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
+    assert conds == {"整改方案已审核认可": True, "挂牌满3个月": False, "连续2个月发案同比下降": False,
+                     "整改事项全部办结": True}
+    frozen(2026, 11, 12, 9)
+    for m, (last, now) in {"07": (20, 15), "08": (20, 16), "09": (20, 12), "10": (20, 11)}.items():
+        put_figures(session, f"2025-{m}", "青石镇", cases=last)
+        put_figures(session, f"2026-{m}", "青石镇", cases=now)
+    report = cards.submit_rectification(session, officer, red.id, "report", "十月整改进展")
+    conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
+    assert conds["挂牌满3个月"] and conds["连续2个月发案同比下降"] and not conds["整改事项全部办结"]
+    cards.review_rectification(session, reviewer, report.id, report.version, "accept")
+    assert all(c.ok for c in cards.lift_conditions(session, red))
+    cards.lift(session, reviewer, red.id, red.version, "挂牌期满,发案连续下降,同意摘牌")
+
+
+def test_card_pages_and_permissions(plan, session, client, auth, frozen):
+    reviewer = get_user(session, "reviewer")
+    card = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
+                            reason="宣传滞后", period="2026-Q3")
+    session.commit()
+    auth.login("town2")
+    assert client.get(f"/cards/{card.id}").status_code == 403
+    assert "宣传滞后" not in client.get("/cards/").get_data(as_text=True)
+    auth.logout()
+    auth.login("town1")
+    html = client.get(f"/cards/{card.id}").get_data(as_text=True)
+    assert "宣传滞后" in html and "报送整改方案" in html
+    resp = client.post(f"/cards/{card.id}/rectify", data={"kind": "plan", "text": "整改方案正文"})
+    assert resp.status_code == 302
+    assert client.post("/cards/issue", data={"unit_id": card.unit_id, "colour": "red", "reason": "x"}).status_code \
+        == 403
+    auth.logout()
+    auth.login("reviewer")
+    board = client.get("/cards/").get_data(as_text=True)
+    assert "青石镇" in board and "黄牌" in board
+    resp = client.post("/cards/issue", data={"unit_id": get_unit(session, "柳溪镇").id, "colour": "yellow",
+                                             "reason": "", "period": "2026-Q3"})
+    assert resp.status_code == 302
+    assert "请填写理由" in client.get("/cards/").get_data(as_text=True)

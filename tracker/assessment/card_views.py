@@ -1,0 +1,228 @@
+"""The card board, a card's page, issuing, dismissing, rectification, lifting and escalation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import clock, db
+from ..auth import policy
+from ..errors import DomainError, ValidationError
+from ..org.service import active_units
+from ..periods import Period
+from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from . import cards as service
+from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
+from .models import Card, Recommendation, Rectification
+from .views import quarter_arg
+
+bp = Blueprint("cards", __name__, url_prefix="/cards")
+
+
+def _issue_form(meeting_id: int | None = None) -> IssueForm:
+    form = IssueForm(meeting_id=meeting_id)
+    form.unit_id.choices = [(u.id, u.name) for u in active_units(db.session)]
+    return form
+
+
+@bp.get("/")
+@login_required
+def board():
+    require("card.view")
+    period = quarter_arg()
+    unit_id = None if policy.can(current_user, "card.view_all") else current_user.unit_id
+    data = service.board(db.session, unit_id)
+    recs = service.pending(db.session) if policy.can(current_user, "card.decide") else []
+    return render_template(
+        "cards/board.html",
+        data=data,
+        recs=recs,
+        period=period,
+        today=clock.today(),
+        state=service.card_state,
+        refresh_form=PeriodActionForm(period=period.code),
+        issue_form=_issue_form(),
+        dismiss_form=DismissForm(),
+        empty=EmptyForm(),
+    )
+
+
+@bp.post("/recommend")
+@login_required
+def recommend():
+    require("card.decide")
+    form = PeriodActionForm()
+    try:
+        period = Period.parse(form.period.data or "")
+        if form.validate_on_submit():
+            recs = service.refresh_recommendations(db.session, current_user, current_plan(), period)
+            db.session.commit()
+            flash(f"已按规则研判{period.label},待决定的建议{len(recs)}条", "success")
+    except DomainError as e:
+        flash_error(e)
+    return redirect(url_for(".board", period=form.period.data))
+
+
+@bp.post("/escalate")
+@login_required
+def escalate():
+    require("card.decide")
+    if EmptyForm().validate_on_submit():
+        made = service.escalate_overdue(db.session, current_user)
+        db.session.commit()
+        flash(f"逾期未整改的黄牌生成升级建议{len(made)}条" if made else "没有需要升级的黄牌", "success")
+    return redirect(url_for(".board"))
+
+
+@bp.post("/issue")
+@login_required
+def issue():
+    require("card.decide")
+    form = _issue_form()
+    target = safe_next(request.form.get("next")) or url_for(".board")
+    if not form.validate_on_submit():
+        flash("发牌信息不完整:" + ";".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(target)
+    try:
+        if form.recommendation_id.data:
+            card = service.issue_recommended(
+                db.session,
+                current_user,
+                form.recommendation_id.data,
+                form.version.data,
+                reason=form.reason.data or None,
+                deadline=form.deadline.data,
+                meeting_id=form.meeting_id.data,
+            )
+        else:
+            card = service.issue_card(
+                db.session,
+                current_user,
+                unit_id=form.unit_id.data,
+                colour=form.colour.data,
+                reason=form.reason.data,
+                period=form.period.data or quarter_arg().code,
+                deadline=form.deadline.data,
+                meeting_id=form.meeting_id.data,
+            )
+        db.session.commit()
+        flash(f"已向{card.unit.name}发出{card.colour_label},整改期限{card.deadline:%Y年%m月%d日}", "success")
+        return redirect(url_for(".show", card_id=card.id))
+    except DomainError as e:
+        flash_error(e)
+        return redirect(target)
+
+
+@bp.post("/recommendations/<int:rec_id>/dismiss")
+@login_required
+def dismiss(rec_id: int):
+    require("card.decide")
+    rec = get_or_404(Recommendation, rec_id)
+    form = DismissForm()
+    if form.validate_on_submit():
+        try:
+            service.dismiss(db.session, current_user, rec.id, form.version.data, form.reason.data)
+            db.session.commit()
+            flash("已不予发牌,理由已记录", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("不予发牌须填写理由", "error")
+    return redirect(url_for(".board", period=rec.period))
+
+
+@bp.get("/<int:card_id>")
+@login_required
+def show(card_id: int):
+    card = get_or_404(Card, card_id)
+    require("card.view", card)
+    edit = EditCardForm(reason=card.reason, deadline=card.deadline)
+    return render_template(
+        "cards/card.html",
+        card=card,
+        state=service.card_state(card),
+        conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
+        edit_form=edit,
+        rectify_form=RectifyForm(),
+        review_form=RectReviewForm(),
+        lift_form=LiftForm(),
+    )
+
+
+@bp.post("/<int:card_id>/edit")
+@login_required
+def edit(card_id: int):
+    require("card.decide")
+    get_or_404(Card, card_id)
+    form = EditCardForm()
+    if form.validate_on_submit():
+        try:
+            service.edit_card(
+                db.session,
+                current_user,
+                card_id,
+                form.version.data,
+                reason=form.reason.data,
+                deadline=form.deadline.data,
+            )
+            db.session.commit()
+            flash("已修改理由和整改期限", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("请填写理由和有效的整改期限", "error")
+    return redirect(url_for(".show", card_id=card_id))
+
+
+@bp.post("/<int:card_id>/rectify")
+@login_required
+def rectify(card_id: int):
+    card = get_or_404(Card, card_id)
+    require("card.rectify", card)
+    form = RectifyForm()
+    if form.validate_on_submit():
+        try:
+            service.submit_rectification(db.session, current_user, card.id, form.kind.data, form.text.data)
+            db.session.commit()
+            flash("已报送,等待审核", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("请填写整改内容", "error")
+    return redirect(url_for(".show", card_id=card_id))
+
+
+@bp.post("/rectifications/<int:rect_id>/review")
+@login_required
+def review(rect_id: int):
+    require("card.decide")
+    r = get_or_404(Rectification, rect_id)
+    form = RectReviewForm()
+    if form.validate_on_submit():
+        try:
+            service.review_rectification(
+                db.session, current_user, r.id, form.version.data, form.decision.data, form.comment.data
+            )
+            db.session.commit()
+            flash("审核意见已记录", "success")
+        except (DomainError, ValidationError) as e:
+            flash_error(e)
+    return redirect(url_for(".show", card_id=r.card_id))
+
+
+@bp.post("/<int:card_id>/lift")
+@login_required
+def lift(card_id: int):
+    require("card.decide")
+    get_or_404(Card, card_id)
+    form = LiftForm()
+    if form.validate_on_submit():
+        try:
+            service.lift(db.session, current_user, card_id, form.version.data, form.note.data)
+            db.session.commit()
+            flash("已摘牌", "success")
+        except DomainError as e:
+            flash_error(e)
+    else:
+        flash("摘牌须填写意见", "error")
+    return redirect(url_for(".show", card_id=card_id))

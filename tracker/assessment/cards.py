@@ -1,0 +1,678 @@
+"""Red and yellow cards: rules that recommend, reviewers who decide, units that rectify, lifting and escalation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..audit.service import record
+from ..auth import policy
+from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
+from ..meetings import service as meetings
+from ..metrics import service as metrics
+from ..org.models import KIND_TOWNSHIP, Unit
+from ..periods import Period
+from ..plans.models import Plan
+from ..progress.service import timeliness
+from .calendar import add_months, add_working_days, calendar, is_workday
+from .models import COLOUR_LABELS, Card, CardColour, CardRule, Recommendation, Rectification
+from .scheme import rules as all_rules
+
+MAX_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule that fired for a unit, with the reason in words and the figures it fired on."""
+
+    unit: Unit
+    rule: CardRule
+    reason: str
+    figures: dict
+    escalates_card_id: int | None = None
+
+    @property
+    def colour(self) -> str:
+        return self.rule.colour
+
+
+def _pct(c) -> str:
+    return f"{c.yoy_pct:+}%" if c.yoy_pct is not None else "—"
+
+
+def _cases_figures(c) -> dict:
+    return {
+        "value": str(c.value),
+        "last_year": str(c.last_year),
+        "yoy_abs": str(c.yoy_abs),
+        "yoy_pct": None if c.yoy_pct is None else str(c.yoy_pct),
+        "judged_by": c.judged_by,
+    }
+
+
+def evaluate(session: Session, plan: Plan, period: Period, today: date | None = None) -> list[Finding]:
+    """Every card rule applied to every active town and street for the quarter; nothing is written."""
+    if period.kind != "quarter":
+        raise ValidationError("红黄牌按季度研判,请选择季度(如 2026-Q3)")
+    today = today or clock.today()
+    as_of = min(today, period.end)
+    towns = list(
+        session.scalars(
+            select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+        )
+    )
+    active_rules = [r for r in all_rules(session) if r.is_active]
+    summary = metrics.summary(session, period)
+    town_cases = {s.unit.id: s.comparisons.get("cases") for s in summary.units}
+    district_cases = summary.district.get("cases")
+    findings: list[Finding] = []
+    yellow_fired: set[int] = set()
+    for rule in sorted(active_rules, key=lambda r: (r.colour != "yellow", r.sort_order)):
+        fn = _RULES[rule.kind]
+        for f in fn(session, plan, rule, period, as_of, towns, town_cases, district_cases, yellow_fired):
+            findings.append(f)
+            if rule.colour == "yellow":
+                yellow_fired.add(f.unit.id)
+    return findings
+
+
+def _rank_bottom(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    from .scoring import compute
+
+    n = int(rule.params.get("n", 3))
+    scores = [
+        s for s in compute(session, plan, period, today=as_of + timedelta(days=1)) if s.unit.kind == KIND_TOWNSHIP
+    ]
+    worst = sorted(scores, key=lambda s: -s.rank)
+    count = len(scores)
+    for s in worst:
+        if s.rank > count - n:
+            yield Finding(
+                s.unit,
+                rule,
+                f"{period.label}考评得分{s.total}分,在{count}个镇(街道)中排名第{s.rank},处于后{n}位",
+                {"score": str(s.total), "rank": s.rank, "of": count},
+            )
+
+
+def _cases_up_while_district_down(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    pct = Decimal(rule.params.get("pct", 20))
+    if district_cases is None or district_cases.yoy_abs is None or district_cases.yoy_abs >= 0:
+        return
+    for u in towns:
+        c = town_cases.get(u.id)
+        if c and c.judged_by == "pct" and c.yoy_pct is not None and c.yoy_pct >= pct:
+            yield Finding(
+                u,
+                rule,
+                f"{period.label}全区发案同比下降({_pct(district_cases)}),{u.name}发案{c.value}起,"
+                f"去年同期{c.last_year}起,同比上升{c.yoy_pct}%,达到{pct}%的黄牌标准",
+                {"cases": _cases_figures(c), "district_cases": _cases_figures(district_cases)},
+            )
+
+
+def _cases_up_consecutive(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    n = int(rule.params.get("months", 2))
+    last = Period.month(as_of.year, as_of.month) if as_of < period.end else Period.month(period.year, period.last)
+    months = [last]
+    for _ in range(n - 1):
+        months.insert(0, months[0].previous())
+    per_month = [metrics.summary(session, m) for m in months]
+    for u in towns:
+        comps = [next((s.comparisons.get("cases") for s in sm.units if s.unit.id == u.id), None) for sm in per_month]
+        if all(c is not None and c.yoy_abs is not None and c.yoy_abs > 0 for c in comps):
+            detail = ";".join(
+                f"{m.label}{c.value}起(去年同期{c.last_year}起)" for m, c in zip(months, comps, strict=True)
+            )
+            yield Finding(
+                u,
+                rule,
+                f"{u.name}连续{n}个月发案同比上升:{detail}",
+                {"months": {m.code: _cases_figures(c) for m, c in zip(months, comps, strict=True)}},
+            )
+
+
+def _overdue_count(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    n = int(rule.params.get("n", 2))
+    counts = timeliness(session, plan, period.months(), today=as_of + timedelta(days=1))
+    decisions = meetings.decision_facts(session, None, period.start, period.end, as_of + timedelta(days=1))
+    for u in towns:
+        reports = counts.get(u.id)
+        r_over = reports.overdue if reports else 0
+        d_over = decisions[u.id].overdue if u.id in decisions else 0
+        if r_over + d_over >= n:
+            yield Finding(
+                u,
+                rule,
+                f"{period.label}逾期未报报告{r_over}份、逾期督办事项{d_over}项,合计达到{n}项",
+                {"overdue_reports": r_over, "overdue_decisions": d_over},
+            )
+
+
+def _cases_surge(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    pct = Decimal(rule.params.get("pct", 50))
+    for u in towns:
+        c = town_cases.get(u.id)
+        if c and c.judged_by == "pct" and c.yoy_pct is not None and c.yoy_pct >= pct:
+            yield Finding(
+                u,
+                rule,
+                f"{period.label}{u.name}发案{c.value}起,去年同期{c.last_year}起,"
+                f"同比上升{c.yoy_pct}%,达到{pct}%的案件高发标准",
+                {"cases": _cases_figures(c)},
+            )
+
+
+def _yellow_not_lifted(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    for card in overdue_yellows(session, as_of):
+        yield Finding(
+            card.unit,
+            rule,
+            f"黄牌#{card.id}(限{_cn(card.deadline)}前整改)逾期未摘牌,整改不力",
+            {"card_id": card.id, "deadline": str(card.deadline)},
+            escalates_card_id=card.id,
+        )
+
+
+def _second_yellow(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
+    months = int(rule.params.get("months", 6))
+    since = add_months(as_of, -months)
+    for u in towns:
+        if u.id not in fired:
+            continue
+        # an earlier yellow card: issued before the span's end, within the months, for another period
+        prior = session.scalars(
+            select(Card)
+            .where(
+                Card.unit_id == u.id,
+                Card.colour == "yellow",
+                Card.period != period.code,
+                Card.issued_at <= clock.end_of_day_utc(as_of),
+            )
+            .order_by(Card.issued_at.desc())
+        ).first()
+        if prior and clock.local(prior.issued_at).date() >= since:
+            issued = clock.local(prior.issued_at).date()
+            yield Finding(
+                u,
+                rule,
+                f"{u.name}于{_cn(issued)}已被黄牌警告(#{prior.id}),{months}个月内再次触发黄牌条件",
+                {"previous_card_id": prior.id, "previous_issued": str(issued)},
+            )
+
+
+_RULES = {
+    "rank_bottom": _rank_bottom,
+    "cases_up_while_district_down": _cases_up_while_district_down,
+    "cases_up_consecutive_months": _cases_up_consecutive,
+    "overdue_count": _overdue_count,
+    "cases_surge": _cases_surge,
+    "yellow_not_lifted": _yellow_not_lifted,
+    "second_yellow": _second_yellow,
+}
+
+
+def _cn(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def overdue_yellows(session: Session, as_of: date) -> list[Card]:
+    """Active yellow cards whose rectification deadline has passed: 逾期未整改."""
+    return list(
+        session.scalars(
+            select(Card)
+            .where(Card.colour == "yellow", Card.status == "active", Card.deadline < as_of)
+            .options(selectinload(Card.unit))
+            .order_by(Card.deadline)
+        )
+    )
+
+
+# -- recommendations -----------------------------------------------------------
+
+
+def refresh_recommendations(session: Session, actor, plan: Plan, period: Period) -> list[Recommendation]:
+    """Store what the rules find for the quarter as pending recommendations; decided ones stay as they are,
+    pending ones that no longer fire are withdrawn."""
+    policy.require(actor, "card.decide")
+    findings = evaluate(session, plan, period)
+    existing = {
+        (r.unit_id, r.rule_id): r
+        for r in session.scalars(select(Recommendation).where(Recommendation.period == period.code))
+    }
+    fired = set()
+    for f in findings:
+        key = (f.unit.id, f.rule.id)
+        fired.add(key)
+        rec = existing.get(key)
+        if rec is None:
+            rec = Recommendation(
+                period=period.code,
+                unit=f.unit,
+                rule=f.rule,
+                colour=f.colour,
+                reason=f.reason,
+                figures=f.figures,
+                escalates_card_id=f.escalates_card_id,
+                created_at=clock.now(),
+            )
+            session.add(rec)
+        elif rec.status == "pending":
+            rec.reason, rec.figures = f.reason, f.figures
+    for key, rec in existing.items():
+        if key not in fired and rec.status == "pending":
+            session.delete(rec)
+    session.flush()
+    record(
+        session,
+        actor,
+        "card.recommend",
+        object_type="Recommendation",
+        after={"period": period.code, "fired": len(fired)},
+        summary=f"研判{period.label}红黄牌建议{len(fired)}条",
+    )
+    return pending(session, period)
+
+
+def pending(session: Session, period: Period | None = None) -> list[Recommendation]:
+    q = (
+        select(Recommendation)
+        .where(Recommendation.status == "pending")
+        .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+    )
+    if period is not None:
+        q = q.where(Recommendation.period == period.code)
+    return list(session.scalars(q.order_by(Recommendation.colour.desc(), Recommendation.unit_id)))
+
+
+def _get(session: Session, model, ident: int, what: str):
+    obj = session.get(model, ident)
+    if obj is None:
+        raise NotFound(f"{what}不存在")
+    return obj
+
+
+def _check_version(obj, version) -> None:
+    if version is None or obj.version != version:
+        raise StaleEdit()
+
+
+def _clean(text: str, label: str, required: bool = True) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise ValidationError(f"请填写{label}")
+    if len(text) > MAX_TEXT:
+        raise ValidationError(f"{label}不能超过{MAX_TEXT}字")
+    return text
+
+
+def _deadlines(session: Session, colour: str, start: date) -> tuple[date, date]:
+    """Plan due after N working days; rectification deadline after the colour's days, moved to a working day."""
+    effect = session.get(CardColour, colour)
+    exceptions = calendar(session)
+    plan_due = add_working_days(start, effect.plan_working_days, exceptions)
+    deadline = start + timedelta(days=effect.rectify_days)
+    while not is_workday(deadline, exceptions):
+        deadline += timedelta(days=1)
+    return plan_due, deadline
+
+
+def issue_card(
+    session: Session,
+    actor,
+    *,
+    unit_id: int,
+    colour: str,
+    reason: str,
+    period: str,
+    deadline: date | None = None,
+    meeting_id: int | None = None,
+    rule: CardRule | None = None,
+    figures: dict | None = None,
+    escalated_from: Card | None = None,
+) -> Card:
+    """Issue a card (recommended, or the reviewer's own with a reason)."""
+    policy.require(actor, "card.decide")
+    if colour not in COLOUR_LABELS:
+        raise ValidationError("牌色无效")
+    unit = _get(session, Unit, unit_id, "单位")
+    p = Period.parse(period)
+    reason = _clean(reason, "理由")
+    today = clock.today()
+    plan_due, default_deadline = _deadlines(session, colour, today)
+    if deadline is not None and deadline <= today:
+        raise ValidationError("整改期限须晚于今天")
+    if meeting_id is not None:
+        meetings.get_meeting(session, meeting_id)
+    card = Card(
+        unit=unit,
+        colour=colour,
+        rule=rule,
+        period=p.code,
+        reason=reason,
+        figures=figures or {},
+        issued_by_id=actor.id,
+        issued_at=clock.now(),
+        meeting_id=meeting_id,
+        plan_due=plan_due,
+        deadline=deadline or default_deadline,
+        status="active",
+        escalated_from_id=escalated_from.id if escalated_from else None,
+    )
+    session.add(card)
+    if escalated_from is not None:
+        before = escalated_from.snapshot()
+        escalated_from.status, escalated_from.closed_at, escalated_from.closed_by_id = (
+            "escalated",
+            clock.now(),
+            actor.id,
+        )
+        escalated_from.close_note = "逾期未整改,升级为红牌"
+        record(
+            session,
+            actor,
+            "card.escalate",
+            escalated_from,
+            before=before,
+            summary=f"{unit.name}黄牌#{escalated_from.id}升级为红牌",
+        )
+    record(session, actor, "card.issue", card, summary=f"向{unit.name}发出{COLOUR_LABELS[colour]}")
+    return card
+
+
+def issue_recommended(
+    session: Session,
+    actor,
+    rec_id: int,
+    version: int,
+    *,
+    reason: str | None = None,
+    deadline: date | None = None,
+    meeting_id: int | None = None,
+) -> Card:
+    """Issue the card a recommendation proposes, keeping its rule and figures."""
+    rec = _get(session, Recommendation, rec_id, "建议")
+    policy.require(actor, "card.decide")
+    _check_version(rec, version)
+    if rec.status != "pending":
+        raise WorkflowError("该建议已处理")
+    escalated_from = rec.escalates
+    if escalated_from is not None and escalated_from.status != "active":
+        raise WorkflowError("原黄牌已摘牌或已升级,不能再升级")
+    card = issue_card(
+        session,
+        actor,
+        unit_id=rec.unit_id,
+        colour=rec.colour,
+        reason=reason or rec.reason,
+        period=rec.period,
+        deadline=deadline,
+        meeting_id=meeting_id,
+        rule=rec.rule,
+        figures=rec.figures,
+        escalated_from=escalated_from,
+    )
+    before = rec.snapshot()
+    rec.status, rec.card, rec.decided_by_id, rec.decided_at = "issued", card, actor.id, clock.now()
+    record(session, actor, "recommendation.issue", rec, before=before, summary=f"采纳红黄牌建议#{rec.id}")
+    return card
+
+
+def dismiss(session: Session, actor, rec_id: int, version: int, reason: str) -> Recommendation:
+    """Set a recommendation aside, with the reason."""
+    policy.require(actor, "card.decide")
+    rec = _get(session, Recommendation, rec_id, "建议")
+    _check_version(rec, version)
+    if rec.status != "pending":
+        raise WorkflowError("该建议已处理")
+    before = rec.snapshot()
+    rec.status, rec.dismiss_reason = "dismissed", _clean(reason, "不予发牌的理由")
+    rec.decided_by_id, rec.decided_at = actor.id, clock.now()
+    record(
+        session,
+        actor,
+        "recommendation.dismiss",
+        rec,
+        before=before,
+        summary=f"不采纳对{rec.unit.name}的红黄牌建议:{rec.dismiss_reason}",
+    )
+    return rec
+
+
+def edit_card(session: Session, actor, card_id: int, version: int, *, reason: str, deadline: date) -> Card:
+    """Change an active card's reason or deadline."""
+    policy.require(actor, "card.decide")
+    card = _get(session, Card, card_id, "红黄牌")
+    _check_version(card, version)
+    if card.status != "active":
+        raise WorkflowError("只能修改生效中的红黄牌")
+    if deadline is None:
+        raise ValidationError("请填写整改期限")
+    before = card.snapshot()
+    card.reason, card.deadline = _clean(reason, "理由"), deadline
+    record(
+        session, actor, "card.edit", card, before=before, summary=f"修改{card.unit.name}{card.colour_label}#{card.id}"
+    )
+    return card
+
+
+def submit_rectification(session: Session, actor, card_id: int, kind: str, text: str) -> Rectification:
+    """The carded unit files its rectification plan or a rectification report."""
+    card = _get(session, Card, card_id, "红黄牌")
+    policy.require(actor, "card.rectify", card)
+    if card.status != "active":
+        raise WorkflowError("该红黄牌已摘牌或已升级,无需再报送")
+    if kind not in ("plan", "report"):
+        raise ValidationError("报送类型无效")
+    if kind == "report" and not any(r.kind == "plan" and r.status == "accepted" for r in card.rectifications):
+        raise WorkflowError("整改方案通过审核后再报送整改报告")
+    if kind == "plan" and any(r.kind == "plan" and r.status in ("submitted", "accepted") for r in card.rectifications):
+        raise WorkflowError("整改方案已报送")
+    r = Rectification(
+        card=card, kind=kind, text=_clean(text, "整改内容"), submitted_by_id=actor.id, submitted_at=clock.now()
+    )
+    session.add(r)
+    record(
+        session,
+        actor,
+        f"rectification.{kind}",
+        r,
+        summary=f"{card.unit.name}报送{'整改方案' if kind == 'plan' else '整改报告'}(#{card.id})",
+    )
+    return r
+
+
+def review_rectification(
+    session: Session, actor, rect_id: int, version: int, decision: str, comment: str = ""
+) -> Rectification:
+    """The reviewer accepts a rectification plan or report, or returns it with a comment."""
+    policy.require(actor, "card.decide")
+    r = _get(session, Rectification, rect_id, "整改材料")
+    _check_version(r, version)
+    if r.status != "submitted":
+        raise WorkflowError("该材料已审核")
+    comment = _clean(comment, "审核意见", required=decision == "return")
+    if decision not in ("accept", "return"):
+        raise ValidationError("审核结论无效")
+    before = r.snapshot()
+    r.status = "accepted" if decision == "accept" else "returned"
+    r.review_comment, r.reviewed_by_id, r.reviewed_at = comment, actor.id, clock.now()
+    record(
+        session,
+        actor,
+        f"rectification.{decision}",
+        r,
+        before=before,
+        summary=f"{'认可' if decision == 'accept' else '退回'}{r.card.unit.name}{r.kind_label}",
+    )
+    return r
+
+
+@dataclass(frozen=True)
+class Condition:
+    label: str
+    ok: bool
+    detail: str
+
+
+def lift_conditions(session: Session, card: Card, today: date | None = None) -> list[Condition]:
+    """What must hold before the card can be lifted (摘牌), each with what the facts say."""
+    today = today or clock.today()
+    rects = card.rectifications
+    plan_ok = any(r.kind == "plan" and r.status == "accepted" for r in rects)
+    pending_items = [r for r in rects if r.status == "submitted"]
+    conds = [Condition("整改方案已审核认可", plan_ok, "已认可" if plan_ok else "尚无认可的整改方案")]
+    if card.colour == "yellow":
+        conds.append(_figure_back(session, card, today))
+    else:
+        effect = session.get(CardColour, "red")
+        listed = clock.local(card.issued_at).date()
+        ready = add_months(listed, effect.min_listed_months)
+        conds.append(
+            Condition(f"挂牌满{effect.min_listed_months}个月", today >= ready, f"{_cn(listed)}挂牌,{_cn(ready)}期满")
+        )
+        conds.append(_declining_months(session, card, today, effect.decline_months_to_lift))
+        conds.append(
+            Condition(
+                "整改事项全部办结",
+                not pending_items and plan_ok,
+                f"待审核材料{len(pending_items)}份" if pending_items else "无待办事项",
+            )
+        )
+    return conds
+
+
+def _last_full_months(today: date, n: int) -> list[Period]:
+    last = Period.month(today.year, today.month).previous()
+    months = [last]
+    for _ in range(n - 1):
+        months.insert(0, months[0].previous())
+    return months
+
+
+def _figure_back(session: Session, card: Card, today: date) -> Condition:
+    kind = card.rule.kind if card.rule else None
+    if kind in ("cases_up_while_district_down", "cases_surge", "cases_up_consecutive_months"):
+        m = _last_full_months(today, 1)[0]
+        c = metrics.compare(session, "cases", card.unit_id, m)
+        threshold = Decimal(card.rule.params.get("pct", 0)) if kind != "cases_up_consecutive_months" else Decimal(0)
+        if c.yoy_abs is None:
+            return Condition("触发指标回到标准以内", False, f"{m.label}无同期数据")
+        back = (
+            c.yoy_abs <= 0 if kind == "cases_up_consecutive_months" or c.judged_by != "pct" else c.yoy_pct < threshold
+        )
+        return Condition("触发指标回到标准以内", back, f"{m.label}发案{c.value}起,去年同期{c.last_year}起")
+    if kind == "overdue_count":
+        m = _last_full_months(today, 1)[0]
+        plan = card.unit and session.scalar(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc()))
+        t = timeliness(session, plan, [m], today=today).get(card.unit_id) if plan else None
+        over = t.overdue if t else 0
+        return Condition("触发指标回到标准以内", over == 0, f"{m.label}逾期未报{over}份")
+    return Condition("审核员确认触发问题已解决", True, "由审核员摘牌时确认")
+
+
+def _declining_months(session: Session, card: Card, today: date, n: int) -> Condition:
+    months = _last_full_months(today, n)
+    comps = [metrics.compare(session, "cases", card.unit_id, m) for m in months]
+    ok = all(c.yoy_abs is not None and c.yoy_abs < 0 for c in comps)
+    detail = ";".join(f"{m.label}{c.value}起(去年同期{c.last_year}起)" for m, c in zip(months, comps, strict=True))
+    return Condition(f"连续{n}个月发案同比下降", ok, detail)
+
+
+def lift(session: Session, actor, card_id: int, version: int, note: str) -> Card:
+    """Lift (摘牌) a card whose lifting conditions all hold; the reviewer's note is the sign-off."""
+    policy.require(actor, "card.decide")
+    card = _get(session, Card, card_id, "红黄牌")
+    _check_version(card, version)
+    if card.status != "active":
+        raise WorkflowError("该红黄牌不在生效状态")
+    unmet = [c for c in lift_conditions(session, card) if not c.ok]
+    if unmet:
+        raise WorkflowError("尚不具备摘牌条件:" + ";".join(f"{c.label}({c.detail})" for c in unmet))
+    before = card.snapshot()
+    card.status, card.closed_at, card.closed_by_id = "lifted", clock.now(), actor.id
+    card.close_note = _clean(note, "摘牌意见")
+    record(
+        session, actor, "card.lift", card, before=before, summary=f"{card.unit.name}{card.colour_label}#{card.id}摘牌"
+    )
+    return card
+
+
+def escalate_overdue(session: Session, actor, today: date | None = None) -> list[Recommendation]:
+    """Turn every yellow card past its deadline into a red-card recommendation (once per card)."""
+    today = today or clock.today()
+    rule = session.scalar(select(CardRule).where(CardRule.kind == "yellow_not_lifted", CardRule.is_active.is_(True)))
+    if rule is None:
+        return []
+    period = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    made = []
+    for card in overdue_yellows(session, today):
+        exists = session.scalar(select(Recommendation.id).where(Recommendation.escalates_card_id == card.id))
+        if exists:
+            continue
+        rec = Recommendation(
+            period=period.code,
+            unit=card.unit,
+            rule=rule,
+            colour="red",
+            reason=f"黄牌#{card.id}限{_cn(card.deadline)}前整改,逾期未摘牌,建议升级为红牌(挂牌整治)",
+            figures={"card_id": card.id, "deadline": str(card.deadline), "checked": str(today)},
+            escalates_card_id=card.id,
+            created_at=clock.now(),
+        )
+        if session.scalar(
+            select(Recommendation.id).where(
+                Recommendation.period == period.code,
+                Recommendation.unit_id == card.unit_id,
+                Recommendation.rule_id == rule.id,
+            )
+        ):
+            continue
+        session.add(rec)
+        made.append(rec)
+    if made:
+        session.flush()
+        record(
+            session,
+            actor,
+            "card.escalate_check",
+            object_type="Recommendation",
+            after={"recommendations": [r.id for r in made], "today": str(today)},
+            summary=f"逾期黄牌升级建议{len(made)}条",
+        )
+    return made
+
+
+def card_state(card: Card, today: date | None = None) -> tuple[str, str]:
+    """(css state, label) for display."""
+    today = today or clock.today()
+    if card.status == "lifted":
+        return "accepted", "已摘牌"
+    if card.status == "escalated":
+        return "not_due", "已升级为红牌"
+    if today > card.deadline:
+        return "overdue", "逾期未整改"
+    if not any(r.kind == "plan" and r.status != "returned" for r in card.rectifications) and today > card.plan_due:
+        return "overdue", "整改方案逾期"
+    if (card.deadline - today).days <= 7:
+        return "late", "临期"
+    return ("red" if card.colour == "red" else "yellow"), "整改中"
+
+
+def board(session: Session, unit_id: int | None = None) -> dict:
+    """Active cards by colour and deadline, and the history."""
+    q = select(Card).options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+    if unit_id:
+        q = q.where(Card.unit_id == unit_id)
+    cards = list(session.scalars(q.order_by(Card.deadline)))
+    active = [c for c in cards if c.status == "active"]
+    return {
+        "red": [c for c in active if c.colour == "red"],
+        "yellow": [c for c in active if c.colour == "yellow"],
+        "history": sorted([c for c in cards if c.status != "active"], key=lambda c: c.closed_at, reverse=True),
+    }

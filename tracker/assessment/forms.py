@@ -1,0 +1,80 @@
+"""Forms of the assessment and card pages."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from .models import COLOUR_LABELS
+
+
+class PeriodActionForm(FlaskForm):
+    period = HiddenField(validators=[DataRequired()])
+
+
+class ReopenForm(FlaskForm):
+    period = HiddenField(validators=[DataRequired()])
+    reason = TextAreaField("重新开放理由", validators=[DataRequired("请填写理由"), Length(max=1000)])
+
+
+class ItemForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    name = StringField("项目名称", validators=[DataRequired(), Length(max=100)])
+    weight_township = StringField("镇(街道)分值", validators=[DataRequired()])
+    weight_department = StringField("部门分值", validators=[DataRequired()])
+    params = StringField("参数(JSON)", validators=[Optional(), Length(max=1000)])
+    is_active = BooleanField("计分")
+
+
+class AdjustmentForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    points = StringField("每次分值", validators=[DataRequired()])
+    cap = StringField("上限", validators=[DataRequired()])
+    is_active = BooleanField("启用")
+
+
+class RuleForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    n = IntegerField("名次/数量", validators=[Optional()])
+    pct = IntegerField("百分比", validators=[Optional()])
+    months = IntegerField("月数", validators=[Optional()])
+    is_active = BooleanField("启用")
+
+
+class IssueForm(FlaskForm):
+    """Issue a recommended card (recommendation + version) or one of the reviewer's own (unit, colour, reason)."""
+
+    recommendation_id = IntegerField(validators=[Optional()])
+    version = IntegerField(validators=[Optional()])
+    unit_id = SelectField("单位", coerce=int, validate_choice=False, validators=[Optional()])
+    colour = SelectField("牌色", choices=list(COLOUR_LABELS.items()))
+    period = StringField("所属期间", validators=[Optional(), Length(max=16)])
+    reason = TextAreaField("理由", validators=[Optional(), Length(max=5000)])
+    deadline = DateField("整改期限", validators=[Optional()])
+    meeting_id = IntegerField(validators=[Optional()])
+
+
+class DismissForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    reason = TextAreaField("不予发牌理由", validators=[DataRequired("请填写理由"), Length(max=5000)])
+
+
+class EditCardForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    reason = TextAreaField("理由", validators=[DataRequired("请填写理由"), Length(max=5000)])
+    deadline = DateField("整改期限", validators=[DataRequired("请填写整改期限")])
+
+
+class RectifyForm(FlaskForm):
+    kind = HiddenField(validators=[DataRequired()])
+    text = TextAreaField("内容", validators=[DataRequired("请填写内容"), Length(max=5000)])
+
+
+class RectReviewForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    decision = StringField()  # set by the button pressed
+    comment = TextAreaField("审核意见", validators=[Length(max=5000)])
+
+
+class LiftForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    note = TextAreaField("摘牌意见", validators=[DataRequired("请填写摘牌意见"), Length(max=5000)])

@@ -1,0 +1,631 @@
+"""Joint meetings: scheduling, holding, recording decisions, the units' feedback, closing, and the facts counted."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..audit.service import record
+from ..auth import policy
+from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.service import active_plan
+from ..progress.service import build_grid
+from .models import (
+    ANSWERED,
+    CLOSED,
+    DECISION_COLOURS,
+    DECISION_LABELS,
+    DECISION_ORDER,
+    HELD,
+    OPEN,
+    OVERDUE,
+    RETURNED,
+    SCHEDULED,
+    Decision,
+    DecisionEvent,
+    Meeting,
+    decision_supporting_units,
+    meeting_units,
+)
+
+MAX_TITLE = 200
+MAX_CONVENER = 64
+MAX_LOCATION = 200
+MAX_NOTES = 5000
+MAX_TEXT = 5000
+MAX_COMMENT = 2000
+ANSWERABLE = (OPEN, RETURNED)
+# Listing filters: the stored states, the derived 逾期, and 待办 (what the unit still owes: open or returned).
+PENDING = "pending"
+FILTERS = {PENDING: "待办", OPEN: "未反馈", ANSWERED: "已反馈", RETURNED: "已退回", OVERDUE: "逾期", CLOSED: "已销号"}
+
+# Called as listener(session, actor, meeting) inside the transaction that marks a meeting held, so an area
+# above this one (the briefing archive) can act on it without this module importing it.
+held_listeners: list[Callable] = []
+
+
+# -- reading ---------------------------------------------------------------
+
+
+def get_meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise NotFound("会议不存在")
+    return meeting
+
+
+def get_decision(session: Session, decision_id: int) -> Decision:
+    decision = session.get(Decision, decision_id)
+    if decision is None:
+        raise NotFound("督办事项不存在")
+    return decision
+
+
+def parse_period(text: str) -> Period:
+    """The period a meeting reviews: a quarter (2026-Q3) or a month (2026-10)."""
+    if not (text or "").strip():
+        raise ValidationError("请填写会议研究的期间,如 2026-Q3 或 2026-10")
+    p = Period.parse(text)
+    if p.kind not in ("month", "quarter"):
+        raise ValidationError(f"会议研究的期间应为季度(如 2026-Q3)或月份(如 2026-10),收到“{text}”")
+    return p
+
+
+def decision_status(decision: Decision, today: date | None = None) -> str:
+    """open, answered, returned or closed as stored; overdue when not closed and the deadline has passed."""
+    today = today or clock.today()
+    if decision.status != CLOSED and decision.deadline < today:
+        return OVERDUE
+    return decision.status
+
+
+def decision_state(decision: Decision, today: date | None = None) -> tuple[str, str]:
+    """The state in the product's colour language (not_due, submitted, returned, accepted, overdue) and its label."""
+    status = decision_status(decision, today)
+    label = DECISION_LABELS[status]
+    if status == CLOSED and decision.closed_on_time is False:
+        label = "已销号(逾期)"
+    elif status == OVERDUE:
+        label = f"逾期({DECISION_LABELS[decision.status]})"
+    return DECISION_COLOURS[status], label
+
+
+def _period_codes(p: Period) -> list[str]:
+    """Codes of the meeting periods inside p: itself, its quarters, its months."""
+    codes = {p.code, *p.month_codes()}
+    for q in range(1, 5):
+        quarter = Period.quarter(p.year, q)
+        if p.contains(quarter):
+            codes.add(quarter.code)
+    return sorted(codes)
+
+
+def _visible_meetings(q, actor):
+    if actor is None or policy.can(actor, "meeting.view_all"):
+        return q
+    unit_id = getattr(actor, "unit_id", None)
+    return q.where(
+        or_(
+            exists().where(meeting_units.c.meeting_id == Meeting.id, meeting_units.c.unit_id == unit_id),
+            exists().where(Decision.meeting_id == Meeting.id, Decision.lead_unit_id == unit_id),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class MeetingList:
+    upcoming: list[Meeting]  # scheduled, nearest first
+    past: list[Meeting]  # held, newest first
+    counts: dict[int, dict[str, int]]  # meeting id -> its decisions per displayed state
+
+
+def list_meetings(session: Session, actor, period: str | None = None) -> MeetingList:
+    """Meetings the actor may see (staff all; an officer those its unit attends or has decisions of)."""
+    q = select(Meeting).options(selectinload(Meeting.units), selectinload(Meeting.decisions))
+    q = _visible_meetings(q, actor)
+    if period:
+        q = q.where(Meeting.period.in_(_period_codes(parse_period_filter(period))))
+    rows = list(session.scalars(q.order_by(Meeting.date, Meeting.id)))
+    return MeetingList(
+        [m for m in rows if m.status == SCHEDULED],
+        [m for m in reversed(rows) if m.status == HELD],
+        {m.id: status_counts(m.decisions) for m in rows},
+    )
+
+
+def parse_period_filter(text: str) -> Period:
+    p = Period.parse(text)
+    if p.kind == "ytd":
+        raise ValidationError("请按月份、季度或年份筛选")
+    return p
+
+
+def _decisions_query():
+    return (
+        select(Decision)
+        .join(Meeting)
+        .options(
+            selectinload(Decision.meeting), selectinload(Decision.lead_unit), selectinload(Decision.supporting_units)
+        )
+    )
+
+
+def list_decisions(
+    session: Session,
+    actor,
+    unit_id: int | None = None,
+    status: str | None = None,
+    meeting_id: int | None = None,
+    due_in: Period | None = None,
+    today: date | None = None,
+) -> list[Decision]:
+    """Supervised items the actor may see, earliest deadline first.
+
+    actor None reads everything (other areas' reports). An officer sees the items its unit leads or supports.
+    unit_id filters by lead unit; status is one of FILTERS (overdue is derived, pending is open or returned);
+    due_in keeps the items whose deadline falls in the period.
+    """
+    today = today or clock.today()
+    q = _decisions_query()
+    if actor is not None and not policy.can(actor, "meeting.view_all"):
+        own = getattr(actor, "unit_id", None)
+        q = q.where(
+            or_(
+                Decision.lead_unit_id == own,
+                exists().where(
+                    decision_supporting_units.c.decision_id == Decision.id, decision_supporting_units.c.unit_id == own
+                ),
+            )
+        )
+    if unit_id:
+        q = q.where(Decision.lead_unit_id == unit_id)
+    if meeting_id:
+        q = q.where(Decision.meeting_id == meeting_id)
+    if due_in is not None:
+        q = q.where(Decision.deadline >= due_in.start, Decision.deadline <= due_in.end)
+    if status == OVERDUE:
+        q = q.where(Decision.status != CLOSED, Decision.deadline < today)
+    elif status == PENDING:
+        q = q.where(Decision.status.in_(ANSWERABLE))
+    elif status in (OPEN, ANSWERED, RETURNED, CLOSED):
+        q = q.where(Decision.status == status)
+    elif status:
+        raise ValidationError("状态筛选无效")
+    return list(session.scalars(q.order_by(Decision.deadline, Meeting.date, Decision.number)))
+
+
+def status_counts(decisions: Iterable[Decision], today: date | None = None) -> dict[str, int]:
+    """How many of the decisions are in each displayed state (逾期 counted instead of the stored state)."""
+    counts = dict.fromkeys(DECISION_ORDER, 0)
+    for d in decisions:
+        counts[decision_status(d, today)] += 1
+    return counts
+
+
+def decisions_before(session: Session, before: date) -> list[Decision]:
+    """Every decision of the meetings held before the date, oldest meeting first, with its current state."""
+    return list(
+        session.scalars(
+            _decisions_query()
+            .where(Meeting.status == HELD, Meeting.date < before)
+            .order_by(Meeting.date, Meeting.id, Decision.number)
+        )
+    )
+
+
+def earlier_decisions(session: Session, before_meeting: Meeting) -> list[Decision]:
+    """The decisions of meetings held before this meeting's date: the follow-up part of its agenda."""
+    return decisions_before(session, before_meeting.date)
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """One lead unit's decisions due in a span, as the record stands at the end of `today`.
+
+    due = closed_on_time + closed_late + overdue + open_not_due. Each count has its decision ids.
+    """
+
+    unit_id: int
+    due_ids: tuple[int, ...] = ()
+    closed_on_time_ids: tuple[int, ...] = ()
+    closed_late_ids: tuple[int, ...] = ()
+    overdue_ids: tuple[int, ...] = ()
+    open_not_due_ids: tuple[int, ...] = ()
+
+    @property
+    def due(self) -> int:
+        return len(self.due_ids)
+
+    @property
+    def closed_on_time(self) -> int:
+        return len(self.closed_on_time_ids)
+
+    @property
+    def closed_late(self) -> int:
+        return len(self.closed_late_ids)
+
+    @property
+    def overdue(self) -> int:
+        return len(self.overdue_ids)
+
+    @property
+    def open_not_due(self) -> int:
+        return len(self.open_not_due_ids)
+
+    @property
+    def decision_ids(self) -> tuple[int, ...]:
+        return self.due_ids
+
+
+def decision_facts(
+    session: Session, unit_id: int | None, start: date, end: date, today: date
+) -> dict[int, DecisionFacts]:
+    """Per lead unit: decisions whose deadline falls in [start, end], closed on time, closed late, overdue
+    (not closed and deadline before `today`) and open but not yet due. One query.
+
+    An item closed after `today` counts as not closed, so a past date gives the figures as they stood then.
+    """
+    q = select(Decision.id, Decision.lead_unit_id, Decision.deadline, Decision.closed_at, Decision.closed_on_time)
+    q = q.where(Decision.deadline >= start, Decision.deadline <= end)
+    if unit_id is not None:
+        q = q.where(Decision.lead_unit_id == unit_id)
+    acc: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for did, lead, deadline, closed_at, on_time in session.execute(q.order_by(Decision.deadline, Decision.id)):
+        c = acc[lead]
+        c["due_ids"].append(did)
+        if closed_at is not None and clock.local(closed_at).date() <= today:
+            c["closed_on_time_ids" if on_time else "closed_late_ids"].append(did)
+        elif deadline < today:
+            c["overdue_ids"].append(did)
+        else:
+            c["open_not_due_ids"].append(did)
+    return {lead: DecisionFacts(lead, **{k: tuple(v) for k, v in c.items()}) for lead, c in acc.items()}
+
+
+@dataclass(frozen=True)
+class UnitTodo:
+    """What a unit owes on supervised items: open and returned ones, earliest deadline first."""
+
+    items: list[Decision] = field(default_factory=list)
+    overdue: int = 0
+
+
+def unit_todo(session: Session, unit_id: int, today: date | None = None) -> UnitTodo:
+    today = today or clock.today()
+    items = list(
+        session.scalars(
+            _decisions_query()
+            .where(Decision.lead_unit_id == unit_id, Decision.status.in_(ANSWERABLE))
+            .order_by(Decision.deadline, Decision.id)
+        )
+    )
+    return UnitTodo(items, sum(1 for d in items if d.deadline < today))
+
+
+def next_number(session: Session, meeting: Meeting) -> int:
+    return (session.scalar(select(func.max(Decision.number)).where(Decision.meeting_id == meeting.id)) or 0) + 1
+
+
+# -- writing ---------------------------------------------------------------
+
+
+def _text(value: str | None, label: str, limit: int, required: bool = True) -> str:
+    value = (value or "").replace("\r\n", "\n").strip()
+    if required and not value:
+        raise ValidationError(f"请填写{label}")
+    if len(value) > limit:
+        raise ValidationError(f"{label}不能超过{limit}字")
+    return value
+
+
+def _units(session: Session, unit_ids: Iterable[int], label: str) -> list[Unit]:
+    ids = list(dict.fromkeys(int(i) for i in unit_ids or []))
+    units = list(session.scalars(select(Unit).where(Unit.id.in_(ids)))) if ids else []
+    if len(units) != len(ids) or any(not u.is_active for u in units):
+        raise ValidationError(f"{label}中有不存在或已停用的单位")
+    return units
+
+
+def _check_version(obj, version: int | None) -> None:
+    if version is None or obj.version != version:
+        raise StaleEdit()
+
+
+def _meeting_fields(
+    session: Session,
+    *,
+    title: str,
+    meeting_date: date | None,
+    convener: str,
+    unit_ids,
+    period: str,
+    location: str,
+    notes: str,
+) -> dict:
+    if meeting_date is None:
+        raise ValidationError("请填写会议日期")
+    if not 2000 <= meeting_date.year <= 2100:
+        raise ValidationError("会议日期超出范围")
+    units = _units(session, unit_ids, "参会单位")
+    if not units:
+        raise ValidationError("请至少选择一个参会单位")
+    return {
+        "title": _text(title, "会议名称", MAX_TITLE),
+        "date": meeting_date,
+        "convener": _text(convener, "召集人", MAX_CONVENER),
+        "period": parse_period(period).code,
+        "location": _text(location, "会议地点", MAX_LOCATION, required=False),
+        "notes": _text(notes, "备注", MAX_NOTES, required=False),
+        "units": units,
+    }
+
+
+def _check_unique_title(session: Session, fields: dict, exclude_id: int | None = None) -> None:
+    q = select(Meeting.id).where(Meeting.date == fields["date"], Meeting.title == fields["title"])
+    if exclude_id is not None:
+        q = q.where(Meeting.id != exclude_id)
+    if session.scalar(q):
+        raise ValidationError(f"{fields['date']:%Y年%m月%d日}已有同名会议“{fields['title']}”")
+
+
+def schedule_meeting(
+    session: Session,
+    actor,
+    *,
+    title: str,
+    meeting_date: date | None,
+    convener: str,
+    unit_ids: Iterable[int],
+    period: str,
+    location: str = "",
+    notes: str = "",
+) -> Meeting:
+    """Schedule a joint meeting (it may also be entered after the fact and then marked held)."""
+    policy.require(actor, "meeting.manage")
+    fields = _meeting_fields(
+        session,
+        title=title,
+        meeting_date=meeting_date,
+        convener=convener,
+        unit_ids=unit_ids,
+        period=period,
+        location=location,
+        notes=notes,
+    )
+    _check_unique_title(session, fields)
+    now = clock.now()
+    meeting = Meeting(status=SCHEDULED, created_at=now, updated_at=now, created_by_id=actor.id, **fields)
+    session.add(meeting)
+    record(
+        session,
+        actor,
+        "meeting.schedule",
+        meeting,
+        summary=f"安排联席会议“{meeting.title}”({meeting.date.isoformat()},研究{Period.parse(meeting.period).label})",
+    )
+    return meeting
+
+
+def update_meeting(
+    session: Session,
+    actor,
+    meeting_id: int,
+    version: int | None,
+    *,
+    title: str,
+    meeting_date: date | None,
+    convener: str,
+    unit_ids: Iterable[int],
+    period: str,
+    location: str = "",
+    notes: str = "",
+) -> Meeting:
+    """Change a scheduled meeting; a held meeting is read-only."""
+    meeting = get_meeting(session, meeting_id)
+    policy.require(actor, "meeting.manage", meeting)
+    _check_version(meeting, version)
+    if meeting.status != SCHEDULED:
+        raise WorkflowError("会议已召开,会议信息不能再修改")
+    fields = _meeting_fields(
+        session,
+        title=title,
+        meeting_date=meeting_date,
+        convener=convener,
+        unit_ids=unit_ids,
+        period=period,
+        location=location,
+        notes=notes,
+    )
+    _check_unique_title(session, fields, exclude_id=meeting.id)
+    first_deadline = min((d.deadline for d in meeting.decisions), default=None)
+    if first_deadline is not None and fields["date"] > first_deadline:
+        raise ValidationError("会议日期不能晚于已录入议定事项的办结期限")
+    before = meeting.snapshot()
+    for k, v in fields.items():
+        setattr(meeting, k, v)
+    meeting.updated_at = clock.now()  # always an UPDATE of the row, so the version moves even if only units changed
+    session.flush()
+    record(session, actor, "meeting.update", meeting, before=before, summary=f"修改联席会议“{meeting.title}”")
+    return meeting
+
+
+def mark_held(session: Session, actor, meeting_id: int, version: int | None) -> Meeting:
+    """Record that the meeting took place (final): its details are then read-only."""
+    meeting = get_meeting(session, meeting_id)
+    policy.require(actor, "meeting.manage", meeting)
+    _check_version(meeting, version)
+    if meeting.status != SCHEDULED:
+        raise WorkflowError("会议已标记为召开")
+    if meeting.date > clock.today():
+        raise WorkflowError(f"会议日期{meeting.date:%Y年%m月%d日}尚未到,不能标记为已召开")
+    before = meeting.snapshot()
+    now = clock.now()
+    meeting.status, meeting.held_at, meeting.held_by_id, meeting.updated_at = HELD, now, actor.id, now
+    session.flush()
+    record(session, actor, "meeting.hold", meeting, before=before, summary=f"联席会议“{meeting.title}”已召开")
+    for listener in held_listeners:
+        listener(session, actor, meeting)
+    return meeting
+
+
+def _event(decision: Decision, action: str, actor, body: str = "", unit_id: int | None = None) -> DecisionEvent:
+    e = DecisionEvent(action=action, actor_id=actor.id, unit_id=unit_id, at=clock.now(), body=body)
+    decision.events.append(e)
+    return e
+
+
+def record_decision(
+    session: Session,
+    actor,
+    meeting_id: int,
+    *,
+    text: str,
+    lead_unit_id: int | None,
+    supporting_unit_ids: Iterable[int] = (),
+    deadline: date | None,
+) -> Decision:
+    """Record a decision of the meeting (during or after it); it becomes a supervised item of the lead unit."""
+    meeting = get_meeting(session, meeting_id)
+    policy.require(actor, "meeting.manage", meeting)
+    if meeting.date > clock.today():
+        raise WorkflowError("会议尚未召开,不能录入议定事项")
+    body = _text(text, "议定事项内容", MAX_TEXT)
+    if lead_unit_id is None:
+        raise ValidationError("请选择牵头单位")
+    lead = _units(session, [lead_unit_id], "牵头单位")[0]
+    supporting = [u for u in _units(session, supporting_unit_ids, "配合单位") if u.id != lead.id]
+    if deadline is None:
+        raise ValidationError("请填写办结期限")
+    if deadline < meeting.date:
+        raise ValidationError(f"办结期限不能早于会议日期({meeting.date:%Y年%m月%d日})")
+    if deadline > meeting.date + timedelta(days=366 * 2):
+        raise ValidationError("办结期限不能超过会议日期后两年")
+    decision = Decision(
+        meeting=meeting,
+        number=next_number(session, meeting),
+        text=body,
+        lead_unit=lead,
+        supporting_units=supporting,
+        deadline=deadline,
+        status=OPEN,
+        created_at=clock.now(),
+        created_by_id=actor.id,
+    )
+    session.add(decision)
+    _event(decision, "create", actor, body)
+    record(
+        session,
+        actor,
+        "decision.create",
+        decision,
+        summary=f"录入议定事项 {meeting.title} 第{decision.number}项,牵头单位{lead.name},期限{deadline.isoformat()}",
+    )
+    return decision
+
+
+def answer_decision(session: Session, actor, decision_id: int, version: int | None, feedback: str) -> Decision:
+    """The lead unit's officer reports back (反馈) on an open or returned item."""
+    decision = get_decision(session, decision_id)
+    policy.require(actor, "decision.answer", decision)
+    _check_version(decision, version)
+    if decision.status not in ANSWERABLE:
+        raise WorkflowError("该事项已销号,不能再反馈" if decision.status == CLOSED else "已反馈,等待联席办审核")
+    body = _text(feedback, "反馈内容", MAX_TEXT)
+    before = decision.snapshot()
+    decision.status, decision.answered_at = ANSWERED, clock.now()
+    _event(decision, "answer", actor, body, unit_id=actor.unit_id)
+    session.flush()
+    record(
+        session,
+        actor,
+        "decision.answer",
+        decision,
+        before=before,
+        summary=f"{decision.lead_unit.name} 反馈 {decision.label}",
+    )
+    return decision
+
+
+def review_decision(
+    session: Session, actor, decision_id: int, version: int | None, verdict: str, comment: str = ""
+) -> Decision:
+    """Close an answered item (销号, final) or return the feedback with a comment for the unit to answer again."""
+    decision = get_decision(session, decision_id)
+    policy.require(actor, "decision.review", decision)
+    _check_version(decision, version)
+    if decision.status != ANSWERED:
+        raise WorkflowError("该事项已销号" if decision.status == CLOSED else "单位尚未反馈,不能审核")
+    comment = _text(comment, "审核意见", MAX_COMMENT, required=False)
+    before = decision.snapshot()
+    now = clock.now()
+    if verdict == "return":
+        if not comment:
+            raise ValidationError("退回时请填写退回意见")
+        decision.status, decision.review_comment = RETURNED, comment
+        _event(decision, "return", actor, comment)
+        summary = f"退回 {decision.lead_unit.name} 对 {decision.label} 的反馈"
+    elif verdict == "close":
+        decision.status, decision.review_comment = CLOSED, comment
+        decision.closed_at, decision.closed_by_id = now, actor.id
+        decision.closed_on_time = clock.local(now).date() <= decision.deadline
+        _event(decision, "close", actor, comment)
+        summary = f"销号 {decision.label}({'按期' if decision.closed_on_time else '逾期'})"
+    else:
+        raise ValidationError("审核结论无效")
+    session.flush()
+    record(session, actor, f"decision.{verdict}", decision, before=before, summary=summary)
+    return decision
+
+
+# -- the agenda ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FactsRow:
+    unit: Unit
+    facts: DecisionFacts
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """What the meeting reviews: earlier decisions and where they stand, the period's reports, its due decisions."""
+
+    period: Period
+    earlier: list[Decision]
+    earlier_counts: dict[str, int]
+    report_month: Period | None  # the period's last month, whose progress reports are counted
+    report_due: date | None
+    report_counts: dict[str, int]  # progress-report state -> count (empty without an active plan)
+    facts: list[FactsRow]  # decisions due in the period, per lead unit
+
+
+def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Agenda:
+    """The agenda facts of a meeting, from the live record."""
+    today = today or clock.today()
+    period = Period.parse(meeting.period)
+    earlier = earlier_decisions(session, meeting)
+    plan = active_plan(session)
+    month = Period.month(period.year, period.last)
+    grid = build_grid(session, plan, month, today) if plan is not None else None
+    facts = decision_facts(session, None, period.start, period.end, today)
+    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(list(facts))))} if facts else {}
+    rows = sorted(
+        (FactsRow(units[uid], f) for uid, f in facts.items()), key=lambda r: (r.unit.kind, r.unit.sort_order, r.unit.id)
+    )
+    return Agenda(
+        period,
+        earlier,
+        status_counts(earlier, today),
+        month if grid else None,
+        grid.due if grid else None,
+        grid.counts if grid else {},
+        rows,
+    )

@@ -1,0 +1,316 @@
+"""Joint-meeting pages: the list, a meeting with its agenda, scheduling, decisions, and supervised items."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import clock, db
+from ..auth import policy
+from ..errors import DomainError, StaleEdit, ValidationError
+from ..org.service import active_units
+from ..periods import Period
+from ..web import EmptyForm, flash_error, get_or_404, require
+from . import service
+from .forms import AnswerForm, DecisionForm, MeetingForm, ReviewForm
+from .models import ANSWERED, DECISION_COLOURS, DECISION_LABELS, Decision, Meeting
+
+bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+
+
+@bp.app_context_processor
+def _supervised_items():
+    def supervised_todo(unit_id: int) -> service.UnitTodo:
+        """The unit's open and returned supervised items, for its to-do page."""
+        return service.unit_todo(db.session, unit_id)
+
+    return {
+        "supervised_todo": supervised_todo,
+        "decision_status": service.decision_status,
+        "DECISION_LABELS": DECISION_LABELS,
+        "DECISION_COLOURS": DECISION_COLOURS,
+    }
+
+
+@bp.app_template_filter("period_label")
+def period_label(code: str) -> str:
+    """2026-Q3 -> 2026年第三季度, 2026-10 -> 2026年10月."""
+    try:
+        return Period.parse(code).label
+    except ValidationError:
+        return code
+
+
+def _unit_choices() -> list[tuple[int, str]]:
+    return [(u.id, u.name) for u in active_units(db.session)]
+
+
+@bp.get("/")
+@login_required
+def index():
+    require("meeting.view")
+    period = request.args.get("period", "").strip() or None
+    try:
+        meetings = service.list_meetings(db.session, current_user, period)
+    except ValidationError as e:
+        flash(str(e), "error")
+        period, meetings = None, service.list_meetings(db.session, current_user)
+    return render_template("meetings/index.html", meetings=meetings, period=period)
+
+
+def _default_period() -> str:
+    today = clock.today()
+    return Period.quarter(today.year, (today.month - 1) // 3 + 1).previous().code
+
+
+def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, conflict: bool = False):
+    return render_template("meetings/form.html", form=form, meeting=meeting, conflict=conflict), status
+
+
+def _save_meeting(form: MeetingForm, meeting: Meeting | None) -> Meeting:
+    values = dict(
+        title=form.title.data,
+        meeting_date=form.date.data,
+        convener=form.convener.data,
+        unit_ids=form.units.data or [],
+        period=form.period.data,
+        location=form.location.data,
+        notes=form.notes.data,
+    )
+    if meeting is None:
+        return service.schedule_meeting(db.session, current_user, **values)
+    return service.update_meeting(db.session, current_user, meeting.id, form.version.data, **values)
+
+
+def _meeting_form_post(form: MeetingForm, meeting: Meeting | None):
+    """Validate and save; on any problem show the form again with what was typed."""
+    if not form.validate_on_submit():
+        return _meeting_form_page(form, meeting, 422)
+    try:
+        saved = _save_meeting(form, meeting)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(str(StaleEdit()), "error")
+        current = db.session.get(Meeting, meeting.id) if meeting else None
+        if current is not None:
+            form.version.data = current.version  # saving again, after checking, overwrites knowingly
+        return _meeting_form_page(form, current, 409, conflict=True)
+    except DomainError as e:
+        flash_error(e)
+        return _meeting_form_page(form, db.session.get(Meeting, meeting.id) if meeting else None, 422)
+    flash("会议已安排" if meeting is None else "会议信息已保存", "success")
+    return redirect(url_for(".show", meeting_id=saved.id))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    require("meeting.manage")
+    form = MeetingForm()
+    form.units.choices = _unit_choices()
+    if request.method == "GET":
+        form.period.data = _default_period()
+        return _meeting_form_page(form, None)
+    return _meeting_form_post(form, None)
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id: int):
+    require("meeting.manage")
+    meeting = get_or_404(Meeting, meeting_id)
+    form = MeetingForm(obj=meeting if request.method == "GET" else None)
+    form.units.choices = _unit_choices()
+    if request.method == "GET":
+        if meeting.is_held:
+            flash("会议已召开,会议信息不能再修改", "error")
+            return redirect(url_for(".show", meeting_id=meeting.id))
+        form.units.data = [u.id for u in meeting.units]
+        form.version.data = meeting.version
+        return _meeting_form_page(form, meeting)
+    return _meeting_form_post(form, meeting)
+
+
+@bp.get("/<int:meeting_id>")
+@login_required
+def show(meeting_id: int):
+    meeting = get_or_404(Meeting, meeting_id)
+    require("meeting.view", meeting)
+    today = clock.today()
+    agenda = service.agenda(db.session, meeting, today) if policy.can(current_user, "meeting.view_all") else None
+    has_briefing = "reports.briefing" in current_app.view_functions and policy.can(current_user, "reports.view")
+    briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None
+    return render_template(
+        "meetings/show.html",
+        meeting=meeting,
+        agenda=agenda,
+        hold_form=EmptyForm(),
+        counts=service.status_counts(meeting.decisions, today),
+        briefing_url=briefing_url,
+    )
+
+
+@bp.post("/<int:meeting_id>/hold")
+@login_required
+def hold(meeting_id: int):
+    require("meeting.manage")
+    get_or_404(Meeting, meeting_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        flash("请求无效,请刷新后重试", "error")
+    else:
+        try:
+            service.mark_held(db.session, current_user, meeting_id, form.version.data)
+            db.session.commit()
+            flash("会议已标记为召开,会议信息已锁定;议定事项仍可录入", "success")
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            flash("会议信息已被他人修改,请核对后再标记召开", "error")
+        except DomainError as e:
+            flash_error(e)
+    return redirect(url_for(".show", meeting_id=meeting_id))
+
+
+@bp.route("/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
+@login_required
+def decision_new(meeting_id: int):
+    require("meeting.manage")
+    meeting = get_or_404(Meeting, meeting_id)
+    form = DecisionForm()
+    form.lead_unit.choices = [(0, "请选择")] + _unit_choices()
+    form.supporting.choices = _unit_choices()
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                d = service.record_decision(
+                    db.session,
+                    current_user,
+                    meeting.id,
+                    text=form.text.data,
+                    lead_unit_id=form.lead_unit.data or None,
+                    supporting_unit_ids=form.supporting.data or [],
+                    deadline=form.deadline.data,
+                )
+                db.session.commit()
+                flash(f"已录入第{d.number}项议定事项,已交{d.lead_unit.name}办理", "success")
+                if request.form.get("then") == "next":
+                    return redirect(url_for(".decision_new", meeting_id=meeting.id))
+                return redirect(url_for(".show", meeting_id=meeting.id))
+            except DomainError as e:
+                flash_error(e)
+                meeting = db.session.get(Meeting, meeting_id)
+    return render_template(
+        "meetings/decision_form.html", form=form, meeting=meeting, number=service.next_number(db.session, meeting)
+    ), status
+
+
+@bp.get("/decisions")
+@login_required
+def decisions():
+    require("decision.view")
+    staff = policy.can(current_user, "meeting.view_all")
+    unit_id = request.args.get("unit", type=int) if staff else None
+    meeting_id = request.args.get("meeting", type=int)
+    status = request.args.get("status") or ("all" if staff else service.PENDING)
+    if status != "all" and status not in service.FILTERS:
+        flash("状态筛选无效", "error")
+        status = "all"
+    due_in = None
+    if request.args.get("due"):
+        try:
+            due_in = service.parse_period_filter(request.args["due"])
+        except ValidationError as e:
+            flash(str(e), "error")
+    query = dict(unit_id=unit_id, meeting_id=meeting_id, due_in=due_in)
+    visible = service.list_decisions(db.session, current_user, **query)
+    rows = visible if status == "all" else service.list_decisions(db.session, current_user, status=status, **query)
+    counts = service.status_counts(visible)
+    counts[service.PENDING] = sum(1 for d in visible if d.status in service.ANSWERABLE)
+    counts["all"] = len(visible)
+    return render_template(
+        "meetings/decisions.html",
+        rows=rows,
+        status=status,
+        counts=counts,
+        filters=service.FILTERS,
+        unit_id=unit_id,
+        meeting_id=meeting_id,
+        due_in=due_in,
+        staff=staff,
+        units=active_units(db.session) if staff else [],
+        meeting=db.session.get(Meeting, meeting_id) if meeting_id else None,
+    )
+
+
+def _decision_page(
+    d: Decision, answer_form: AnswerForm | None = None, review_form: ReviewForm | None = None, status: int = 200
+):
+    return render_template(
+        "meetings/decision.html",
+        d=d,
+        answer_form=answer_form or AnswerForm(),
+        review_form=review_form or ReviewForm(),
+        labels=DECISION_LABELS,
+        ANSWERED=ANSWERED,
+    ), status
+
+
+@bp.get("/decisions/<int:decision_id>")
+@login_required
+def decision(decision_id: int):
+    d = get_or_404(Decision, decision_id)
+    require("decision.view", d)
+    return _decision_page(d)
+
+
+@bp.post("/decisions/<int:decision_id>/answer")
+@login_required
+def answer(decision_id: int):
+    d = get_or_404(Decision, decision_id)
+    require("decision.answer", d)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return _decision_page(d, answer_form=form, status=422)
+    try:
+        service.answer_decision(db.session, current_user, d.id, form.version.data, form.feedback.data)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(str(StaleEdit()), "error")
+        current = get_or_404(Decision, decision_id)
+        form.version.data = current.version
+        return _decision_page(current, answer_form=form, status=409)
+    except DomainError as e:
+        flash_error(e)
+        return _decision_page(get_or_404(Decision, decision_id), answer_form=form, status=422)
+    flash("反馈已提交,等待联席办审核", "success")
+    return redirect(url_for(".decision", decision_id=d.id))
+
+
+@bp.post("/decisions/<int:decision_id>/review")
+@login_required
+def review(decision_id: int):
+    require("decision.review")
+    d = get_or_404(Decision, decision_id)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        flash("请求无效,请刷新后重试", "error")
+        return _decision_page(d, review_form=form, status=422)
+    try:
+        service.review_decision(db.session, current_user, d.id, form.version.data, form.verdict.data, form.comment.data)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash("该事项已有新的反馈或处理,请核对后重新审核。您填写的意见已保留在下方。", "error")
+        current = get_or_404(Decision, decision_id)
+        form.version.data = current.version
+        return _decision_page(current, review_form=form, status=409)
+    except DomainError as e:
+        flash_error(e)
+        return _decision_page(get_or_404(Decision, decision_id), review_form=form, status=422)
+    flash("已销号" if form.verdict.data == "close" else f"已退回,{d.lead_unit.name}将重新反馈", "success")
+    return redirect(url_for(".decision", decision_id=d.id))

@@ -1,0 +1,437 @@
+"""The data of each report as one plain object, built by services; page and PDF render the same object."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..assessment import cards as card_service
+from ..assessment import scoring
+from ..assessment.models import Card, Recommendation
+from ..meetings import service as meetings
+from ..metrics import pages as metric_pages
+from ..metrics.service import Summary
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.models import Plan, Task
+from ..plans.service import due_date, duties, load_tasks
+from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
+from ..progress.service import cell_state
+
+ISSUER = "打击治理电信网络诈骗犯罪工作联席会议办公室"
+HIGHLIGHT_CHARS = 80
+
+
+@dataclass(frozen=True)
+class UnitState:
+    unit: str
+    role: str
+    states: dict[str, int]  # state -> months in that state over the period
+    latest: str  # state in the period's last month
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    number: int
+    label: str
+    leads: list[str]
+    members: list[str]
+    units: list[UnitState]
+    highlights: list[tuple[str, str]]  # (unit, text)
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    unit: str
+    task: str
+    month: str
+    due: date
+    state: str
+    urges: int
+
+
+@dataclass(frozen=True)
+class UrgeRow:
+    at: datetime
+    unit: str
+    task: str
+    month: str
+    message: str
+
+
+@dataclass(frozen=True)
+class CardRow:
+    id: int
+    unit: str
+    colour: str
+    colour_label: str
+    rule: str
+    reason: str
+    figures: dict
+    issued: date
+    deadline: date
+    plan_due: date
+    state: str
+    state_label: str
+    escalated_from: int | None
+    closed: date | None
+    close_note: str
+    trail: list[str]
+
+
+@dataclass(frozen=True)
+class RecommendationRow:
+    unit: str
+    colour_label: str
+    rule: str
+    reason: str
+    status: str
+    decision: str
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    id: int
+    meeting: str
+    text: str
+    lead: str
+    supporting: list[str]
+    deadline: date
+    status: str
+    status_label: str
+
+
+@dataclass(frozen=True)
+class Briefing:
+    """联席会议通报: cover, then seven sections."""
+
+    district: str
+    title: str
+    period: Period
+    issuer: str
+    generated_at: datetime
+    meeting_date: date | None
+    meeting_title: str | None
+    convener: str | None
+    attending: list[str]
+    summary: Summary
+    trend_charts: list[Markup]
+    bar_charts: list[Markup]
+    tasks: list[TaskProgress]
+    overdue: list[OverdueRow]
+    urges: list[UrgeRow]
+    scores: dict | None  # the assessment snapshot (published or live) of a quarter
+    scores_published: bool
+    recommendations: list[RecommendationRow]
+    active_cards: list[CardRow]
+    escalations: list[CardRow]
+    lifted_cards: list[CardRow]
+    earlier_decisions: list[DecisionRow]
+    meeting_decisions: list[DecisionRow] = field(default_factory=list)
+
+
+def _card_row(card: Card, today: date) -> CardRow:
+    css, label = card_service.card_state(card, today)
+    trail = [
+        f"{clock.local(r.submitted_at):%Y-%m-%d} {r.kind_label}({r.status_label})"
+        f"{':' + r.review_comment if r.review_comment else ''}"
+        for r in card.rectifications
+    ]
+    return CardRow(
+        card.id,
+        card.unit.name,
+        card.colour,
+        card.colour_label,
+        f"{card.rule.code} {card.rule.name}" if card.rule else "审核员提出",
+        card.reason,
+        card.figures,
+        clock.local(card.issued_at).date(),
+        card.deadline,
+        card.plan_due,
+        css,
+        label,
+        card.escalated_from_id,
+        clock.local(card.closed_at).date() if card.closed_at else None,
+        card.close_note,
+        trail,
+    )
+
+
+def _decision_row(d, today: date) -> DecisionRow:
+    status, label = meetings.decision_state(d, today)
+    return DecisionRow(
+        d.id, d.meeting.title, d.text, d.lead_unit.name, [u.name for u in d.supporting_units], d.deadline, status, label
+    )
+
+
+def _task_progress(session: Session, plan: Plan, period: Period, today: date) -> tuple[list, list]:
+    tasks = load_tasks(session, plan)
+    plan_duties = duties(session, plan, tasks)
+    months = period.months()
+    reports = {
+        (r.task_id, r.unit_id, r.period): r
+        for r in session.scalars(
+            select(ProgressReport)
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period.in_([m.code for m in months]))
+        )
+    }
+    urge_counts = Counter(
+        (u.task_id, u.unit_id, u.period)
+        for u in session.scalars(select(Urge).where(Urge.period.in_([m.code for m in months])))
+    )
+    out, overdue = [], []
+    for t in tasks:
+        rows = []
+        for d in (x for x in plan_duties if x.task.id == t.id):
+            states: Counter = Counter()
+            latest = ""
+            for m in months:
+                due = due_date(plan, m)
+                if m.start > today:
+                    continue
+                s = cell_state(reports.get((t.id, d.unit.id, m.code)), due, today)
+                states[s] += 1
+                latest = s
+                if s == "overdue":
+                    overdue.append(
+                        OverdueRow(
+                            d.unit.name,
+                            t.short_label,
+                            m.label,
+                            due,
+                            STATE_LABELS[s],
+                            urge_counts.get((t.id, d.unit.id, m.code), 0),
+                        )
+                    )
+            rows.append(UnitState(d.unit.name, d.role_label, dict(states), latest))
+        accepted = [r for (tid, _u, _p), r in reports.items() if tid == t.id and r.status == ACCEPTED and r.progress]
+        accepted.sort(key=lambda r: (r.period, r.unit.sort_order), reverse=True)
+        highlights = [(r.unit.name, _clip(r.progress)) for r in accepted[:3]]
+        out.append(
+            TaskProgress(
+                t.number,
+                t.label,
+                [u.name for u in t.units_with_role("lead")],
+                [d.unit.name for d in plan_duties if d.task.id == t.id and d.role == "member"],
+                rows,
+                highlights,
+            )
+        )
+    return out, overdue
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= HIGHLIGHT_CHARS else text[:HIGHLIGHT_CHARS] + "…"
+
+
+def briefing(session: Session, plan: Plan, period: Period, meeting=None, district: str = "") -> Briefing:
+    """Everything the joint meeting reads for a period (and a meeting)."""
+    today = clock.today()
+    overview = metric_pages.overview(session, period)
+    tasks, overdue = _task_progress(session, plan, period, today)
+    urges = [
+        UrgeRow(u.at, u.unit.name, u.task.short_label, u.period, u.message)
+        for u in session.scalars(
+            select(Urge)
+            .where(Urge.period.in_(period.month_codes()))
+            .options(selectinload(Urge.unit), selectinload(Urge.task))
+            .order_by(Urge.at)
+        )
+    ]
+    scores, published = None, False
+    if period.kind == "quarter":
+        snap, pub = scoring.results(session, plan, period)
+        scores, published = snap, pub is not None
+    cards_ = list(
+        session.scalars(
+            select(Card)
+            .options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+            .order_by(Card.deadline)
+        )
+    )
+    start = datetime.combine(period.start, datetime.min.time(), tzinfo=clock.CHINA_TZ)
+    end = clock.end_of_day_utc(max(period.end, today))
+    recs = [
+        RecommendationRow(
+            r.unit.name,
+            "红牌" if r.colour == "red" else "黄牌",
+            f"{r.rule.code} {r.rule.name}",
+            r.reason,
+            r.status,
+            _rec_decision(r),
+        )
+        for r in session.scalars(
+            select(Recommendation)
+            .where(Recommendation.period == period.code)
+            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+            .order_by(Recommendation.id)
+        )
+    ]
+    earlier_before = meeting.date if meeting is not None else today
+    earlier = [_decision_row(d, today) for d in meetings.decisions_before(session, earlier_before)]
+    this_meeting = [_decision_row(d, today) for d in meeting.decisions] if meeting is not None else []
+    return Briefing(
+        district=district,
+        title=meeting.title if meeting is not None else f"{period.label}打击治理电信网络诈骗工作通报",
+        period=period,
+        issuer=ISSUER,
+        generated_at=clock.now(),
+        meeting_date=meeting.date if meeting is not None else None,
+        meeting_title=meeting.title if meeting is not None else None,
+        convener=meeting.convener if meeting is not None else None,
+        attending=[u.name for u in meeting.units] if meeting is not None else [],
+        summary=overview.summary,
+        trend_charts=overview.trends,
+        bar_charts=overview.bars[:4],
+        tasks=tasks,
+        overdue=overdue,
+        urges=urges,
+        scores=scores,
+        scores_published=published,
+        recommendations=recs,
+        active_cards=[_card_row(c, today) for c in cards_ if c.status == "active"],
+        escalations=[
+            _card_row(c, today)
+            for c in cards_
+            if c.status == "escalated" and c.closed_at and start <= c.closed_at <= end
+        ],
+        lifted_cards=[
+            _card_row(c, today) for c in cards_ if c.status == "lifted" and c.closed_at and start <= c.closed_at <= end
+        ],
+        earlier_decisions=earlier,
+        meeting_decisions=this_meeting,
+    )
+
+
+def _rec_decision(r: Recommendation) -> str:
+    if r.status == "issued":
+        return f"已发牌(#{r.card_id})"
+    if r.status == "dismissed":
+        return f"不予发牌:{r.dismiss_reason}"
+    return "待决定"
+
+
+@dataclass(frozen=True)
+class CardReport:
+    """红黄牌考评通报 for a quarter."""
+
+    district: str
+    title: str
+    period: Period
+    issuer: str
+    generated_at: datetime
+    issued: list[CardRow]
+    escalated: list[CardRow]
+    lifted: list[CardRow]
+    active: list[CardRow]
+    recommendations: list[RecommendationRow]
+
+
+def card_report(session: Session, period: Period, district: str = "") -> CardReport:
+    """Each card issued, escalated or lifted in the quarter, why, the deadline and the rectification trail."""
+    today = clock.today()
+    first = datetime.combine(period.start, datetime.min.time(), tzinfo=clock.CHINA_TZ)
+    end = clock.end_of_day_utc(period.end)
+    cards_ = list(
+        session.scalars(
+            select(Card)
+            .options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+            .order_by(Card.issued_at)
+        )
+    )
+
+    def within(dt) -> bool:
+        return dt is not None and first <= dt <= end
+
+    recs = [
+        RecommendationRow(
+            r.unit.name,
+            "红牌" if r.colour == "red" else "黄牌",
+            f"{r.rule.code} {r.rule.name}",
+            r.reason,
+            r.status,
+            _rec_decision(r),
+        )
+        for r in session.scalars(
+            select(Recommendation)
+            .where(Recommendation.period == period.code)
+            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+            .order_by(Recommendation.id)
+        )
+    ]
+    return CardReport(
+        district=district,
+        title=f"{period.label}红黄牌考评通报",
+        period=period,
+        issuer=ISSUER,
+        generated_at=clock.now(),
+        issued=[_card_row(c, today) for c in cards_ if within(c.issued_at) or c.period == period.code],
+        escalated=[_card_row(c, today) for c in cards_ if c.status == "escalated" and within(c.closed_at)],
+        lifted=[_card_row(c, today) for c in cards_ if c.status == "lifted" and within(c.closed_at)],
+        active=[_card_row(c, today) for c in cards_ if c.status == "active"],
+        recommendations=recs,
+    )
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A unit's scorecard for a quarter: score breakdown, figures, reports, cards, decisions."""
+
+    district: str
+    title: str
+    unit: str
+    unit_kind: str
+    period: Period
+    issuer: str
+    generated_at: datetime
+    score: dict | None
+    published: bool
+    comparisons: dict | None  # code -> Comparison (towns)
+    indicators: list
+    report_rows: list[UnitState]
+    cards: list[CardRow]
+    decisions: list[DecisionRow]
+
+
+def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
+    today = clock.today()
+    snap, pub = scoring.results(session, plan, period)
+    row = next((r for rows in snap["groups"].values() for r in rows if r["unit_id"] == unit.id), None)
+    overview = metric_pages.overview(session, period)
+    mine = next((u for u in overview.summary.units if u.unit.id == unit.id), None)
+    tasks, _ = _task_progress(session, plan, period, today)
+    rows = [UnitState(f"{t.label}", s.role, s.states, s.latest) for t in tasks for s in t.units if s.unit == unit.name]
+    cards_ = [
+        _card_row(c, today)
+        for c in session.scalars(
+            select(Card)
+            .where(Card.unit_id == unit.id)
+            .options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+            .order_by(Card.issued_at)
+        )
+    ]
+    decisions = [_decision_row(d, today) for d in meetings.list_decisions(session, None, unit_id=unit.id)]
+    return Scorecard(
+        district=district,
+        title=f"{unit.name}{period.label}考评记分卡",
+        unit=unit.name,
+        unit_kind=unit.kind_label,
+        period=period,
+        issuer=ISSUER,
+        generated_at=clock.now(),
+        score=row,
+        published=pub is not None,
+        comparisons=mine.comparisons if mine else None,
+        indicators=overview.summary.town_indicators if mine else [],
+        report_rows=rows,
+        cards=cards_,
+        decisions=decisions,
+    )

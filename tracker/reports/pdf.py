@@ -1,0 +1,68 @@
+"""HTML to PDF with WeasyPrint: an embedded CJK font or a loud failure, and a fetcher that reaches nothing
+outside the app's own static files and data: URIs."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import shutil
+import subprocess
+from pathlib import Path
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+log = logging.getLogger(__name__)
+
+CJK_FAMILY = "Noto Serif CJK SC"
+CJK_SANS = "Noto Sans CJK SC"
+BASE_URL = "https://report.invalid/"
+STATIC_PREFIX = BASE_URL + "static/"
+
+
+class FontMissing(RuntimeError):
+    """The CJK font the reports name is not installed: the PDF would print boxes."""
+
+
+def cjk_font_installed(family: str = CJK_FAMILY) -> bool:
+    fc = shutil.which("fc-list")
+    if fc is None:
+        return False
+    out = subprocess.run([fc, ":lang=zh", "family"], capture_output=True, text=True, timeout=30).stdout
+    return any(family in line.split(",") for line in out.splitlines())
+
+
+def require_cjk_font(family: str = CJK_FAMILY) -> None:
+    """Raise FontMissing (and log an error) unless the font is installed."""
+    if not cjk_font_installed(family):
+        log.error("CJK font %r is not installed: install fonts-noto-cjk (make run does)", family)
+        raise FontMissing(f"未安装中文字体“{family}”,无法生成PDF(请安装 fonts-noto-cjk)")
+
+
+class AppOnlyFetcher(URLFetcher):
+    """Serves the app's static files and data: URIs; refuses file://, http(s) and everything else."""
+
+    def __init__(self, static_dir: Path):
+        super().__init__(allowed_protocols={"data", "https"}, allow_redirects=False, fail_on_errors=False)
+        self.static_dir = static_dir.resolve()
+        self.refused: list[str] = []
+
+    def fetch(self, url, headers=None):
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith(STATIC_PREFIX):
+            name = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
+            path = (self.static_dir / name).resolve()
+            if path.is_file() and self.static_dir in path.parents:
+                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+        self.refused.append(url)
+        raise ValueError(f"refused to fetch {url}")
+
+
+def render_pdf(html: str, static_dir: Path) -> tuple[bytes, AppOnlyFetcher]:
+    """Render HTML to PDF bytes; the fetcher tells which URLs were refused."""
+    require_cjk_font()
+    fetcher = AppOnlyFetcher(static_dir)
+    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    return pdf, fetcher

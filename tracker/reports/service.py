@@ -1,0 +1,87 @@
+"""Rendering reports to HTML and PDF, and archiving a meeting's briefing unchanged once it is held."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..audit.service import record
+from ..auth import policy
+from ..errors import ValidationError, WorkflowError
+from ..periods import Period
+from ..plans.service import active_plan
+from . import builders
+from .models import BriefingArchive
+from .pdf import render_pdf
+
+TEMPLATES = {
+    "briefing": "reports/briefing_body.html",
+    "cards": "reports/cards_body.html",
+    "scorecard": "reports/scorecard_body.html",
+}
+
+
+def render_html(kind: str, data, for_print: bool) -> str:
+    """The report's HTML: the print layout for WeasyPrint, or the body inside the app's page for preview."""
+    layout = "reports/print.html" if for_print else "reports/preview.html"
+    return render_template(layout, body_template=TEMPLATES[kind], r=data, kind=kind)
+
+
+def to_pdf(kind: str, data) -> bytes:
+    html = render_html(kind, data, for_print=True)
+    pdf, _fetcher = render_pdf(html, Path(current_app.static_folder))
+    return pdf
+
+
+def meeting_period(meeting) -> Period:
+    return Period.parse(meeting.period)
+
+
+def briefing_data(session: Session, period: Period, meeting=None):
+    plan = active_plan(session)
+    return builders.briefing(session, plan, period, meeting, current_app.config["DISTRICT_NAME"])
+
+
+def current_archive(session: Session, meeting_id: int) -> BriefingArchive | None:
+    return session.scalar(
+        select(BriefingArchive)
+        .where(BriefingArchive.meeting_id == meeting_id)
+        .order_by(BriefingArchive.version.desc())
+        .limit(1)
+    )
+
+
+def archive_briefing(session: Session, actor, meeting, reason: str = "会议召开时存档") -> BriefingArchive:
+    """Render the meeting's briefing now and store the bytes with their SHA-256 as a new version."""
+    data = briefing_data(session, meeting_period(meeting), meeting)
+    pdf = to_pdf("briefing", data)
+    last = current_archive(session, meeting.id)
+    arc = BriefingArchive(
+        meeting_id=meeting.id,
+        version=(last.version + 1) if last else 1,
+        pdf=pdf,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        generated_at=clock.now(),
+        generated_by_id=getattr(actor, "id", None),
+        reason=reason[:500],
+    )
+    session.add(arc)
+    record(session, actor, "briefing.archive", arc, summary=f"存档联席会议通报(第{arc.version}版):{meeting.title}")
+    return arc
+
+
+def regenerate(session: Session, actor, meeting, reason: str) -> BriefingArchive:
+    """An explicit, audited new version of a held meeting's briefing; earlier versions stay."""
+    policy.require(actor, "meeting.manage")
+    if meeting.held_at is None:
+        raise WorkflowError("会议尚未召开,通报尚未存档")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError("重新生成须填写理由(至少4个字)")
+    return archive_briefing(session, actor, meeting, reason=f"重新生成:{reason}")
