@@ -89,7 +89,8 @@ def _meeting(demo: _Demo, when: date, period: Period, unit_ids: list[int]):
 
 def _first_meeting_decisions(demo: _Demo, m, when: date) -> None:
     # closed on time
-    a = demo.decision(m, when, "公安分局", "组织一次“断卡”集中收网行动,对涉案银行卡、手机卡开户网点逐一约谈,形成问题台账。",
+    a = demo.decision(m, when, "公安分局",
+                      "组织一次“断卡”集中收网行动,对涉案银行卡、手机卡开户网点逐一约谈,形成问题台账。",
                       when + timedelta(days=30), supporting=("经发局", "市场监管局"))
     a = demo.answer(a, a.deadline - timedelta(days=6),
                     "已开展集中收网行动,约谈开户网点23个,冻结涉案银行卡156张、手机卡89张,问题台账已建立。")
@@ -107,7 +108,8 @@ def _first_meeting_decisions(demo: _Demo, m, when: date) -> None:
                       when + timedelta(days=50), supporting=("政法委", "城乡管理局"))
     d = demo.answer(d, d.deadline - timedelta(days=12), "已联系广告公司,正在设计广告画面。")
     d = demo.review(d, d.deadline - timedelta(days=10), "return", "请反馈实际投放点位数量和上线时间,附照片。")
-    d = demo.answer(d, d.deadline - timedelta(days=4), "公益广告已于本周上线,投放公交站台42处、商圈电子屏6块,照片已报送。")
+    d = demo.answer(d, d.deadline - timedelta(days=4),
+                    "公益广告已于本周上线,投放公交站台42处、商圈电子屏6块,照片已报送。")
     demo.review(d, d.deadline - timedelta(days=2), "close", "")
     # returned and not answered again before the deadline: overdue
     e = demo.decision(m, when, "东湖街道", "对辖区出租屋、网吧、酒店开展涉诈风险排查,发现问题限期整改。",
@@ -134,7 +136,8 @@ def _second_meeting_decisions(demo: _Demo, m, when: date) -> None:
     # open, not yet due
     demo.decision(m, when, "云岭镇", "对外出务工返乡人员开展反诈宣讲,重点提示刷单返利、虚假投资类诈骗。",
                   t + timedelta(days=30))
-    demo.decision(m, when, "财政局", "会同经发局、市场监管局研究反诈工作经费保障和涉诈企业联合惩戒措施,形成方案报联席会议。",
+    demo.decision(m, when, "财政局",
+                  "会同经发局、市场监管局研究反诈工作经费保障和涉诈企业联合惩戒措施,形成方案报联席会议。",
                   t + timedelta(days=45), supporting=("经发局", "市场监管局"))
     # closed on time, in this quarter
     j = demo.decision(m, when, "公安分局", "会同法院、检察院梳理上季度电诈案件办理情况,对积案逐件明确办结时限。",
