@@ -13,6 +13,7 @@ from .. import clock
 from ..audit.service import record
 from ..auth import policy
 from ..errors import ValidationError, WorkflowError
+from ..meetings import service as meetings
 from ..periods import Period
 from ..plans.service import active_plan
 from . import builders
@@ -72,8 +73,22 @@ def archive_briefing(session: Session, actor, meeting, reason: str = "会议召�
         reason=reason[:500],
     )
     session.add(arc)
-    record(session, actor, "briefing.archive", arc, summary=f"存档联席会议通报(第{arc.version}版):{meeting.title}")
+    record(
+        session,
+        actor,
+        "briefing.archive",
+        arc,
+        summary=f"存档联席会议通报(第{arc.version}版):{meeting.title};{arc.reason}",
+    )
     return arc
+
+
+def archive_on_hold(session: Session, actor, meeting) -> None:
+    """Called when a meeting is marked held: keep the briefing it reviewed, byte for byte."""
+    archive_briefing(session, actor, meeting)
+
+
+meetings.held_listeners.append(archive_on_hold)
 
 
 def regenerate(session: Session, actor, meeting, reason: str) -> BriefingArchive:

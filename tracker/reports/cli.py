@@ -1,0 +1,82 @@
+"""`flask --app tracker report …`: the briefing, the card report and a unit's scorecard as PDF files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .. import db
+from ..errors import DomainError
+from ..meetings.models import Meeting
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.service import active_plan
+from . import builders, service
+from .pdf import FontMissing
+
+report_cli = AppGroup("report", help="PDF reports.")
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except DomainError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _write(kind: str, data, out: Path) -> None:
+    try:
+        pdf = service.to_pdf(kind, data)
+    except FontMissing as e:
+        raise click.ClickException(str(e)) from None
+    out.write_bytes(pdf)
+    click.echo(f"{out}: {len(pdf)} bytes")
+
+
+@report_cli.command("briefing")
+@click.option("--period", required=True, help="2026-Q3, 2026-10 …")
+@click.option("--meeting", "meeting_id", type=int, default=None, help="A meeting id: its archived PDF once held.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def briefing_command(period: str, meeting_id: int | None, output: Path) -> None:
+    """The joint-meeting briefing (通报) for a period or a meeting."""
+    meeting = None
+    if meeting_id is not None:
+        meeting = db.session.get(Meeting, meeting_id)
+        if meeting is None:
+            raise click.ClickException(f"会议 {meeting_id} 不存在")
+        archive = service.current_archive(db.session, meeting.id)
+        if archive is not None:
+            output.write_bytes(archive.pdf)
+            click.echo(f"{output}: archived version {archive.version}, sha256 {archive.sha256}")
+            return
+    p = service.meeting_period(meeting) if meeting else _period(period)
+    _write("briefing", service.briefing_data(db.session, p, meeting), output)
+
+
+@report_cli.command("cards")
+@click.option("--period", required=True, help="A quarter such as 2026-Q3.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def cards_command(period: str, output: Path) -> None:
+    """The card assessment report (红黄牌考评通报) for a quarter."""
+    data = builders.card_report(db.session, _period(period), current_app.config["DISTRICT_NAME"])
+    _write("cards", data, output)
+
+
+@report_cli.command("scorecard")
+@click.option("--unit", "unit_name", required=True, help="The unit's name, e.g. 青石镇.")
+@click.option("--period", required=True, help="A quarter such as 2026-Q3.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def scorecard_command(unit_name: str, period: str, output: Path) -> None:
+    """A unit's scorecard for a quarter."""
+    unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
+    if unit is None:
+        raise click.ClickException(f"单位“{unit_name}”不存在")
+    p = _period(period)
+    if p.kind != "quarter":
+        raise click.ClickException("记分卡按季度生成,请使用 2026-Q3 这样的季度")
+    data = builders.scorecard(db.session, active_plan(db.session), unit, p, current_app.config["DISTRICT_NAME"])
+    _write("scorecard", data, output)
