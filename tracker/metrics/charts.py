@@ -41,16 +41,20 @@ def _fmt(v, decimals: int) -> str:
     return f"{d:,.{decimals}f}"
 
 
-def nice_max(v: Decimal) -> Decimal:
-    """The smallest of 1, 2, 2.5, 5 × 10^k at or above v (at least 1), so axis ticks are round numbers."""
+def nice_max(v: Decimal, whole: bool = False) -> Decimal:
+    """An axis top at or above v whose quarter is a round step (1, 2, 3, 4, 5, 6, 8 × 10^k, and 1.5 and 2.5 from
+    15 up, so ticks of counts stay whole numbers)."""
     v = D(v)
     if v <= 0:
-        return D(1)
-    exp = D(10) ** (v.adjusted())
-    for m in (D(1), D(2), D("2.5"), D(5), D(10)):
-        if m * exp >= v:
-            return (m * exp).normalize()
-    return D(10) * exp
+        return D(4)
+    quarter = max(v / 4, D(1)) if whole else v / 4
+    exp = D(10) ** quarter.adjusted()
+    halves = (D("1.5"), D("2.5")) if exp >= 10 else ()
+    steps = sorted((D(1), D(2), D(3), D(4), D(5), D(6), D(8), D(10), *halves))
+    for m in steps:
+        if m * exp >= quarter:
+            return 4 * m * exp
+    return 40 * exp  # pragma: no cover - 10 × exp always fits
 
 
 def _text(x, y, s: str, size: int = 12, anchor: str = "start", fill: str = INK, weight: str | None = None) -> str:
@@ -77,7 +81,7 @@ def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], uni
         out.append(_text(width / 2, top + plot_h / 2, "暂无数据", 13, "middle", MUTED))
         out.append("</svg>")
         return Markup("".join(out))
-    top_value = nice_max(max(values))
+    top_value = nice_max(max(values), whole=decimals == 0)
     n = max(len(labels), 1)
     step = plot_w / n
 
@@ -157,7 +161,7 @@ def bar_chart(title: str, bars: Sequence[Bar], unit: str = "", decimals: int = 0
         out.append(_text(width / 2, top + 20, "暂无数据", 13, "middle", MUTED))
         out.append("</svg>")
         return Markup("".join(out))
-    top_value = nice_max(max(values))
+    top_value = nice_max(max(values), whole=decimals == 0)
     for i, b in enumerate(bars):
         y0 = D(top + row_h * i)
         weight = "bold" if b.highlight else None

@@ -47,6 +47,7 @@ from .service import (
     is_future,
     parse_value,
     resolve_units,
+    stored,
     towns,
     write_source,
 )
@@ -305,6 +306,7 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
             months.add(month)
         parsed.append((pr, cells, unit, ok_unit, month))
         rows.append(pr)
+    by_id = {i.id: i for i in columns}
     # one query: stored figures of the file's months and the two years before them (for plausibility)
     existing: dict[tuple[int, int | None, str], tuple[int, int, Value]] = {}
     history = _History()
@@ -315,7 +317,7 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
              .where(MetricValue.indicator_id.in_([i.id for i in columns]), MetricValue.month >= lo,
                     MetricValue.month <= max(months)))
         for vid, ver, ind_id, uid, m, count, amount in session.execute(q):
-            v = count if count is not None else amount
+            v = stored(by_id[ind_id], count, amount)
             existing[(ind_id, uid, m)] = (vid, ver, v)
             history.add(ind_id, uid, m, v)
     sources: dict[tuple[int, int | None], str | None] = {}

@@ -301,6 +301,15 @@ def fmt(value, decimals: int = 0) -> str:
     return str(value)
 
 
+def stored(indicator: Indicator, count: int | None, amount: Decimal | None) -> Value | None:
+    """A stored figure with the indicator's decimal places (PostgreSQL hands back NUMERIC's four)."""
+    if count is not None:
+        return count
+    if amount is None:
+        return None
+    return amount.quantize(Decimal(1).scaleb(-indicator.decimals)) if indicator.decimals else amount
+
+
 def _columns(indicator: Indicator, value: Value | None) -> dict:
     if value is None:
         return {"count": None, "amount": None}
@@ -379,7 +388,8 @@ def build_entry_grid(session: Session, actor, month: str | Period) -> EntryGrid:
             if not applies(ind, uid):
                 continue
             v = existing.get((ind.id, uid))
-            cells[(ind.id, uid)] = GridCell(ind, unit, v.value if v else None, v.version if v else 0,
+            cells[(ind.id, uid)] = GridCell(ind, unit, stored(ind, v.count, v.amount) if v else None,
+                                            v.version if v else 0,
                                             write_source(actor, EntryTarget(ind, uid)), v)
     correction = any(c.source == SOURCE_CORRECTION for c in cells.values())
     return EntryGrid(p, columns, rows, cells, correction)
@@ -463,7 +473,7 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
             except ValidationError:
                 pass
         row = existing.get(key)
-        old = row.value if row else None
+        old = stored(ind, row.count, row.amount) if row else None
         if new == old:
             continue
         if (row.version if row else 0) != (seen_version or 0):
@@ -482,7 +492,7 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
     now = clock.now()
     for ind, unit, row, new, source in changes:
         name = _cell_name(ind, unit)
-        before[name] = _audit_value(row.value if row else None)
+        before[name] = _audit_value(stored(ind, row.count, row.amount) if row else None)
         after[name] = _audit_value(new)
         note = reason if source == SOURCE_CORRECTION else ""
         if row is None:
@@ -526,7 +536,7 @@ class _Store:
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
         for ind_id, unit_id, month, count, amount in rows:
-            v = count if count is not None else amount
+            v = stored(self.ind[ind_id], count, amount)
             self.data[(ind_id, unit_id, month)] = v
             self.months[ind_id].add(month)
             if unit_id is not None:
@@ -831,14 +841,14 @@ def figures(session: Session, indicators: list[Indicator], start: Period, end: P
                 MetricValue.amount)
          .where(MetricValue.month >= months[0], MetricValue.month <= months[-1],
                 MetricValue.indicator_id.in_([i.id for i in indicators])))
-    by_id = {i.id: i.code for i in indicators}
+    by_id = {i.id: i for i in indicators}
     grouped: dict[tuple[int | None, str], dict[str, Value]] = defaultdict(dict)
     for ind_id, uid, month, count, amount in session.execute(q):
         if unit_ids is not None and uid is not None and uid not in unit_ids:
             continue
         if uid is None and not include_district:
             continue
-        grouped[(uid, month)][by_id[ind_id]] = count if count is not None else amount
+        grouped[(uid, month)][by_id[ind_id].code] = stored(by_id[ind_id], count, amount)
     units = {u.id: u for u in towns(session, include_inactive=True)}
     order = {u.id: (u.sort_order, u.id) for u in units.values()}
     keys = sorted(grouped, key=lambda k: (k[0] is None, order.get(k[0], (0, 0)), k[1]))
