@@ -19,6 +19,22 @@ from .seed import load_base, load_demo
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
+@click.command("demo-data")
+@with_appcontext
+@click.option("--scale", type=click.IntRange(1, 100), default=1, help="How many times the demo district.")
+@click.option("--years", type=click.IntRange(1, 20), default=10, help="Years of monthly history.")
+def demo_data_command(scale: int, years: int) -> None:
+    """Generate a plausible district SCALE times the demo (towns, years of reports, figures, meetings, cards)."""
+    from .scale import generate
+    from .seed import SYSTEM, load_base, load_demo
+
+    load_base(db.session)
+    load_demo(db.session, current_app.config["DEMO_PASSWORD"])
+    result = generate(db.session, SYSTEM, scale, years)
+    db.session.commit()
+    click.echo(", ".join(f"{k}: {v}" for k, v in result.items()))
+
+
 @click.command("backup")
 @with_appcontext
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
@@ -97,11 +113,18 @@ def audit_verify() -> None:
 
 
 def register(app) -> None:
+    from .assessment.cli import assess_command, cards_cli
+    from .reports.cli import report_cli
+
     app.cli.add_command(seed_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(assess_command)
+    app.cli.add_command(cards_cli)
+    app.cli.add_command(report_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)
+    app.cli.add_command(demo_data_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(check_deploy_command)
