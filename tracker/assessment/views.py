@@ -89,12 +89,22 @@ def unit(unit_id: int):
     return render_template("assessment/unit.html", unit=u, period=period, row=row, pub=pub)
 
 
+def _posted_period(form) -> Period | None:
+    try:
+        return Period.parse(form.period.data or "")
+    except ValidationError as e:
+        flash(str(e), "error")
+        return None
+
+
 @bp.post("/publish")
 @login_required
 def publish():
     require("assessment.publish")
     form = PeriodActionForm()
-    period = Period.parse(form.period.data or "")
+    period = _posted_period(form)
+    if period is None:
+        return redirect(url_for(".index"))
     if form.validate_on_submit():
         try:
             scoring.publish(db.session, current_user, current_plan(), period)
@@ -110,7 +120,9 @@ def publish():
 def reopen():
     require("assessment.publish")
     form = ReopenForm()
-    period = Period.parse(form.period.data or "")
+    period = _posted_period(form)
+    if period is None:
+        return redirect(url_for(".index"))
     if form.validate_on_submit():
         try:
             scoring.reopen(db.session, current_user, period, form.reason.data)
