@@ -328,7 +328,8 @@ def _text(value: str | None, label: str, limit: int, required: bool = True) -> s
 
 def _units(session: Session, unit_ids: Iterable[int], label: str) -> list[Unit]:
     ids = list(dict.fromkeys(int(i) for i in unit_ids or []))
-    units = list(session.scalars(select(Unit).where(Unit.id.in_(ids)))) if ids else []
+    q = select(Unit).where(Unit.id.in_(ids)).order_by(Unit.kind, Unit.sort_order, Unit.id)
+    units = list(session.scalars(q)) if ids else []
     if len(units) != len(ids) or any(not u.is_active for u in units):
         raise ValidationError(f"{label}中有不存在或已停用的单位")
     return units
