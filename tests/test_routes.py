@@ -71,19 +71,6 @@ ROUTES: dict[tuple[str, str], str] = {
     ("meetings.decision", "GET"): "unit",
     ("meetings.answer", "POST"): "unit_officer",
     ("meetings.review", "POST"): "reviewer",
-    ("meetings.index", "GET"): "any",
-    ("meetings.new", "GET"): "reviewer",
-    ("meetings.new", "POST"): "reviewer",
-    ("meetings.show", "GET"): "unit",
-    ("meetings.edit", "GET"): "reviewer",
-    ("meetings.edit", "POST"): "reviewer",
-    ("meetings.hold", "POST"): "reviewer",
-    ("meetings.decision_new", "GET"): "reviewer",
-    ("meetings.decision_new", "POST"): "reviewer",
-    ("meetings.decisions", "GET"): "any",
-    ("meetings.decision", "GET"): "unit",
-    ("meetings.answer", "POST"): "unit_officer",
-    ("meetings.review", "POST"): "reviewer",
     ("metrics.overview", "GET"): "any",
     ("metrics.town", "GET"): "any",
     ("metrics.rankings", "GET"): "any",
@@ -135,28 +122,12 @@ def sample_args(seeded, session, frozen):
                                  fields={"progress": "张贴海报", "completion": "完成"})
     progress.submit_report(session, officer, report.id, report.version)
     seeded.route_sample_args = _meeting_samples(session, town)
-    seeded.route_sample_args = _meeting_samples(session, town)
     session.commit()
     extra = getattr(seeded, "route_sample_args", {})
     return {
         "task_id": 1, "unit_id": town.id, "period": Period.of_date(clock.today()).code, "report_id": report.id,
         "user_id": get_user(session, "police").id, "filename": "app.css", "indicator_id": 1, **extra,
     }
-
-
-def _meeting_samples(session, town) -> dict:
-    """A held meeting attended by unit A only, with a decision unit A leads: unit B's officer sees neither."""
-    from datetime import date
-
-    from tracker.meetings import service as meetings
-
-    reviewer = get_user(session, "reviewer")
-    m = meetings.schedule_meeting(session, reviewer, title="第三季度联席会议", meeting_date=date(2026, 11, 5),
-                                  convener="区委政法委书记", unit_ids=[town.id], period="2026-Q3")
-    m = meetings.mark_held(session, reviewer, m.id, m.version)
-    d = meetings.record_decision(session, reviewer, m.id, text="开展入户宣传", lead_unit_id=town.id,
-                                 deadline=date(2026, 11, 30))
-    return {"meeting_id": m.id, "decision_id": d.id}
 
 
 def _meeting_samples(session, town) -> dict:
