@@ -410,6 +410,7 @@ def test_list_decisions_shows_officers_their_own_units_items(session, world, fro
     assert [d.id for d in meetings.list_decisions(session, w["reviewer"], status=meetings.PENDING)] == [
         others.id, supported.id]
     assert meetings.unit_todo(session, w["town2"].id).overdue == 1
+    assert meetings.list_decisions(session, w["reviewer"], status=OPEN) == [supported]  # overdue ones apart
     with pytest.raises(ValidationError):
         meetings.list_decisions(session, w["reviewer"], status="nonsense")
 

@@ -3,9 +3,11 @@
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import ValidationError as FieldError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from .service import MAX_COMMENT, MAX_CONVENER, MAX_LOCATION, MAX_NOTES, MAX_TEXT, MAX_TITLE
+from ..errors import ValidationError
+from .service import MAX_COMMENT, MAX_CONVENER, MAX_LOCATION, MAX_NOTES, MAX_TEXT, MAX_TITLE, parse_period
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,12 +29,23 @@ class MeetingForm(FlaskForm):
     convener = StringField("召集人", validators=[DataRequired("请填写召集人"), _max(MAX_CONVENER)])
     period = StringField(
         "研究期间",
-        validators=[DataRequired("请填写研究期间,如 2026-Q3 或 2026-10"), Length(max=20)],
+        validators=[DataRequired("请填写研究期间,如 2026-Q3 或 2026-10"), Length(max=20, message="期间格式不正确")],
         render_kw={"placeholder": "2026-Q3 或 2026-10"},
     )
     units = MultiCheckboxField("参会单位", coerce=int, validate_choice=False)
     location = StringField("会议地点", validators=[_max(MAX_LOCATION)])
     notes = TextAreaField("备注", validators=[_max(MAX_NOTES)])
+
+    # every field's problem at once, next to the field; the service checks the same rules again
+    def validate_period(self, field):
+        try:
+            parse_period(field.data)
+        except ValidationError as e:
+            raise FieldError(str(e)) from None
+
+    def validate_units(self, field):
+        if not field.data:
+            raise FieldError("请至少选择一个参会单位")
 
 
 class DecisionForm(FlaskForm):

@@ -170,7 +170,8 @@ def list_decisions(
     """Supervised items the actor may see, earliest deadline first.
 
     actor None reads everything (other areas' reports). An officer sees the items its unit leads or supports.
-    unit_id filters by lead unit; status is one of FILTERS (overdue is derived, pending is open or returned);
+    unit_id filters by lead unit; status is one of FILTERS, as displayed (overdue is derived and takes the item
+    out of its stored state's list; pending, the unit's to-do, is open or returned whether overdue or not);
     due_in keeps the items whose deadline falls in the period.
     """
     today = today or clock.today()
@@ -195,8 +196,11 @@ def list_decisions(
         q = q.where(Decision.status != CLOSED, Decision.deadline < today)
     elif status == PENDING:
         q = q.where(Decision.status.in_(ANSWERABLE))
-    elif status in (OPEN, ANSWERED, RETURNED, CLOSED):
-        q = q.where(Decision.status == status)
+    elif status == CLOSED:
+        q = q.where(Decision.status == CLOSED)
+    elif status in (OPEN, ANSWERED, RETURNED):
+        # as displayed: an overdue item is listed under 逾期, not under its stored state
+        q = q.where(Decision.status == status, Decision.deadline >= today)
     elif status:
         raise ValidationError("状态筛选无效")
     return list(session.scalars(q.order_by(Decision.deadline, Meeting.date, Decision.number)))
