@@ -6,6 +6,7 @@ A new route without a classification below fails `test_every_route_is_classified
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from tracker import clock
 from tracker.periods import Period
@@ -24,6 +25,32 @@ from .conftest import get_unit, get_user
 #   unit_officer only the officer of the unit the URL names
 #   police       officers of the unit that enters the 两降两升 figures (公安分局), and reviewers (corrections)
 ROUTES: dict[tuple[str, str], str] = {
+    ("assessment.index", "GET"): "any",
+    ("assessment.unit", "GET"): "unit",
+    ("assessment.publish", "POST"): "reviewer",
+    ("assessment.reopen", "POST"): "reviewer",
+    ("assessment.scheme_page", "GET"): "staff",
+    ("assessment.item_update", "POST"): "admin",
+    ("assessment.adjustment_update", "POST"): "admin",
+    ("assessment.rule_update", "POST"): "admin",
+    ("cards.board", "GET"): "any",
+    ("cards.recommend", "POST"): "reviewer",
+    ("cards.escalate", "POST"): "reviewer",
+    ("cards.issue", "POST"): "reviewer",
+    ("cards.dismiss", "POST"): "reviewer",
+    ("cards.show", "GET"): "unit",
+    ("cards.edit", "POST"): "reviewer",
+    ("cards.rectify", "POST"): "unit_officer",
+    ("cards.review", "POST"): "reviewer",
+    ("cards.lift", "POST"): "reviewer",
+    ("reports.index", "GET"): "staff",
+    ("reports.briefing", "GET"): "staff",
+    ("reports.briefing_pdf", "GET"): "staff",
+    ("reports.cards", "GET"): "staff",
+    ("reports.cards_pdf", "GET"): "staff",
+    ("reports.scorecard", "GET"): "any",
+    ("reports.scorecard_pdf", "GET"): "any",
+    ("reports.regenerate", "POST"): "reviewer",
     ("static", "GET"): "public",
     ("auth.login", "GET"): "public",
     ("auth.login", "POST"): "public",
@@ -121,13 +148,39 @@ def sample_args(seeded, session, frozen):
     report = progress.save_draft(session, officer, task_id=1, unit_id=town.id, period="2026-11",
                                  fields={"progress": "张贴海报", "completion": "完成"})
     progress.submit_report(session, officer, report.id, report.version)
+    card_args = _card_samples(session, town, officer)
     seeded.route_sample_args = _meeting_samples(session, town)
     session.commit()
-    extra = getattr(seeded, "route_sample_args", {})
+    extra = {**card_args, **getattr(seeded, "route_sample_args", {})}
     return {
         "task_id": 1, "unit_id": town.id, "period": Period.of_date(clock.today()).code, "report_id": report.id,
         "user_id": get_user(session, "police").id, "filename": "app.css", "indicator_id": 1, **extra,
     }
+
+
+def _card_samples(session, town, officer) -> dict:
+    """A card of unit A with a rectification plan, and a pending recommendation for unit A."""
+    from tracker.assessment import cards
+    from tracker.assessment.models import Adjustment, CardRule, Recommendation, SchemeItem
+
+    reviewer = get_user(session, "reviewer")
+    card = cards.issue_card(session, reviewer, unit_id=town.id, colour="yellow", reason="宣传工作滞后",
+                            period="2026-Q3")
+    rect = cards.submit_rectification(session, officer, card.id, "plan", "整改方案")
+    rule = session.scalar(select(CardRule).where(CardRule.code == "Y1"))
+    rec = Recommendation(period="2026-Q3", unit=town, rule=rule, colour="yellow", reason="排名靠后", figures={})
+    session.add(rec)
+    from datetime import date
+
+    from tracker.meetings.service import schedule_meeting
+
+    meeting = schedule_meeting(session, reviewer, title="第四季度联席会议(路由测试)", meeting_date=date(2026, 12, 10),
+                               convener="区委政法委", unit_ids=[town.id], period="2026-Q4")
+    session.flush()
+    return {"meeting_id": meeting.id, "card_id": card.id, "rect_id": rect.id, "rec_id": rec.id,
+            "item_id": session.scalar(select(SchemeItem.id).limit(1)),
+            "adj_id": session.scalar(select(Adjustment.id).limit(1)),
+            "rule_id": rule.id}
 
 
 def _meeting_samples(session, town) -> dict:

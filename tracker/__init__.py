@@ -46,6 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     from . import templating
+    from .assessment.card_views import bp as cards_bp
+    from .assessment.views import bp as assessment_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
     from .main import bp as main_bp
@@ -54,9 +56,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .org.views import bp as org_bp
     from .plans.views import bp as plans_bp
     from .progress.views import bp as progress_bp
+    from .reports.views import bp as reports_bp
 
     templating.init_app(app)
-    for bp in (auth_bp, main_bp, plans_bp, progress_bp, org_bp, audit_bp, metrics_bp):
+    for bp in (auth_bp, main_bp, plans_bp, progress_bp, org_bp, audit_bp, metrics_bp, assessment_bp, cards_bp,
+               reports_bp):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
 

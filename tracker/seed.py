@@ -11,6 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import clock
+from .assessment import demo as cards_demo
+from .assessment.scheme import load_seed as load_scheme
 from .audit.service import record
 from .auth import service as auth_service
 from .auth.models import ROLE_ADMIN, User
@@ -64,6 +66,7 @@ def load_base(session: Session) -> dict:
     session.flush()
     _plan, plan_created = load_plan(session, SYSTEM, read_json("plan.json"))
     load_indicators(session, SYSTEM, read_json("indicators.json"))
+    load_scheme(session, SYSTEM, read_json("assessment.json"), read_json("cards.json"), read_json("holidays.json"))
     return {"units": created, "plan": plan_created}
 
 
@@ -127,7 +130,10 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
     meetings = meetings_demo.load(session, users, today) if with_reports else {}
-    return {"skipped": False, "users": len(users), "reports": n, "figures": figures, "meetings": meetings}
+    # cards last: they read the figures, reports and meetings above
+    cards = cards_demo.load(session, active_plan(session), users, today) if with_reports else {}
+    return {"skipped": False, "users": len(users), "reports": n, "figures": figures, "meetings": meetings,
+            "cards": cards}
 
 
 def _demo_reports(session: Session, users: dict, today: date, months: int) -> int:

@@ -97,6 +97,20 @@ RULES: dict[str, Callable] = {
     "user.manage": _is(ROLE_ADMIN),
     "unit.manage": _is(ROLE_ADMIN),
     "plan.manage": _is(ROLE_ADMIN),
+    # assessment and cards
+    "assessment.view": lambda user, obj=None: True,
+    "assessment.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "assessment.publish": _is(ROLE_REVIEWER),
+    "scheme.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "scheme.manage": _is(ROLE_ADMIN),
+    "card.view": lambda user, obj=None: (user.role in (ROLE_ADMIN, ROLE_REVIEWER)
+                                         or (user.unit_id is not None and (obj is None or _own_unit(user, obj)))),
+    "card.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "card.decide": _is(ROLE_REVIEWER),
+    "card.rectify": _officer_of,             # obj: card
+    # reports
+    "reports.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "reports.scorecard": _view_unit_data,    # obj: unit
     # 两降两升 figures
     "metrics.view": lambda user, obj=None: True,   # figures and rankings are circulated to every unit
     "metrics.enter": _enters_metric,           # obj: an entry cell (indicator, unit id or None for the district)
