@@ -429,7 +429,8 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
                             "b_count": count, "b_amount": amount, "b_source": w.source, "b_note": note,
                             "b_at": now, "b_by": actor_id})
     if inserts:
-        session.execute(insert(MetricValue), inserts)
+        # Core executemany: the ORM's bulk path would group rows by their None columns, one statement per group
+        session.execute(insert(MetricValue.__table__), inserts)
     if updates:
         t = MetricValue.__table__
         stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))

@@ -26,15 +26,15 @@ TICKET_MAX_AGE = 2 * 3600
 
 
 def _period(name: str = "period", month_only: bool = False) -> Period:
+    """The span named in the query string; the latest month with figures when there is none or it is invalid."""
     text = request.args.get(name)
-    default = service.latest_month(db.session)
     if not text:
-        return default
+        return service.latest_month(db.session)
     try:
         p = Period.parse(text)
     except ValidationError as e:
         flash(str(e), "error")
-        return default
+        return service.latest_month(db.session)
     return Period.month(p.year, p.last) if month_only and p.kind != "month" else p
 
 
@@ -83,35 +83,42 @@ def entry():
         abort(403)
     form, errors, conflicts, status = grid_form(grid), {}, {}, 200
     if request.method == "POST":
-        if not form.validate_on_submit():
-            flash("提交的内容无效(单元格内容过长或页面已过期),请检查后重新保存", "error")
-            status = 400
-        else:
-            try:
-                result = service.save_grid(db.session, current_user, month.code, entries(form, grid), form.reason.data)
-                db.session.commit()
-                flash(f"已保存{month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
-                      "success")
-                return redirect(url_for(".entry", month=month.code))
-            except service.GridConflict as e:
-                conflicts, status = e.current, 409
-            except (StaleEdit, StaleDataError, IntegrityError):
-                conflicts, status = {}, 409
-            except service.CellErrors as e:
-                errors, status = e.errors, 422
-            except DomainError as e:
-                status = 422
-                flash_error(e)
-            db.session.rollback()
-            if status == 409:
-                flash(str(StaleEdit()) if not conflicts else str(service.GridConflict(conflicts)), "error")
-            elif errors:
-                flash(str(service.CellErrors(errors)), "error")
-            grid = service.build_entry_grid(db.session, current_user, month)
+        status, errors, conflicts = _save_grid(form, grid)
+        if status == 302:
+            return redirect(url_for(".entry", month=month.code))
+        grid = service.build_entry_grid(db.session, current_user, month)
     return render_template("metrics/entry.html", grid=grid, form=form, errors=errors, conflicts=conflicts,
                            shown=shown_cells(grid, form if status != 200 else None, conflicts),
-                           prev=month.previous(), next=month.next() if not service.is_future(month.next()) else None
+                           prev=month.previous(), next=None if service.is_future(month.next()) else month.next()
                            ), status
+
+
+def _save_grid(form, grid) -> tuple[int, dict, dict]:
+    """Save the posted grid: (302, ...) when saved, else the status and the cells' errors or conflicts."""
+    if not form.validate_on_submit():
+        flash("提交的内容无效(单元格内容过长或页面已过期),请检查后重新保存", "error")
+        return 400, {}, {}
+    try:
+        result = service.save_grid(db.session, current_user, grid.month.code, entries(form, grid), form.reason.data)
+        db.session.commit()
+        flash(f"已保存{grid.month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
+              "success")
+        return 302, {}, {}
+    except service.GridConflict as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return 409, {}, e.current
+    except (StaleEdit, StaleDataError, IntegrityError):
+        db.session.rollback()
+        flash(str(StaleEdit()), "error")
+        return 409, {}, {}
+    except service.CellErrors as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return 422, e.errors, {}
+    except DomainError as e:
+        flash_error(e)
+        return 422, {}, {}
 
 
 # -- Excel ---------------------------------------------------------------------------------
