@@ -47,6 +47,27 @@ def _meeting() -> Meeting | None:
     return get_or_404(Meeting, mid) if mid else None
 
 
+@bp.app_context_processor
+def _meeting_material():
+    """What a meeting page shows from the areas above it: the archived briefing and the agenda's figures and
+    card recommendations (the meetings area knows none of them)."""
+
+    def meeting_material(meeting) -> dict:
+        from ..assessment import cards as card_service
+        from ..assessment.card_views import _issue_form
+        from ..assessment.forms import DismissForm
+        from ..metrics import service as metrics
+
+        period = service.meeting_period(meeting)
+        quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
+        return {"archive": service.current_archive(db.session, meeting.id), "regenerate_form": RegenerateForm(),
+                "summary": metrics.summary(db.session, period),
+                "recommendations": card_service.pending(db.session, quarter),
+                "issue_form": _issue_form(meeting.id), "dismiss_form": DismissForm(), "quarter": quarter}
+
+    return {"meeting_material": meeting_material}
+
+
 @bp.get("/")
 @login_required
 def index():
