@@ -181,3 +181,22 @@ def test_unknown_user_and_disabled_cookie_token_do_not_load(seeded, session):
     assert auth_service.load_from_cookie(session, f"{user.id}:wrong") is None
     assert auth_service.load_from_cookie(session, user.get_id()).id == user.id
     assert tdb.session is not None
+
+
+def test_hsts_only_over_https(seeded, client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    assert "max-age" in client.get("/login", base_url="https://localhost").headers["Strict-Transport-Security"]
+
+
+def test_error_page_leaks_no_traceback_with_debug_off(db_url):
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "k" * 40, "DEBUG": False, "TESTING": False})
+
+    def boom():
+        raise ZeroDivisionError("secret internals")
+
+    app.add_url_rule("/boom", "boom", boom)
+    resp = app.test_client().get("/boom")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 500 and "系统内部错误" in body
+    assert "Traceback" not in body and "secret internals" not in body and "ZeroDivisionError" not in body
+    app.extensions["tracker.engine"].dispose()
