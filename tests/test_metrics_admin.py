@@ -46,6 +46,8 @@ def test_admin_adds_an_indicator_that_appears_in_grid_and_template(env, client, 
 
 def test_indicator_form_errors_are_chinese(env, client, auth):
     auth.login("admin")
+    new = client.get("/metrics/indicators/new").get_data(as_text=True)
+    assert f'<option selected value="{_owner(env)}">公安分局</option>' in new  # the default owner
     resp = client.post("/metrics/indicators/new", data={"code": "Bad Code", "name": "x(1)", "unit_label": "",
                                                         "direction": "up", "decimals": "9", "scope": "township",
                                                         "aggregate": "sum", "owner_unit_id": "0", "small_base": "10"})

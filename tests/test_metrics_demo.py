@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tracker.audit.models import AuditEvent
+from tracker.audit.service import verify
 from tracker.metrics import service
 from tracker.metrics.demo import load
 from tracker.metrics.models import MetricValue
@@ -36,6 +37,7 @@ def test_two_years_of_figures_for_every_town_one_audit_event_per_month(demo):
     assert n == 23 * 6 * 4
     assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "metrics.save")).all()) == 23
     assert load(session, get_user(session, "police"), TODAY) == 0  # runs once
+    assert verify(session) == []  # the audit chain still checks out
 
 
 def test_figures_are_the_same_on_every_run(demo):

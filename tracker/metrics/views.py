@@ -252,8 +252,8 @@ def indicators():
 
 def _indicator_form(obj: Indicator | None = None) -> IndicatorForm:
     form = IndicatorForm(obj=obj if request.method == "GET" else None)
-    if request.method == "GET" and obj is not None:
-        form.owner_unit_id.data = obj.owner_unit_id or 0
+    if request.method == "GET":
+        form.owner_unit_id.data = (obj.owner_unit_id or 0) if obj is not None else service.default_owner_id(db.session)
     form.owner_unit_id.choices = [(0, "各镇(街道)自行填报")] + [(u.id, u.name) for u in service.departments(db.session)]
     return form
 
