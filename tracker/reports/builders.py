@@ -259,22 +259,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     )
     start = datetime.combine(period.start, datetime.min.time(), tzinfo=clock.CHINA_TZ)
     end = clock.end_of_day_utc(max(period.end, today))
-    recs = [
-        RecommendationRow(
-            r.unit.name,
-            "红牌" if r.colour == "red" else "黄牌",
-            f"{r.rule.code} {r.rule.name}",
-            r.reason,
-            r.status,
-            _rec_decision(r),
-        )
-        for r in session.scalars(
-            select(Recommendation)
-            .where(Recommendation.period == period.code)
-            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
-            .order_by(Recommendation.id)
-        )
-    ]
+    recs = _recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today
     earlier = [_decision_row(d, today) for d in meetings.decisions_before(session, earlier_before)]
     this_meeting = [_decision_row(d, today) for d in meeting.decisions] if meeting is not None else []
@@ -309,6 +294,20 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         earlier_decisions=earlier,
         meeting_decisions=this_meeting,
     )
+
+
+def _recommendations(session: Session, period: Period) -> list[RecommendationRow]:
+    """The period's card recommendations and what was decided on each."""
+    return [
+        RecommendationRow(r.unit.name, "红牌" if r.colour == "red" else "黄牌", f"{r.rule.code} {r.rule.name}",
+                          r.reason, r.status, _rec_decision(r))
+        for r in session.scalars(
+            select(Recommendation)
+            .where(Recommendation.period == period.code)
+            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+            .order_by(Recommendation.id)
+        )
+    ]
 
 
 def _rec_decision(r: Recommendation) -> str:
@@ -351,22 +350,7 @@ def card_report(session: Session, period: Period, district: str = "") -> CardRep
     def within(dt) -> bool:
         return dt is not None and first <= dt <= end
 
-    recs = [
-        RecommendationRow(
-            r.unit.name,
-            "红牌" if r.colour == "red" else "黄牌",
-            f"{r.rule.code} {r.rule.name}",
-            r.reason,
-            r.status,
-            _rec_decision(r),
-        )
-        for r in session.scalars(
-            select(Recommendation)
-            .where(Recommendation.period == period.code)
-            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
-            .order_by(Recommendation.id)
-        )
-    ]
+    recs = _recommendations(session, period)
     return CardReport(
         district=district,
         title=f"{period.label}红黄牌考评通报",
