@@ -266,3 +266,15 @@ def test_card_pages_and_permissions(plan, session, client, auth, frozen):
                                              "reason": "", "period": "2026-Q3"})
     assert resp.status_code == 302
     assert "请填写理由" in client.get("/cards/").get_data(as_text=True)
+
+
+def test_carded_unit_sees_the_card_on_its_to_do(plan, session, client, auth):
+    card = cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id,
+                            colour="red", reason="案件高发,挂牌整治", period="2026-Q3")
+    session.commit()
+    auth.login("town1")
+    html = client.get("/progress/todo").get_data(as_text=True)
+    assert "红黄牌整改(1)" in html and "案件高发,挂牌整治" in html and f"/cards/{card.id}" in html
+    auth.logout()
+    auth.login("town2")
+    assert "红黄牌整改" not in client.get("/progress/todo").get_data(as_text=True)
