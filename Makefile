@@ -6,7 +6,7 @@ SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
 export TRACKER_DEMO_PASSWORD ?= demo-2026
 
-.PHONY: run test install install-test system-deps migrate seed lint
+.PHONY: run test install install-test system-deps migrate seed lint audit
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -48,6 +48,7 @@ run: system-deps seed
 test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check tracker tests migrations
+	VENV=$(VENV) scripts/audit.sh
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
@@ -57,3 +58,6 @@ test: install-test
 lint: install-test
 	$(VENV)/bin/ruff check tracker tests migrations
 	$(VENV)/bin/ruff format --check tracker tests
+
+audit: install-test
+	VENV=$(VENV) scripts/audit.sh
