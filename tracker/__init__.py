@@ -6,8 +6,8 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
-from flask_login import current_user
+from flask import Flask, g, render_template, request, session
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db
@@ -88,7 +88,18 @@ def _register_error_pages(app: Flask) -> None:
         code = getattr(e, "code", 500) or 500
         if code == 500:
             log.exception("unhandled error on %s", request.path)
+            # the page must not touch the database again: it may be what failed
+            _discard_session()
+            return _plain_page(app, 500, messages[500])
         return render_template("errors/error.html", code=code, message=messages.get(code, "出错了")), code
+
+    def unavailable(e):
+        log.error("database unavailable on %s: %s", request.path, e)
+        _discard_session()
+        return _plain_page(app, 503, "数据库暂时无法访问,请稍后重试。")
+
+    app.register_error_handler(OperationalError, unavailable)
+    app.register_error_handler(InterfaceError, unavailable)
 
     for code in messages:
         app.register_error_handler(code, handler)
@@ -101,6 +112,20 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/error.html", code=409, message=messages[409]), 409
 
     app.register_error_handler(StaleDataError, stale)
+
+
+def _plain_page(app: Flask, code: int, message: str):
+    """An error page rendered without the context processors, which would ask the database for the user."""
+    return app.jinja_env.get_template("errors/plain.html").render(code=code, message=message), code
+
+
+def _discard_session() -> None:
+    s = g.pop("db_session", None)
+    if s is not None:
+        try:
+            s.close()
+        except Exception:  # a dead connection may fail to roll back; the pool replaces it (pre-ping)
+            log.warning("could not close the database session cleanly", exc_info=True)
 
 
 def _register_headers(app: Flask) -> None:
@@ -120,7 +145,8 @@ def _register_headers(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        if current_user and current_user.is_authenticated:
+        # a logged-in session (read from the cookie, so an outage of the database cannot break the response)
+        if session.get("_user_id"):
             resp.headers["Cache-Control"] = "no-store"
         if request.is_secure:
             resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
