@@ -25,7 +25,7 @@ def show(unit_id: int):
     require("unit.view", unit)
     plan = current_plan()
     this_year = Period.ytd(clock.today().year, clock.today().month)
-    counts = timeliness(db.session, plan, this_year.months()).get(unit.id)
+    counts = timeliness(db.session, plan, this_year.months(), unit_id=unit.id).get(unit.id)
     # the page is where areas meet: the unit's cards come from the assessment area
     from ..assessment.cards import board, card_state
 

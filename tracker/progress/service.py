@@ -192,19 +192,21 @@ class Timeliness:
 
 
 def timeliness(session: Session, plan: Plan, months: list[Period], today: date | None = None,
-               by_role: bool = False) -> dict:
+               by_role: bool = False, unit_id: int | None = None) -> dict:
     """Count due, on-time, late (迟报) and overdue (逾期) reports per unit for the given months.
 
-    Keys are unit ids, or (unit id, role) pairs with by_role.
+    Keys are unit ids, or (unit id, role) pairs with by_role; unit_id limits the count to one unit.
     """
     today = today or clock.today()
-    plan_duties = duties(session, plan)
+    plan_duties = [d for d in duties(session, plan) if unit_id is None or d.unit.id == unit_id]
     codes = [m.code for m in months]
+    in_span = [Task.plan_id == plan.id, ProgressReport.period.in_(codes)]
+    if unit_id is not None:
+        in_span.append(ProgressReport.unit_id == unit_id)
     reports = {(r.task_id, r.unit_id, r.period): r for r in session.scalars(
-        select(ProgressReport).join(Task).where(Task.plan_id == plan.id, ProgressReport.period.in_(codes)))}
+        select(ProgressReport).join(Task).where(*in_span))}
     returns = Counter(session.execute(
-        select(ProgressReport.id).join(ReportEvent).join(Task)
-        .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes), ReportEvent.action == "return")
+        select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
     ).scalars())
     acc: dict = defaultdict(Counter)
     units: dict = {}
