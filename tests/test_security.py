@@ -121,7 +121,7 @@ def test_login_attempts_are_rate_limited(db_url, seeded):
     client = app.test_client()
     codes = [client.post("/login", data={"username": "reviewer", "password": "bad"}).status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
-    assert "过于频繁" in client.post("/login", data={"username": "x", "password": "y"}).get_data(as_text=True)
+    assert "过于频繁" in client.post("/login", data={"username": "reviewer", "password": "y"}).get_data(as_text=True)
     app.extensions["tracker.engine"].dispose()
 
 
@@ -199,4 +199,18 @@ def test_error_page_leaks_no_traceback_with_debug_off(db_url):
     body = resp.get_data(as_text=True)
     assert resp.status_code == 500 and "系统内部错误" in body
     assert "Traceback" not in body and "secret internals" not in body and "ZeroDivisionError" not in body
+    app.extensions["tracker.engine"].dispose()
+
+
+def test_login_throttle_is_per_account_and_per_address(db_url, seeded):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute",
+                      "RATELIMIT_LOGIN_IP": "5 per minute", "RATELIMIT_STORAGE_URI": "memory://"})
+    client = app.test_client()
+    codes = [client.post("/login", data={"username": "reviewer", "password": "bad"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    # another account from the same office address still gets in, until the address limit
+    assert client.post("/login", data={"username": "town1", "password": PASSWORD}).status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"username": "town2", "password": "bad"}).status_code == 429
     app.extensions["tracker.engine"].dispose()

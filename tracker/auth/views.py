@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -24,13 +25,22 @@ def _load_user(token: str):
 
 
 def _login_limit() -> str:
-    from flask import current_app
-
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+def _login_limit_ip() -> str:
+    return current_app.config["RATELIMIT_LOGIN_IP"]
+
+
+def _ip_and_username() -> str:
+    # Guessing one account's password is throttled per account and address; offices behind one NAT address
+    # are limited only by the looser per-address limit.
+    return f"{get_remote_address()}|{(request.form.get('username') or '').strip().lower()}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_ip_and_username)
+@limiter.limit(_login_limit_ip, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

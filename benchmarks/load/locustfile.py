@@ -1,0 +1,49 @@
+"""Deadline day: officers log in, open their to-do, and submit this month's reports."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+
+from locust import HttpUser, between, task
+
+TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="(\d*)"')
+OWED = re.compile(r'href="(/progress/tasks/\d+/units/\d+/\d{4}-\d{2})">填报')
+USERS = itertools.count(1)
+PASSWORD = os.environ.get("LOAD_PASSWORD", "demo-2026")
+
+
+class Officer(HttpUser):
+    wait_time = between(0.5, 1.5)
+
+    def on_start(self) -> None:
+        self.username = f"load{next(USERS):02d}"
+        page = self.client.get("/login", name="/login")
+        token = TOKEN.search(page.text).group(1)
+        resp = self.client.post("/login", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
+                                name="/login [POST]", allow_redirects=False)
+        if resp.status_code != 302:
+            resp.failure(f"login failed for {self.username}")
+
+    @task(3)
+    def todo(self) -> None:
+        self.client.get("/progress/todo", name="/progress/todo")
+
+    @task(2)
+    def submit_a_report(self) -> None:
+        todo = self.client.get("/progress/todo", name="/progress/todo")
+        owed = OWED.findall(todo.text)
+        if not owed:
+            return
+        url = owed[0]
+        page = self.client.get(url, name="/progress/tasks/[report]")
+        token = TOKEN.search(page.text).group(1)
+        version = VERSION.search(page.text)
+        with self.client.post(url, name="/progress/tasks/[report] [POST]", allow_redirects=False, catch_response=True,
+                              data={"csrf_token": token, "version": version.group(1) if version else "",
+                                    "progress": f"{self.username} 本月开展反诈宣传3场,覆盖居民420人次。",
+                                    "completion": "按计划完成", "action": "submit"}) as resp:
+            if resp.status_code != 302:
+                resp.failure(f"submit answered {resp.status_code}")

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Deadline-day load run: gunicorn with several workers on PostgreSQL, 50 officers logging in, opening their to-do
+# and submitting reports, driven by locust (headless). Loopback only; bounded in users and time.
+#   benchmarks/load/run.sh [USERS=50] [SECONDS=60] [WORKERS=4]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+USERS=${1:-50}; SECONDS_=${2:-60}; WORKERS=${3:-4}
+DB=bench_load; PORT=${PORT:-5099}
+URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DB"
+.venv/bin/pip install -q -r benchmarks/requirements.txt
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+export TRACKER_DATABASE_URL=$URL TRACKER_SECRET_KEY=load-run-secret-0123456789abcdef0123456789
+export TRACKER_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/14
+.venv/bin/alembic upgrade head >/dev/null
+.venv/bin/flask --app tracker seed --demo >/dev/null
+.venv/bin/python - "$USERS" <<'PY'
+import sys
+from tracker import create_app, db
+from tracker.auth.service import create_user
+from tracker.org.service import create_unit
+from tracker.seed import SYSTEM
+n = int(sys.argv[1])
+app = create_app()
+with app.app_context():
+    for i in range(1, n + 1):
+        unit = create_unit(db.session, SYSTEM, name=f"负载测试镇{i:02d}", kind="township")
+        create_user(db.session, SYSTEM, username=f"load{i:02d}", display_name=f"负载测试{i:02d}", role="officer",
+                    unit_id=unit.id, password="demo-2026")
+    db.session.commit()
+PY
+redis-cli -n 14 flushdb >/dev/null
+.venv/bin/gunicorn --workers "$WORKERS" --bind 127.0.0.1:$PORT --log-level warning wsgi:app &
+GPID=$!
+trap 'kill $GPID 2>/dev/null || true' EXIT
+sleep 3
+OUT=$(mktemp -d)
+.venv/bin/locust -f benchmarks/load/locustfile.py --headless -u "$USERS" -r 10 -t "${SECONDS_}s" \
+  --host "http://127.0.0.1:$PORT" --csv "$OUT/load" --only-summary >"$OUT/log" 2>&1 || true
+python3 - "$OUT/load_stats.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(f"{'request':<36}{'count':>7}{'fail':>6}{'p50 ms':>8}{'p95 ms':>8}{'req/s':>8}")
+for r in rows:
+    print(f"{r['Name']:<36}{r['Request Count']:>7}{r['Failure Count']:>6}{r['50%']:>8}{r['95%']:>8}"
+          f"{float(r['Requests/s']):>8.1f}")
+PY
+psql -h 127.0.0.1 -U postgres -d $DB -tAc "SELECT count(*) FROM progress_reports WHERE status='submitted' AND unit_id IN (SELECT id FROM units WHERE name LIKE '负载测试镇%')" | sed 's/^/reports submitted by the load officers: /'
