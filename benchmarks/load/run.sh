@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Deadline-day load run: gunicorn with several workers on PostgreSQL, 50 officers logging in, opening their to-do
 # and submitting reports, driven by locust (headless). Loopback only; bounded in users and time.
-#   benchmarks/load/run.sh [USERS=50] [SECONDS=60] [WORKERS=4]
+#   benchmarks/load/run.sh [USERS=50] [SECONDS=60] [WORKERS=2]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-USERS=${1:-50}; SECONDS_=${2:-60}; WORKERS=${3:-4}
+USERS=${1:-50}; SECONDS_=${2:-60}; WORKERS=${3:-2}
 DB=bench_load; PORT=${PORT:-5099}
 URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DB"
 .venv/bin/pip install -q -r benchmarks/requirements.txt
