@@ -18,6 +18,7 @@ from ..metrics import service as metrics
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period
 from ..plans.models import Plan
+from ..plans.service import active_plan
 from ..progress.service import timeliness
 from .calendar import add_months, add_working_days, calendar, is_workday
 from .models import COLOUR_LABELS, Card, CardColour, CardRule, Recommendation, Rectification
@@ -569,8 +570,8 @@ def _figure_back(session: Session, card: Card, today: date) -> Condition:
         return Condition("触发指标回到标准以内", back, f"{m.label}发案{c.value}起,去年同期{c.last_year}起")
     if kind == "overdue_count":
         m = _last_full_months(today, 1)[0]
-        plan = card.unit and session.scalar(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc()))
-        t = timeliness(session, plan, [m], today=today).get(card.unit_id) if plan else None
+        plan = active_plan(session)
+        t = timeliness(session, plan, [m], today=today, unit_id=card.unit_id).get(card.unit_id) if plan else None
         over = t.overdue if t else 0
         return Condition("触发指标回到标准以内", over == 0, f"{m.label}逾期未报{over}份")
     return Condition("审核员确认触发问题已解决", True, "由审核员摘牌时确认")
