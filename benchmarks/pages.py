@@ -1,10 +1,16 @@
-"""Page benchmark: each main page at the demo's size and at ten times it.
+"""Page benchmark: the main pages on the demo district (scale 1) and on one ten times its size (scale 10).
 
-For each page: the median time of a request, the number of SQL statements it runs, the time the same statements
-take when replayed on a raw connection (execute + fetchall), and the ratio page time / raw SQL time. Query counts
-that grow with the data mean an N+1.
+For each page, logged in as `reviewer` through the Flask test client: the median wall time of a request, the
+number of SQL statements one request sends (BEGIN included), how many of them repeat the text of an earlier one
+(a loop issuing one query per row shows up here even when the row count is the same at both scales), the time of
+that same SQL replayed on a raw DBAPI connection (execute + fetchall of every recorded statement with its
+parameters), and the ratio page / raw SQL. Then, per page, whether the statement count is the same at both
+scales (no N+1). The first row, "(empty page)", is a logged-in page with nothing on it: the fixed cost of any
+page (login check, user load, the layout) that no query tuning removes.
 
-    .venv/bin/python benchmarks/pages.py [--repeat 5]
+    .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10]
+
+--db-dir keeps the generated databases (s1.db, s10.db) and reuses them on the next run.
 """
 
 from __future__ import annotations
@@ -16,15 +22,24 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+PASSWORD = "demo-2026"
+EMPTY = "(empty page)"
+
 
 def prepare(db: Path, scale: int) -> str:
+    """A migrated SQLite database with the demo (scale 1) or `demo-data --scale N`; reused when it exists."""
     url = f"sqlite:///{db}"
-    env = {**os.environ, "TRACKER_DATABASE_URL": url}
+    if db.exists():
+        return url
+    env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_DEMO_PASSWORD": PASSWORD}
     venv = ROOT / ".venv" / "bin"
     subprocess.run([venv / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     cmd = ["seed", "--demo"] if scale == 1 else ["demo-data", "--scale", str(scale)]
@@ -32,86 +47,160 @@ def prepare(db: Path, scale: int) -> str:
     return url
 
 
-def pages(session) -> list[tuple[str, str]]:
-    from sqlalchemy import select
-
-    from tracker import clock
+def pages(app) -> list[tuple[str, str]]:
+    """(label, URL) of each page measured; ids are looked up so both databases get the same kind of page."""
+    from tracker import clock, db
+    from tracker.assessment.models import Card
     from tracker.meetings.models import Meeting
-    from tracker.org.models import Unit
+    from tracker.org.models import KIND_TOWNSHIP, Unit
+    from tracker.periods import Period
+    from tracker.plans.models import Task
 
-    town = session.scalar(select(Unit.id).where(Unit.kind == "township").order_by(Unit.sort_order).limit(1))
-    meeting = session.scalar(select(Meeting.id).where(Meeting.held_at.is_not(None)).order_by(Meeting.date.desc()))
-    month = f"{clock.today():%Y-%m}"
-    return [("dashboard grid", f"/progress/grid?period={month}"), ("plan", "/plan"), ("task", "/plan/tasks/1"),
-            ("unit", f"/units/{town}"), ("metrics overview", "/metrics/?period=2026-Q3"),
-            ("assessment", "/assessment/?period=2026-Q3"), ("card board", "/cards/"),
-            ("meeting", f"/meetings/{meeting}"), ("report preview", "/reports/briefing?period=2026-Q3")]
-
-
-def measure(url: str, repeat: int) -> list[dict]:
-    from sqlalchemy import event
-
-    from tracker import create_app, db
-
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False})
-    engine = app.extensions["tracker.engine"]
-    recorded: list[tuple[str, object]] = []
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _record(conn, cursor, statement, parameters, context, executemany):
-        recorded.append((statement, parameters))
-
-    client = app.test_client()
-    client.post("/login", data={"username": "reviewer", "password": "demo-2026"})
     with app.app_context():
-        targets = pages(db.session)
+        s = db.session
+        # the town with the most cards, so the page shows every section at both scales
+        town = s.scalar(select(Unit.id).outerjoin(Card, Card.unit_id == Unit.id).where(Unit.kind == KIND_TOWNSHIP)
+                        .group_by(Unit.id).order_by(func.count(Card.id).desc(), Unit.sort_order, Unit.id).limit(1))
+        task = s.scalar(select(Task.id).order_by(Task.id))
+        meeting = s.scalar(select(Meeting.id).where(Meeting.status == "held", Meeting.period == "2026-Q3")
+                           .order_by(Meeting.id))
+        month = Period.of_date(clock.today()).code
+    return [
+        (EMPTY, "/_bench/empty"),
+        ("dashboard grid", f"/progress/grid?period={month}"),
+        ("plan", "/plan"),
+        ("task", f"/plan/tasks/{task}"),
+        ("unit", f"/units/{town}"),
+        ("metrics overview", "/metrics/?period=2026-Q3"),
+        ("assessment", "/assessment/?period=2026-Q3"),
+        ("card board", "/cards/"),
+        ("meeting", f"/meetings/{meeting}"),
+        ("report preview", "/reports/briefing?period=2026-Q3"),
+    ]
+
+
+class Recorder:
+    """Counts the statements sent through the engine; while `keep` is set, also keeps them with parameters."""
+
+    def __init__(self, engine):
+        self.count = 0
+        self.keep = False
+        self.statements: list[tuple[str, object]] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        if self.keep:
+            self.statements.append((statement, parameters))
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+
+    def start(self, keep: bool = False) -> None:
+        self.count, self.keep, self.statements = 0, keep, []
+
+
+def replay(engine, statements: list[tuple[str, object]]) -> float:
+    """Seconds to run the statements on a raw DBAPI connection, fetching every row, then roll back."""
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        t0 = time.perf_counter()
+        for sql, params in statements:
+            cur.execute(sql, params)
+            cur.fetchall()
+        raw.rollback()
+        if getattr(raw, "in_transaction", False):  # SQLite with isolation_level None: BEGIN was replayed
+            cur.execute("ROLLBACK")
+        t1 = time.perf_counter()
+        cur.close()
+    finally:
+        raw.close()
+    return t1 - t0
+
+
+@dataclass
+class Result:
+    page: str
+    scale: int
+    ms: float
+    queries: int
+    repeats: int
+    raw_ms: float
+
+    @property
+    def ratio(self) -> float:
+        return self.ms / self.raw_ms if self.raw_ms else float("inf")
+
+
+def measure(url: str, scale: int, repeat: int) -> list[Result]:
+    from flask import render_template
+    from flask_login import login_required
+
+    from tracker import create_app
+
+    app = create_app({
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench" * 8,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+    })
+    app.add_url_rule("/_bench/empty", "bench_empty", login_required(
+        lambda: render_template("errors/error.html", code=200, message="")))
+    engine = app.extensions["tracker.engine"]
+    rec = Recorder(engine)
+    client = app.test_client()
+    resp = client.post("/login", data={"username": "reviewer", "password": PASSWORD})
+    if resp.status_code != 302:
+        raise SystemExit(f"login failed at scale {scale}: {resp.status_code}")
     out = []
-    for name, path in targets:
-        client.get(path)  # warm up
+    for label, path in pages(app):
+        resp = client.get(path)  # warm the template and statement caches
+        if resp.status_code != 200:
+            raise SystemExit(f"{path} answered {resp.status_code} at scale {scale}")
+        rec.start(keep=True)
+        client.get(path)
+        queries, statements = rec.count, rec.statements
+        rec.start()
         times = []
         for _ in range(repeat):
-            recorded.clear()
             t0 = time.perf_counter()
-            resp = client.get(path)
+            client.get(path)
             times.append(time.perf_counter() - t0)
-            assert resp.status_code == 200, (path, resp.status_code)
-        statements = [s for s in recorded if not s[0].startswith(("BEGIN", "PRAGMA"))]
-        raw = engine.raw_connection()
-        try:
-            sql_times = []
-            for _ in range(repeat):
-                cur = raw.cursor()
-                t0 = time.perf_counter()
-                for statement, params in statements:
-                    cur.execute(statement, params)
-                    cur.fetchall()
-                sql_times.append(time.perf_counter() - t0)
-                cur.close()
-        finally:
-            raw.close()
-        page, sql = statistics.median(times), statistics.median(sql_times)
-        out.append({"page": name, "ms": page * 1000, "queries": len(statements), "sql_ms": sql * 1000,
-                    "ratio": page / sql if sql else float("inf")})
+        raw = statistics.median(replay(engine, statements) for _ in range(repeat))
+        texts = [sql for sql, _params in statements]
+        repeats = len(texts) - len(set(texts))
+        out.append(Result(label, scale, statistics.median(times) * 1000, queries, repeats, raw * 1000))
     engine.dispose()
     return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--db-dir", type=Path, help="keep the databases here and reuse them")
+    ap.add_argument("--scales", default="1,10")
     args = ap.parse_args()
-    results = {}
+    scales = [int(s) for s in args.scales.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        for label, scale in (("1x", 1), ("10x", 10)):
-            results[label] = measure(prepare(Path(tmp) / f"{label}.db", scale), args.repeat)
-    print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'raw SQL ms':>12}{'ratio':>8}")
-    for i in range(len(results["1x"])):
-        for label in ("1x", "10x"):
-            r = results[label][i]
-            print(f"{r['page']:<18}{label:>6}{r['ms']:>11.1f}{r['queries']:>9}{r['sql_ms']:>12.1f}{r['ratio']:>8.1f}")
-    grow = [r["page"] for r, s in zip(results["1x"], results["10x"], strict=True) if s["queries"] > r["queries"]]
-    print("query counts independent of data size" if not grow else f"query counts grow with data: {', '.join(grow)}")
+        folder = args.db_dir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        results: list[Result] = []
+        for scale in scales:
+            results += measure(prepare(folder / f"s{scale}.db", scale), scale, args.repeat)
+    print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}")
+    for r in sorted(results, key=lambda r: [x.page for x in results].index(r.page)):
+        print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}")
+    if len(scales) > 1:
+        print()
+        print(f"{'page':<18}  queries at scales {', '.join(map(str, scales))}")
+        by_page: dict[str, list[int]] = {}
+        for r in results:
+            by_page.setdefault(r.page, []).append(r.queries)
+        for page, counts in by_page.items():
+            verdict = "same (no N+1)" if len(set(counts)) == 1 else (
+                "GROWS with data" if counts[-1] > counts[0] else "differs")
+            print(f"{page:<18}  {' / '.join(map(str, counts)):<14}{verdict}")
 
 
 if __name__ == "__main__":
