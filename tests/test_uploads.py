@@ -1,25 +1,53 @@
-"""Uploads under attack: oversize bodies, zip bombs, entity expansion, renamed executables and macro-enabled
-files are refused with a clear message, write nothing, and keep memory bounded."""
+"""Uploads under attack: oversize bodies, zip bombs (gigabytes inside a 2 MB file, or a size the zip header
+understates), XML element floods, entity expansion, renamed executables and macro-enabled files are refused with a
+clear Chinese message, write nothing, and keep the request's memory bounded.
+
+The upload pages are the plan import (/admin/plan/import: .txt/.docx) and the 两降两升 figures import
+(/metrics/import: .xlsx). Memory is the growth of the process's peak resident set during the request
+(/proc/self/clear_refs resets the peak), which also counts what C parsers (expat, libxml2) allocate."""
 
 from __future__ import annotations
 
+import gc
 import io
+import os
+import struct
 import tracemalloc
 import zipfile
+import zlib
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from tracker.metrics.models import MetricValue
+from tracker.plans import importer
 from tracker.plans.models import Plan
 
 PLAN_URL = "/admin/plan/import"
 METRICS_URL = "/metrics/import"
+MEMORY_LIMIT = 100 * 1024 * 1024
+GIB = 1 << 30
+
+W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+DOCX_TYPES = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+              b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+              b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+              b'wordprocessingml.document.main+xml"/></Types>')
+DOCM_TYPES = DOCX_TYPES.replace(b"officedocument.wordprocessingml.document.main+xml",
+                                b"ms-word.document.macroEnabled.main+xml")
+DOCX_RELS = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+             b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+             b'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
 LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
           + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
                      for i in range(1, 10))
           + b"]>")
+MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\0" * 50 + b"This program cannot be run in DOS mode"
+ELF = b"\x7fELF\x02\x01\x01\x00" + b"\0" * 8 + b"\x02\x00\x3e\x00" + b"\0" * 44
 
+
+# -- building hostile files ----------------------------------------------------------------------------------------
 
 def _zip(parts: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
@@ -29,18 +57,109 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     return buf.getvalue()
 
 
-def _docx(document_xml: bytes, extra: dict | None = None) -> bytes:
-    return _zip({"[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                                        b'package/2006/content-types"/>',
-                 "word/document.xml": document_xml, **(extra or {})})
+def _raw_zip(entries: list[tuple[str, bytes, int, int]]) -> bytes:
+    """A zip written by hand from (name, raw deflate stream, CRC-32, size the headers declare)."""
+    out, central = io.BytesIO(), io.BytesIO()
+    for name, stream, crc, size in entries:
+        offset, encoded = out.tell(), name.encode()
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(stream), size,
+                              len(encoded), 0) + encoded + stream)
+        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(stream), size,
+                                  len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+    start = out.tell()
+    out.write(central.getvalue())
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central.getvalue()),
+                          start, 0))
+    return out.getvalue()
 
 
-def _xlsx(sheet_xml: bytes, extra: dict | None = None) -> bytes:
-    return _zip({"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>",
-                 "xl/worksheets/sheet1.xml": sheet_xml, **(extra or {})})
+def _deflated(name: str, data: bytes) -> tuple[str, bytes, int, int]:
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return name, c.compress(data) + c.flush(), zlib.crc32(data), len(data)
 
 
-def _post(client, url, data: bytes, name: str):
+@pytest.fixture(scope="module")
+def gigabytes() -> tuple[bytes, int, int]:
+    """A raw deflate stream of 2 GiB of zeros in about 2 MB: one fully flushed 16 MiB block, repeated."""
+    chunk = bytes(16 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    repeat = (2 * GIB) // len(chunk)
+    crc = 0
+    for _ in range(repeat):
+        crc = zlib.crc32(chunk, crc)
+    return block * repeat + c.flush(), crc, 2 * GIB
+
+
+def _docx(document_xml: bytes, extra: dict | None = None, types: bytes = DOCX_TYPES) -> bytes:
+    return _zip({"[Content_Types].xml": types, "_rels/.rels": DOCX_RELS, "word/document.xml": document_xml,
+                 **(extra or {})})
+
+
+def _document(body: bytes) -> bytes:
+    return b"<w:document " + W + b"><w:body>" + body + b"</w:body></w:document>"
+
+
+def _template_xlsx_parts() -> dict[str, bytes]:
+    wb = openpyxl.Workbook()
+    wb.active.append(["月份", "单位", "发案数"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        return {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def _xlsx(sheet_xml: bytes | None = None, extra: dict | None = None) -> bytes:
+    parts = _template_xlsx_parts()
+    if sheet_xml is not None:
+        parts["xl/worksheets/sheet1.xml"] = sheet_xml
+    return _zip({**parts, **(extra or {})})
+
+
+def _with_bomb(kind: str, gigabytes, declared: int | None = None, part: str | None = None) -> bytes:
+    """A .docx or .xlsx whose `part` (by default the document or the sheet) is the 2 GiB stream; `declared`
+    understates its size in the zip headers."""
+    stream, crc, size = gigabytes
+    if kind == "docx":
+        parts, main = {"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": DOCX_RELS,
+                       "word/document.xml": _document(b"<w:p/>")}, "word/document.xml"
+    else:
+        parts, main = _template_xlsx_parts(), "xl/worksheets/sheet1.xml"
+    part = part or main
+    entries = [_deflated(name, data) for name, data in parts.items() if name != part]
+    return _raw_zip([*entries, (part, stream, crc, size if declared is None else declared)])
+
+
+def _random_hex(n: int) -> bytes:
+    # random, so the flood compresses about 5:1 like real XML and passes any compression-ratio check
+    return os.urandom(n // 2 + 1).hex()[:n].encode()
+
+
+# -- measuring -----------------------------------------------------------------------------------------------------
+
+def _status_kib(key: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(key))
+
+
+def _measured(call):
+    """(response, bytes of memory the call added at its peak)."""
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # reset the peak resident set (VmHWM) to the current one
+        before = _status_kib("VmRSS")
+    except OSError:  # no /proc: Python allocations only
+        tracemalloc.start()
+        try:
+            return call(), tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    resp = call()
+    return resp, (_status_kib("VmHWM") - before) * 1024
+
+
+def _post(client, url: str, data: bytes, name: str):
     return client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
 
 
@@ -48,6 +167,19 @@ def _counts(session):
     session.rollback()
     return (session.scalar(select(func.count()).select_from(Plan)),
             session.scalar(select(func.count()).select_from(MetricValue)))
+
+
+def _refused(client, session, url: str, data: bytes, name: str, message: str, statuses=(200, 422)) -> str:
+    """Post a hostile file: refused with `message`, no traceback, nothing written, memory bounded."""
+    before = _counts(session)
+    resp, grew = _measured(lambda: _post(client, url, data, name))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code in statuses, resp.status_code
+    assert message in html, html[-3000:]
+    assert "Traceback" not in html and "lollollollol" not in html
+    assert grew < MEMORY_LIMIT, f"the request took {grew / 2**20:.0f} MiB"
+    assert _counts(session) == before
+    return html
 
 
 @pytest.fixture
@@ -62,6 +194,8 @@ def police(seeded, client, auth):
     return client
 
 
+# -- both upload pages ---------------------------------------------------------------------------------------------
+
 def test_oversize_bodies_get_413(seeded, session, client, auth):
     big = b"0" * (6 * 1024 * 1024)
     before = _counts(session)
@@ -74,60 +208,132 @@ def test_oversize_bodies_get_413(seeded, session, client, auth):
     assert _counts(session) == before
 
 
+# -- the plan import (.docx) ---------------------------------------------------------------------------------------
+
+def test_the_hand_built_documents_are_readable_when_harmless():
+    """The control: the same construction without the attack is read, tables included."""
+    body = (b"<w:p><w:r><w:t>\xe4\xb8\x80\xe3\x80\x81\xe4\xbb\xbb\xe5\x8a\xa1</w:t></w:r></w:p>"
+            b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>B</w:t></w:r>"
+            b"</w:p></w:tc></w:tr></w:tbl>")
+    assert importer.read_document("p.docx", _docx(_document(body))) == "一、任务\nA B"
+    stream, crc, size = _deflated("word/document.xml", _document(b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"))[1:]
+    raw = _raw_zip([_deflated("[Content_Types].xml", DOCX_TYPES), _deflated("_rels/.rels", DOCX_RELS),
+                    ("word/document.xml", stream, crc, size)])
+    assert importer.read_document("p.docx", raw) == "x"
+
+
+def test_a_docx_holding_gigabytes_is_refused_before_it_is_unpacked(admin, session, gigabytes):
+    _refused(admin, session, PLAN_URL, _with_bomb("docx", gigabytes), "plan.docx", "解压后过大")
+
+
+@pytest.mark.parametrize("part", ["word/document.xml", "[Content_Types].xml", "_rels/.rels"])
+def test_a_docx_bomb_that_understates_its_size_is_refused(admin, session, gigabytes, part):
+    # zipfile stops at the declared size and the CRC then fails, provided the part is read a piece at a time
+    _refused(admin, session, PLAN_URL, _with_bomb("docx", gigabytes, declared=4096, part=part), "plan.docx",
+             "不是有效的 Word")
+
+
 @pytest.mark.parametrize("name, data, message", [
-    ("plan.docx", _docx(b"<w:document/>", {"word/media/huge.bin": b"\0" * (80 * 1024 * 1024)}), "解压后过大"),
-    ("plan.docx", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run in DOS mode", "不是有效的 Word"),
-    ("plan.docx", b"\x7fELF\x02\x01\x01\x00" + b"\0" * 64, "不是有效的 Word"),
-    ("plan.docm", _docx(b"<w:document/>", {"word/vbaProject.bin": b"\0" * 10}), "只能上传"),
-    ("plan.exe", b"MZ\x90\x00", "只能上传"),
-])
+    ("plan.docx", _docx(_document(b"<w:p/>"), {"word/media/huge.bin": b"\0" * (80 * 1024 * 1024)}), "解压后过大"),
+    ("plan.docx", _docx(_document(b"<w:p/>" * (5 * 1024 * 1024))), "压缩炸弹"),
+    ("plan.docx", _docx(_document(b"<w:p/>"), {f"word/media/{i}.png": b"" for i in range(2000)}), "内部文件过多"),
+    ("plan.docx", MZ, "不是有效的 Word"),
+    ("plan.docx", ELF, "不是有效的 Word"),
+    ("plan.exe", MZ, "只能上传"),
+    ("plan.docm", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}, DOCM_TYPES), "只能上传"),
+    ("plan.docx", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}), "含有宏"),
+    ("plan.docx", _docx(_document(b"<w:p/>"), types=DOCM_TYPES), "含有宏"),
+], ids=["media-80MB", "document-30MB-of-empty-paragraphs", "2000-entries", "renamed-windows-exe", "renamed-linux-elf",
+        "exe", "docm", "docx-with-vba", "docx-with-macro-content-type"])
 def test_hostile_plan_files_are_refused(admin, session, name, data, message):
-    before = _counts(session)
-    resp = _post(admin, PLAN_URL, data, name)
-    assert resp.status_code in (200, 422) and message in resp.get_data(as_text=True)
-    assert _counts(session) == before
+    _refused(admin, session, PLAN_URL, data, name, message)
 
 
-def test_entity_expansion_in_a_docx_is_not_expanded(admin, session):
-    doc = LAUGHS + (b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-                    b"<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>")
-    before = _counts(session)
-    tracemalloc.start()
-    resp = _post(admin, PLAN_URL, _docx(doc), "plan.docx")
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert resp.status_code in (200, 422)
-    assert "lollollollol" not in resp.get_data(as_text=True)
-    assert peak < 100 * 1024 * 1024
-    assert _counts(session) == before
+@pytest.mark.parametrize("where", ["document", "relationships"])
+def test_entity_expansion_in_a_docx_is_refused(admin, session, where):
+    doc = _document(b"<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>")
+    data = (_docx(LAUGHS + doc) if where == "document"
+            else _zip({"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": LAUGHS + DOCX_RELS.split(b"?>", 1)[1],
+                       "word/document.xml": doc}))
+    _refused(admin, session, PLAN_URL, data, "plan.docx", "不允许的 XML 实体")
+
+
+@pytest.mark.parametrize("shape", ["one-paragraph", "many-paragraphs"])
+def test_an_xml_element_flood_in_a_docx_is_refused_with_bounded_memory(admin, session, shape):
+    # ~1.3 million elements in a 4 MB upload, each with a random attribute: a full DOM parse of it took 300 MB
+    n = 1_300_000
+    attrs = _random_hex(4 * n)
+    runs = b"".join(b'<w:r w:x="' + attrs[i * 4:i * 4 + 4] + b'"/>' for i in range(n))
+    body = b"<w:p>" + runs + b"</w:p>" if shape == "one-paragraph" else runs.replace(b"<w:r ", b"<w:p ")
+    data = _docx(_document(body))
+    assert len(data) < 5 * 1024 * 1024
+    message = "XML 元素过多" if shape == "one-paragraph" else "文本过长"
+    _refused(admin, session, PLAN_URL, data, "plan.docx", message)
+
+
+# -- the 两降两升 figures import (.xlsx) ----------------------------------------------------------------------------
+
+def test_an_xlsx_holding_gigabytes_is_refused_before_it_is_unpacked(police, session, gigabytes):
+    _refused(police, session, METRICS_URL, _with_bomb("xlsx", gigabytes), "figures.xlsx", "压缩炸弹", (422,))
+
+
+WHOLE_PART_READ = pytest.mark.xfail(strict=True, reason="tracker/metrics/excel.py and openpyxl read this part with "
+                                    "ZipFile.read(), which inflates up to 2 GB in one call before checking the "
+                                    "declared size; the import needs to stream every part (read(n)) and check its "
+                                    "CRC before openpyxl opens the file")
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml",
+                                  pytest.param("[Content_Types].xml", marks=WHOLE_PART_READ),
+                                  pytest.param("xl/workbook.xml", marks=WHOLE_PART_READ)])
+def test_an_xlsx_bomb_that_understates_its_size_is_refused(police, session, gigabytes, part):
+    _refused(police, session, METRICS_URL, _with_bomb("xlsx", gigabytes, declared=4096, part=part), "figures.xlsx",
+             "Excel", (422,))
 
 
 @pytest.mark.parametrize("name, data, message", [
     ("figures.xlsx", _xlsx(b"\0" * (60 * 1024 * 1024)), "疑似压缩炸弹"),
-    ("figures.xlsx", b"MZ\x90\x00\x03\x00\x00\x00 this program cannot be run in DOS mode", "不是有效的 Excel"),
-    ("figures.xlsm", _xlsx(b"<worksheet/>", {"xl/vbaProject.bin": b"\0" * 10}), "不接受含宏的工作簿"),
-    ("figures.xlsx", _xlsx(b"<worksheet/>", {"xl/vbaProject.bin": b"\0" * 10}), "文件含有宏"),
-])
+    ("figures.xlsx", _xlsx(extra={f"xl/media/{i}.png": b"" for i in range(600)}), "内部文件过多"),
+    ("figures.xlsx", MZ, "不是有效的 Excel"),
+    ("figures.xlsx", ELF, "不是有效的 Excel"),
+    ("figures.xlsm", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "不接受含宏的工作簿"),
+    ("figures.xlsx", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "文件含有宏"),
+], ids=["sheet-60MB-of-zeros", "600-entries", "renamed-windows-exe", "renamed-linux-elf", "xlsm", "xlsx-with-vba"])
 def test_hostile_spreadsheets_are_refused(police, session, name, data, message):
-    before = _counts(session)
-    tracemalloc.start()
-    resp = _post(police, METRICS_URL, data, name)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert resp.status_code == 422 and message in resp.get_data(as_text=True)
-    assert peak < 100 * 1024 * 1024
-    assert _counts(session) == before
+    _refused(police, session, METRICS_URL, data, name, message, (422,))
 
 
-def test_entity_expansion_in_an_xlsx_is_refused_or_inert(police, session):
-    sheet = LAUGHS + (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-                      b'<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>')
-    before = _counts(session)
-    tracemalloc.start()
-    resp = _post(police, METRICS_URL, _xlsx(sheet), "figures.xlsx")
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert resp.status_code == 422
-    assert "lollollollol" not in resp.get_data(as_text=True)
-    assert peak < 100 * 1024 * 1024
-    assert _counts(session) == before
+@pytest.mark.parametrize("part", ["sheet", "shared-strings"])
+def test_entity_expansion_in_an_xlsx_is_refused(police, session, part):
+    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    if part == "sheet":
+        cell = b'<c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
+        data = _xlsx(LAUGHS + b"<worksheet " + ns + b'><sheetData><row r="1">' + cell + b"</row></sheetData>"
+                     b"</worksheet>")
+    else:  # the sheet's first cell is shared string 0, which expands
+        parts = _template_xlsx_parts()
+        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+                         b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+            b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        parts["xl/sharedStrings.xml"] = LAUGHS + b"<sst " + ns + b"><si><t>&lol9;</t></si></sst>"
+        parts["xl/worksheets/sheet1.xml"] = (b"<worksheet " + ns + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v>'
+                                             b"</c></row></sheetData></worksheet>")
+        data = _zip(parts)
+    _refused(police, session, METRICS_URL, data, "figures.xlsx", "Excel", (422,))
+
+
+@pytest.mark.xfail(strict=True, reason="tracker/metrics/excel.py: openpyxl builds a whole row (and the whole "
+                   "shared-string table) in memory; the import needs a bound on cells per row and on shared strings "
+                   "before it reads the sheet")
+def test_an_xml_element_flood_in_an_xlsx_is_refused_with_bounded_memory(police, session):
+    # one row of 250,000 inline-string cells in a 2 MB upload
+    n = 250_000
+    text = _random_hex(6 * n)
+    cells = b"".join(b'<c t="inlineStr"><is><t>' + text[i * 6:i * 6 + 6] + b"</t></is></c>" for i in range(n))
+    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+             b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="2">' + cells
+             + b"</row></sheetData></worksheet>")
+    _refused(police, session, METRICS_URL, _xlsx(sheet), "figures.xlsx", "", (200, 422))
