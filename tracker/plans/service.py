@@ -31,6 +31,33 @@ class Duty:
         return "牵头" if self.role == ROLE_LEAD else "成员"
 
 
+@dataclass(frozen=True)
+class Responsibility:
+    """A task's units as the plan lists them: lead units, then member departments and member towns."""
+
+    leads: list[Duty]
+    departments: list[Duty]
+    townships: list[Duty]
+
+
+def responsibility(task_duties: list[Duty]) -> Responsibility:
+    """Group one task's duties for display, keeping their order."""
+    members = [d for d in task_duties if d.role != ROLE_LEAD]
+    return Responsibility(
+        leads=[d for d in task_duties if d.role == ROLE_LEAD],
+        departments=[d for d in members if d.unit.kind != KIND_TOWNSHIP],
+        townships=[d for d in members if d.unit.kind == KIND_TOWNSHIP],
+    )
+
+
+def responsibilities(plan_duties: list[Duty], tasks: list[Task]) -> dict[int, Responsibility]:
+    """Each task's grouped duties, by task id, from the plan's duties in one pass."""
+    by_task: dict[int, list[Duty]] = {t.id: [] for t in tasks}
+    for d in plan_duties:
+        by_task.setdefault(d.task.id, []).append(d)
+    return {task_id: responsibility(ds) for task_id, ds in by_task.items()}
+
+
 def active_plan(session: Session) -> Plan | None:
     """The newest active plan."""
     return session.scalar(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc())
@@ -49,6 +76,14 @@ def load_tasks(session: Session, plan: Plan) -> list[Task]:
     return list(session.scalars(
         select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
         .options(selectinload(Task.measures), selectinload(Task.assignments).selectinload(Assignment.unit))))
+
+
+def load_task(session: Session, task_id: int) -> Task | None:
+    """One task with its plan, measures and assignments (with their units) loaded in a fixed number of queries."""
+    return session.scalar(
+        select(Task).where(Task.id == task_id)
+        .options(selectinload(Task.plan), selectinload(Task.measures),
+                 selectinload(Task.assignments).selectinload(Assignment.unit)))
 
 
 def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> list[Duty]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
 from ..errors import DomainError
-from ..web import current_plan, flash_error, get_or_404, require
+from ..web import current_plan, flash_error, require
 from . import import_service, service
 from .forms import ImportForm, ImportReviewForm, SettingsForm
-from .models import Task
 
 bp = Blueprint("plans", __name__)
 
@@ -21,9 +20,7 @@ def show():
     require("plan.view")
     plan = current_plan()
     tasks = service.load_tasks(db.session, plan)
-    by_task: dict[int, list] = {}
-    for d in service.duties(db.session, plan, tasks):
-        by_task.setdefault(d.task.id, []).append(d)
+    by_task = service.responsibilities(service.duties(db.session, plan, tasks), tasks)
     return render_template("plans/plan.html", plan=plan, tasks=tasks, by_task=by_task,
                            townships_label=service.TOWNSHIPS_LABEL)
 
@@ -32,8 +29,11 @@ def show():
 @login_required
 def task(task_id: int):
     require("plan.view")
-    task = get_or_404(Task, task_id)
-    return render_template("plans/task.html", task=task, duties=service.task_duties(db.session, task),
+    task = service.load_task(db.session, task_id)
+    if task is None:
+        abort(404)
+    return render_template("plans/task.html", task=task,
+                           resp=service.responsibility(service.task_duties(db.session, task)),
                            townships_label=service.TOWNSHIPS_LABEL)
 
 
