@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.service import record
@@ -43,7 +43,8 @@ def load_from_cookie(session: Session, token: str) -> User | None:
     user_id, _, session_token = (token or "").partition(":")
     if not user_id.isdigit() or not session_token:
         return None
-    user = session.get(User, int(user_id))
+    # every page's header shows the user's unit: load it with the user rather than in a second query
+    user = session.get(User, int(user_id), options=[joinedload(User.unit)])
     if user is None or not user.is_active or user.session_token != session_token:
         return None
     return user
