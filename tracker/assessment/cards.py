@@ -667,9 +667,11 @@ def card_state(card: Card, today: date | None = None) -> tuple[str, str]:
 
 def board(session: Session, unit_id: int | None = None) -> dict:
     """Active cards by colour and deadline, and the history."""
-    q = select(Card).options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+    q = select(Card).options(selectinload(Card.rule), selectinload(Card.rectifications))
     if unit_id:
-        q = q.where(Card.unit_id == unit_id)
+        q = q.where(Card.unit_id == unit_id)  # one unit: the caller has it already
+    else:
+        q = q.options(selectinload(Card.unit))
     cards = list(session.scalars(q.order_by(Card.deadline)))
     active = [c for c in cards if c.status == "active"]
     return {

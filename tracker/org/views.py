@@ -25,11 +25,12 @@ def show(unit_id: int):
     require("unit.view", unit)
     plan = current_plan()
     this_year = Period.ytd(clock.today().year, clock.today().month)
-    counts = timeliness(db.session, plan, this_year.months(), unit_id=unit.id).get(unit.id)
+    duties = unit_duties(db.session, plan, unit)
+    counts = timeliness(db.session, plan, this_year.months(), unit_id=unit.id, plan_duties=duties).get(unit.id)
     # the page is where areas meet: the unit's cards come from the assessment area
     from ..assessment.cards import board, card_state
 
-    return render_template("org/unit.html", unit=unit, duties=unit_duties(db.session, plan, unit),
+    return render_template("org/unit.html", unit=unit, duties=duties,
                            counts=counts, span=this_year, cards=board(db.session, unit.id), card_state=card_state)
 
 
