@@ -52,7 +52,10 @@ def find_report(session: Session, task_id: int, unit_id: int, period: str) -> Pr
 
 
 def cell_state(report: ProgressReport | None, due: date, today: date) -> str:
-    """The display state: a report not submitted by its due date is 逾期; before it, 未报 or 草稿."""
+    """The display state: a report not submitted by its due date is 逾期; before it, 未报 or 草稿.
+
+    `report` may be a row carrying only the status.
+    """
     status = report.status if report else None
     if status in (SUBMITTED, ACCEPTED, RETURNED):
         return status
@@ -94,8 +97,11 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     due = due_date(plan, period)
     tasks = load_tasks(session, plan)
     plan_duties = duties(session, plan, tasks)
-    reports = {(r.task_id, r.unit_id): r for r in session.scalars(
-        select(ProgressReport).join(Task).where(Task.plan_id == plan.id, ProgressReport.period == period.code))}
+    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
+    reports = {(r.task_id, r.unit_id): r for r in session.execute(
+        select(ProgressReport.id, ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status,
+               ProgressReport.is_late)
+        .join(Task).where(Task.plan_id == plan.id, ProgressReport.period == period.code))}
     urge_counts = dict(((t, u), n) for t, u, n in session.execute(
         select(Urge.task_id, Urge.unit_id, func.count()).where(Urge.period == period.code)
         .group_by(Urge.task_id, Urge.unit_id)))
@@ -192,19 +198,25 @@ class Timeliness:
 
 
 def timeliness(session: Session, plan: Plan, months: list[Period], today: date | None = None,
-               by_role: bool = False, unit_id: int | None = None) -> dict:
+               by_role: bool = False, unit_id: int | None = None,
+               plan_duties: list[Duty] | None = None) -> dict:
     """Count due, on-time, late (迟报) and overdue (逾期) reports per unit for the given months.
 
     Keys are unit ids, or (unit id, role) pairs with by_role; unit_id limits the count to one unit.
+    plan_duties, when the caller has them already, saves reading the plan's duties again.
     """
     today = today or clock.today()
-    plan_duties = [d for d in duties(session, plan) if unit_id is None or d.unit.id == unit_id]
+    plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
+    plan_duties = [d for d in plan_duties if unit_id is None or d.unit.id == unit_id]
     codes = [m.code for m in months]
     in_span = [Task.plan_id == plan.id, ProgressReport.period.in_(codes)]
     if unit_id is not None:
         in_span.append(ProgressReport.unit_id == unit_id)
-    reports = {(r.task_id, r.unit_id, r.period): r for r in session.scalars(
-        select(ProgressReport).join(Task).where(*in_span))}
+    # only the columns counted: rows instead of whole reports with their texts
+    reports = {(r.task_id, r.unit_id, r.period): r for r in session.execute(
+        select(ProgressReport.id, ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period,
+               ProgressReport.status, ProgressReport.is_late, ProgressReport.first_submitted_at)
+        .join(Task).where(*in_span))}
     returns = Counter(session.execute(
         select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
     ).scalars())
