@@ -170,32 +170,48 @@ def _decision_row(d, today: date) -> DecisionRow:
     )
 
 
-def _task_progress(session: Session, plan: Plan, period: Period, today: date) -> tuple[list, list]:
+def _task_progress(
+    session: Session, plan: Plan, period: Period, today: date, urge_counts: Counter | None = None
+) -> tuple[list, list]:
+    """Each task's units with their states over the period's months, and the overdue reports.
+
+    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already.
+    """
     tasks = load_tasks(session, plan)
     plan_duties = duties(session, plan, tasks)
     months = period.months()
+    codes = [m.code for m in months]
+    # the columns the section shows, as rows: whole reports (texts, times, versions) cost far more to build
     reports = {
         (r.task_id, r.unit_id, r.period): r
-        for r in session.scalars(
-            select(ProgressReport)
+        for r in session.execute(
+            select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period, ProgressReport.status,
+                   ProgressReport.progress)
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period.in_([m.code for m in months]))
+            .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes))
         )
     }
-    urge_counts = Counter(
-        (u.task_id, u.unit_id, u.period)
-        for u in session.scalars(select(Urge).where(Urge.period.in_([m.code for m in months])))
-    )
+    if urge_counts is None:
+        urge_counts = Counter(
+            tuple(u) for u in session.execute(select(Urge.task_id, Urge.unit_id, Urge.period)
+                                              .where(Urge.period.in_(codes)))
+        )
+    units = {d.unit.id: d.unit for d in plan_duties}
+    duties_of: dict[int, list] = {t.id: [] for t in tasks}
+    for d in plan_duties:
+        duties_of[d.task.id].append(d)
+    accepted_of: dict[int, list] = {t.id: [] for t in tasks}
+    for (tid, _u, _p), r in reports.items():
+        if tid in accepted_of and r.status == ACCEPTED and r.progress:
+            accepted_of[tid].append(r)
+    dues = [(m, due_date(plan, m)) for m in months if m.start <= today]
     out, overdue = [], []
     for t in tasks:
         rows = []
-        for d in (x for x in plan_duties if x.task.id == t.id):
+        for d in duties_of[t.id]:
             states: Counter = Counter()
             latest = ""
-            for m in months:
-                due = due_date(plan, m)
-                if m.start > today:
-                    continue
+            for m, due in dues:
                 s = cell_state(reports.get((t.id, d.unit.id, m.code)), due, today)
                 states[s] += 1
                 latest = s
@@ -211,15 +227,16 @@ def _task_progress(session: Session, plan: Plan, period: Period, today: date) ->
                         )
                     )
             rows.append(UnitState(d.unit.name, d.role_label, dict(states), latest))
-        accepted = [r for (tid, _u, _p), r in reports.items() if tid == t.id and r.status == ACCEPTED and r.progress]
-        accepted.sort(key=lambda r: (r.period, r.unit.sort_order), reverse=True)
-        highlights = [(r.unit.name, _clip(r.progress)) for r in accepted[:3]]
+        # a report's unit is one of the plan's units, or (no longer responsible) read once from the session
+        accepted = [(r, units.get(r.unit_id) or session.get(Unit, r.unit_id)) for r in accepted_of[t.id]]
+        accepted.sort(key=lambda ru: (ru[0].period, ru[1].sort_order), reverse=True)
+        highlights = [(u.name, _clip(r.progress)) for r, u in accepted[:3]]
         out.append(
             TaskProgress(
                 t.number,
                 t.label,
                 [u.name for u in t.units_with_role("lead")],
-                [d.unit.name for d in plan_duties if d.task.id == t.id and d.role == "member"],
+                [d.unit.name for d in duties_of[t.id] if d.role == "member"],
                 rows,
                 highlights,
             )
@@ -236,16 +253,18 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     """Everything the joint meeting reads for a period (and a meeting)."""
     today = clock.today()
     overview = metric_pages.overview(session, period)
-    tasks, overdue = _task_progress(session, plan, period, today)
-    urges = [
-        UrgeRow(u.at, u.unit.name, u.task.short_label, u.period, u.message)
-        for u in session.scalars(
+    # the period's urges, read once: counted per report in the task section, listed in the urge section
+    period_urges = list(
+        session.scalars(
             select(Urge)
             .where(Urge.period.in_(period.month_codes()))
             .options(selectinload(Urge.unit), selectinload(Urge.task))
             .order_by(Urge.at)
         )
-    ]
+    )
+    urge_counts = Counter((u.task_id, u.unit_id, u.period) for u in period_urges)
+    tasks, overdue = _task_progress(session, plan, period, today, urge_counts)
+    urges = [UrgeRow(u.at, u.unit.name, u.task.short_label, u.period, u.message) for u in period_urges]
     scores, published = None, False
     if period.kind == "quarter":
         snap, pub = scoring.results(session, plan, period)
