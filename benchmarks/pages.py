@@ -8,7 +8,7 @@ parameters), and the ratio page / raw SQL. Then, per page, whether the statement
 scales (no N+1). The first row, "(empty page)", is a logged-in page with nothing on it: the fixed cost of any
 page (login check, user load, the layout) that no query tuning removes.
 
-    .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10]
+    .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10] [--pages "plan,task"]
 
 --db-dir keeps the generated databases (s1.db, s10.db) and reuses them on the next run.
 """
@@ -134,7 +134,7 @@ class Result:
         return self.ms / self.raw_ms if self.raw_ms else float("inf")
 
 
-def measure(url: str, scale: int, repeat: int) -> list[Result]:
+def measure(url: str, scale: int, repeat: int, only: set[str] | None = None) -> list[Result]:
     from flask import render_template
     from flask_login import login_required
 
@@ -156,6 +156,8 @@ def measure(url: str, scale: int, repeat: int) -> list[Result]:
         raise SystemExit(f"login failed at scale {scale}: {resp.status_code}")
     out = []
     for label, path in pages(app):
+        if only and label not in only:
+            continue
         resp = client.get(path)  # warm the template and statement caches
         if resp.status_code != 200:
             raise SystemExit(f"{path} answered {resp.status_code} at scale {scale}")
@@ -181,14 +183,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--db-dir", type=Path, help="keep the databases here and reuse them")
     ap.add_argument("--scales", default="1,10")
+    ap.add_argument("--pages", help="comma-separated page names to measure (default: all)")
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
+    only = {p.strip() for p in args.pages.split(",")} if args.pages else None
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.db_dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         results: list[Result] = []
         for scale in scales:
-            results += measure(prepare(folder / f"s{scale}.db", scale), scale, args.repeat)
+            results += measure(prepare(folder / f"s{scale}.db", scale), scale, args.repeat, only)
     print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}")
     for r in sorted(results, key=lambda r: [x.page for x in results].index(r.page)):
         print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}")
