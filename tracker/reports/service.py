@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import current_app, render_template
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from .. import clock
 from ..audit.service import record
@@ -48,20 +48,20 @@ def briefing_data(session: Session, period: Period, meeting=None):
     return builders.briefing(session, plan, period, meeting, current_app.config["DISTRICT_NAME"])
 
 
-def current_archive(session: Session, meeting_id: int) -> BriefingArchive | None:
-    return session.scalar(
-        select(BriefingArchive)
-        .where(BriefingArchive.meeting_id == meeting_id)
-        .order_by(BriefingArchive.version.desc())
-        .limit(1)
-    )
+def current_archive(session: Session, meeting_id: int, with_pdf: bool = True) -> BriefingArchive | None:
+    """The meeting's latest archived briefing; without with_pdf the PDF's bytes stay in the database until read
+    (pages show only its version, date, size and checksum)."""
+    q = select(BriefingArchive).where(BriefingArchive.meeting_id == meeting_id)
+    if not with_pdf:
+        q = q.options(defer(BriefingArchive.pdf))
+    return session.scalar(q.order_by(BriefingArchive.version.desc()).limit(1))
 
 
 def archive_briefing(session: Session, actor, meeting, reason: str = "会议召开时存档") -> BriefingArchive:
     """Render the meeting's briefing now and store the bytes with their SHA-256 as a new version."""
     data = briefing_data(session, meeting_period(meeting), meeting)
     pdf = to_pdf("briefing", data)
-    last = current_archive(session, meeting.id)
+    last = current_archive(session, meeting.id, with_pdf=False)
     arc = BriefingArchive(
         meeting_id=meeting.id,
         version=(last.version + 1) if last else 1,

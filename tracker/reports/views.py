@@ -54,16 +54,17 @@ def _meeting_material():
 
     def meeting_material(meeting) -> dict:
         from ..assessment import cards as card_service
-        from ..assessment.card_views import _issue_form
-        from ..assessment.forms import DismissForm
+        from ..assessment.forms import DismissForm, IssueForm
         from ..metrics import service as metrics
 
         period = service.meeting_period(meeting)
         quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
-        return {"archive": service.current_archive(db.session, meeting.id), "regenerate_form": RegenerateForm(),
+        # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
+        return {"archive": service.current_archive(db.session, meeting.id, with_pdf=False),
+                "regenerate_form": RegenerateForm(),
                 "summary": metrics.summary(db.session, period),
                 "recommendations": card_service.pending(db.session, quarter),
-                "issue_form": _issue_form(meeting.id), "dismiss_form": DismissForm(), "quarter": quarter}
+                "issue_form": IssueForm(meeting_id=meeting.id), "dismiss_form": DismissForm(), "quarter": quarter}
 
     return {"meeting_material": meeting_material}
 
@@ -85,7 +86,7 @@ def briefing():
     meeting = _meeting()
     period = service.meeting_period(meeting) if meeting else _period()
     data = service.briefing_data(db.session, period, meeting)
-    archive = service.current_archive(db.session, meeting.id) if meeting else None
+    archive = service.current_archive(db.session, meeting.id, with_pdf=False) if meeting else None
     return render_template(
         "reports/preview.html",
         body_template=service.TEMPLATES["briefing"],
