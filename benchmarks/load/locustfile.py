@@ -22,10 +22,10 @@ class Officer(HttpUser):
         self.username = f"load{next(USERS):02d}"
         page = self.client.get("/login", name="/login")
         token = TOKEN.search(page.text).group(1)
-        resp = self.client.post("/login", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
-                                name="/login [POST]", allow_redirects=False)
-        if resp.status_code != 302:
-            resp.failure(f"login failed for {self.username}")
+        with self.client.post("/login", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
+                              name="/login [POST]", allow_redirects=False, catch_response=True) as resp:
+            if resp.status_code != 302 or "/login" in resp.headers.get("Location", ""):
+                resp.failure(f"login failed for {self.username}: {resp.status_code}")
 
     @task(3)
     def todo(self) -> None:
@@ -45,5 +45,6 @@ class Officer(HttpUser):
                               data={"csrf_token": token, "version": version.group(1) if version else "",
                                     "progress": f"{self.username} 本月开展反诈宣传3场,覆盖居民420人次。",
                                     "completion": "按计划完成", "action": "submit"}) as resp:
-            if resp.status_code != 302:
-                resp.failure(f"submit answered {resp.status_code}")
+            # success is the redirect back to the report; anything else (a form error, 409, 5xx, login) is not
+            if resp.status_code != 302 or not resp.headers.get("Location", "").endswith(url):
+                resp.failure(f"submit answered {resp.status_code} {resp.headers.get('Location', '')}")
