@@ -246,6 +246,39 @@ def test_rates_are_averaged_and_judged_in_points(env):
     assert "app_rate" in service.summary(s, p).district
 
 
+def test_district_trends_agree_with_the_district_figure_for_every_kind_of_indicator(env):
+    # the district's monthly trend is summed by the database for whole-number indicators and in Python for
+    # decimals; each month must equal the district figure the comparisons use
+    s = env
+    admin = get_user(s, "admin")
+    for code in ("app_rate", "awareness"):
+        ind = service.get_indicator(s, code)
+        service.update_indicator(s, admin, ind.id, ind.version, {**ind.snapshot(), "is_active": True})
+    cases = service.get_indicator(s, "cases")
+    service.create_indicator(s, admin, {**cases.snapshot(), "code": "visits", "name": "走访批次", "unit_label": "批",
+                                        "aggregate": "mean"})
+    s.flush()
+    put(s, "2026-02", {(Q, "cases"): 3, (L, "cases"): 4, (Q, "losses"): "0.10", (L, "losses"): "0.25",
+                       (Q, "visits"): 1, (L, "visits"): 2})
+    put(s, "2026-02", {(Q, "app_rate"): "45.5"}, actor=get_user(s, "town1"))
+    put(s, "2026-02", {(L, "app_rate"): "50.0"}, actor=get_user(s, "town2"))
+    put(s, "2026-02", {(None, "awareness"): "86.5"}, actor=get_user(s, "office"))
+    put(s, "2025-07", {(Q, "cases"): 9, (Q, "visits"): 5})
+    inds = service.active_indicators(s)
+    trends = service.trends(s, inds, None, 2026)
+    for ind in inds:
+        this, last = trends[ind.code]
+        for m in range(1, 13):
+            for year, got in ((2026, this[m - 1]), (2025, last[m - 1])):
+                want = service.value(s, ind.code, None, Period.month(year, m))
+                assert (got, type(got)) == (want, type(want)), (ind.code, year, m)
+    assert trends["cases"][0][1] == 7 and trends["losses"][0][1] == Decimal("0.35")
+    assert trends["visits"][0][1] == Decimal("2") and trends["visits"][1][6] == Decimal("5")  # mean of 1 and 2
+    assert trends["app_rate"][0][1] == Decimal("47.8") and trends["awareness"][0][1] == Decimal("86.5")
+    # a town's own trend
+    assert service.trends(s, inds, get_unit(s, L).id, 2026)["visits"][0][1] == 2
+
+
 def test_district_level_indicator_is_entered_once_for_the_district(env):
     s = env
     ind = service.get_indicator(s, "awareness")

@@ -139,6 +139,9 @@ class MetricValue(Base):
         # NULL unit_id is the district: unique constraints treat NULLs as distinct, so a partial index guards it.
         Index("uq_metric_values_district_month", "indicator_id", "month", unique=True,
               sqlite_where=text("unit_id IS NULL"), postgresql_where=text("unit_id IS NULL")),
+        # the figures of some indicators in some months (the overview, trends, the summary): without it a
+        # month list is filtered out of every month of every town
+        Index("ix_metric_values_indicator_month", "indicator_id", "month"),
         CheckConstraint("length(month) = 7 AND substr(month, 5, 1) = '-' AND substr(month, 6, 2) BETWEEN '01' AND '12'",
                         name="month"),
         CheckConstraint("count >= 0", name="count_not_negative"),

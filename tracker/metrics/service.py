@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -235,14 +235,19 @@ def applies(indicator: Indicator, unit_id: int | None) -> bool:
     return (unit_id is None) == (indicator.scope == SCOPE_DISTRICT)
 
 
-def can_enter_any(session: Session, actor) -> bool:
-    """Whether the entry grid has anything for this user to write."""
-    return bool(_writable_columns(session, actor, towns(session)))
+def can_enter_any(session: Session, actor, indicators: list[Indicator] | None = None,
+                  town_list: list[Unit] | None = None) -> bool:
+    """Whether the entry grid has anything for this user to write. A caller that has just read the active
+    indicators and towns (a summary) passes them, so they are not read again."""
+    if town_list is None:
+        town_list = towns(session)
+    return bool(_writable_columns(session, actor, town_list, indicators))
 
 
-def _writable_columns(session: Session, actor, town_list: list[Unit]) -> list[Indicator]:
+def _writable_columns(session: Session, actor, town_list: list[Unit],
+                      indicators: list[Indicator] | None = None) -> list[Indicator]:
     out = []
-    for ind in active_indicators(session):
+    for ind in active_indicators(session) if indicators is None else indicators:
         rows = [None] if ind.scope == SCOPE_DISTRICT else [u.id for u in town_list]
         if any(write_source(actor, EntryTarget(ind, r)) for r in rows):
             out.append(ind)
@@ -548,13 +553,17 @@ class _Store:
                 self.by_month[(ind_id, month)].append(v)
 
     @classmethod
-    def load(cls, session: Session, indicators: list[Indicator], months: Iterable[str]) -> _Store:
+    def load(cls, session: Session, indicators: list[Indicator], months: Iterable[str],
+             unit_id: int | None = None) -> _Store:
+        """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
+        that town's (enough for `level` of that unit)."""
         codes = sorted(set(months))
-        rows = session.execute(
-            select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count,
-                   MetricValue.amount)
-            .where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes)))
-        return cls(indicators, rows)
+        query = (select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count,
+                        MetricValue.amount)
+                 .where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes)))
+        if unit_id is not None:
+            query = query.where(MetricValue.unit_id == unit_id)
+        return cls(indicators, session.execute(query))
 
     def covered(self, ind: Indicator, period: Period) -> list[Period]:
         have = self.months.get(ind.id, set())
@@ -807,14 +816,41 @@ def monthly_series(session: Session, code: str, unit_id: int | None, year: int) 
 def trends(session: Session, indicators: list[Indicator], unit_id: int | None,
            year: int) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
     """For each indicator the monthly figures of `year` and of the year before, in one query."""
-    months = [Period.month(y, m) for y in (year - 1, year) for m in range(1, 13)]
-    store = _Store.load(session, indicators, [m.code for m in months])
-    out = {}
-    for ind in indicators:
-        this = [store.level(ind, unit_id, [Period.month(year, m)]) for m in range(1, 13)]
-        last = [store.level(ind, unit_id, [Period.month(year - 1, m)]) for m in range(1, 13)]
-        out[ind.code] = (this, last)
-    return out
+    codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
+    levels = _monthly_levels(session, indicators, unit_id, codes)
+    return {ind.code: ([levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
+                       [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)])
+            for ind in indicators}
+
+
+def _monthly_levels(session: Session, indicators: list[Indicator], unit_id: int | None,
+                    codes: list[str]) -> dict[tuple[int, str], Value]:
+    """The figure of a town (or the district) in each month, by (indicator id, month).
+
+    The district's figure of a town-level count indicator is summed by the database (a sum, or the mean of the
+    towns' figures: sum / number of towns), which is exact for integers; decimal amounts are added in Python with
+    Decimal, as everywhere else (SQLite has no exact decimal arithmetic)."""
+    levels: dict[tuple[int, str], Value] = {}
+    in_sql = [i for i in indicators if unit_id is None and i.scope == SCOPE_TOWNSHIP and i.is_count]
+    if in_sql:
+        by_id = {i.id: i for i in in_sql}
+        rows = session.execute(
+            select(MetricValue.indicator_id, MetricValue.month, func.sum(MetricValue.count), func.count())
+            .where(MetricValue.indicator_id.in_(list(by_id)), MetricValue.month.in_(codes),
+                   MetricValue.unit_id.is_not(None))
+            .group_by(MetricValue.indicator_id, MetricValue.month))
+        for ind_id, month, total, n in rows:
+            ind = by_id[ind_id]
+            levels[(ind_id, month)] = int(total) if ind.aggregate == AGG_SUM \
+                else _q(Decimal(int(total)) / n, ind.decimals)
+    rest = [i for i in indicators if i not in in_sql]
+    if rest:
+        store = _Store.load(session, rest, codes, unit_id)
+        for ind in rest:
+            for code in codes:
+                if (v := store.level(ind, unit_id, [Period.parse(code)])) is not None:
+                    levels[(ind.id, code)] = v
+    return levels
 
 
 def latest_month(session: Session) -> Period:

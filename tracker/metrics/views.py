@@ -38,8 +38,12 @@ def _period(name: str = "period", month_only: bool = False) -> Period:
     return Period.month(p.year, p.last) if month_only and p.kind != "month" else p
 
 
-def _may_import() -> bool:
-    return service.can_enter_any(db.session, current_user) or policy.can(current_user, "metrics.correct")
+def _may_import(summary: service.Summary | None = None) -> bool:
+    if policy.can(current_user, "metrics.correct"):
+        return True
+    if summary is None:
+        return service.can_enter_any(db.session, current_user)
+    return service.can_enter_any(db.session, current_user, summary.indicators, [u.unit for u in summary.units])
 
 
 @bp.get("/")
@@ -48,7 +52,7 @@ def overview():
     require("metrics.view")
     page = pages.overview(db.session, _period())
     return render_template("metrics/overview.html", page=page, s=page.summary,
-                           can_import=_may_import())
+                           can_import=_may_import(page.summary))
 
 
 @bp.get("/units/<int:unit_id>")
