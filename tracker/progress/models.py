@@ -10,6 +10,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -48,6 +49,9 @@ class ProgressReport(Base):
     __tablename__ = "progress_reports"
     __table_args__ = (
         UniqueConstraint("task_id", "unit_id", "period"),
+        # the reports of a plan's tasks in some months (the briefing, the grid): the unique constraint's index
+        # leads with the unit, so without this one every month of a task would be read
+        Index("ix_progress_reports_task_id_period", "task_id", "period"),
         CheckConstraint("status IN ('draft', 'submitted', 'returned', 'accepted')", name="status"),
         CheckConstraint("length(period) = 7", name="period_format"),
     )

@@ -1,4 +1,4 @@
-"""an index on metric_values (indicator_id, month)
+"""indexes for reading some months: metric_values (indicator_id, month), progress_reports (task_id, period)
 
 Revision ID: 0005
 Revises: 0004
@@ -17,7 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index("ix_metric_values_indicator_month", "metric_values", ["indicator_id", "month"], unique=False)
+    op.create_index("ix_progress_reports_task_id_period", "progress_reports", ["task_id", "period"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_progress_reports_task_id_period", table_name="progress_reports")
     op.drop_index("ix_metric_values_indicator_month", table_name="metric_values")
