@@ -7,7 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer, joinedload
 
 from .. import clock
 from ..audit.service import record
@@ -402,7 +402,15 @@ def current_publication(session: Session, period: Period) -> Publication | None:
 
 
 def publication_history(session: Session, period: Period) -> list[Publication]:
-    return list(session.scalars(select(Publication).where(Publication.period == period.code).order_by(Publication.id)))
+    """Who published or re-opened the quarter, when and why (without the frozen scores)."""
+    return list(
+        session.scalars(
+            select(Publication)
+            .options(defer(Publication.snapshot), joinedload(Publication.actor))
+            .where(Publication.period == period.code)
+            .order_by(Publication.id)
+        )
+    )
 
 
 def results(session: Session, plan: Plan, period: Period) -> tuple[dict, Publication | None]:
