@@ -9,6 +9,7 @@ scales (no N+1). The first row, "(empty page)", is a logged-in page with nothing
 page (login check, user load, the layout) that no query tuning removes.
 
     .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10] [--pages "plan,task"]
+    .venv/bin/python benchmarks/pages.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432 [--fresh]
 
 --db-dir keeps the generated databases (s1.db, s10.db) and reuses them on the next run.
 """
@@ -39,12 +40,43 @@ def prepare(db: Path, scale: int) -> str:
     url = f"sqlite:///{db}"
     if db.exists():
         return url
+    _fill(url, scale)
+    return url
+
+
+def prepare_postgres(server: str, scale: int, fresh: bool) -> str:
+    """The same on PostgreSQL: database tracker_bench_s<N> on the server, reused when it holds a district."""
+    from sqlalchemy import create_engine, text
+
+    name = f"tracker_bench_s{scale}"
+    admin = create_engine(f"{server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists and fresh:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            exists = False
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    url = f"{server.rstrip('/')}/{name}"
+    if exists:
+        probe = create_engine(url)
+        with probe.connect() as conn:
+            has_users = conn.scalar(text("SELECT to_regclass('users') IS NOT NULL")) and conn.scalar(
+                text("SELECT count(*) FROM users"))
+        probe.dispose()
+        if has_users:
+            return url
+    _fill(url, scale)
+    return url
+
+
+def _fill(url: str, scale: int) -> None:
     env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_DEMO_PASSWORD": PASSWORD}
     venv = ROOT / ".venv" / "bin"
     subprocess.run([venv / "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True)
     cmd = ["seed", "--demo"] if scale == 1 else ["demo-data", "--scale", str(scale)]
     subprocess.run([venv / "flask", "--app", "tracker", *cmd], cwd=ROOT, env=env, check=True, capture_output=True)
-    return url
 
 
 def pages(app) -> list[tuple[str, str]]:
@@ -184,6 +216,10 @@ def main() -> None:
     ap.add_argument("--db-dir", type=Path, help="keep the databases here and reuse them")
     ap.add_argument("--scales", default="1,10")
     ap.add_argument("--pages", help="comma-separated page names to measure (default: all)")
+    ap.add_argument("--postgres", metavar="SERVER_URL",
+                    help="measure on PostgreSQL instead, e.g. postgresql+psycopg://postgres@127.0.0.1:5432 "
+                         "(databases tracker_bench_s1, tracker_bench_s10 are created there and reused)")
+    ap.add_argument("--fresh", action="store_true", help="with --postgres: rebuild the databases")
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     only = {p.strip() for p in args.pages.split(",")} if args.pages else None
@@ -192,7 +228,9 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         results: list[Result] = []
         for scale in scales:
-            results += measure(prepare(folder / f"s{scale}.db", scale), scale, args.repeat, only)
+            url = (prepare_postgres(args.postgres, scale, args.fresh) if args.postgres
+                   else prepare(folder / f"s{scale}.db", scale))
+            results += measure(url, scale, args.repeat, only)
     print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}")
     for r in sorted(results, key=lambda r: [x.page for x in results].index(r.page)):
         print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}")
