@@ -30,24 +30,31 @@ MEMORY_LIMIT = 100 * 1024 * 1024
 GIB = 1 << 30
 
 W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
-DOCX_TYPES = (b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-              b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-              b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-              b'wordprocessingml.document.main+xml"/></Types>')
-DOCM_TYPES = DOCX_TYPES.replace(b"officedocument.wordprocessingml.document.main+xml",
-                                b"ms-word.document.macroEnabled.main+xml")
-DOCX_RELS = (b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-             b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-             b'relationships/officeDocument" Target="word/document.xml"/></Relationships>')
-LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-          + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                     for i in range(1, 10))
-          + b"]>")
+DOCX_TYPES = (
+    b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    b'wordprocessingml.document.main+xml"/></Types>'
+)
+DOCM_TYPES = DOCX_TYPES.replace(
+    b"officedocument.wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml"
+)
+DOCX_RELS = (
+    b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+)
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b"]>"
+)
 MZ = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\0" * 50 + b"This program cannot be run in DOS mode"
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\0" * 8 + b"\x02\x00\x3e\x00" + b"\0" * 44
 
 
 # -- building hostile files ----------------------------------------------------------------------------------------
+
 
 def _zip(parts: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
@@ -62,14 +69,39 @@ def _raw_zip(entries: list[tuple[str, bytes, int, int]]) -> bytes:
     out, central = io.BytesIO(), io.BytesIO()
     for name, stream, crc, size in entries:
         offset, encoded = out.tell(), name.encode()
-        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(stream), size,
-                              len(encoded), 0) + encoded + stream)
-        central.write(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 0x21, crc, len(stream), size,
-                                  len(encoded), 0, 0, 0, 0, 0, offset) + encoded)
+        out.write(
+            struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(stream), size, len(encoded), 0)
+            + encoded
+            + stream
+        )
+        central.write(
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                20,
+                20,
+                0,
+                8,
+                0,
+                0x21,
+                crc,
+                len(stream),
+                size,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + encoded
+        )
     start = out.tell()
     out.write(central.getvalue())
-    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central.getvalue()),
-                          start, 0))
+    out.write(
+        struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central.getvalue()), start, 0)
+    )
     return out.getvalue()
 
 
@@ -92,8 +124,9 @@ def gigabytes() -> tuple[bytes, int, int]:
 
 
 def _docx(document_xml: bytes, extra: dict | None = None, types: bytes = DOCX_TYPES) -> bytes:
-    return _zip({"[Content_Types].xml": types, "_rels/.rels": DOCX_RELS, "word/document.xml": document_xml,
-                 **(extra or {})})
+    return _zip(
+        {"[Content_Types].xml": types, "_rels/.rels": DOCX_RELS, "word/document.xml": document_xml, **(extra or {})}
+    )
 
 
 def _document(body: bytes) -> bytes:
@@ -121,8 +154,10 @@ def _with_bomb(kind: str, gigabytes, declared: int | None = None, part: str | No
     understates its size in the zip headers."""
     stream, crc, size = gigabytes
     if kind == "docx":
-        parts, main = {"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": DOCX_RELS,
-                       "word/document.xml": _document(b"<w:p/>")}, "word/document.xml"
+        parts, main = (
+            {"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": DOCX_RELS, "word/document.xml": _document(b"<w:p/>")},
+            "word/document.xml",
+        )
     else:
         parts, main = _template_xlsx_parts(), "xl/worksheets/sheet1.xml"
     part = part or main
@@ -136,6 +171,7 @@ def _random_hex(n: int) -> bytes:
 
 
 # -- measuring -----------------------------------------------------------------------------------------------------
+
 
 def _status_kib(key: str) -> int:
     with open("/proc/self/status") as f:
@@ -165,8 +201,10 @@ def _post(client, url: str, data: bytes, name: str):
 
 def _counts(session):
     session.rollback()
-    return (session.scalar(select(func.count()).select_from(Plan)),
-            session.scalar(select(func.count()).select_from(MetricValue)))
+    return (
+        session.scalar(select(func.count()).select_from(Plan)),
+        session.scalar(select(func.count()).select_from(MetricValue)),
+    )
 
 
 def _refused(client, session, url: str, data: bytes, name: str, message: str, statuses=(200, 422)) -> str:
@@ -196,6 +234,7 @@ def police(seeded, client, auth):
 
 # -- both upload pages ---------------------------------------------------------------------------------------------
 
+
 def test_oversize_bodies_get_413(seeded, session, client, auth):
     big = b"0" * (6 * 1024 * 1024)
     before = _counts(session)
@@ -210,15 +249,23 @@ def test_oversize_bodies_get_413(seeded, session, client, auth):
 
 # -- the plan import (.docx) ---------------------------------------------------------------------------------------
 
+
 def test_the_hand_built_documents_are_readable_when_harmless():
     """The control: the same construction without the attack is read, tables included."""
-    body = (b"<w:p><w:r><w:t>\xe4\xb8\x80\xe3\x80\x81\xe4\xbb\xbb\xe5\x8a\xa1</w:t></w:r></w:p>"
-            b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>B</w:t></w:r>"
-            b"</w:p></w:tc></w:tr></w:tbl>")
+    body = (
+        b"<w:p><w:r><w:t>\xe4\xb8\x80\xe3\x80\x81\xe4\xbb\xbb\xe5\x8a\xa1</w:t></w:r></w:p>"
+        b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>B</w:t></w:r>"
+        b"</w:p></w:tc></w:tr></w:tbl>"
+    )
     assert importer.read_document("p.docx", _docx(_document(body))) == "一、任务\nA B"
     stream, crc, size = _deflated("word/document.xml", _document(b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"))[1:]
-    raw = _raw_zip([_deflated("[Content_Types].xml", DOCX_TYPES), _deflated("_rels/.rels", DOCX_RELS),
-                    ("word/document.xml", stream, crc, size)])
+    raw = _raw_zip(
+        [
+            _deflated("[Content_Types].xml", DOCX_TYPES),
+            _deflated("_rels/.rels", DOCX_RELS),
+            ("word/document.xml", stream, crc, size),
+        ]
+    )
     assert importer.read_document("p.docx", raw) == "x"
 
 
@@ -229,22 +276,41 @@ def test_a_docx_holding_gigabytes_is_refused_before_it_is_unpacked(admin, sessio
 @pytest.mark.parametrize("part", ["word/document.xml", "[Content_Types].xml", "_rels/.rels"])
 def test_a_docx_bomb_that_understates_its_size_is_refused(admin, session, gigabytes, part):
     # zipfile stops at the declared size and the CRC then fails, provided the part is read a piece at a time
-    _refused(admin, session, PLAN_URL, _with_bomb("docx", gigabytes, declared=4096, part=part), "plan.docx",
-             "不是有效的 Word")
+    _refused(
+        admin,
+        session,
+        PLAN_URL,
+        _with_bomb("docx", gigabytes, declared=4096, part=part),
+        "plan.docx",
+        "不是有效的 Word",
+    )
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("plan.docx", _docx(_document(b"<w:p/>"), {"word/media/huge.bin": b"\0" * (80 * 1024 * 1024)}), "解压后过大"),
-    ("plan.docx", _docx(_document(b"<w:p/>" * (5 * 1024 * 1024))), "压缩炸弹"),
-    ("plan.docx", _docx(_document(b"<w:p/>"), {f"word/media/{i}.png": b"" for i in range(2000)}), "内部文件过多"),
-    ("plan.docx", MZ, "不是有效的 Word"),
-    ("plan.docx", ELF, "不是有效的 Word"),
-    ("plan.exe", MZ, "只能上传"),
-    ("plan.docm", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}, DOCM_TYPES), "只能上传"),
-    ("plan.docx", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}), "含有宏"),
-    ("plan.docx", _docx(_document(b"<w:p/>"), types=DOCM_TYPES), "含有宏"),
-], ids=["media-80MB", "document-30MB-of-empty-paragraphs", "2000-entries", "renamed-windows-exe", "renamed-linux-elf",
-        "exe", "docm", "docx-with-vba", "docx-with-macro-content-type"])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("plan.docx", _docx(_document(b"<w:p/>"), {"word/media/huge.bin": b"\0" * (80 * 1024 * 1024)}), "解压后过大"),
+        ("plan.docx", _docx(_document(b"<w:p/>" * (5 * 1024 * 1024))), "压缩炸弹"),
+        ("plan.docx", _docx(_document(b"<w:p/>"), {f"word/media/{i}.png": b"" for i in range(2000)}), "内部文件过多"),
+        ("plan.docx", MZ, "不是有效的 Word"),
+        ("plan.docx", ELF, "不是有效的 Word"),
+        ("plan.exe", MZ, "只能上传"),
+        ("plan.docm", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}, DOCM_TYPES), "只能上传"),
+        ("plan.docx", _docx(_document(b"<w:p/>"), {"word/vbaProject.bin": b"\0" * 10}), "含有宏"),
+        ("plan.docx", _docx(_document(b"<w:p/>"), types=DOCM_TYPES), "含有宏"),
+    ],
+    ids=[
+        "media-80MB",
+        "document-30MB-of-empty-paragraphs",
+        "2000-entries",
+        "renamed-windows-exe",
+        "renamed-linux-elf",
+        "exe",
+        "docm",
+        "docx-with-vba",
+        "docx-with-macro-content-type",
+    ],
+)
 def test_hostile_plan_files_are_refused(admin, session, name, data, message):
     _refused(admin, session, PLAN_URL, data, name, message)
 
@@ -252,9 +318,17 @@ def test_hostile_plan_files_are_refused(admin, session, name, data, message):
 @pytest.mark.parametrize("where", ["document", "relationships"])
 def test_entity_expansion_in_a_docx_is_refused(admin, session, where):
     doc = _document(b"<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p>")
-    data = (_docx(LAUGHS + doc) if where == "document"
-            else _zip({"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": LAUGHS + DOCX_RELS.split(b"?>", 1)[1],
-                       "word/document.xml": doc}))
+    data = (
+        _docx(LAUGHS + doc)
+        if where == "document"
+        else _zip(
+            {
+                "[Content_Types].xml": DOCX_TYPES,
+                "_rels/.rels": LAUGHS + DOCX_RELS.split(b"?>", 1)[1],
+                "word/document.xml": doc,
+            }
+        )
+    )
     _refused(admin, session, PLAN_URL, data, "plan.docx", "不允许的 XML 实体")
 
 
@@ -263,7 +337,7 @@ def test_an_xml_element_flood_in_a_docx_is_refused_with_bounded_memory(admin, se
     # ~1.3 million elements in a 4 MB upload, each with a random attribute: a full DOM parse of it took 300 MB
     n = 1_300_000
     attrs = _random_hex(4 * n)
-    runs = b"".join(b'<w:r w:x="' + attrs[i * 4:i * 4 + 4] + b'"/>' for i in range(n))
+    runs = b"".join(b'<w:r w:x="' + attrs[i * 4 : i * 4 + 4] + b'"/>' for i in range(n))
     body = b"<w:p>" + runs + b"</w:p>" if shape == "one-paragraph" else runs.replace(b"<w:r ", b"<w:p ")
     data = _docx(_document(body))
     assert len(data) < 5 * 1024 * 1024
@@ -273,32 +347,52 @@ def test_an_xml_element_flood_in_a_docx_is_refused_with_bounded_memory(admin, se
 
 # -- the 两降两升 figures import (.xlsx) ----------------------------------------------------------------------------
 
+
 def test_an_xlsx_holding_gigabytes_is_refused_before_it_is_unpacked(police, session, gigabytes):
     _refused(police, session, METRICS_URL, _with_bomb("xlsx", gigabytes), "figures.xlsx", "压缩炸弹", (422,))
 
 
-WHOLE_PART_READ = pytest.mark.xfail(strict=True, reason="tracker/metrics/excel.py and openpyxl read this part with "
-                                    "ZipFile.read(), which inflates up to 2 GB in one call before checking the "
-                                    "declared size; the import needs to stream every part (read(n)) and check its "
-                                    "CRC before openpyxl opens the file")
+WHOLE_PART_READ = pytest.mark.xfail(
+    strict=True,
+    reason="tracker/metrics/excel.py and openpyxl read this part with "
+    "ZipFile.read(), which inflates up to 2 GB in one call before checking the "
+    "declared size; the import needs to stream every part (read(n)) and check its "
+    "CRC before openpyxl opens the file",
+)
 
 
-@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml",
-                                  pytest.param("[Content_Types].xml", marks=WHOLE_PART_READ),
-                                  pytest.param("xl/workbook.xml", marks=WHOLE_PART_READ)])
+@pytest.mark.parametrize(
+    "part",
+    [
+        "xl/worksheets/sheet1.xml",
+        pytest.param("[Content_Types].xml", marks=WHOLE_PART_READ),
+        pytest.param("xl/workbook.xml", marks=WHOLE_PART_READ),
+    ],
+)
 def test_an_xlsx_bomb_that_understates_its_size_is_refused(police, session, gigabytes, part):
-    _refused(police, session, METRICS_URL, _with_bomb("xlsx", gigabytes, declared=4096, part=part), "figures.xlsx",
-             "Excel", (422,))
+    _refused(
+        police,
+        session,
+        METRICS_URL,
+        _with_bomb("xlsx", gigabytes, declared=4096, part=part),
+        "figures.xlsx",
+        "Excel",
+        (422,),
+    )
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("figures.xlsx", _xlsx(b"\0" * (60 * 1024 * 1024)), "疑似压缩炸弹"),
-    ("figures.xlsx", _xlsx(extra={f"xl/media/{i}.png": b"" for i in range(600)}), "内部文件过多"),
-    ("figures.xlsx", MZ, "不是有效的 Excel"),
-    ("figures.xlsx", ELF, "不是有效的 Excel"),
-    ("figures.xlsm", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "不接受含宏的工作簿"),
-    ("figures.xlsx", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "文件含有宏"),
-], ids=["sheet-60MB-of-zeros", "600-entries", "renamed-windows-exe", "renamed-linux-elf", "xlsm", "xlsx-with-vba"])
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        ("figures.xlsx", _xlsx(b"\0" * (60 * 1024 * 1024)), "疑似压缩炸弹"),
+        ("figures.xlsx", _xlsx(extra={f"xl/media/{i}.png": b"" for i in range(600)}), "内部文件过多"),
+        ("figures.xlsx", MZ, "不是有效的 Excel"),
+        ("figures.xlsx", ELF, "不是有效的 Excel"),
+        ("figures.xlsm", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "不接受含宏的工作簿"),
+        ("figures.xlsx", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "文件含有宏"),
+    ],
+    ids=["sheet-60MB-of-zeros", "600-entries", "renamed-windows-exe", "renamed-linux-elf", "xlsm", "xlsx-with-vba"],
+)
 def test_hostile_spreadsheets_are_refused(police, session, name, data, message):
     _refused(police, session, METRICS_URL, data, name, message, (422,))
 
@@ -308,32 +402,44 @@ def test_entity_expansion_in_an_xlsx_is_refused(police, session, part):
     ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     if part == "sheet":
         cell = b'<c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
-        data = _xlsx(LAUGHS + b"<worksheet " + ns + b'><sheetData><row r="1">' + cell + b"</row></sheetData>"
-                     b"</worksheet>")
+        data = _xlsx(
+            LAUGHS + b"<worksheet " + ns + b'><sheetData><row r="1">' + cell + b"</row></sheetData></worksheet>"
+        )
     else:  # the sheet's first cell is shared string 0, which expands
         parts = _template_xlsx_parts()
         parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-                         b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            b"</Types>",
+            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+            b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        )
         parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-            b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
-                                 b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+            b"</Relationships>",
+            b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+            b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        )
         parts["xl/sharedStrings.xml"] = LAUGHS + b"<sst " + ns + b"><si><t>&lol9;</t></si></sst>"
-        parts["xl/worksheets/sheet1.xml"] = (b"<worksheet " + ns + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v>'
-                                             b"</c></row></sheetData></worksheet>")
+        parts["xl/worksheets/sheet1.xml"] = (
+            b"<worksheet " + ns + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
+        )
         data = _zip(parts)
     _refused(police, session, METRICS_URL, data, "figures.xlsx", "Excel", (422,))
 
 
-@pytest.mark.xfail(strict=True, reason="tracker/metrics/excel.py: openpyxl builds a whole row (and the whole "
-                   "shared-string table) in memory; the import needs a bound on cells per row and on shared strings "
-                   "before it reads the sheet")
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracker/metrics/excel.py: openpyxl builds a whole row (and the whole "
+    "shared-string table) in memory; the import needs a bound on cells per row and on shared strings "
+    "before it reads the sheet",
+)
 def test_an_xml_element_flood_in_an_xlsx_is_refused_with_bounded_memory(police, session):
     # one row of 250,000 inline-string cells in a 2 MB upload
     n = 250_000
     text = _random_hex(6 * n)
-    cells = b"".join(b'<c t="inlineStr"><is><t>' + text[i * 6:i * 6 + 6] + b"</t></is></c>" for i in range(n))
-    sheet = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-             b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="2">' + cells
-             + b"</row></sheetData></worksheet>")
+    cells = b"".join(b'<c t="inlineStr"><is><t>' + text[i * 6 : i * 6 + 6] + b"</t></is></c>" for i in range(n))
+    sheet = (
+        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="2">'
+        + cells
+        + b"</row></sheetData></worksheet>"
+    )
     _refused(police, session, METRICS_URL, _xlsx(sheet), "figures.xlsx", "", (200, 422))
