@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import io
 import os
+import re
 import struct
 import tracemalloc
 import zipfile
@@ -18,8 +19,11 @@ import zlib
 
 import openpyxl
 import pytest
+from openpyxl.styles import PatternFill
 from sqlalchemy import func, select
 
+from tracker.errors import ValidationError
+from tracker.metrics.excel import Limits, check_xlsx, read_sheet
 from tracker.metrics.models import MetricValue
 from tracker.plans import importer
 from tracker.plans.models import Plan
@@ -149,10 +153,54 @@ def _xlsx(sheet_xml: bytes | None = None, extra: dict | None = None) -> bytes:
     return _zip({**parts, **(extra or {})})
 
 
-def _with_bomb(kind: str, gigabytes, declared: int | None = None, part: str | None = None) -> bytes:
+MAIN_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def _xlsx_with_shared_strings(sst: bytes, sheet: bytes) -> bytes:
+    """The template with a shared-string table, wired up in the content types and the workbook's relationships."""
+    parts = _template_xlsx_parts()
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    parts["xl/sharedStrings.xml"] = sst
+    parts["xl/worksheets/sheet1.xml"] = sheet
+    return _zip(parts)
+
+
+def _damaged_xlsx(how: str) -> bytes:
+    """The template with its sheet's deflate stream damaged: a wrong CRC, or cut short."""
+    parts = _template_xlsx_parts()
+    entries = [_deflated(name, data) for name, data in parts.items()]
+    sheet = next(i for i, e in enumerate(entries) if e[0] == "xl/worksheets/sheet1.xml")
+    name, stream, crc, size = entries[sheet]
+    entries[sheet] = (name, stream, crc ^ 1, size) if how == "crc" else (name, stream[: len(stream) // 2], crc, size)
+    return _raw_zip(entries)
+
+
+def _bzip2_xlsx() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_BZIP2) as z:
+        for name, data in _template_xlsx_parts().items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _with_bomb(
+    kind: str, gigabytes, declared: int | None = None, part: str | None = None, crc_of_declared: bool = False
+) -> bytes:
     """A .docx or .xlsx whose `part` (by default the document or the sheet) is the 2 GiB stream; `declared`
-    understates its size in the zip headers."""
+    understates its size in the zip headers, and with `crc_of_declared` the headers hold the CRC of the declared
+    bytes (the stream is all zeros), which is what zipfile checks when it stops there."""
     stream, crc, size = gigabytes
+    if declared is not None and crc_of_declared:
+        crc = zlib.crc32(bytes(declared))
     if kind == "docx":
         parts, main = (
             {"[Content_Types].xml": DOCX_TYPES, "_rels/.rels": DOCX_RELS, "word/document.xml": _document(b"<w:p/>")},
@@ -352,33 +400,13 @@ def test_an_xlsx_holding_gigabytes_is_refused_before_it_is_unpacked(police, sess
     _refused(police, session, METRICS_URL, _with_bomb("xlsx", gigabytes), "figures.xlsx", "压缩炸弹", (422,))
 
 
-WHOLE_PART_READ = pytest.mark.xfail(
-    strict=True,
-    reason="tracker/metrics/excel.py and openpyxl read this part with "
-    "ZipFile.read(), which inflates up to 2 GB in one call before checking the "
-    "declared size; the import needs to stream every part (read(n)) and check its "
-    "CRC before openpyxl opens the file",
-)
-
-
-@pytest.mark.parametrize(
-    "part",
-    [
-        "xl/worksheets/sheet1.xml",
-        pytest.param("[Content_Types].xml", marks=WHOLE_PART_READ),
-        pytest.param("xl/workbook.xml", marks=WHOLE_PART_READ),
-    ],
-)
-def test_an_xlsx_bomb_that_understates_its_size_is_refused(police, session, gigabytes, part):
-    _refused(
-        police,
-        session,
-        METRICS_URL,
-        _with_bomb("xlsx", gigabytes, declared=4096, part=part),
-        "figures.xlsx",
-        "Excel",
-        (422,),
-    )
+@pytest.mark.parametrize("crc", ["crc-of-the-whole-stream", "crc-of-the-declared-bytes"])
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "[Content_Types].xml", "xl/workbook.xml"])
+def test_an_xlsx_bomb_that_understates_its_size_is_refused(police, session, gigabytes, part, crc):
+    # zipfile's read(n) stops at the declared 4 KB and checks the CRC there, which the declared bytes' CRC passes;
+    # openpyxl's read() would then inflate the whole 2 GiB. The stream has to end at its declared size.
+    data = _with_bomb("xlsx", gigabytes, declared=4096, part=part, crc_of_declared=crc == "crc-of-the-declared-bytes")
+    _refused(police, session, METRICS_URL, data, "figures.xlsx", "解压后比声明的大(疑似压缩炸弹)", (422,))
 
 
 @pytest.mark.parametrize(
@@ -390,8 +418,24 @@ def test_an_xlsx_bomb_that_understates_its_size_is_refused(police, session, giga
         ("figures.xlsx", ELF, "不是有效的 Excel"),
         ("figures.xlsm", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "不接受含宏的工作簿"),
         ("figures.xlsx", _xlsx(extra={"xl/vbaProject.bin": b"\0" * 10}), "文件含有宏"),
+        ("figures.xlsx", _damaged_xlsx("crc"), "文件已损坏"),
+        ("figures.xlsx", _damaged_xlsx("truncated"), "文件已损坏"),
+        ("figures.xlsx", _bzip2_xlsx(), "压缩方式不受支持"),
+        # one attribute of 8 MB (random enough to pass the ratio check), which expat would buffer whole
+        ("figures.xlsx", _xlsx(b'<worksheet x="' + b"a" * (8 << 20) + _random_hex(300_000) + b'"/>'), "XML 标签过长"),
     ],
-    ids=["sheet-60MB-of-zeros", "600-entries", "renamed-windows-exe", "renamed-linux-elf", "xlsm", "xlsx-with-vba"],
+    ids=[
+        "sheet-60MB-of-zeros",
+        "600-entries",
+        "renamed-windows-exe",
+        "renamed-linux-elf",
+        "xlsm",
+        "xlsx-with-vba",
+        "wrong-crc",
+        "truncated-stream",
+        "bzip2",
+        "8MB-attribute",
+    ],
 )
 def test_hostile_spreadsheets_are_refused(police, session, name, data, message):
     _refused(police, session, METRICS_URL, data, name, message, (422,))
@@ -399,47 +443,162 @@ def test_hostile_spreadsheets_are_refused(police, session, name, data, message):
 
 @pytest.mark.parametrize("part", ["sheet", "shared-strings"])
 def test_entity_expansion_in_an_xlsx_is_refused(police, session, part):
-    ns = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     if part == "sheet":
         cell = b'<c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c>'
         data = _xlsx(
-            LAUGHS + b"<worksheet " + ns + b'><sheetData><row r="1">' + cell + b"</row></sheetData></worksheet>"
+            LAUGHS + b"<worksheet " + MAIN_NS + b'><sheetData><row r="1">' + cell + b"</row></sheetData></worksheet>"
         )
     else:  # the sheet's first cell is shared string 0, which expands
-        parts = _template_xlsx_parts()
-        parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
-            b"</Types>",
-            b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
-            b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        data = _xlsx_with_shared_strings(
+            LAUGHS + b"<sst " + MAIN_NS + b"><si><t>&lol9;</t></si></sst>",
+            b"<worksheet " + MAIN_NS + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>'
+            b"</worksheet>",
         )
-        parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
-            b"</Relationships>",
-            b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
-            b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        )
-        parts["xl/sharedStrings.xml"] = LAUGHS + b"<sst " + ns + b"><si><t>&lol9;</t></si></sst>"
-        parts["xl/worksheets/sheet1.xml"] = (
-            b"<worksheet " + ns + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>'
-        )
-        data = _zip(parts)
-    _refused(police, session, METRICS_URL, data, "figures.xlsx", "Excel", (422,))
+    _refused(police, session, METRICS_URL, data, "figures.xlsx", "不允许的 XML 实体或文档类型声明(DTD)", (422,))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracker/metrics/excel.py: openpyxl builds a whole row (and the whole "
-    "shared-string table) in memory; the import needs a bound on cells per row and on shared strings "
-    "before it reads the sheet",
-)
-def test_an_xml_element_flood_in_an_xlsx_is_refused_with_bounded_memory(police, session):
-    # one row of 250,000 inline-string cells in a 2 MB upload
+@pytest.mark.parametrize("shape", ["one-row", "cells-outside-rows", "shared-strings"])
+def test_an_xml_element_flood_in_an_xlsx_is_refused_with_bounded_memory(police, session, shape):
+    # 250,000 inline-string cells (or shared strings) in a 2 MB upload: openpyxl built the whole row, 230 MB, and
+    # keeps every element it does not know (cells outside a row) and the whole shared-string table
     n = 250_000
     text = _random_hex(6 * n)
-    cells = b"".join(b'<c t="inlineStr"><is><t>' + text[i * 6 : i * 6 + 6] + b"</t></is></c>" for i in range(n))
-    sheet = (
-        b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
-        b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row><row r="2">'
-        + cells
-        + b"</row></sheetData></worksheet>"
+    if shape == "shared-strings":
+        strings = b"".join(b"<si><t>" + text[i * 6 : i * 6 + 6] + b"</t></si>" for i in range(n))
+        data = _xlsx_with_shared_strings(
+            b"<sst " + MAIN_NS + b">" + strings + b"</sst>",
+            b"<worksheet " + MAIN_NS + b'><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData>'
+            b"</worksheet>",
+        )
+        message = "文件中的文本过多(超过 100000 条不同的文字)"
+    else:
+        cells = b"".join(b'<c t="inlineStr"><is><t>' + text[i * 6 : i * 6 + 6] + b"</t></is></c>" for i in range(n))
+        data = _xlsx(
+            b"<worksheet " + MAIN_NS + b"><sheetData>"
+            b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>'
+            + (b'<row r="2">' + cells + b"</row>" if shape == "one-row" else cells)
+            + b"</sheetData></worksheet>"
+        )
+        message = "第 2 行的单元格过多(上限 1024 个)" if shape == "one-row" else "XML 元素过多"
+    assert len(data) < 3 * 1024 * 1024
+    _refused(police, session, METRICS_URL, data, "figures.xlsx", message, (422,))
+
+
+def _sheet(body: bytes, root: bytes = b"worksheet") -> bytes:
+    return b"<" + root + b" " + MAIN_NS + b">" + body + b"</" + root + b">"
+
+
+def _one_row(cells: bytes) -> bytes:
+    return _sheet(b'<sheetData><row r="1">' + cells + b"</row></sheetData>")
+
+
+def _sst(strings: bytes) -> bytes:
+    return _xlsx_with_shared_strings(
+        b"<sst " + MAIN_NS + b">" + strings + b"</sst>", _one_row(b'<c r="A1" t="s"><v>0</v></c>')
     )
-    _refused(police, session, METRICS_URL, _xlsx(sheet), "figures.xlsx", "", (200, 422))
+
+
+HOSTILE_SHEETS = {
+    # (the upload, the limits, the message); built when the test runs
+    "prefixed-names": (
+        lambda: _xlsx(
+            b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+            b'<x:row r="7">' + b"<x:c><x:v>1</x:v></x:c>" * 1100 + b"</x:row></x:sheetData></x:worksheet>"
+        ),
+        Limits(),
+        "第 7 行的单元格过多(上限 1024 个)",
+    ),
+    "nesting": (lambda: _xlsx(_sheet(b"<a>" * 200 + b"</a>" * 200)), Limits(), "XML 嵌套过深"),
+    "rich-text-runs-in-a-row": (
+        lambda: _xlsx(_one_row(b'<c t="inlineStr"><is>' + b"<r><t>x</t></r>" * 20_000 + b"</is></c>")),
+        Limits(),
+        "第 1 行的 XML 元素过多",
+    ),
+    "5MB-in-a-row": (
+        lambda: _xlsx(_one_row(b'<c t="inlineStr"><is><t>' + _random_hex(5 << 20) + b"</t></is></c>")),
+        Limits(),
+        "第 1 行的内容过多(超过 4 MB)",
+    ),
+    "17MB-outside-rows": (
+        lambda: _xlsx(_sheet(b"<x>" + b"a" * (17 << 20) + _random_hex(200_000) + b"</x>")),
+        Limits(),
+        "XML 内容过多",
+    ),
+    "rows": (
+        lambda: _xlsx(_sheet(b"<sheetData>" + b"<row><c><v>1</v></c></row>" * 25 + b"</sheetData>")),
+        Limits(max_rows=10),
+        "工作表的行数过多(超过 20 行",
+    ),
+    "rich-text-runs-in-a-shared-string": (
+        lambda: _sst(b"<si>" + b"<r><t>x</t></r>" * 20_000 + b"</si>"),
+        Limits(),
+        "共享字符串的 XML 元素过多",
+    ),
+    "shared-string-bytes": (
+        lambda: _sst(b"<si><t>" + _random_hex(2 << 20) + b"</t></si>"),
+        Limits(max_shared_bytes=1 << 20),
+        "文件中的文本过多(超过 1 MB)",
+    ),
+    "dtd-without-entities": (
+        lambda: _xlsx(b"<!DOCTYPE worksheet>" + _one_row(b"")),
+        Limits(),
+        "不允许的 XML 实体或文档类型声明(DTD)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE_SHEETS)
+def test_sheet_structures_openpyxl_would_hold_in_memory_are_refused(case):
+    build, limits, message = HOSTILE_SHEETS[case]
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        check_xlsx(build(), "figures.xlsx", limits)
+
+
+def test_rows_without_cells_and_prefixed_names_are_read():
+    """Rows holding only a format do not count towards the row bound; prefixed SpreadsheetML (as the Open XML SDK
+    writes it) passes the checks and reads like any other sheet."""
+    cell = b'<x:c r="%s" t="inlineStr"><x:is><x:t>%s</x:t></x:is></x:c>'
+    header = b"".join(cell % (ref, text.encode()) for ref, text in ((b"A1", "单位"), (b"B1", "月份")))
+    data = _xlsx(
+        b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><x:sheetData>'
+        b'<x:row r="1">'
+        + header
+        + b"</x:row>"
+        + b"".join(b'<x:row r="%d" s="1" customFormat="1"/>' % i for i in range(2, 100))
+        + b'<x:row r="100"><x:c r="A100" t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c></x:row>'
+        b"</x:sheetData></x:worksheet>"
+    )
+    check_xlsx(data, "figures.xlsx", Limits(max_rows=10))
+    sheet = read_sheet(data)
+    assert sheet.headers == ["单位", "月份"] and sheet.rows == [(100, ("a", None))]
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED], ids=["deflated", "stored"])
+def test_a_spreadsheet_formatted_past_its_data_is_read(police, session, frozen, compression):
+    """The control: cells formatted out to column 400 and down to row 3,000 (a style, no value), shared strings, and
+    parts stored without compression pass the checks, and the figures are read."""
+    frozen(2026, 11, 28, 10)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "数据"
+    ws.append(["单位", "月份", "发案数(起)"])
+    ws.append(["青石镇", "2026-10", 5])
+    fill = PatternFill("solid", fgColor="FFFF00")
+    for col in range(4, 401):
+        ws.cell(1, col).fill = ws.cell(2, col).fill = fill
+    for row in range(3, 3001):
+        ws.cell(row, 1).fill = fill
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as z:
+        for name, part in parts.items():
+            z.writestr(name, part)
+    data = out.getvalue()
+    check_xlsx(data, "figures.xlsx")
+    sheet = read_sheet(data)
+    assert sheet.headers == ["单位", "月份", "发案数(起)"] and sheet.rows == [(2, ("青石镇", "2026-10", 5))]
+    html = _post(police, METRICS_URL, data, "figures.xlsx").get_data(as_text=True)
+    assert "两降两升 › Excel 导入 › 预览" in html and "确认导入" in html, html[-3000:]
