@@ -595,3 +595,37 @@ def test_cli_lists_meetings_as_json_and_text(app, session, world):
     assert "第三季度联席会议" in text and "调度会" not in text
     bad = runner.invoke(args=["meetings", "list", "--period", "2026-YTD-10"])
     assert bad.exit_code != 0 and "请按月份、季度或年份筛选" in bad.output
+
+
+def test_meeting_page_statements_do_not_grow_with_its_decisions(session, world, client):
+    from sqlalchemy import event
+
+    w = world
+    m = _meeting(session, w)
+    _decision(session, w, m, supporting=[w["town2"]])
+    _login(client, "reviewer")
+    engine = client.application.extensions["tracker.engine"]
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        if not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    def page() -> tuple[int, str]:
+        session.commit()
+        session.expunge_all()  # the requests share the test's session: start from nothing loaded, as a request does
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            resp = client.get(f"/meetings/{m.id}")
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert resp.status_code == 200
+        return len(statements), resp.get_data(as_text=True)
+
+    one, _ = page()
+    for i in range(4):
+        _decision(session, w, m, supporting=[w["town2"], w["office_unit"]], text=f"落实第{i + 2}项部署")
+    five, html = page()
+    assert five == one, "\n".join(" ".join(s.split())[:200] for s in statements)
+    assert html.count("柳溪镇") >= 5 and "落实第5项部署" in html

@@ -29,8 +29,8 @@ def require(action: str, obj=None) -> None:
         abort(403)
 
 
-def get_or_404(model, ident: int):
-    obj = db.session.get(model, ident)
+def get_or_404(model, ident: int, options: list | None = None):
+    obj = db.session.get(model, ident, options=options)
     if obj is None:
         abort(404)
     return obj

@@ -148,6 +148,17 @@ def parse_period_filter(text: str) -> Period:
     return p
 
 
+def page_options() -> list:
+    """Loader options for a meeting shown with its decisions: its units and the decisions' lead and supporting
+    units, a statement per relation whatever the number of decisions."""
+    decisions = selectinload(Meeting.decisions)
+    return [
+        selectinload(Meeting.units),
+        decisions.selectinload(Decision.lead_unit),
+        decisions.selectinload(Decision.supporting_units),
+    ]
+
+
 def _decisions_query():
     return (
         select(Decision)

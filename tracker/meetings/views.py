@@ -136,7 +136,7 @@ def edit(meeting_id: int):
 @bp.get("/<int:meeting_id>")
 @login_required
 def show(meeting_id: int):
-    meeting = get_or_404(Meeting, meeting_id)
+    meeting = get_or_404(Meeting, meeting_id, options=service.page_options())
     require("meeting.view", meeting)
     today = clock.today()
     agenda = service.agenda(db.session, meeting, today) if policy.can(current_user, "meeting.view_all") else None
