@@ -31,19 +31,32 @@ def _no_held_listeners(monkeypatch):
 def world(seeded, session, frozen):
     frozen(2026, 11, 10, 9)
     return {
-        "town": get_unit(session, "青石镇"), "town2": get_unit(session, "柳溪镇"),
-        "police_unit": get_unit(session, "公安分局"), "office_unit": get_unit(session, "办公室"),
-        "officer": get_user(session, "town1"), "officer2": get_user(session, "town2"),
-        "police": get_user(session, "police"), "reviewer": get_user(session, "reviewer"),
+        "town": get_unit(session, "青石镇"),
+        "town2": get_unit(session, "柳溪镇"),
+        "police_unit": get_unit(session, "公安分局"),
+        "office_unit": get_unit(session, "办公室"),
+        "officer": get_user(session, "town1"),
+        "officer2": get_user(session, "town2"),
+        "police": get_user(session, "police"),
+        "reviewer": get_user(session, "reviewer"),
         "admin": get_user(session, "admin"),
     }
 
 
-def _meeting(session, w, *, on=date(2026, 11, 5), period="2026-Q3", title="第三季度联席会议", units=None,
-             held=True) -> Meeting:
+def _meeting(
+    session, w, *, on=date(2026, 11, 5), period="2026-Q3", title="第三季度联席会议", units=None, held=True
+) -> Meeting:
     units = units if units is not None else [w["town"].id, w["police_unit"].id]
-    m = meetings.schedule_meeting(session, w["reviewer"], title=title, meeting_date=on, convener="区委政法委书记",
-                                  unit_ids=units, period=period, location="第一会议室")
+    m = meetings.schedule_meeting(
+        session,
+        w["reviewer"],
+        title=title,
+        meeting_date=on,
+        convener="区委政法委书记",
+        unit_ids=units,
+        period=period,
+        location="第一会议室",
+    )
     if held:
         m = meetings.mark_held(session, w["reviewer"], m.id, m.version)
     session.commit()
@@ -51,9 +64,15 @@ def _meeting(session, w, *, on=date(2026, 11, 5), period="2026-Q3", title="第�
 
 
 def _decision(session, w, meeting, *, lead=None, deadline=date(2026, 11, 30), supporting=(), text="开展入户宣传"):
-    d = meetings.record_decision(session, w["reviewer"], meeting.id, text=text,
-                                 lead_unit_id=(lead or w["town"]).id, supporting_unit_ids=[u.id for u in supporting],
-                                 deadline=deadline)
+    d = meetings.record_decision(
+        session,
+        w["reviewer"],
+        meeting.id,
+        text=text,
+        lead_unit_id=(lead or w["town"]).id,
+        supporting_unit_ids=[u.id for u in supporting],
+        deadline=deadline,
+    )
     session.commit()
     return d
 
@@ -71,29 +90,46 @@ def _review(session, w, d, verdict, comment=""):
 
 
 def _audit_actions(session, object_type):
-    return session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == object_type)
-                           .order_by(AuditEvent.id)).all()
+    return session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == object_type).order_by(AuditEvent.id)
+    ).all()
 
 
 # -- meetings ------------------------------------------------------------------------------------------------------
+
 
 def test_schedule_edit_and_hold_a_meeting_with_audit_events(session, world):
     w = world
     m = _meeting(session, w, held=False)
     assert m.status == SCHEDULED and m.held_at is None and m.period == "2026-Q3"
     assert [u.name for u in m.units] == ["公安分局", "青石镇"]
-    m = meetings.update_meeting(session, w["reviewer"], m.id, m.version, title="第三季度联席会议(扩大)",
-                                meeting_date=date(2026, 11, 6), convener="区长", unit_ids=[w["town"].id],
-                                period="2026-10", location="", notes="增加议题")
+    m = meetings.update_meeting(
+        session,
+        w["reviewer"],
+        m.id,
+        m.version,
+        title="第三季度联席会议(扩大)",
+        meeting_date=date(2026, 11, 6),
+        convener="区长",
+        unit_ids=[w["town"].id],
+        period="2026-10",
+        location="",
+        notes="增加议题",
+    )
     session.commit()
-    assert (m.title, m.date, m.period, [u.name for u in m.units]) == ("第三季度联席会议(扩大)", date(2026, 11, 6),
-                                                                       "2026-10", ["青石镇"])
+    assert (m.title, m.date, m.period, [u.name for u in m.units]) == (
+        "第三季度联席会议(扩大)",
+        date(2026, 11, 6),
+        "2026-10",
+        ["青石镇"],
+    )
     m = meetings.mark_held(session, w["reviewer"], m.id, m.version)
     session.commit()
     assert m.status == HELD and m.held_at == clock.now() and m.held_by_id == w["reviewer"].id
     assert _audit_actions(session, "Meeting") == ["meeting.schedule", "meeting.update", "meeting.hold"]
-    events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Meeting")
-                             .order_by(AuditEvent.id)).all()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "Meeting").order_by(AuditEvent.id)
+    ).all()
     assert events[1].before["unit_ids"] == sorted([w["town"].id, w["police_unit"].id])
     assert events[1].after["unit_ids"] == [w["town"].id]
 
@@ -102,8 +138,17 @@ def test_held_meeting_is_read_only_and_cannot_be_held_twice(session, world):
     w = world
     m = _meeting(session, w)
     with pytest.raises(WorkflowError, match="已召开"):
-        meetings.update_meeting(session, w["reviewer"], m.id, m.version, title="改名", meeting_date=m.date,
-                                convener="x", unit_ids=[w["town"].id], period="2026-Q3")
+        meetings.update_meeting(
+            session,
+            w["reviewer"],
+            m.id,
+            m.version,
+            title="改名",
+            meeting_date=m.date,
+            convener="x",
+            unit_ids=[w["town"].id],
+            period="2026-Q3",
+        )
     with pytest.raises(WorkflowError):
         meetings.mark_held(session, w["reviewer"], m.id, m.version)
 
@@ -112,12 +157,30 @@ def test_stale_meeting_edit_is_a_conflict(session, world):
     w = world
     m = _meeting(session, w, held=False)
     old = m.version
-    meetings.update_meeting(session, w["reviewer"], m.id, old, title="新名称", meeting_date=m.date, convener="甲",
-                            unit_ids=[w["town"].id], period="2026-Q3")
+    meetings.update_meeting(
+        session,
+        w["reviewer"],
+        m.id,
+        old,
+        title="新名称",
+        meeting_date=m.date,
+        convener="甲",
+        unit_ids=[w["town"].id],
+        period="2026-Q3",
+    )
     session.commit()
     with pytest.raises(StaleEdit):
-        meetings.update_meeting(session, w["reviewer"], m.id, old, title="另一个名称", meeting_date=m.date,
-                                convener="乙", unit_ids=[w["town"].id], period="2026-Q3")
+        meetings.update_meeting(
+            session,
+            w["reviewer"],
+            m.id,
+            old,
+            title="另一个名称",
+            meeting_date=m.date,
+            convener="乙",
+            unit_ids=[w["town"].id],
+            period="2026-Q3",
+        )
     with pytest.raises(StaleEdit):
         meetings.mark_held(session, w["reviewer"], m.id, old)
 
@@ -126,14 +189,22 @@ def test_only_the_reviewer_schedules_holds_and_records_decisions(session, world)
     w = world
     for actor in (w["officer"], w["admin"]):
         with pytest.raises(PermissionDenied):
-            meetings.schedule_meeting(session, actor, title="会", meeting_date=date(2026, 11, 5), convener="甲",
-                                      unit_ids=[w["town"].id], period="2026-Q3")
+            meetings.schedule_meeting(
+                session,
+                actor,
+                title="会",
+                meeting_date=date(2026, 11, 5),
+                convener="甲",
+                unit_ids=[w["town"].id],
+                period="2026-Q3",
+            )
     m = _meeting(session, w, held=False)
     with pytest.raises(PermissionDenied):
         meetings.mark_held(session, w["officer"], m.id, m.version)
     with pytest.raises(PermissionDenied):
-        meetings.record_decision(session, w["officer"], m.id, text="x", lead_unit_id=w["town"].id,
-                                 deadline=date(2026, 11, 30))
+        meetings.record_decision(
+            session, w["officer"], m.id, text="x", lead_unit_id=w["town"].id, deadline=date(2026, 11, 30)
+        )
 
 
 def test_future_meeting_cannot_be_held_or_given_decisions(session, world):
@@ -142,24 +213,30 @@ def test_future_meeting_cannot_be_held_or_given_decisions(session, world):
     with pytest.raises(WorkflowError, match="尚未到"):
         meetings.mark_held(session, w["reviewer"], m.id, m.version)
     with pytest.raises(WorkflowError, match="尚未召开"):
-        meetings.record_decision(session, w["reviewer"], m.id, text="x", lead_unit_id=w["town"].id,
-                                 deadline=date(2026, 11, 30))
+        meetings.record_decision(
+            session, w["reviewer"], m.id, text="x", lead_unit_id=w["town"].id, deadline=date(2026, 11, 30)
+        )
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"period": "2026-13"}, "月份应为1至12"),
-    ({"period": "2026"}, "应为季度"),
-    ({"period": ""}, "请填写会议研究的期间"),
-    ({"unit_ids": []}, "请至少选择一个参会单位"),
-    ({"unit_ids": [99999]}, "不存在或已停用"),
-    ({"title": "  "}, "请填写会议名称"),
-    ({"convener": ""}, "请填写召集人"),
-    ({"meeting_date": None}, "请填写会议日期"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"period": "2026-13"}, "月份应为1至12"),
+        ({"period": "2026"}, "应为季度"),
+        ({"period": ""}, "请填写会议研究的期间"),
+        ({"unit_ids": []}, "请至少选择一个参会单位"),
+        ({"unit_ids": [99999]}, "不存在或已停用"),
+        ({"title": "  "}, "请填写会议名称"),
+        ({"convener": ""}, "请填写召集人"),
+        ({"meeting_date": None}, "请填写会议日期"),
+    ],
+)
 def test_bad_meeting_input_is_refused_in_chinese(session, world, change, message):
     w = world
-    values = dict(title="联席会议", meeting_date=date(2026, 11, 5), convener="甲", unit_ids=[w["town"].id],
-                  period="2026-Q3") | change
+    values = (
+        dict(title="联席会议", meeting_date=date(2026, 11, 5), convener="甲", unit_ids=[w["town"].id], period="2026-Q3")
+        | change
+    )
     with pytest.raises(ValidationError, match=message):
         meetings.schedule_meeting(session, w["reviewer"], **values)
 
@@ -172,6 +249,7 @@ def test_same_title_on_the_same_day_is_refused(session, world):
 
 
 # -- decisions -----------------------------------------------------------------------------------------------------
+
 
 def test_answer_return_answer_close_keeps_the_whole_trail(session, world, frozen):
     w = world
@@ -187,11 +265,20 @@ def test_answer_return_answer_close_keeps_the_whole_trail(session, world, frozen
     d = _review(session, w, d, "close", "同意销号")
     assert d.status == CLOSED and d.closed_on_time is True and d.closed_by_id == w["reviewer"].id
     assert [(e.action, e.body) for e in d.events] == [
-        ("create", "开展入户宣传"), ("answer", "已宣传5个村"), ("return", "请补充其余村的宣传情况"),
-        ("answer", "12个村已全部完成"), ("close", "同意销号")]
+        ("create", "开展入户宣传"),
+        ("answer", "已宣传5个村"),
+        ("return", "请补充其余村的宣传情况"),
+        ("answer", "12个村已全部完成"),
+        ("close", "同意销号"),
+    ]
     assert d.events[1].unit_id == w["town"].id and d.feedback_rounds == 2
-    assert _audit_actions(session, "Decision") == ["decision.create", "decision.answer", "decision.return",
-                                                   "decision.answer", "decision.close"]
+    assert _audit_actions(session, "Decision") == [
+        "decision.create",
+        "decision.answer",
+        "decision.return",
+        "decision.answer",
+        "decision.close",
+    ]
 
 
 def test_officer_cannot_close_or_return_and_reviewer_cannot_answer(session, world):
@@ -251,14 +338,17 @@ def test_stale_answer_and_review_are_conflicts(session, world):
         meetings.answer_decision(session, w["officer"], d.id, old, "x")
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"text": " "}, "请填写议定事项内容"),
-    ({"lead_unit_id": None}, "请选择牵头单位"),
-    ({"lead_unit_id": 99999}, "不存在或已停用"),
-    ({"deadline": None}, "请填写办结期限"),
-    ({"deadline": date(2026, 11, 4)}, "不能早于会议日期"),
-    ({"text": "字" * 5001}, "不能超过5000字"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"text": " "}, "请填写议定事项内容"),
+        ({"lead_unit_id": None}, "请选择牵头单位"),
+        ({"lead_unit_id": 99999}, "不存在或已停用"),
+        ({"deadline": None}, "请填写办结期限"),
+        ({"deadline": date(2026, 11, 4)}, "不能早于会议日期"),
+        ({"text": "字" * 5001}, "不能超过5000字"),
+    ],
+)
 def test_bad_decision_input_is_refused_in_chinese(session, world, change, message):
     w = world
     m = _meeting(session, w)
@@ -287,6 +377,7 @@ def test_database_refuses_an_unknown_status(session, world):
 
 
 # -- overdue and closing on time -------------------------------------------------------------------------------------
+
 
 def test_overdue_starts_the_day_after_the_deadline_china_time(session, world, frozen):
     w = world
@@ -350,8 +441,12 @@ def test_decision_facts_counts_per_lead_unit(session, world, frozen):
 
     later = meetings.decision_facts(session, police.id, date(2026, 10, 1), date(2026, 12, 31), date(2026, 11, 28))
     assert list(later) == [police.id] and later[police.id].closed_on_time == 1
-    assert meetings.decision_facts(session, town.id, date(2027, 1, 1), date(2027, 3, 31),
-                                   date(2026, 11, 25))[town.id].open_not_due == 1
+    assert (
+        meetings.decision_facts(session, town.id, date(2027, 1, 1), date(2027, 3, 31), date(2026, 11, 25))[
+            town.id
+        ].open_not_due
+        == 1
+    )
 
 
 def test_earlier_decisions_are_on_the_next_meetings_agenda(session, world, frozen):
@@ -381,8 +476,14 @@ def test_agenda_counts_the_periods_last_month_of_progress_reports(session, world
     w = world
     m = _meeting(session, w, on=date(2026, 11, 10), period="2026-Q3")
     frozen(2026, 9, 20, 9)
-    r = progress.save_draft(session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-09",
-                            fields={"progress": "宣传", "completion": "完成"})
+    r = progress.save_draft(
+        session,
+        w["officer"],
+        task_id=3,
+        unit_id=w["town"].id,
+        period="2026-09",
+        fields={"progress": "宣传", "completion": "完成"},
+    )
     progress.submit_report(session, w["officer"], r.id, r.version)
     session.commit()
     frozen(2026, 11, 10, 9)
@@ -408,7 +509,9 @@ def test_list_decisions_shows_officers_their_own_units_items(session, world, fro
     assert [d.id for d in meetings.list_decisions(session, w["reviewer"], status=OVERDUE)] == [others.id]
     _answer(session, w, mine)
     assert [d.id for d in meetings.list_decisions(session, w["reviewer"], status=meetings.PENDING)] == [
-        others.id, supported.id]
+        others.id,
+        supported.id,
+    ]
     assert meetings.unit_todo(session, w["town2"].id).overdue == 1
     assert meetings.list_decisions(session, w["reviewer"], status=OPEN) == [supported]  # overdue ones apart
     with pytest.raises(ValidationError):
@@ -438,17 +541,22 @@ def test_held_listeners_run_in_the_same_transaction(session, world, monkeypatch)
 
 # -- demo ----------------------------------------------------------------------------------------------------------
 
+
 def test_demo_meetings_cover_every_state(session, world):
-    users = {u: get_user(session, u) for u in ("reviewer", "town1", "town2", "town5", "police", "office",
-                                                "town3", "finance")}
+    users = {
+        u: get_user(session, u) for u in ("reviewer", "town1", "town2", "town5", "police", "office", "town3", "finance")
+    }
     today = date(2026, 11, 28)
     result = meetings_demo.load(session, users, today)
     session.commit()
     clock.freeze(None)
     assert result == {"meetings": 3, "decisions": 11}
     all_meetings = session.scalars(select(Meeting).order_by(Meeting.date)).all()
-    assert [(m.period, m.status) for m in all_meetings] == [("2026-Q2", HELD), ("2026-Q3", HELD),
-                                                            ("2026-11", SCHEDULED)]
+    assert [(m.period, m.status) for m in all_meetings] == [
+        ("2026-Q2", HELD),
+        ("2026-Q3", HELD),
+        ("2026-11", SCHEDULED),
+    ]
     assert all_meetings[0].date == date(2026, 7, 15) and all_meetings[2].date > today
     decisions = session.scalars(select(Decision)).all()
     states = {meetings.decision_status(d, today) for d in decisions}
@@ -460,6 +568,7 @@ def test_demo_meetings_cover_every_state(session, world):
 
 
 # -- pages ---------------------------------------------------------------------------------------------------------
+
 
 def _login(client, username):
     client.post("/logout")
@@ -478,9 +587,18 @@ def test_web_flow_schedule_hold_decide_answer_close(session, world, client):
     w = world
     session.commit()
     _login(client, "reviewer")
-    r = client.post("/meetings/new", data={
-        "title": "第三季度联席会议", "date": "2026-11-05", "convener": "区委政法委书记", "period": "2026-q3",
-        "units": [w["town"].id, w["police_unit"].id], "location": "第一会议室", "notes": ""})
+    r = client.post(
+        "/meetings/new",
+        data={
+            "title": "第三季度联席会议",
+            "date": "2026-11-05",
+            "convener": "区委政法委书记",
+            "period": "2026-q3",
+            "units": [w["town"].id, w["police_unit"].id],
+            "location": "第一会议室",
+            "notes": "",
+        },
+    )
     assert r.status_code == 302
     m = session.scalar(select(Meeting))
     session.commit()
@@ -488,9 +606,15 @@ def test_web_flow_schedule_hold_decide_answer_close(session, world, client):
     assert "第三季度联席会议" in page and "2026年第三季度" in page and "标记已召开" in page and "会议议程材料" in page
     assert client.post(f"/meetings/{m.id}/hold", data={"version": m.version}).status_code == 302
     assert _fresh(session, Meeting, m.id).status == HELD
-    r = client.post(f"/meetings/{m.id}/decisions/new", data={
-        "text": "开展老年人反诈入户宣传", "lead_unit": w["town"].id, "supporting": [w["police_unit"].id],
-        "deadline": "2026-11-30"})
+    r = client.post(
+        f"/meetings/{m.id}/decisions/new",
+        data={
+            "text": "开展老年人反诈入户宣传",
+            "lead_unit": w["town"].id,
+            "supporting": [w["police_unit"].id],
+            "deadline": "2026-11-30",
+        },
+    )
     assert r.status_code == 302 and r.location.endswith(f"/meetings/{m.id}")
     d = session.scalar(select(Decision))
     session.commit()
@@ -507,8 +631,9 @@ def test_web_flow_schedule_hold_decide_answer_close(session, world, client):
     page = client.get(f"/meetings/decisions/{d.id}").get_data(as_text=True)
     assert "已入户宣传300户" in page and "审核反馈" in page
     d = _fresh(session, Decision, d.id)
-    r = client.post(f"/meetings/decisions/{d.id}/review", data={"version": d.version, "verdict": "close",
-                                                               "comment": "同意"})
+    r = client.post(
+        f"/meetings/decisions/{d.id}/review", data={"version": d.version, "verdict": "close", "comment": "同意"}
+    )
     assert r.status_code == 302
     d = _fresh(session, Decision, d.id)
     assert d.status == CLOSED and d.closed_on_time is True
@@ -520,13 +645,31 @@ def test_web_stale_meeting_edit_shows_typed_text_with_409(session, world, client
     w = world
     m = _meeting(session, w, held=False)
     old = m.version
-    meetings.update_meeting(session, w["reviewer"], m.id, old, title="他人修改的名称", meeting_date=m.date,
-                            convener="甲", unit_ids=[w["town"].id], period="2026-Q3")
+    meetings.update_meeting(
+        session,
+        w["reviewer"],
+        m.id,
+        old,
+        title="他人修改的名称",
+        meeting_date=m.date,
+        convener="甲",
+        unit_ids=[w["town"].id],
+        period="2026-Q3",
+    )
     session.commit()
     _login(client, "reviewer")
-    r = client.post(f"/meetings/{m.id}/edit", data={"version": old, "title": "我输入的名称", "date": "2026-11-05",
-                                                    "convener": "乙", "period": "2026-Q3",
-                                                    "units": [w["town"].id], "notes": "我写的备注"})
+    r = client.post(
+        f"/meetings/{m.id}/edit",
+        data={
+            "version": old,
+            "title": "我输入的名称",
+            "date": "2026-11-05",
+            "convener": "乙",
+            "period": "2026-Q3",
+            "units": [w["town"].id],
+            "notes": "我写的备注",
+        },
+    )
     body = r.get_data(as_text=True)
     assert r.status_code == 409
     assert "我输入的名称" in body and "我写的备注" in body and "已被他人修改" in body and "他人修改的名称" in body
@@ -537,19 +680,31 @@ def test_web_bad_input_and_held_meeting_edit_get_chinese_messages(session, world
     w = world
     m = _meeting(session, w)
     _login(client, "reviewer")
-    r = client.post("/meetings/new", data={"title": "会", "date": "2026-11-05", "convener": "甲", "period": "2026-13",
-                                           "units": [w["town"].id]})
+    r = client.post(
+        "/meetings/new",
+        data={"title": "会", "date": "2026-11-05", "convener": "甲", "period": "2026-13", "units": [w["town"].id]},
+    )
     assert r.status_code == 422 and "月份应为1至12" in r.get_data(as_text=True)
     r = client.post("/meetings/new", data={"title": "会", "date": "11/05", "convener": "甲", "period": "2026-Q3"})
     body = r.get_data(as_text=True)
     assert r.status_code == 422 and "日期无效" in body
-    r = client.post(f"/meetings/{m.id}/edit", data={"version": m.version, "title": "改", "date": "2026-11-05",
-                                                    "convener": "甲", "period": "2026-Q3", "units": [w["town"].id]})
+    r = client.post(
+        f"/meetings/{m.id}/edit",
+        data={
+            "version": m.version,
+            "title": "改",
+            "date": "2026-11-05",
+            "convener": "甲",
+            "period": "2026-Q3",
+            "units": [w["town"].id],
+        },
+    )
     assert r.status_code == 422 and "会议已召开" in r.get_data(as_text=True)
     r = client.get(f"/meetings/{m.id}/edit", follow_redirects=True)
     assert "会议已召开,会议信息不能再修改" in r.get_data(as_text=True)
-    r = client.post(f"/meetings/{m.id}/decisions/new", data={"text": "x", "lead_unit": w["town"].id,
-                                                             "deadline": "2026-11-01"})
+    r = client.post(
+        f"/meetings/{m.id}/decisions/new", data={"text": "x", "lead_unit": w["town"].id, "deadline": "2026-11-01"}
+    )
     assert r.status_code == 422 and "不能早于会议日期" in r.get_data(as_text=True)
 
 
@@ -570,15 +725,20 @@ def test_web_other_units_officer_is_refused(session, world, client):
     _login(client, "town2")
     assert client.get(f"/meetings/decisions/{d.id}").status_code == 403
     assert client.get(f"/meetings/{d.meeting_id}").status_code == 403
-    assert client.post(f"/meetings/decisions/{d.id}/answer", data={"version": d.version,
-                                                                   "feedback": "x"}).status_code == 403
+    assert (
+        client.post(f"/meetings/decisions/{d.id}/answer", data={"version": d.version, "feedback": "x"}).status_code
+        == 403
+    )
     assert "没有督办事项" in client.get("/meetings/decisions").get_data(as_text=True)
     _login(client, "town1")
-    assert client.post(f"/meetings/decisions/{d.id}/review", data={"version": d.version,
-                                                                   "verdict": "close"}).status_code == 403
+    assert (
+        client.post(f"/meetings/decisions/{d.id}/review", data={"version": d.version, "verdict": "close"}).status_code
+        == 403
+    )
 
 
 # -- command line --------------------------------------------------------------------------------------------------
+
 
 def test_cli_lists_meetings_as_json_and_text(app, session, world):
     w = world
