@@ -15,6 +15,7 @@ from tracker.errors import PermissionDenied, StaleEdit, ValidationError, Workflo
 from tracker.meetings import demo as meetings_demo
 from tracker.meetings import service as meetings
 from tracker.meetings.models import ANSWERED, CLOSED, HELD, OPEN, OVERDUE, RETURNED, SCHEDULED, Decision, Meeting
+from tracker.periods import Period
 from tracker.plans.service import active_plan
 from tracker.progress import service as progress
 
@@ -449,50 +450,78 @@ def test_decision_facts_counts_per_lead_unit(session, world, frozen):
     )
 
 
-def test_earlier_decisions_are_on_the_next_meetings_agenda(session, world, frozen):
+def test_the_agenda_follows_up_the_previous_meeting_and_what_is_still_open_from_earlier_ones(
+    session, world, frozen, client
+):
     w = world
     first = _meeting(session, w, on=date(2026, 7, 15), period="2026-Q2", title="二季度")
+    assert meetings.earlier_decisions(session, first) == []  # nothing held before the first meeting
     frozen(2026, 7, 16, 9)
     d1 = _decision(session, w, first, deadline=date(2026, 8, 31), text="一号事项")
     d2 = _decision(session, w, first, lead=w["town2"], deadline=date(2026, 12, 31), text="二号事项")
-    _review(session, w, _answer(session, w, d1), "close")
+    d4 = _decision(session, w, first, deadline=date(2026, 9, 30), text="四号事项")
+    _review(session, w, _answer(session, w, d1), "close")  # closed before the second meeting: reported there
     frozen(2026, 10, 15, 9)
     second = _meeting(session, w, on=date(2026, 10, 15), period="2026-Q3", title="三季度")
     d3 = _decision(session, w, second, deadline=date(2026, 11, 5), text="三号事项")
+    _review(session, w, _answer(session, w, d4), "close")  # closed late, on the second meeting's day
     frozen(2026, 11, 10, 9)
     not_held = _meeting(session, w, on=date(2026, 10, 20), period="2026-10", title="未确认召开", held=False)
     _decision(session, w, not_held, deadline=date(2026, 11, 1), text="未召开会议的事项")
     upcoming = _meeting(session, w, on=date(2026, 11, 20), period="2026-10", title="调度会", held=False)
 
-    assert [d.text for d in meetings.earlier_decisions(session, second)] == ["一号事项", "二号事项"]
+    # the second meeting follows up every decision of the first, whatever its state
+    assert [d.text for d in meetings.earlier_decisions(session, second)] == ["一号事项", "二号事项", "四号事项"]
+    # the next one: the second meeting's decisions, and the first's still open or closed since the second
     earlier = meetings.earlier_decisions(session, upcoming)
-    assert [d.id for d in earlier] == [d1.id, d2.id, d3.id]
-    assert [meetings.decision_status(d) for d in earlier] == [CLOSED, OPEN, OVERDUE]
+    assert [d.text for d in earlier] == ["二号事项", "四号事项", "三号事项"]
+    assert [d.id for d in earlier] == [d2.id, d4.id, d3.id] and d1.id not in {d.id for d in earlier}
+    assert [meetings.decision_status(d) for d in earlier] == [OPEN, CLOSED, OVERDUE]
     agenda = meetings.agenda(session, upcoming)
+    assert agenda.previous.id == second.id
     assert agenda.earlier_counts == {OPEN: 1, ANSWERED: 0, RETURNED: 0, CLOSED: 1, OVERDUE: 1}
+    _login(client, "reviewer")
+    page = client.get(f"/meetings/{upcoming.id}").get_data(as_text=True)
+    assert "前期议定事项落实情况(3项)" in page and "前次会议“三季度”(2026年10月15日)的全部议定事项" in page
+    assert "二号事项" in page and "四号事项" in page and "一号事项" not in page
 
 
 def test_agenda_counts_the_periods_last_month_of_progress_reports(session, world, frozen):
     w = world
     m = _meeting(session, w, on=date(2026, 11, 10), period="2026-Q3")
-    frozen(2026, 9, 20, 9)
-    r = progress.save_draft(
-        session,
-        w["officer"],
-        task_id=3,
-        unit_id=w["town"].id,
-        period="2026-09",
-        fields={"progress": "宣传", "completion": "完成"},
-    )
-    progress.submit_report(session, w["officer"], r.id, r.version)
-    session.commit()
-    frozen(2026, 11, 10, 9)
-    agenda = meetings.agenda(session, m)
-    assert agenda.report_month.code == "2026-09"
+    frozen(2026, 9, 3, 9)
+    texts = {"progress": "宣传", "completion": "完成"}
+
+    def report(officer, unit, task_id, submit=True, review=None):
+        r = progress.save_draft(session, officer, task_id=task_id, unit_id=unit.id, period="2026-09", fields=texts)
+        if submit:
+            r = progress.submit_report(session, officer, r.id, r.version)
+        if review:
+            progress.review_report(session, w["reviewer"], r.id, r.version, review, "请补充数据")
+        session.commit()
+
+    report(w["officer"], w["town"], 3)  # submitted
+    report(w["officer"], w["town"], 1, review="accept")
+    report(w["officer2"], w["town2"], 3, review="return")
+    report(w["officer2"], w["town2"], 1, submit=False)  # a draft: overdue once the due day has passed
     plan = active_plan(session)
-    grid = progress.build_grid(session, plan, agenda.report_month)
-    assert agenda.report_counts == grid.counts and agenda.report_counts["submitted"] == 1
-    assert sum(agenda.report_counts.values()) == len(grid.cells)
+    month = Period.month(2026, 9)
+
+    def check(today):
+        agenda = meetings.agenda(session, m, today)
+        grid = progress.build_grid(session, plan, month, today)
+        assert agenda.report_month == month and agenda.report_due == grid.due
+        assert agenda.report_counts == grid.counts
+        assert sum(agenda.report_counts.values()) == len(grid.cells)
+        return agenda.report_counts
+
+    before_due = check(date(2026, 9, 4))
+    assert (before_due["submitted"], before_due["accepted"], before_due["returned"]) == (1, 1, 1)
+    assert before_due["draft"] == 1 and before_due["overdue"] == 0 and before_due["not_due"] > 0
+    after_due = check(date(2026, 11, 10))
+    assert (after_due["submitted"], after_due["accepted"], after_due["returned"]) == (1, 1, 1)
+    assert after_due["draft"] == 0 and after_due["not_due"] == 0
+    assert after_due["overdue"] == before_due["not_due"] + 1
 
 
 def test_list_decisions_shows_officers_their_own_units_items(session, world, frozen):

@@ -154,6 +154,42 @@ def test_held_meeting_briefing_is_archived_byte_for_byte(district, session, app,
     assert len(events) == 2 and "公安分局更正7月数据" in events[1]
 
 
+def test_briefing_follows_up_the_previous_meetings_decisions_and_earlier_open_ones(district, session, app, frozen):
+    reviewer, town = get_user(session, "reviewer"), district["town"]
+
+    def held(title, on, period):
+        m = meetings.schedule_meeting(session, reviewer, title=title, meeting_date=on, convener="区委政法委",
+                                      unit_ids=[town.id], period=period)
+        return meetings.mark_held(session, reviewer, m.id, m.version)
+
+    def decide(m, text, deadline):
+        return meetings.record_decision(session, reviewer, m.id, text=text, lead_unit_id=town.id,
+                                        supporting_unit_ids=[], deadline=deadline)
+
+    def close(d):
+        d = meetings.answer_decision(session, get_user(session, "town1"), d.id, d.version, "已落实")
+        meetings.review_decision(session, reviewer, d.id, d.version, "close", "")
+
+    with app.test_request_context():
+        frozen(2026, 4, 20, 9)
+        first = held("第一季度联席会议", date(2026, 4, 20), "2026-Q1")
+        reported = decide(first, "开展校园反诈宣传", date(2026, 6, 30))
+        still_open = decide(first, "建立劝阻回访台账", date(2026, 12, 31))
+        close(reported)  # closed before the next meeting, which reported it
+        frozen(2026, 7, 20, 9)
+        second = held("第二季度联席会议", date(2026, 7, 20), "2026-Q2")
+        decide(second, "推进涉诈银行卡清理", date(2026, 9, 30))
+        session.commit()
+        frozen(2026, 10, 20, 9)
+        data = service.briefing_data(session, Q3)
+        assert [d.text for d in data.earlier_decisions] == ["建立劝阻回访台账", "推进涉诈银行卡清理"]
+        assert data.previous_meeting_title == "第二季度联席会议" and data.previous_meeting_date == date(2026, 7, 20)
+        text = _flat(_text(service.to_pdf("briefing", data)))
+    assert "第二季度联席会议(2026年7月20日)的全部议定事项" in text
+    assert "建立劝阻回访台账" in text and "开展校园反诈宣传" not in text
+    assert still_open.id in {d.id for d in data.earlier_decisions}
+
+
 def test_report_pages_and_downloads(district, session, client, auth):
     auth.login("reviewer")
     html = client.get("/reports/briefing?period=2026-Q3").get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,8 +16,8 @@ from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.service import active_plan
-from ..progress.service import build_grid
+from ..plans.service import active_plan, due_date
+from ..progress.service import month_counts
 from .models import (
     ANSWERED,
     CLOSED,
@@ -225,19 +225,45 @@ def status_counts(decisions: Iterable[Decision], today: date | None = None) -> d
     return counts
 
 
-def decisions_before(session: Session, before: date) -> list[Decision]:
-    """Every decision of the meetings held before the date, oldest meeting first, with its current state."""
+def previous_held_meeting(session: Session, before: date) -> Meeting | None:
+    """The last meeting held before the date."""
+    return session.scalar(
+        select(Meeting)
+        .where(Meeting.status == HELD, Meeting.date < before)
+        .order_by(Meeting.date.desc(), Meeting.id.desc())
+        .limit(1)
+    )
+
+
+def follow_up_decisions(session: Session, previous: Meeting | None, before: date) -> list[Decision]:
+    """The decisions to follow up at a meeting on the date `before`, oldest meeting first, in their current state.
+
+    `previous` is the last meeting held before that date (`previous_held_meeting`). Every decision of it, and those
+    of earlier held meetings still open or closed on or after its day; items closed before it were reported there.
+    """
+    if previous is None:
+        return []
+    since = datetime.combine(previous.date, time.min, tzinfo=clock.CHINA_TZ)
     return list(
         session.scalars(
             _decisions_query()
-            .where(Meeting.status == HELD, Meeting.date < before)
+            .where(
+                Meeting.status == HELD,
+                Meeting.date < before,
+                or_(Meeting.id == previous.id, Decision.status != CLOSED, Decision.closed_at >= since),
+            )
             .order_by(Meeting.date, Meeting.id, Decision.number)
         )
     )
 
 
+def decisions_before(session: Session, before: date) -> list[Decision]:
+    """The decisions to follow up at a meeting on the date: see `follow_up_decisions`."""
+    return follow_up_decisions(session, previous_held_meeting(session, before), before)
+
+
 def earlier_decisions(session: Session, before_meeting: Meeting) -> list[Decision]:
-    """The decisions of meetings held before this meeting's date: the follow-up part of its agenda."""
+    """The follow-up part of a meeting's agenda: see `decisions_before`."""
     return decisions_before(session, before_meeting.date)
 
 
@@ -615,6 +641,7 @@ class Agenda:
     """What the meeting reviews: earlier decisions and where they stand, the period's reports, its due decisions."""
 
     period: Period
+    previous: Meeting | None  # the last meeting held before this one, whose decisions are followed up
     earlier: list[Decision]
     earlier_counts: dict[str, int]
     report_month: Period | None  # the period's last month, whose progress reports are counted
@@ -627,10 +654,10 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
     """The agenda facts of a meeting, from the live record."""
     today = today or clock.today()
     period = Period.parse(meeting.period)
-    earlier = earlier_decisions(session, meeting)
+    previous = previous_held_meeting(session, meeting.date)
+    earlier = follow_up_decisions(session, previous, meeting.date)
     plan = active_plan(session)
     month = Period.month(period.year, period.last)
-    grid = build_grid(session, plan, month, today) if plan is not None else None
     facts = decision_facts(session, None, period.start, period.end, today)
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(list(facts))))} if facts else {}
     rows = sorted(
@@ -638,10 +665,11 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
     )
     return Agenda(
         period,
+        previous,
         earlier,
         status_counts(earlier, today),
-        month if grid else None,
-        grid.due if grid else None,
-        grid.counts if grid else {},
+        month if plan is not None else None,
+        due_date(plan, month) if plan is not None else None,
+        month_counts(session, plan, month, today) if plan is not None else {},
         rows,
     )

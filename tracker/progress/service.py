@@ -15,7 +15,7 @@ from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Measure, Plan, Task
+from ..plans.models import Assignment, Measure, Plan, Task
 from ..plans.service import Duty, due_date, duties, has_duty, load_tasks
 from .models import (
     ACCEPTED,
@@ -120,6 +120,23 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
     return Grid(period, due, tasks, ordered_units, cells, {s: counts.get(s, 0) for s in STATE_ORDER},
                 {k: dict(v) for k, v in unit_counts.items()})
+
+
+def month_counts(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict[str, int]:
+    """How many of the month's (task, unit) cells are in each state, counted as `build_grid` counts them.
+
+    For pages that show the counts only: no measures, urges or cells are loaded.
+    """
+    today = today or clock.today()
+    due = due_date(plan, period)
+    tasks = list(session.scalars(
+        select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
+        .options(selectinload(Task.assignments).selectinload(Assignment.unit))))
+    reports = {(r.task_id, r.unit_id): r for r in session.execute(
+        select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
+        .join(Task).where(Task.plan_id == plan.id, ProgressReport.period == period.code))}
+    counts = Counter(cell_state(reports.get((d.task.id, d.unit.id)), due, today) for d in duties(session, plan, tasks))
+    return {s: counts.get(s, 0) for s in STATE_ORDER}
 
 
 @dataclass(frozen=True)
