@@ -242,7 +242,7 @@ def main() -> None:
             by_page.setdefault(r.page, []).append(r.queries)
         for page, counts in by_page.items():
             verdict = "same (no N+1)" if len(set(counts)) == 1 else (
-                "GROWS with data" if counts[-1] > counts[0] else "differs")
+                "GROWS with data" if counts[-1] > counts[0] else "fewer with more data (not N+1)")
             print(f"{page:<18}  {' / '.join(map(str, counts)):<14}{verdict}")
 
 
