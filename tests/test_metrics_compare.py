@@ -166,6 +166,27 @@ def test_verdict_needs_all_four_to_move_the_right_way(env):
     assert by["云岭镇"].two_down_two_up is False and by["云岭镇"].comparisons["cases"].state == "none"
 
 
+def test_verdict_is_incomplete_while_a_figure_is_missing_unless_another_already_failed(env, client, auth):
+    s = env
+    _four(s, Q, "2026-10", (20, "50.00", 10, 10), (15, "40.00", 12, 11))  # all four right
+    _four(s, L, "2026-10", (20, "50.00", 10, 10), (25, "40.00", 12, 11))  # cases up
+    put(s, "2026-10", {("云岭镇", "cases"): 5})  # this year's cases only: nothing to compare with
+    put(s, "2025-10", {("白沙镇", "cases"): 9})
+    put(s, "2026-10", {("白沙镇", "cases"): 12})  # cases up; no other figure
+    summary = service.summary(s, Period.parse("2026-10"))
+    by = {u.unit.name: u for u in summary.units}
+    assert (by[Q].verdict, by[L].verdict) == (service.MET, service.UNMET)
+    assert by["云岭镇"].verdict == service.INCOMPLETE and by["云岭镇"].two_down_two_up is False
+    assert by["白沙镇"].verdict == service.UNMET  # one indicator failed: missing ones cannot save it
+    assert by["东湖街道"].verdict == service.INCOMPLETE  # no figures at all
+    s.commit()
+    auth.login("reviewer")
+    html = client.get("/metrics/?period=2026-10").get_data(as_text=True)
+    assert 'class="verdict incomplete"' in html and "数据不全" in html
+    empty = service.summary(s, Period.parse("2026-08"))
+    assert empty.verdict == service.INCOMPLETE and all(u.verdict == service.INCOMPLETE for u in empty.units)
+
+
 def test_holding_at_zero_cases_counts_as_a_fall(env):
     s = env
     _four(s, Q, "2026-10", (0, "0", 1, 1), (0, "0", 2, 2))

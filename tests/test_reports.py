@@ -92,6 +92,14 @@ def test_briefing_pdf_carries_the_services_figures(district, session, app):
     assert len(PdfReader(io.BytesIO(body)).pages) >= 4
 
 
+def test_briefing_without_the_figures_does_not_call_the_goal_missed(district, session, app):
+    with app.test_request_context():
+        data = service.briefing_data(session, Period.parse("2026-Q1"))  # no figure entered for the quarter
+        text = _flat(_text(service.to_pdf("briefing", data)))
+    assert "“两降两升”数据不全" in text and "暂不能判断是否实现目标" in text
+    assert "未实现“两降两升”" not in text
+
+
 def test_cjk_font_is_named_and_embedded(district, session, app):
     with app.test_request_context():
         body = service.to_pdf("cards", builders.card_report(session, Q3, "开发区"))

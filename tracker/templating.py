@@ -45,7 +45,9 @@ def number(value, decimals: int = 0) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, cn_month=cn_month, number=number)
-    app.jinja_env.globals.update(STATE_LABELS=STATE_LABELS)
+    from .metrics.service import VERDICT_LABELS
+
+    app.jinja_env.globals.update(STATE_LABELS=STATE_LABELS, VERDICT_LABELS=VERDICT_LABELS)
 
     @app.context_processor
     def _globals():

@@ -109,8 +109,9 @@ def summary_dict(s: service.Summary) -> dict:
         "label": s.period.label,
         "district": {code: _comparison(c) for code, c in s.district.items()},
         "two_down_two_up": s.two_down_two_up,
+        "verdict": s.verdict,
         "units": [{"unit": u.unit.name, **{code: _comparison(c) for code, c in u.comparisons.items()},
-                   "two_down_two_up": u.two_down_two_up, "rank": u.rank} for u in s.ranked()],
+                   "two_down_two_up": u.two_down_two_up, "verdict": u.verdict, "rank": u.rank} for u in s.ranked()],
     }
 
 
@@ -128,11 +129,11 @@ def summary_command(period_text: str, as_json: bool) -> None:
         click.echo(json.dumps(summary_dict(s), ensure_ascii=False, indent=1))
         return
     codes = [i.code for i in s.core]
-    click.echo(f"{s.period.label}  全区两降两升:{'达成' if s.two_down_two_up else '未达成'}")
+    click.echo(f"{s.period.label}  全区两降两升:{service.VERDICT_LABELS[s.verdict]}")
     for code in codes:
         c = s.district[code]
         click.echo(f"  {code:8} {_json_value(c.value)!s:>10}  去年同期 {_json_value(c.last_year)!s:>10}  "
                    f"同比 {_json_value(c.yoy_abs)!s:>8} {('(' + format(c.yoy_pct, 'f') + '%)') if c.yoy_pct else ''}")
     for u in s.ranked():
         marks = " ".join(f"{code}{u.comparisons[code].arrow}" for code in codes if code in u.comparisons)
-        click.echo(f"  {u.rank:>2}. {u.unit.name:6} {'达成' if u.two_down_two_up else '未达成'}  {marks}")
+        click.echo(f"  {u.rank:>2}. {u.unit.name:6} {service.VERDICT_LABELS[u.verdict]}  {marks}")

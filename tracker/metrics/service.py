@@ -47,6 +47,9 @@ from .models import (
 )
 
 CORE_CODES = ("cases", "losses", "arrests", "solved")
+# the 两降两升 verdict of a span: all four improved; one of them did not; none failed but some cannot be compared yet
+MET, UNMET, INCOMPLETE = "met", "unmet", "incomplete"
+VERDICT_LABELS = {MET: "达成", UNMET: "未达成", INCOMPLETE: "数据不全"}
 DISTRICT_LABEL = "全区"
 DISTRICT_NAMES = ("全区", "合计", "全区合计", "区级")
 MAX_VALUE = Decimal(10) ** 13
@@ -727,6 +730,10 @@ class UnitSummary:
     improved_count: int = 0
     ranks: dict[str, int] = field(default_factory=dict)  # rank per indicator
 
+    @property
+    def verdict(self) -> str:
+        return verdict_of(self.comparisons)
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -742,6 +749,10 @@ class Summary:
         return next((i for i in self.indicators if i.code == code), None)
 
     @property
+    def verdict(self) -> str:
+        return verdict_of(self.district)
+
+    @property
     def core(self) -> list[Indicator]:
         return [i for i in self.indicators if i.code in CORE_CODES]
 
@@ -754,6 +765,14 @@ class Summary:
         if code is None:
             return sorted(self.units, key=lambda u: (u.rank, u.unit.sort_order, u.unit.id))
         return sorted(self.units, key=lambda u: (u.ranks.get(code, 10**6), u.unit.sort_order, u.unit.id))
+
+
+def verdict_of(comparisons: dict[str, Comparison]) -> str:
+    """MET, UNMET, or INCOMPLETE when no indicator failed but one has no figure or no figure a year before."""
+    found = [comparisons.get(k) for k in CORE_CODES]
+    if any(c is not None and c.improved is False for c in found):
+        return UNMET
+    return MET if all(c is not None and c.improved is True for c in found) else INCOMPLETE
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
