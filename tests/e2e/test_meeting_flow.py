@@ -1,0 +1,74 @@
+"""In a real browser: the office schedules a joint meeting, marks it held and records its decisions; the lead town
+answers one; the office closes it (销号); the next meeting's agenda follows both decisions up."""
+
+from __future__ import annotations
+
+from .conftest import shot
+
+
+def _schedule(page, live_server, *, title, on, period, units):
+    page.goto(f"{live_server}/meetings/new")
+    page.fill("input[name=title]", title)
+    page.fill("input[name=date]", on)
+    page.fill("input[name=period]", period)
+    page.fill("input[name=convener]", "区委政法委书记")
+    for name in units:
+        page.locator("fieldset").get_by_label(name, exact=True).check()
+    page.fill("input[name=location]", "区委第一会议室")
+    page.click("button:has-text('安排会议')")
+    page.wait_for_load_state()
+    assert title in page.inner_text("h1"), page.inner_text("main")[:600]
+    return page.url
+
+
+def _decide(page, text, lead, deadline):
+    page.click("a:has-text('录入议定事项')")
+    page.fill("textarea[name=text]", text)
+    page.select_option("select[name=lead_unit]", label=lead)
+    page.fill("input[name=deadline]", deadline)
+    page.click("button[value=done]")
+    page.wait_for_load_state()
+    assert text in page.content()
+
+
+def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(page_for, live_server, frozen):
+    frozen(2026, 11, 10, 9)
+    office = page_for("reviewer")
+
+    # 1. the third-quarter meeting: scheduled, held, two decisions recorded
+    first = _schedule(office, live_server, title="第三季度打击治理电信网络诈骗联席会议", on="2026-10-20",
+                      period="2026-Q3", units=["青石镇", "柳溪镇", "公安分局"])
+    office.click("button:has-text('标记已召开')")  # the confirmation dialog is accepted
+    office.wait_for_load_state()
+    assert "确认召开" in office.inner_text("main")
+    _decide(office, "青石镇在辖区村(社区)开展老年人反诈入户宣传全覆盖", "青石镇", "2026-11-30")
+    office.goto(first)
+    _decide(office, "柳溪镇建立涉诈高风险人员劝阻回访台账", "柳溪镇", "2026-12-31")
+
+    # 2. the lead town answers its item
+    town = page_for("town1")
+    town.goto(f"{live_server}/meetings/decisions")
+    town.locator("tr", has_text="老年人反诈入户宣传").locator("a:has-text('反馈')").click()
+    town.fill("textarea[name=feedback]", "已完成12个村(社区)入户宣传,覆盖老年人2,300人,附宣传台账。")
+    town.click("button:has-text('提交反馈')")
+    town.wait_for_load_state()
+    assert "待审核" in town.inner_text("main") or "已反馈" in town.inner_text("main")
+
+    # 3. the office closes it, on time
+    office.goto(first)
+    office.locator("tr", has_text="老年人反诈入户宣传").locator("a:has-text('审核')").click()
+    office.fill("textarea[name=comment]", "材料齐全,同意销号")
+    office.click("button[value=close]")
+    office.wait_for_load_state()
+    main = office.inner_text("main")
+    assert "按期办结" in main, main[:600]
+
+    # 4. the next meeting's agenda follows up the third-quarter meeting's decisions where they stand
+    _schedule(office, live_server, title="十月份工作调度会", on="2026-11-20", period="2026-10",
+              units=["青石镇", "柳溪镇"])
+    agenda = office.inner_text("section.agenda")
+    assert "前期议定事项落实情况(2项)" in agenda
+    assert "前次会议“第三季度打击治理电信网络诈骗联席会议”(2026年10月20日)的全部议定事项" in agenda
+    assert "老年人反诈入户宣传" in agenda and "劝阻回访台账" in agenda
+    office.goto(first)
+    shot(office, "meeting")
