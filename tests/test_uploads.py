@@ -479,9 +479,50 @@ def test_an_xml_element_flood_in_an_xlsx_is_refused_with_bounded_memory(police, 
             + (b'<row r="2">' + cells + b"</row>" if shape == "one-row" else cells)
             + b"</sheetData></worksheet>"
         )
-        message = "第 2 行的单元格过多(上限 1024 个)" if shape == "one-row" else "XML 元素过多"
+        message = "第 2 行的单元格过多(上限 1024 个)" if shape == "one-row" else "格式、样式等内容过多(超过 30000 项)"
     assert len(data) < 3 * 1024 * 1024
     _refused(police, session, METRICS_URL, data, "figures.xlsx", message, (422,))
+
+
+def _styles_with_formats(n: int, sheet: bytes | None = None) -> bytes:
+    """The template with n more cell formats, each different, so the part compresses like a real one."""
+    parts = _template_xlsx_parts()
+    digits = _random_hex(8 * n)
+    xfs = b"".join(
+        b'<xf numFmtId="%d" fontId="%d" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        % (int(digits[i * 8 : i * 8 + 4], 16), int(digits[i * 8 + 4 : i * 8 + 8], 16))
+        for i in range(n)
+    )
+    styles = parts["xl/styles.xml"]
+    start = styles.index(b"<cellXfs")
+    open_end = styles.index(b">", start) + 1
+    parts["xl/styles.xml"] = styles[:start] + b'<cellXfs count="%d">' % n + xfs + styles[open_end:]
+    if sheet is not None:
+        parts["xl/worksheets/sheet1.xml"] = sheet
+    return _zip(parts)
+
+
+def test_a_flood_of_cell_formats_is_refused_with_bounded_memory(police, session):
+    # 150,000 cell formats in a 2.7 MB upload: openpyxl built an object for each, 330 MB
+    data = _styles_with_formats(150_000)
+    assert len(data) < 3 * 1024 * 1024
+    _refused(police, session, METRICS_URL, data, "figures.xlsx", "文件中的格式、样式等内容过多(超过 30000 项)", (422,))
+
+
+def test_the_format_bound_counts_every_part_together_and_a_formatted_sheet_passes():
+    many = _styles_with_formats(2_000)  # far more formats than a figures sheet has: read
+    check_xlsx(many, "figures.xlsx")
+    assert read_sheet(many).headers
+    # 600 formats and 600 column definitions: each part under a bound of 1,000, together over it
+    limits = Limits(max_other_elements=1_000)
+    cols = _sheet(
+        b"<cols>" + b'<col min="1" max="1" width="9"/>' * 600 + b"</cols>"
+        b'<sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+    )
+    check_xlsx(_styles_with_formats(600), "figures.xlsx", limits)
+    check_xlsx(_xlsx(cols), "figures.xlsx", limits)
+    with pytest.raises(ValidationError, match=re.escape("格式、样式等内容过多(超过 1000 项)")):
+        check_xlsx(_styles_with_formats(600, cols), "figures.xlsx", limits)
 
 
 def _sheet(body: bytes, root: bytes = b"worksheet") -> bytes:

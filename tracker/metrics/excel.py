@@ -42,6 +42,10 @@ class Limits:
     # so a figures sheet has a few hundred (unit names, months, headers).
     max_shared_strings: int = 100_000
     max_shared_bytes: int = 10 * 1024 * 1024  # the table's <si> elements, markup included
+    # Elements outside rows and shared strings, in all parts together: styles, the workbook, relationships, column
+    # and merge definitions. openpyxl builds objects for them (a cell format costs ~2 KB: 150,000 of them in a
+    # 2.7 MB file took 330 MB). Excel's own files carry a few hundred to a few thousand.
+    max_other_elements: int = 30_000
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,6 @@ _CHUNK = 64 * 1024  # bytes inflated, and fed to the XML scan, at a time
 # Bounds of the XML scan that are not a matter of policy (Limits) but of what no real workbook comes near.
 _MAX_BLOCK_ELEMENTS = 16_384  # elements in one row or shared string: cells, values, formulas, rich-text runs
 _MAX_ROW_BYTES = 4 * 1024 * 1024  # one row's XML (Excel allows 32,767 characters a cell)
-_MAX_OTHER_ELEMENTS = 200_000  # elements of a part outside rows and shared strings: openpyxl keeps them all
 _MAX_OTHER_BYTES = 16 * 1024 * 1024  # XML of a part outside rows and shared strings
 _MAX_DEPTH = 128
 _MAX_TOKEN_BYTES = 4 * 1024 * 1024  # one tag, attribute or comment, which expat buffers whole
@@ -120,12 +123,14 @@ def check_xlsx(data: bytes, filename: str = "", limits: Limits = Limits()) -> No
         raise ValidationError(_BOMB)
     # The declared sizes pass every cap above, and _inflated() refuses a part as soon as it grows past its declared
     # size, so the real sizes pass them too.
+    other = 0  # elements outside rows and shared strings so far, over all parts
     for info in infos:
-        _check_part(data, info, limits)
+        other = _check_part(data, info, limits, other)
 
 
-def _check_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> None:
-    scan = _XmlScan(limits)
+def _check_part(data: bytes, info: zipfile.ZipInfo, limits: Limits, other_elements: int = 0) -> int:
+    """Inflate and scan one part; returns the count of elements outside rows and strings, this part's added."""
+    scan = _XmlScan(limits, other_elements)
     content_types = info.filename.lower() == "[content_types].xml"
     tail = b""
     for chunk in _inflated(data, info):
@@ -136,6 +141,7 @@ def _check_part(data: bytes, info: zipfile.ZipInfo, limits: Limits) -> None:
             tail = window[-16:]
         scan.feed(chunk)
     scan.close()
+    return scan.other_elements
 
 
 def _inflated(data: bytes, info: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -202,7 +208,7 @@ class _XmlScan:
     scanned no further: openpyxl's parser, expat as well, stops at the same place.
     """
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, other_elements: int = 0):
         self.limits = limits
         self.max_rows = 2 * limits.max_rows  # rows holding cells; read_sheet counts the non-empty ones exactly
         self.max_row_cells = limits.max_row_cells
@@ -213,7 +219,8 @@ class _XmlScan:
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         self.parser: expat.XMLParserType | None = parser
-        self.fed = self.depth = self.rows = self.other_elements = 0
+        self.fed = self.depth = self.rows = 0
+        self.other_elements = other_elements  # counted on from the parts before this one
         self.row_depth = self.row_start = self.row_number = self.row_cells = self.row_elements = self.rows_bytes = 0
         self.string_depth = self.string_start = self.string_elements = self.strings = self.strings_bytes = 0
 
@@ -284,8 +291,11 @@ class _XmlScan:
                 )
         else:
             self.other_elements += 1
-            if self.other_elements > _MAX_OTHER_ELEMENTS:
-                raise _odd_structure("XML 元素过多")
+            if self.other_elements > self.limits.max_other_elements:
+                raise ValidationError(
+                    f"文件中的格式、样式等内容过多(超过 {self.limits.max_other_elements} 项),"
+                    "请把数据复制到新建的工作簿(或下载模板填写)后再上传"
+                )
 
     def _another_row(self) -> None:
         self.rows += 1
