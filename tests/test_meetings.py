@@ -465,6 +465,8 @@ def test_the_agenda_follows_up_the_previous_meeting_and_what_is_still_open_from_
     second = _meeting(session, w, on=date(2026, 10, 15), period="2026-Q3", title="三季度")
     d3 = _decision(session, w, second, deadline=date(2026, 11, 5), text="三号事项")
     _review(session, w, _answer(session, w, d4), "close")  # closed late, on the second meeting's day
+    special = _meeting(session, w, on=date(2026, 10, 15), period="2026-Q3", title="专题会")  # held the same day
+    d5 = _decision(session, w, special, deadline=date(2026, 12, 15), text="五号事项")
     frozen(2026, 11, 10, 9)
     not_held = _meeting(session, w, on=date(2026, 10, 20), period="2026-10", title="未确认召开", held=False)
     _decision(session, w, not_held, deadline=date(2026, 11, 1), text="未召开会议的事项")
@@ -472,17 +474,18 @@ def test_the_agenda_follows_up_the_previous_meeting_and_what_is_still_open_from_
 
     # the second meeting follows up every decision of the first, whatever its state
     assert [d.text for d in meetings.earlier_decisions(session, second)] == ["一号事项", "二号事项", "四号事项"]
-    # the next one: the second meeting's decisions, and the first's still open or closed since the second
+    # the next one: the decisions of both meetings held on 15 October, and the first's still open or closed since
     earlier = meetings.earlier_decisions(session, upcoming)
-    assert [d.text for d in earlier] == ["二号事项", "四号事项", "三号事项"]
-    assert [d.id for d in earlier] == [d2.id, d4.id, d3.id] and d1.id not in {d.id for d in earlier}
-    assert [meetings.decision_status(d) for d in earlier] == [OPEN, CLOSED, OVERDUE]
+    assert [d.text for d in earlier] == ["二号事项", "四号事项", "三号事项", "五号事项"]
+    assert [d.id for d in earlier] == [d2.id, d4.id, d3.id, d5.id] and d1.id not in {d.id for d in earlier}
+    assert [meetings.decision_status(d) for d in earlier] == [OPEN, CLOSED, OVERDUE, OPEN]
     agenda = meetings.agenda(session, upcoming)
-    assert agenda.previous.id == second.id
-    assert agenda.earlier_counts == {OPEN: 1, ANSWERED: 0, RETURNED: 0, CLOSED: 1, OVERDUE: 1}
+    assert [m.id for m in agenda.previous] == [second.id, special.id]
+    assert agenda.earlier_counts == {OPEN: 2, ANSWERED: 0, RETURNED: 0, CLOSED: 1, OVERDUE: 1}
     _login(client, "reviewer")
     page = client.get(f"/meetings/{upcoming.id}").get_data(as_text=True)
-    assert "前期议定事项落实情况(3项)" in page and "前次会议“三季度”(2026年10月15日)的全部议定事项" in page
+    assert "前期议定事项落实情况(4项)" in page
+    assert "前次会议“三季度”、“专题会”(2026年10月15日)的全部议定事项,以及更早会议中尚未销号或自前次会议当日起销号" in page
     assert "二号事项" in page and "四号事项" in page and "一号事项" not in page
 
 

@@ -193,7 +193,7 @@ def test_briefing_follows_up_the_previous_meetings_decisions_and_earlier_open_on
         assert [d.text for d in data.earlier_decisions] == ["建立劝阻回访台账", "推进涉诈银行卡清理"]
         assert data.previous_meeting_title == "第二季度联席会议" and data.previous_meeting_date == date(2026, 7, 20)
         text = _flat(_text(service.to_pdf("briefing", data)))
-    assert "第二季度联席会议(2026年7月20日)的全部议定事项" in text
+    assert "前次会议“第二季度联席会议”(2026年7月20日)的全部议定事项" in text
     assert "建立劝阻回访台账" in text and "开展校园反诈宣传" not in text
     assert still_open.id in {d.id for d in data.earlier_decisions}
 

@@ -225,32 +225,34 @@ def status_counts(decisions: Iterable[Decision], today: date | None = None) -> d
     return counts
 
 
-def previous_held_meeting(session: Session, before: date) -> Meeting | None:
-    """The last meeting held before the date."""
-    return session.scalar(
-        select(Meeting)
-        .where(Meeting.status == HELD, Meeting.date < before)
-        .order_by(Meeting.date.desc(), Meeting.id.desc())
-        .limit(1)
+def previous_meetings(session: Session, before: date) -> list[Meeting]:
+    """The meetings held on the last day a meeting was held before the date (usually one)."""
+    last = session.scalar(select(func.max(Meeting.date)).where(Meeting.status == HELD, Meeting.date < before))
+    if last is None:
+        return []
+    return list(
+        session.scalars(select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id))
     )
 
 
-def follow_up_decisions(session: Session, previous: Meeting | None, before: date) -> list[Decision]:
+def follow_up_decisions(session: Session, previous: list[Meeting], before: date) -> list[Decision]:
     """The decisions to follow up at a meeting on the date `before`, oldest meeting first, in their current state.
 
-    `previous` is the last meeting held before that date (`previous_held_meeting`). Every decision of it, and those
-    of earlier held meetings still open or closed on or after its day; items closed before it were reported there.
+    `previous` are the meetings held on the last day a meeting was held before that date (`previous_meetings`).
+    Every decision of theirs, and those of earlier held meetings still open or closed on or after that day; items
+    closed before it were reported there.
     """
-    if previous is None:
+    if not previous:
         return []
-    since = datetime.combine(previous.date, time.min, tzinfo=clock.CHINA_TZ)
+    day = previous[0].date
+    since = datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ)
     return list(
         session.scalars(
             _decisions_query()
             .where(
                 Meeting.status == HELD,
                 Meeting.date < before,
-                or_(Meeting.id == previous.id, Decision.status != CLOSED, Decision.closed_at >= since),
+                or_(Meeting.date == day, Decision.status != CLOSED, Decision.closed_at >= since),
             )
             .order_by(Meeting.date, Meeting.id, Decision.number)
         )
@@ -259,7 +261,7 @@ def follow_up_decisions(session: Session, previous: Meeting | None, before: date
 
 def decisions_before(session: Session, before: date) -> list[Decision]:
     """The decisions to follow up at a meeting on the date: see `follow_up_decisions`."""
-    return follow_up_decisions(session, previous_held_meeting(session, before), before)
+    return follow_up_decisions(session, previous_meetings(session, before), before)
 
 
 def earlier_decisions(session: Session, before_meeting: Meeting) -> list[Decision]:
@@ -641,7 +643,7 @@ class Agenda:
     """What the meeting reviews: earlier decisions and where they stand, the period's reports, its due decisions."""
 
     period: Period
-    previous: Meeting | None  # the last meeting held before this one, whose decisions are followed up
+    previous: list[Meeting]  # held on the last meeting day before this one: their decisions are followed up
     earlier: list[Decision]
     earlier_counts: dict[str, int]
     report_month: Period | None  # the period's last month, whose progress reports are counted
@@ -654,7 +656,7 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
     """The agenda facts of a meeting, from the live record."""
     today = today or clock.today()
     period = Period.parse(meeting.period)
-    previous = previous_held_meeting(session, meeting.date)
+    previous = previous_meetings(session, meeting.date)
     earlier = follow_up_decisions(session, previous, meeting.date)
     plan = active_plan(session)
     month = Period.month(period.year, period.last)

@@ -134,7 +134,8 @@ class Briefing:
     lifted_cards: list[CardRow]
     earlier_decisions: list[DecisionRow]
     meeting_decisions: list[DecisionRow] = field(default_factory=list)
-    # the last meeting held before this one: its decisions, and earlier ones still open or closed since, follow
+    # the meetings held on the last meeting day before this one (titles joined by ”、“, to be quoted): their
+    # decisions, and earlier ones still open or closed since, are followed up
     previous_meeting_title: str | None = None
     previous_meeting_date: date | None = None
 
@@ -283,7 +284,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     end = clock.end_of_day_utc(max(period.end, today))
     recs = _recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today
-    previous = meetings.previous_held_meeting(session, earlier_before)
+    previous = meetings.previous_meetings(session, earlier_before)
     earlier = [_decision_row(d, today) for d in meetings.follow_up_decisions(session, previous, earlier_before)]
     this_meeting = [_decision_row(d, today) for d in meeting.decisions] if meeting is not None else []
     return Briefing(
@@ -316,8 +317,8 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         ],
         earlier_decisions=earlier,
         meeting_decisions=this_meeting,
-        previous_meeting_title=previous.title if previous is not None else None,
-        previous_meeting_date=previous.date if previous is not None else None,
+        previous_meeting_title="”、“".join(m.title for m in previous) or None,
+        previous_meeting_date=previous[0].date if previous else None,
     )
 
 
