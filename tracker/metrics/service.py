@@ -776,7 +776,7 @@ def verdict_of(comparisons: dict[str, Comparison]) -> str:
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
-    return all(c is not None and c.improved is True for c in (comparisons.get(k) for k in CORE_CODES))
+    return verdict_of(comparisons) == MET
 
 
 def _rate_key(ind: Indicator, c: Comparison | None) -> tuple:
