@@ -4,9 +4,9 @@ For each page, logged in as `reviewer` through the Flask test client: the median
 number of SQL statements one request sends (BEGIN not counted), how many of them repeat the text of an earlier one
 (a loop issuing one query per row shows up here even when the row count is the same at both scales), the time of
 that same SQL replayed on a raw DBAPI connection (execute + fetchall of every recorded statement with its
-parameters), and the ratio page / raw SQL. Then, per page, whether the statement count is the same at both
-scales (no N+1). The first row, "(empty page)", is a logged-in page with nothing on it: the fixed cost of any
-page (login check, user load, the layout) that no query tuning removes.
+parameters), the ratio page / raw SQL, and the net ratio (page - empty page) / raw SQL. Then, per page, whether
+the statement count is the same at both scales (no N+1). The first row, "(empty page)", is a logged-in page with
+nothing on it: the fixed cost of any page (login check, user load, the layout) that no query tuning removes.
 
     .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10] [--pages "plan,task"]
     .venv/bin/python benchmarks/pages.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432 [--fresh]
@@ -231,9 +231,15 @@ def main() -> None:
             url = (prepare_postgres(args.postgres, scale, args.fresh) if args.postgres
                    else prepare(folder / f"s{scale}.db", scale))
             results += measure(url, scale, args.repeat, only)
-    print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}")
+    # the page's time less the empty page's (the fixed cost of any page), over its raw SQL
+    fixed = {r.scale: r.ms for r in results if r.page == EMPTY}
+    print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}"
+          f"{'net ratio':>11}")
     for r in sorted(results, key=lambda r: [x.page for x in results].index(r.page)):
-        print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}")
+        net = (f"{(r.ms - fixed[r.scale]) / r.raw_ms:>11.1f}" if r.scale in fixed and r.page != EMPTY and r.raw_ms
+               else f"{'-':>11}")
+        print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}"
+              f"{net}")
     if len(scales) > 1:
         print()
         print(f"{'page':<18}  queries at scales {', '.join(map(str, scales))}")

@@ -23,3 +23,14 @@ document.addEventListener("click", function (ev) {
   th.setAttribute("data-sort", asc ? "asc" : "desc");
   rows.forEach(function (r) { body.appendChild(r); });
 });
+// Unit pickers: tick every town and street, or every department, or clear every tick.
+document.addEventListener("click", function (ev) {
+  var b = ev.target.closest("[data-pick]");
+  if (!b) return;
+  var box = b.closest("fieldset"), what = b.getAttribute("data-pick");
+  var towns = (box.getAttribute("data-townships") || "").split(",");
+  Array.prototype.forEach.call(box.querySelectorAll("input[type=checkbox]"), function (c) {
+    if (what === "none") c.checked = false;
+    else if ((what === "township") === (towns.indexOf(c.value) >= 0)) c.checked = true;
+  });
+});

@@ -6,12 +6,14 @@ from __future__ import annotations
 from .conftest import shot
 
 
-def _schedule(page, live_server, *, title, on, period, units):
+def _schedule(page, live_server, *, title, on, period, units=(), pick=None):
     page.goto(f"{live_server}/meetings/new")
     page.fill("input[name=title]", title)
     page.fill("input[name=date]", on)
     page.fill("input[name=period]", period)
     page.fill("input[name=convener]", "区委政法委书记")
+    if pick:
+        page.click(f"fieldset button:has-text('{pick}')")
     for name in units:
         page.locator("fieldset").get_by_label(name, exact=True).check()
     page.fill("input[name=location]", "区委第一会议室")
@@ -64,8 +66,18 @@ def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(
     assert "按期办结" in main, main[:600]
 
     # 4. the next meeting's agenda follows up the third-quarter meeting's decisions where they stand
+    # every town and street in one click, and the police bureau by hand
+    office.goto(f"{live_server}/meetings/new")
+    office.click("fieldset button:has-text('全选部门')")
+    units = office.locator("fieldset")
+    assert units.get_by_label("公安分局", exact=True).is_checked()
+    assert units.get_by_label("法院", exact=True).is_checked()
+    assert not units.get_by_label("青石镇", exact=True).is_checked()
+    office.click("fieldset button:has-text('清空')")
+    assert office.locator("fieldset input:checked").count() == 0
     _schedule(office, live_server, title="十月份工作调度会", on="2026-11-20", period="2026-10",
-              units=["青石镇", "柳溪镇"])
+              pick="全选镇(街道)", units=["公安分局"])
+    assert "公安分局、青石镇、柳溪镇、云岭镇、白沙镇、东湖街道、南山街道(7个)" in office.inner_text("main")
     agenda = office.inner_text("section.agenda")
     assert "前期议定事项落实情况(2项)" in agenda
     assert "前次会议“第三季度打击治理电信网络诈骗联席会议”(2026年10月20日)的全部议定事项" in agenda

@@ -227,9 +227,7 @@ def status_counts(decisions: Iterable[Decision], today: date | None = None) -> d
 
 def previous_meetings(session: Session, before: date) -> list[Meeting]:
     """The meetings held on the last day a meeting was held before the date (usually one)."""
-    last = session.scalar(select(func.max(Meeting.date)).where(Meeting.status == HELD, Meeting.date < before))
-    if last is None:
-        return []
+    last = select(func.max(Meeting.date)).where(Meeting.status == HELD, Meeting.date < before).scalar_subquery()
     return list(
         session.scalars(select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id))
     )

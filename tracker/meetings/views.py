@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from .. import clock, db
 from ..auth import policy
 from ..errors import DomainError, StaleEdit, ValidationError
+from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
 from ..periods import Period
 from ..web import EmptyForm, flash_error, get_or_404, require
@@ -46,6 +47,11 @@ def _unit_choices() -> list[tuple[int, str]]:
     return [(u.id, u.name) for u in active_units(db.session)]
 
 
+def _township_ids() -> list[int]:
+    """The active towns and streets, for the unit pickers' 全选镇(街道) button."""
+    return [u.id for u in active_units(db.session, KIND_TOWNSHIP)]
+
+
 @bp.get("/")
 @login_required
 def index():
@@ -65,7 +71,12 @@ def _default_period() -> str:
 
 
 def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, conflict: bool = False):
-    return render_template("meetings/form.html", form=form, meeting=meeting, conflict=conflict), status
+    return (
+        render_template(
+            "meetings/form.html", form=form, meeting=meeting, conflict=conflict, township_ids=_township_ids()
+        ),
+        status,
+    )
 
 
 def _save_meeting(form: MeetingForm, meeting: Meeting | None) -> Meeting:
@@ -204,7 +215,11 @@ def decision_new(meeting_id: int):
                 flash_error(e)
                 meeting = db.session.get(Meeting, meeting_id)
     return render_template(
-        "meetings/decision_form.html", form=form, meeting=meeting, number=service.next_number(db.session, meeting)
+        "meetings/decision_form.html",
+        form=form,
+        meeting=meeting,
+        number=service.next_number(db.session, meeting),
+        township_ids=_township_ids(),
     ), status
 
 
