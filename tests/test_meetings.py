@@ -455,7 +455,7 @@ def test_the_agenda_follows_up_the_previous_meeting_and_what_is_still_open_from_
 ):
     w = world
     first = _meeting(session, w, on=date(2026, 7, 15), period="2026-Q2", title="二季度")
-    assert meetings.earlier_decisions(session, first) == []  # nothing held before the first meeting
+    assert meetings.agenda(session, first).earlier == []  # nothing held before the first meeting
     frozen(2026, 7, 16, 9)
     d1 = _decision(session, w, first, deadline=date(2026, 8, 31), text="一号事项")
     d2 = _decision(session, w, first, lead=w["town2"], deadline=date(2026, 12, 31), text="二号事项")
@@ -473,13 +473,13 @@ def test_the_agenda_follows_up_the_previous_meeting_and_what_is_still_open_from_
     upcoming = _meeting(session, w, on=date(2026, 11, 20), period="2026-10", title="调度会", held=False)
 
     # the second meeting follows up every decision of the first, whatever its state
-    assert [d.text for d in meetings.earlier_decisions(session, second)] == ["一号事项", "二号事项", "四号事项"]
+    assert [d.text for d in meetings.agenda(session, second).earlier] == ["一号事项", "二号事项", "四号事项"]
     # the next one: the decisions of both meetings held on 15 October, and the first's still open or closed since
-    earlier = meetings.earlier_decisions(session, upcoming)
+    agenda = meetings.agenda(session, upcoming)
+    earlier = agenda.earlier
     assert [d.text for d in earlier] == ["二号事项", "四号事项", "三号事项", "五号事项"]
     assert [d.id for d in earlier] == [d2.id, d4.id, d3.id, d5.id] and d1.id not in {d.id for d in earlier}
     assert [meetings.decision_status(d) for d in earlier] == [OPEN, CLOSED, OVERDUE, OPEN]
-    agenda = meetings.agenda(session, upcoming)
     assert [m.id for m in agenda.previous] == [second.id, special.id]
     assert agenda.earlier_counts == {OPEN: 2, ANSWERED: 0, RETURNED: 0, CLOSED: 1, OVERDUE: 1}
     _login(client, "reviewer")

@@ -257,16 +257,6 @@ def follow_up_decisions(session: Session, previous: list[Meeting], before: date)
     )
 
 
-def decisions_before(session: Session, before: date) -> list[Decision]:
-    """The decisions to follow up at a meeting on the date: see `follow_up_decisions`."""
-    return follow_up_decisions(session, previous_meetings(session, before), before)
-
-
-def earlier_decisions(session: Session, before_meeting: Meeting) -> list[Decision]:
-    """The follow-up part of a meeting's agenda: see `decisions_before`."""
-    return decisions_before(session, before_meeting.date)
-
-
 @dataclass(frozen=True)
 class DecisionFacts:
     """One lead unit's decisions due in a span, as the record stands at the end of `today`.
