@@ -17,8 +17,10 @@ def put_figures(session, month: str, town: str, **values) -> None:
     police = get_user(session, "police")
     unit = get_unit(session, town)
     inds = {i.code: i for i in session.scalars(select(Indicator))}
-    seen = {v.indicator_id: v.version for v in session.scalars(
-        select(MetricValue).where(MetricValue.unit_id == unit.id, MetricValue.month == month))}
+    seen = {
+        v.indicator_id: v.version
+        for v in session.scalars(select(MetricValue).where(MetricValue.unit_id == unit.id, MetricValue.month == month))
+    }
     entries = {(inds[code].id, unit.id): (str(v), seen.get(inds[code].id)) for code, v in values.items()}
     save_grid(session, police, month, entries)
     session.commit()
@@ -34,7 +36,15 @@ def make_decision(session, lead: str, deadline: date, title: str = "督办会议
 
     reviewer = get_user(session, "reviewer")
     unit = get_unit(session, lead)
-    m = meetings.schedule_meeting(session, reviewer, title=f"{title}{deadline}", meeting_date=date(2026, 7, 10),
-                                  convener="区委政法委", unit_ids=[unit.id], period="2026-Q2")
-    return meetings.record_decision(session, reviewer, m.id, text="开展专项整治", lead_unit_id=unit.id,
-                                    deadline=deadline)
+    m = meetings.schedule_meeting(
+        session,
+        reviewer,
+        title=f"{title}{deadline}",
+        meeting_date=date(2026, 7, 10),
+        convener="区委政法委",
+        unit_ids=[unit.id],
+        period="2026-Q2",
+    )
+    return meetings.record_decision(
+        session, reviewer, m.id, text="开展专项整治", lead_unit_id=unit.id, deadline=deadline
+    )

@@ -69,14 +69,16 @@ def db_url(template_db, tmp_path):
 
 @pytest.fixture
 def app(db_url, tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": db_url,
-        "SECRET_KEY": "test-secret-key-not-for-production",
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": "localhost",
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        }
+    )
     yield app
     app.extensions["tracker.engine"].dispose()
 

@@ -20,8 +20,10 @@ def put(session, month: str, values: dict, actor=None, reason: str = ""):
     actor = actor or get_user(session, "police")
     inds = {i.code: i for i in service.all_indicators(session)}
     units = {u.name: u for u in service.towns(session, include_inactive=True)}
-    versions = {(v.indicator_id, v.unit_id): v.version
-                for v in session.scalars(select(MetricValue).where(MetricValue.month == month))}
+    versions = {
+        (v.indicator_id, v.unit_id): v.version
+        for v in session.scalars(select(MetricValue).where(MetricValue.month == month))
+    }
     entries = {}
     for (town, code), v in values.items():
         key = (inds[code].id, units[town].id if town else None)

@@ -17,8 +17,16 @@ from .conftest import PASSWORD, get_unit, get_user
 def test_admin_creates_officer_who_can_log_in(seeded, session, client, auth):
     auth.login("admin")
     unit = get_unit(session, "财政局")
-    resp = client.post("/admin/users/new", data={"username": "fin2", "display_name": "财政局二号", "role": "officer",
-                                                 "unit_id": unit.id, "password": "start2026x"})
+    resp = client.post(
+        "/admin/users/new",
+        data={
+            "username": "fin2",
+            "display_name": "财政局二号",
+            "role": "officer",
+            "unit_id": unit.id,
+            "password": "start2026x",
+        },
+    )
     assert resp.status_code == 302
     assert get_user(session, "fin2").unit_id == unit.id
     auth.logout()
@@ -28,25 +36,42 @@ def test_admin_creates_officer_who_can_log_in(seeded, session, client, auth):
 def test_user_creation_errors_are_chinese_and_write_nothing(seeded, session):
     admin = get_user(session, "admin")
     with pytest.raises(ValidationError, match="已存在"):
-        auth_service.create_user(session, admin, username="town1", display_name="", role="officer",
-                                 unit_id=get_unit(session, "青石镇").id, password="abc12345")
+        auth_service.create_user(
+            session,
+            admin,
+            username="town1",
+            display_name="",
+            role="officer",
+            unit_id=get_unit(session, "青石镇").id,
+            password="abc12345",
+        )
     with pytest.raises(ValidationError, match="必须属于"):
-        auth_service.create_user(session, admin, username="nounit", display_name="", role="officer",
-                                 unit_id=None, password="abc12345")
+        auth_service.create_user(
+            session, admin, username="nounit", display_name="", role="officer", unit_id=None, password="abc12345"
+        )
     with pytest.raises(ValidationError, match="密码"):
-        auth_service.create_user(session, admin, username="weak", display_name="", role="reviewer",
-                                 unit_id=None, password="short")
+        auth_service.create_user(
+            session, admin, username="weak", display_name="", role="reviewer", unit_id=None, password="short"
+        )
     with pytest.raises(PermissionDenied):
-        auth_service.create_user(session, get_user(session, "reviewer"), username="x1", display_name="",
-                                 role="reviewer", unit_id=None, password="abc12345")
+        auth_service.create_user(
+            session,
+            get_user(session, "reviewer"),
+            username="x1",
+            display_name="",
+            role="reviewer",
+            unit_id=None,
+            password="abc12345",
+        )
 
 
 def test_move_user_to_another_unit_changes_what_they_see(seeded, session, client, auth):
     admin = get_user(session, "admin")
     user = get_user(session, "town1")
     other = get_unit(session, "柳溪镇")
-    auth_service.update_user(session, admin, user.id, user.version, display_name="调岗", role="officer",
-                             unit_id=other.id, is_active=True)
+    auth_service.update_user(
+        session, admin, user.id, user.version, display_name="调岗", role="officer", unit_id=other.id, is_active=True
+    )
     session.commit()
     auth.login("town1")
     assert "柳溪镇待办" in client.get("/progress/todo").get_data(as_text=True)
@@ -55,8 +80,9 @@ def test_move_user_to_another_unit_changes_what_they_see(seeded, session, client
 def test_admin_cannot_disable_self(seeded, session):
     admin = get_user(session, "admin")
     with pytest.raises(ValidationError):
-        auth_service.update_user(session, admin, admin.id, admin.version, display_name="a", role="admin",
-                                 unit_id=None, is_active=False)
+        auth_service.update_user(
+            session, admin, admin.id, admin.version, display_name="a", role="admin", unit_id=None, is_active=False
+        )
 
 
 def test_reset_password_logs_user_out(seeded, session, client, auth):
@@ -92,8 +118,7 @@ def test_rename_and_deactivate_unit(seeded, session):
     with pytest.raises(ValidationError, match="已存在"):
         org_service.update_unit(session, admin, unit.id, unit.version, name="青石镇", aliases="", is_active=True)
     with pytest.raises(StaleEdit):
-        org_service.update_unit(session, admin, unit.id, unit.version - 1, name="白沙镇", aliases="",
-                                is_active=True)
+        org_service.update_unit(session, admin, unit.id, unit.version - 1, name="白沙镇", aliases="", is_active=True)
 
 
 def test_due_day_setting_moves_the_overdue_line(seeded, session, frozen, client, auth):

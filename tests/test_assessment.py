@@ -122,16 +122,33 @@ def test_rectification_of_own_cards(q3, session, frozen):
 
 
 def test_target_and_rank_formulas(q3, session, frozen):
-    session.add(SchemeItem(code="app", name="反诈APP注册率", formula="target", weight_township=Decimal(10),
-                           weight_department=Decimal(0), params={"indicator": "cases", "target": "40"},
-                           sort_order=90))
-    session.add(SchemeItem(code="rank", name="综合排名", formula="rank", weight_township=Decimal(12),
-                           weight_department=Decimal(0), params={}, sort_order=91))
+    session.add(
+        SchemeItem(
+            code="app",
+            name="反诈APP注册率",
+            formula="target",
+            weight_township=Decimal(10),
+            weight_department=Decimal(0),
+            params={"indicator": "cases", "target": "40"},
+            sort_order=90,
+        )
+    )
+    session.add(
+        SchemeItem(
+            code="rank",
+            name="综合排名",
+            formula="rank",
+            weight_township=Decimal(12),
+            weight_department=Decimal(0),
+            params={},
+            sort_order=91,
+        )
+    )
     session.commit()
     put_figures(session, "2026-07", "青石镇", cases=30)
     scores = scoring.compute(session, q3, Q3)
     a = _row(scores, "青石镇")
-    assert _item(a, "app").points == Decimal("7.50")   # 10 × 30/40
+    assert _item(a, "app").points == Decimal("7.50")  # 10 × 30/40
     assert _item(_row(scores, "柳溪镇"), "app").points == Decimal("0.00")  # no figure
     ranks = {s.unit.name: _item(s, "rank").points for s in scores if s.unit.kind == "township"}
     assert set(ranks.values()) <= {Decimal(x) for x in ("0.00", "2.40", "4.80", "7.20", "9.60", "12.00")}

@@ -14,8 +14,14 @@ from .conftest import get_unit, get_user
 def chain(seeded, session, frozen):
     frozen(2026, 11, 10, 9)
     officer = get_user(session, "town1")
-    r = progress.save_draft(session, officer, task_id=1, unit_id=get_unit(session, "青石镇").id, period="2026-11",
-                            fields={"progress": "甲", "completion": "乙"})
+    r = progress.save_draft(
+        session,
+        officer,
+        task_id=1,
+        unit_id=get_unit(session, "青石镇").id,
+        period="2026-11",
+        fields={"progress": "甲", "completion": "乙"},
+    )
     progress.submit_report(session, officer, r.id, r.version)
     session.commit()
     assert verify(session) == []
@@ -42,8 +48,19 @@ def test_deleted_event_is_detected(chain, session):
 
 def test_reordered_events_are_detected(chain, session):
     a, b = chain[2], chain[3]
-    cols = ["at", "actor_id", "actor_name", "action", "object_type", "object_id", "summary", "before", "after",
-            "prev_hash", "hash"]
+    cols = [
+        "at",
+        "actor_id",
+        "actor_name",
+        "action",
+        "object_type",
+        "object_id",
+        "summary",
+        "before",
+        "after",
+        "prev_hash",
+        "hash",
+    ]
     va = {c: getattr(a, c) for c in cols}
     vb = {c: getattr(b, c) for c in cols}
     session.execute(update(AuditEvent).where(AuditEvent.id == a.id).values(hash="x" * 64))

@@ -44,9 +44,9 @@ def _quarter(session, year, town, cases):
 def test_cases_surge_fires_at_fifty_percent_and_not_below(plan, session):
     _only_rule(session, "cases_surge")
     _quarter(session, 2025, "青石镇", 20)
-    _quarter(session, 2026, "青石镇", 30)   # +50 %
+    _quarter(session, 2026, "青石镇", 30)  # +50 %
     _quarter(session, 2025, "柳溪镇", 20)
-    _quarter(session, 2026, "柳溪镇", 29)   # +45 %
+    _quarter(session, 2026, "柳溪镇", 29)  # +45 %
     fired = _fired(session, plan, "cases_surge")
     assert [f.unit.name for f in fired] == ["青石镇"]
     assert fired[0].colour == "red" and "50" in fired[0].reason
@@ -56,16 +56,16 @@ def test_cases_surge_fires_at_fifty_percent_and_not_below(plan, session):
 def test_small_base_is_not_judged_by_percentage(plan, session):
     _only_rule(session, "cases_surge")
     _quarter(session, 2025, "青石镇", 2)
-    _quarter(session, 2026, "青石镇", 4)    # +100 % but below the base of 10
+    _quarter(session, 2026, "青石镇", 4)  # +100 % but below the base of 10
     assert _fired(session, plan, "cases_surge") == []
 
 
 def test_cases_up_while_district_down(plan, session):
     _only_rule(session, "cases_up_while_district_down")
     _quarter(session, 2025, "青石镇", 20)
-    _quarter(session, 2026, "青石镇", 24)   # +20 %
+    _quarter(session, 2026, "青石镇", 24)  # +20 %
     _quarter(session, 2025, "柳溪镇", 100)
-    _quarter(session, 2026, "柳溪镇", 50)   # the district falls overall
+    _quarter(session, 2026, "柳溪镇", 50)  # the district falls overall
     assert [f.unit.name for f in _fired(session, plan, "cases_up_while_district_down")] == ["青石镇"]
     put_figures(session, "2026-07", "柳溪镇", cases=120)  # now the district rises: the rule stays silent
     assert _fired(session, plan, "cases_up_while_district_down") == []
@@ -153,8 +153,14 @@ def test_plan_due_counts_working_days_and_deadline_skips_holidays(plan, session,
     assert add_working_days(date(2026, 9, 25), 5, exceptions) == date(2026, 10, 9)
     assert add_working_days(date(2026, 11, 27), 5, exceptions) == date(2026, 12, 4)
     frozen(2026, 9, 25, 9)
-    card = cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id,
-                            colour="yellow", reason="宣传滞后", period="2026-Q3")
+    card = cards.issue_card(
+        session,
+        get_user(session, "reviewer"),
+        unit_id=get_unit(session, "青石镇").id,
+        colour="yellow",
+        reason="宣传滞后",
+        period="2026-Q3",
+    )
     assert card.plan_due == date(2026, 10, 9)
     assert card.deadline == date(2026, 10, 26)  # 30 days is Sunday 25 October: the next working day
 
@@ -162,13 +168,14 @@ def test_plan_due_counts_working_days_and_deadline_skips_holidays(plan, session,
 def test_escalation_at_the_deadline(plan, session, frozen):
     reviewer = get_user(session, "reviewer")
     frozen(2026, 9, 25, 9)
-    yellow = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
-                              reason="宣传滞后", period="2026-Q3")
+    yellow = cards.issue_card(
+        session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow", reason="宣传滞后", period="2026-Q3"
+    )
     session.commit()
-    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 26)) == []   # on the deadline: not yet
+    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 26)) == []  # on the deadline: not yet
     made = cards.escalate_overdue(session, reviewer, date(2026, 10, 27))
     assert [r.escalates_card_id for r in made] == [yellow.id] and made[0].colour == "red"
-    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 28)) == []   # once per card
+    assert cards.escalate_overdue(session, reviewer, date(2026, 10, 28)) == []  # once per card
     assert cards.card_state(yellow, date(2026, 10, 27))[1] == "逾期未整改"
     frozen(2026, 10, 28, 9)
     red = cards.issue_recommended(session, reviewer, made[0].id, made[0].version)
@@ -178,8 +185,14 @@ def test_escalation_at_the_deadline(plan, session, frozen):
 
 def test_escalate_cli(plan, session, app, frozen):
     frozen(2026, 9, 25, 9)
-    cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id, colour="yellow",
-                     reason="宣传滞后", period="2026-Q3")
+    cards.issue_card(
+        session,
+        get_user(session, "reviewer"),
+        unit_id=get_unit(session, "青石镇").id,
+        colour="yellow",
+        reason="宣传滞后",
+        period="2026-Q3",
+    )
     session.commit()
     result = app.test_cli_runner().invoke(args=["cards", "escalate", "--today", "2026-10-27"])
     assert result.exit_code == 0 and "1 escalation(s)" in result.output
@@ -200,8 +213,9 @@ def test_recommend_cli_prints_rule_and_figures(plan, session, app):
 def test_rectification_and_lifting_a_yellow_card(plan, session, frozen):
     reviewer, officer, other = get_user(session, "reviewer"), get_user(session, "town1"), get_user(session, "town2")
     frozen(2026, 10, 20, 9)
-    card = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
-                            reason="宣传滞后", period="2026-Q3")
+    card = cards.issue_card(
+        session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow", reason="宣传滞后", period="2026-Q3"
+    )
     with pytest.raises(PermissionDenied):
         cards.submit_rectification(session, other, card.id, "plan", "别人的方案")
     with pytest.raises(WorkflowError, match="整改方案通过"):
@@ -228,8 +242,12 @@ def test_red_card_lifting_conditions(plan, session, frozen):
     session.commit()
     frozen(2026, 9, 20, 9)
     conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
-    assert conds == {"整改方案已审核认可": True, "挂牌满3个月": False, "连续2个月发案同比下降": False,
-                     "整改事项全部办结": True}
+    assert conds == {
+        "整改方案已审核认可": True,
+        "挂牌满3个月": False,
+        "连续2个月发案同比下降": False,
+        "整改事项全部办结": True,
+    }
     frozen(2026, 11, 12, 9)
     for m, (last, now) in {"07": (20, 15), "08": (20, 16), "09": (20, 12), "10": (20, 11)}.items():
         put_figures(session, f"2025-{m}", "青石镇", cases=last)
@@ -244,8 +262,9 @@ def test_red_card_lifting_conditions(plan, session, frozen):
 
 def test_card_pages_and_permissions(plan, session, client, auth, frozen):
     reviewer = get_user(session, "reviewer")
-    card = cards.issue_card(session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow",
-                            reason="宣传滞后", period="2026-Q3")
+    card = cards.issue_card(
+        session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow", reason="宣传滞后", period="2026-Q3"
+    )
     session.commit()
     auth.login("town2")
     assert client.get(f"/cards/{card.id}").status_code == 403
@@ -256,21 +275,30 @@ def test_card_pages_and_permissions(plan, session, client, auth, frozen):
     assert "宣传滞后" in html and "报送整改方案" in html
     resp = client.post(f"/cards/{card.id}/rectify", data={"kind": "plan", "text": "整改方案正文"})
     assert resp.status_code == 302
-    assert client.post("/cards/issue", data={"unit_id": card.unit_id, "colour": "red", "reason": "x"}).status_code \
-        == 403
+    assert (
+        client.post("/cards/issue", data={"unit_id": card.unit_id, "colour": "red", "reason": "x"}).status_code == 403
+    )
     auth.logout()
     auth.login("reviewer")
     board = client.get("/cards/").get_data(as_text=True)
     assert "青石镇" in board and "黄牌" in board
-    resp = client.post("/cards/issue", data={"unit_id": get_unit(session, "柳溪镇").id, "colour": "yellow",
-                                             "reason": "", "period": "2026-Q3"})
+    resp = client.post(
+        "/cards/issue",
+        data={"unit_id": get_unit(session, "柳溪镇").id, "colour": "yellow", "reason": "", "period": "2026-Q3"},
+    )
     assert resp.status_code == 302
     assert "请填写理由" in client.get("/cards/").get_data(as_text=True)
 
 
 def test_carded_unit_sees_the_card_on_its_to_do(plan, session, client, auth):
-    card = cards.issue_card(session, get_user(session, "reviewer"), unit_id=get_unit(session, "青石镇").id,
-                            colour="red", reason="案件高发,挂牌整治", period="2026-Q3")
+    card = cards.issue_card(
+        session,
+        get_user(session, "reviewer"),
+        unit_id=get_unit(session, "青石镇").id,
+        colour="red",
+        reason="案件高发,挂牌整治",
+        period="2026-Q3",
+    )
     session.commit()
     auth.login("town1")
     html = client.get("/progress/todo").get_data(as_text=True)

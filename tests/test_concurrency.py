@@ -32,8 +32,15 @@ def _edit_loop(url: str, user_id: int, unit_id: int, worker: int, out) -> None:
                 user = session.get(User, user_id)
                 report = progress.find_report(session, 3, unit_id, "2026-11")
                 text = report.progress + f"\n{worker}-{i}"
-                progress.save_draft(session, user, task_id=3, unit_id=unit_id, period="2026-11",
-                                    fields={"progress": text, "completion": "x"}, version=report.version)
+                progress.save_draft(
+                    session,
+                    user,
+                    task_id=3,
+                    unit_id=unit_id,
+                    period="2026-11",
+                    fields={"progress": text, "completion": "x"},
+                    version=report.version,
+                )
                 session.commit()
                 break
             except (StaleEdit, StaleDataError):
@@ -54,8 +61,9 @@ def test_no_lost_updates_under_eight_writers(seeded, session, db_url, frozen):
     frozen(2026, 11, 10, 9)
     town = get_unit(session, "青石镇")
     officer = get_user(session, "town1")
-    progress.save_draft(session, officer, task_id=3, unit_id=town.id, period="2026-11",
-                        fields={"progress": "起始", "completion": "x"})
+    progress.save_draft(
+        session, officer, task_id=3, unit_id=town.id, period="2026-11", fields={"progress": "起始", "completion": "x"}
+    )
     session.commit()
     ctx = mp.get_context("spawn")  # the suite may hold threads (a browser); fork would copy their locks
     out = ctx.Queue()

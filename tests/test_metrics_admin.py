@@ -13,8 +13,17 @@ from tracker.metrics import service
 from .conftest import get_unit, get_user
 from .metrics_util import NOW, put
 
-BASE = {"name": "电诈劝阻成功数", "unit_label": "人次", "direction": "up", "decimals": 0, "scope": "township",
-        "aggregate": "sum", "small_base": 10, "sort_order": 20, "is_active": True}
+BASE = {
+    "name": "电诈劝阻成功数",
+    "unit_label": "人次",
+    "direction": "up",
+    "decimals": 0,
+    "scope": "township",
+    "aggregate": "sum",
+    "small_base": 10,
+    "sort_order": 20,
+    "is_active": True,
+}
 
 
 @pytest.fixture
@@ -29,18 +38,33 @@ def _owner(session) -> int:
 
 def test_admin_adds_an_indicator_that_appears_in_grid_and_template(env, client, auth):
     auth.login("admin")
-    resp = client.post("/metrics/indicators/new", data={
-        "code": "stopped", "name": "电诈劝阻成功数", "unit_label": "人次", "direction": "up", "decimals": "0",
-        "scope": "township", "aggregate": "sum", "owner_unit_id": str(_owner(env)), "small_base": "10",
-        "sort_order": "5", "is_active": "y"})
+    resp = client.post(
+        "/metrics/indicators/new",
+        data={
+            "code": "stopped",
+            "name": "电诈劝阻成功数",
+            "unit_label": "人次",
+            "direction": "up",
+            "decimals": "0",
+            "scope": "township",
+            "aggregate": "sum",
+            "owner_unit_id": str(_owner(env)),
+            "small_base": "10",
+            "sort_order": "5",
+            "is_active": "y",
+        },
+    )
     assert resp.status_code == 302
     ind = service.get_indicator(env, "stopped")
     assert ind.label == "电诈劝阻成功数(人次)" and ind.owner.name == "公安分局"
     auth.logout()
     auth.login("police")
     assert "电诈劝阻成功数(人次)" in client.get("/metrics/entry?month=2026-10").get_data(as_text=True)
-    header = next(load_workbook(io.BytesIO(client.get("/metrics/template?month=2026-10").data))["数据"]
-                  .iter_rows(values_only=True))
+    header = next(
+        load_workbook(io.BytesIO(client.get("/metrics/template?month=2026-10").data))["数据"].iter_rows(
+            values_only=True
+        )
+    )
     assert header[-1] == "电诈劝阻成功数(人次)"
 
 
@@ -48,9 +72,20 @@ def test_indicator_form_errors_are_chinese(env, client, auth):
     auth.login("admin")
     new = client.get("/metrics/indicators/new").get_data(as_text=True)
     assert f'<option selected value="{_owner(env)}">公安分局</option>' in new  # the default owner
-    resp = client.post("/metrics/indicators/new", data={"code": "Bad Code", "name": "x(1)", "unit_label": "",
-                                                        "direction": "up", "decimals": "9", "scope": "township",
-                                                        "aggregate": "sum", "owner_unit_id": "0", "small_base": "10"})
+    resp = client.post(
+        "/metrics/indicators/new",
+        data={
+            "code": "Bad Code",
+            "name": "x(1)",
+            "unit_label": "",
+            "direction": "up",
+            "decimals": "9",
+            "scope": "township",
+            "aggregate": "sum",
+            "owner_unit_id": "0",
+            "small_base": "10",
+        },
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 422 and "请填写计量单位" in html and "小数位数须为0至4" in html
     with pytest.raises(ValidationError, match="指标代码须为"):
@@ -70,9 +105,18 @@ def test_rename_and_switch_off_and_on(env, client, auth):
     auth.login("admin")
     page = client.get(f"/metrics/indicators/{ind.id}").get_data(as_text=True)
     assert "电诈劝阻成功数" in page
-    data = {"version": str(ind.version), "name": "劝阻成功数", "unit_label": "人", "direction": "up", "decimals": "0",
-            "scope": "township", "aggregate": "sum", "owner_unit_id": str(_owner(env)), "small_base": "5",
-            "sort_order": "20"}  # is_active unticked: switched off
+    data = {
+        "version": str(ind.version),
+        "name": "劝阻成功数",
+        "unit_label": "人",
+        "direction": "up",
+        "decimals": "0",
+        "scope": "township",
+        "aggregate": "sum",
+        "owner_unit_id": str(_owner(env)),
+        "small_base": "5",
+        "sort_order": "20",
+    }  # is_active unticked: switched off
     assert client.post(f"/metrics/indicators/{ind.id}", data=data).status_code == 302
     env.expire_all()
     ind = service.get_indicator(env, "stopped")
@@ -80,8 +124,7 @@ def test_rename_and_switch_off_and_on(env, client, auth):
     assert "stopped" not in [i.code for i in service.active_indicators(env)]
     stale = client.post(f"/metrics/indicators/{ind.id}", data={**data, "is_active": "y"})  # old version
     assert stale.status_code == 409 and "已被他人修改" in stale.get_data(as_text=True)
-    again = client.post(f"/metrics/indicators/{ind.id}", data={**data, "is_active": "y",
-                                                                "version": str(ind.version)})
+    again = client.post(f"/metrics/indicators/{ind.id}", data={**data, "is_active": "y", "version": str(ind.version)})
     assert again.status_code == 302
 
 
@@ -116,8 +159,9 @@ def test_owner_decides_who_enters(env):
     """Moving an indicator to another owner moves the grid with it."""
     admin = get_user(env, "admin")
     office = get_unit(env, "办公室")
-    ind = service.create_indicator(env, admin, {**BASE, "code": "posters", "name": "宣传海报数", "unit_label": "张",
-                                                "owner_unit_id": office.id})
+    ind = service.create_indicator(
+        env, admin, {**BASE, "code": "posters", "name": "宣传海报数", "unit_label": "张", "owner_unit_id": office.id}
+    )
     grid = service.build_entry_grid(env, get_user(env, "office"), "2026-10")
     assert [i.code for i in grid.indicators] == ["posters"]
     police_grid = service.build_entry_grid(env, get_user(env, "police"), "2026-10")

@@ -33,8 +33,15 @@ def _count(session) -> int:
 
 def test_import_dry_run_prints_problems_and_fails(env, runner, tmp_path):
     f = tmp_path / "bad.xlsx"
-    f.write_bytes(xlsx([[Q, "2026-10", -1, None, None, None], ["黑水镇", "2026-10", 1, None, None, None],
-                        [L, "2026-10", 3, None, None, None]]))
+    f.write_bytes(
+        xlsx(
+            [
+                [Q, "2026-10", -1, None, None, None],
+                ["黑水镇", "2026-10", 1, None, None, None],
+                [L, "2026-10", 3, None, None, None],
+            ]
+        )
+    )
     result = runner.invoke(args=["metrics", "import", str(f), "--dry-run"])
     assert result.exit_code == 1
     assert "第2行 发案数(起):不能为负数" in result.output and "第3行 单位:未知单位“黑水镇”" in result.output
@@ -86,11 +93,35 @@ def test_export_writes_the_months_asked_for(env, runner, tmp_path):
 def _data(env):
     # 青石镇: all four better than last year; 柳溪镇: cases up from a small base
     for month in ("2025-09", "2025-10"):
-        put(env, month, {(Q, "cases"): 20, (Q, "losses"): "40.00", (Q, "arrests"): 5, (Q, "solved"): 6,
-                         (L, "cases"): 4, (L, "losses"): "8.00", (L, "arrests"): 1, (L, "solved"): 1})
+        put(
+            env,
+            month,
+            {
+                (Q, "cases"): 20,
+                (Q, "losses"): "40.00",
+                (Q, "arrests"): 5,
+                (Q, "solved"): 6,
+                (L, "cases"): 4,
+                (L, "losses"): "8.00",
+                (L, "arrests"): 1,
+                (L, "solved"): 1,
+            },
+        )
     for month in ("2026-09", "2026-10"):
-        put(env, month, {(Q, "cases"): 15, (Q, "losses"): "30.50", (Q, "arrests"): 6, (Q, "solved"): 8,
-                         (L, "cases"): 6, (L, "losses"): "8.00", (L, "arrests"): 1, (L, "solved"): 2})
+        put(
+            env,
+            month,
+            {
+                (Q, "cases"): 15,
+                (Q, "losses"): "30.50",
+                (Q, "arrests"): 6,
+                (Q, "solved"): 8,
+                (L, "cases"): 6,
+                (L, "losses"): "8.00",
+                (L, "arrests"): 1,
+                (L, "solved"): 2,
+            },
+        )
     series(env, Q, "cases", "2026-08", [10])
     env.commit()
 
@@ -114,13 +145,27 @@ def test_summary_json_month_figures(env, runner):
     data = json.loads(runner.invoke(args=["metrics", "summary", "--period", "2026-10", "--json"]).output)
     d = data["district"]
     # cases 21 against 24: -3, -12.5 %; month before 21 → 0
-    assert d["cases"] == {"value": 21, "last_year": 24, "yoy_abs": -3, "yoy_pct": "-12.5", "mom_abs": 0,
-                          "judged_by": "pct", "improved": True}
+    assert d["cases"] == {
+        "value": 21,
+        "last_year": 24,
+        "yoy_abs": -3,
+        "yoy_pct": "-12.5",
+        "mom_abs": 0,
+        "judged_by": "pct",
+        "improved": True,
+    }
     assert d["losses"]["value"] == "38.50" and d["losses"]["yoy_abs"] == "-9.50" and d["losses"]["yoy_pct"] == "-19.8"
     q, lx = data["units"][0], data["units"][1]
     assert q["two_down_two_up"] is True and q["rank"] == 1
-    assert lx["cases"] == {"value": 6, "last_year": 4, "yoy_abs": 2, "yoy_pct": None, "mom_abs": 0,
-                           "judged_by": "abs", "improved": False}
+    assert lx["cases"] == {
+        "value": 6,
+        "last_year": 4,
+        "yoy_abs": 2,
+        "yoy_pct": None,
+        "mom_abs": 0,
+        "judged_by": "abs",
+        "improved": False,
+    }
     assert lx["two_down_two_up"] is False and lx["rank"] == 2
     assert data["two_down_two_up"] is True
     others = data["units"][2:]

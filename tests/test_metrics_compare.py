@@ -40,7 +40,7 @@ def test_month_year_on_year_and_month_on_month(env):
 
 def test_quarter_sums_its_months_and_compares_with_the_quarter_before(env):
     s = env
-    series(s, Q, "cases", "2025-07", [20, 0, 10])          # 2025-Q3: 30
+    series(s, Q, "cases", "2025-07", [20, 0, 10])  # 2025-Q3: 30
     series(s, Q, "cases", "2026-04", [5, 5, 5, 10, 11, 12])  # 2026-Q2: 15, 2026-Q3: 33
     c = service.compare(s, "cases", get_unit(s, Q).id, Period.parse("2026-Q3"))
     assert (c.value, c.last_year, c.yoy_abs, c.yoy_pct) == (33, 30, 3, Decimal("10.0"))
@@ -114,8 +114,8 @@ def test_a_town_added_this_year_has_no_comparison_but_counts_in_the_district(env
 
 def test_unfinished_span_is_compared_with_the_same_months_last_year(env):
     s = env
-    series(s, Q, "cases", "2025-01", [1] * 12)         # 2025: 12 in all
-    series(s, Q, "cases", "2026-01", [1] * 11)         # 2026 up to November: 11
+    series(s, Q, "cases", "2025-01", [1] * 12)  # 2025: 12 in all
+    series(s, Q, "cases", "2026-01", [1] * 11)  # 2026 up to November: 11
     c = service.compare(s, "cases", get_unit(s, Q).id, Period.parse("2026"))
     assert (c.value, c.last_year, c.yoy_abs) == (11, 11, 0)
     assert c.months == tuple(f"2026-{m:02d}" for m in range(1, 12))
@@ -153,8 +153,8 @@ def _four(s, town: str, month: str, last: tuple, now: tuple) -> None:
 
 def test_verdict_needs_all_four_to_move_the_right_way(env):
     s = env
-    _four(s, Q, "2026-10", (20, "50.00", 10, 10), (15, "40.00", 12, 11))   # all four right
-    _four(s, L, "2026-10", (20, "50.00", 10, 10), (15, "60.00", 12, 11))   # losses up
+    _four(s, Q, "2026-10", (20, "50.00", 10, 10), (15, "40.00", 12, 11))  # all four right
+    _four(s, L, "2026-10", (20, "50.00", 10, 10), (15, "60.00", 12, 11))  # losses up
     summary = service.summary(s, Period.parse("2026-10"))
     by = {u.unit.name: u for u in summary.units}
     assert by[Q].two_down_two_up is True and by[Q].improved_count == 4
@@ -276,11 +276,22 @@ def test_district_trends_agree_with_the_district_figure_for_every_kind_of_indica
         ind = service.get_indicator(s, code)
         service.update_indicator(s, admin, ind.id, ind.version, {**ind.snapshot(), "is_active": True})
     cases = service.get_indicator(s, "cases")
-    service.create_indicator(s, admin, {**cases.snapshot(), "code": "visits", "name": "走访批次", "unit_label": "批",
-                                        "aggregate": "mean"})
+    service.create_indicator(
+        s, admin, {**cases.snapshot(), "code": "visits", "name": "走访批次", "unit_label": "批", "aggregate": "mean"}
+    )
     s.flush()
-    put(s, "2026-02", {(Q, "cases"): 3, (L, "cases"): 4, (Q, "losses"): "0.10", (L, "losses"): "0.25",
-                       (Q, "visits"): 1, (L, "visits"): 2})
+    put(
+        s,
+        "2026-02",
+        {
+            (Q, "cases"): 3,
+            (L, "cases"): 4,
+            (Q, "losses"): "0.10",
+            (L, "losses"): "0.25",
+            (Q, "visits"): 1,
+            (L, "visits"): 2,
+        },
+    )
     put(s, "2026-02", {(Q, "app_rate"): "45.5"}, actor=get_user(s, "town1"))
     put(s, "2026-02", {(L, "app_rate"): "50.0"}, actor=get_user(s, "town2"))
     put(s, "2026-02", {(None, "awareness"): "86.5"}, actor=get_user(s, "office"))

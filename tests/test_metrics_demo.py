@@ -47,10 +47,14 @@ def test_figures_are_the_same_on_every_run(demo):
 
     session, _ = demo
     names = [u.name for u in service.towns(session)]
-    text = "|".join(f"{n},{m.code}," + ",".join(str(v) for v in month_figures(PROFILES[i], n, m, 2026).values())
-                    for i, n in enumerate(names) for m in month_range(Period.parse("2025-01"), Period.parse("2026-11")))
-    assert hashlib.sha256(text.encode()).hexdigest() == \
-        "eafdfc3ef0735225c826ba084e2a221a4c2ad6391200d6e7b3f0aec47bfd47cf"
+    text = "|".join(
+        f"{n},{m.code}," + ",".join(str(v) for v in month_figures(PROFILES[i], n, m, 2026).values())
+        for i, n in enumerate(names)
+        for m in month_range(Period.parse("2025-01"), Period.parse("2026-11"))
+    )
+    assert (
+        hashlib.sha256(text.encode()).hexdigest() == "eafdfc3ef0735225c826ba084e2a221a4c2ad6391200d6e7b3f0aec47bfd47cf"
+    )
     q = get_unit(session, "青石镇").id
     assert service.value(session, "cases", q, Period.parse("2025-01")) == 14
     assert service.value(session, "losses", q, Period.parse("2025-01")) == Decimal("83.10")

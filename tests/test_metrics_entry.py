@@ -31,9 +31,13 @@ def _stored(session, town: str | None, code: str, month: str):
     session.expire_all()
     ind = service.get_indicator(session, code)
     uid = get_unit(session, town).id if town else None
-    row = session.scalar(select(MetricValue).where(MetricValue.indicator_id == ind.id, MetricValue.unit_id.is_(uid)
-                                                   if uid is None else MetricValue.unit_id == uid,
-                                                   MetricValue.month == month))
+    row = session.scalar(
+        select(MetricValue).where(
+            MetricValue.indicator_id == ind.id,
+            MetricValue.unit_id.is_(uid) if uid is None else MetricValue.unit_id == uid,
+            MetricValue.month == month,
+        )
+    )
     return row
 
 
@@ -132,10 +136,16 @@ def test_edits_of_different_cells_do_not_conflict(env, seeded):
     for c in (first, second):
         c.post("/login", data={"username": "police", "password": PASSWORD})
         forms.append(_form(c.get("/metrics/entry?month=2026-10").get_data(as_text=True)))
-    assert first.post("/metrics/entry?month=2026-10",
-                      data={**forms[0], f"c_{_name(env, 'cases', Q)}": "6"}).status_code == 302
-    assert second.post("/metrics/entry?month=2026-10",
-                       data={**forms[1], f"c_{_name(env, 'cases', '柳溪镇')}": "9"}).status_code == 302
+    assert (
+        first.post("/metrics/entry?month=2026-10", data={**forms[0], f"c_{_name(env, 'cases', Q)}": "6"}).status_code
+        == 302
+    )
+    assert (
+        second.post(
+            "/metrics/entry?month=2026-10", data={**forms[1], f"c_{_name(env, 'cases', '柳溪镇')}": "9"}
+        ).status_code
+        == 302
+    )
     assert _stored(env, Q, "cases", "2026-10").count == 6  # the second save did not put back the 5 it showed
     assert _stored(env, "柳溪镇", "cases", "2026-10").count == 9
 

@@ -63,12 +63,15 @@ def test_department_is_not_a_town_and_aliases_are_known(env):
     assert {w.unit_id for w in p.writes} == {get_unit(env, Q).id}
 
 
-@pytest.mark.parametrize("month, message", [
-    ("2026-13", "月份“2026-13”无效,应为 YYYY-MM(如 2026-10)"),
-    ("十月", "月份“十月”无法识别,应为 YYYY-MM(如 2026-10)"),
-    (None, "缺少月份"),
-    ("2027-01", "2027-01尚未到来,不能导入未来月份的数据"),
-])
+@pytest.mark.parametrize(
+    "month, message",
+    [
+        ("2026-13", "月份“2026-13”无效,应为 YYYY-MM(如 2026-10)"),
+        ("十月", "月份“十月”无法识别,应为 YYYY-MM(如 2026-10)"),
+        (None, "缺少月份"),
+        ("2027-01", "2027-01尚未到来,不能导入未来月份的数据"),
+    ],
+)
 def test_bad_month(env, month, message):
     p = _preview(env, xlsx([[Q, month, 1, 1, 1, 1]]))
     assert _messages(p, "error") == [f"2|月份|{message}"]
@@ -77,18 +80,30 @@ def test_bad_month(env, month, message):
 def test_month_forms_people_type(env):
     from datetime import datetime
 
-    p = _preview(env, xlsx([[Q, "2026/9", 1, None, None, None], [Q, "2026年8月", 1, None, None, None],
-                            [Q, datetime(2026, 7, 1), 1, None, None, None], [Q, "202606", 1, None, None, None]]))
+    p = _preview(
+        env,
+        xlsx(
+            [
+                [Q, "2026/9", 1, None, None, None],
+                [Q, "2026年8月", 1, None, None, None],
+                [Q, datetime(2026, 7, 1), 1, None, None, None],
+                [Q, "202606", 1, None, None, None],
+            ]
+        ),
+    )
     assert not p.errors and sorted(w.month for w in p.writes) == ["2026-06", "2026-07", "2026-08", "2026-09"]
 
 
-@pytest.mark.parametrize("cells, column, message", [
-    ([-1, None, None, None], "发案数(起)", "不能为负数"),
-    (["很多", None, None, None], "发案数(起)", "“很多”不是数字"),
-    ([2.5, None, None, None], "发案数(起)", "须为整数"),
-    ([None, 1.234, None, None], "损失金额(万元)", "最多保留2位小数"),
-    ([None, "-0.5", None, None], "损失金额(万元)", "不能为负数"),
-])
+@pytest.mark.parametrize(
+    "cells, column, message",
+    [
+        ([-1, None, None, None], "发案数(起)", "不能为负数"),
+        (["很多", None, None, None], "发案数(起)", "“很多”不是数字"),
+        ([2.5, None, None, None], "发案数(起)", "须为整数"),
+        ([None, 1.234, None, None], "损失金额(万元)", "最多保留2位小数"),
+        ([None, "-0.5", None, None], "损失金额(万元)", "不能为负数"),
+    ],
+)
 def test_bad_values(env, cells, column, message):
     p = _preview(env, xlsx([[Q, "2026-10", *cells]]))
     assert _messages(p, "error") == [f"2|{column}|{message}"]
@@ -126,13 +141,16 @@ def test_overwrite_is_shown_old_to_new(env):
     assert (p.inserts, p.updates) == (0, 1)
 
 
-@pytest.mark.parametrize("headers, message", [
-    (["单位", "月份", "发案数(起)", "作案手法"], "0|作案手法|无法识别的列(不是在用的指标),请使用下载的模板"),
-    (["单位", "月份", "损失金额(元)"], "0|损失金额(元)|表头单位“元”与指标的计量单位“万元”不一致"),
-    (["单位", "月份", "止付冻结金额(万元)"], "0|止付冻结金额(万元)|指标“止付冻结金额”已停用,不能导入"),
-    (["月份", "发案数(起)"], "0|单位|缺少“单位”列"),
-    (["单位", "月份", "发案数(起)", "发案数"], "0|发案数|与列“发案数(起)”重复"),
-])
+@pytest.mark.parametrize(
+    "headers, message",
+    [
+        (["单位", "月份", "发案数(起)", "作案手法"], "0|作案手法|无法识别的列(不是在用的指标),请使用下载的模板"),
+        (["单位", "月份", "损失金额(元)"], "0|损失金额(元)|表头单位“元”与指标的计量单位“万元”不一致"),
+        (["单位", "月份", "止付冻结金额(万元)"], "0|止付冻结金额(万元)|指标“止付冻结金额”已停用,不能导入"),
+        (["月份", "发案数(起)"], "0|单位|缺少“单位”列"),
+        (["单位", "月份", "发案数(起)", "发案数"], "0|发案数|与列“发案数(起)”重复"),
+    ],
+)
 def test_bad_headers(env, headers, message):
     p = _preview(env, xlsx([[Q, "2026-10", 1, 1]], headers))
     assert message in _messages(p, "error")
@@ -160,8 +178,9 @@ def test_one_bad_row_writes_nothing(env, client, auth):
     assert _count(env) == before
     # and through the pages: the preview offers no confirm
     auth.login("police")
-    resp = client.post("/metrics/import", data={"file": (io.BytesIO(xlsx(rows)), "bad.xlsx")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/metrics/import", data={"file": (io.BytesIO(xlsx(rows)), "bad.xlsx")}, content_type="multipart/form-data"
+    )
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200 and "文件有错误,不能导入" in html and "确认导入" not in html
     assert "第5行" in html and "抓获数(人)" in html
@@ -218,8 +237,9 @@ def test_template_download_fill_upload_preview_confirm(env, client, auth):
         ws.cell(i, 6, 2)
     buf = io.BytesIO()
     wb.save(buf)
-    preview = client.post("/metrics/import", data={"file": (io.BytesIO(buf.getvalue()), "十月.xlsx")},
-                          content_type="multipart/form-data")
+    preview = client.post(
+        "/metrics/import", data={"file": (io.BytesIO(buf.getvalue()), "十月.xlsx")}, content_type="multipart/form-data"
+    )
     html = preview.get_data(as_text=True)
     assert preview.status_code == 200 and "两降两升 › Excel 导入 › 预览" in html
     assert "将覆盖已有数据:5 → 12" in html and "确认导入" in html
@@ -240,9 +260,11 @@ def test_template_download_fill_upload_preview_confirm(env, client, auth):
 
 def test_confirm_revalidates_and_refuses_a_changed_situation(env, client, auth):
     auth.login("police")
-    html = client.post("/metrics/import", data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])),
-                                                         "a.xlsx")}, content_type="multipart/form-data"
-                       ).get_data(as_text=True)
+    html = client.post(
+        "/metrics/import",
+        data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
     put(env, "2026-10", {(Q, "cases"): 4}, actor=get_user(env, "police"))
     env.commit()
@@ -257,14 +279,17 @@ def test_another_users_upload_cannot_be_confirmed(env, seeded):
     a, b = seeded.test_client(), seeded.test_client()
     a.post("/login", data={"username": "police", "password": "demo-2026"})
     b.post("/login", data={"username": "reviewer", "password": "demo-2026"})
-    html = a.post("/metrics/import", data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])),
-                                                    "a.xlsx")}, content_type="multipart/form-data"
-                  ).get_data(as_text=True)
+    html = a.post(
+        "/metrics/import",
+        data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
     form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
     resp = b.post("/metrics/import/confirm", data={**form, "reason": "x"}, follow_redirects=True)
     assert "上传记录无效或已过期" in resp.get_data(as_text=True) and _count(env) == 0
-    forged = a.post("/metrics/import/confirm", data={**form, "ticket": form["ticket"][:-2] + "xx"},
-                    follow_redirects=True)
+    forged = a.post(
+        "/metrics/import/confirm", data={**form, "ticket": form["ticket"][:-2] + "xx"}, follow_redirects=True
+    )
     assert "上传记录无效或已过期" in forged.get_data(as_text=True) and _count(env) == 0
 
 
@@ -281,6 +306,7 @@ def test_export_then_import_changes_nothing(env):
 
 # -- unsafe files ---------------------------------------------------------------------------------
 
+
 def _zip(parts: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
@@ -292,19 +318,30 @@ def _zip(parts: dict[str, bytes]) -> bytes:
 GOOD_PARTS = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"\xd0\xcf\x11\xe0 old excel", "a.xls", "不支持旧版 .xls 格式"),
-    (xlsx([]), "a.xlsm", "不接受含宏的工作簿"),
-    (b"name,month\n", "a.csv", "请上传 .xlsx 格式"),
-    (b"this is not a zip", "a.xlsx", "文件不是有效的 Excel(.xlsx)文件"),
-    (b"PK\x03\x04broken", "a.xlsx", "文件已损坏"),
-    (_zip({**GOOD_PARTS, "xl/vbaProject.bin": b"\x00" * 10}), "a.xlsx", "文件含有宏"),
-    (_zip({"[Content_Types].xml": b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
-           "xl/workbook.xml": b"<workbook/>"}), "a.xlsx", "文件含有宏"),
-    (_zip({**GOOD_PARTS, "xl/worksheets/sheet1.xml": b"\x00" * (30 * 1024 * 1024)}), "a.xlsx", "疑似压缩炸弹"),
-    (_zip({"word/document.xml": b"<doc/>"}), "a.xlsx", "文件不是有效的 Excel(.xlsx)文件"),
-    (b"", "a.xlsx", "上传的文件是空的"),
-])
+@pytest.mark.parametrize(
+    "data, name, message",
+    [
+        (b"\xd0\xcf\x11\xe0 old excel", "a.xls", "不支持旧版 .xls 格式"),
+        (xlsx([]), "a.xlsm", "不接受含宏的工作簿"),
+        (b"name,month\n", "a.csv", "请上传 .xlsx 格式"),
+        (b"this is not a zip", "a.xlsx", "文件不是有效的 Excel(.xlsx)文件"),
+        (b"PK\x03\x04broken", "a.xlsx", "文件已损坏"),
+        (_zip({**GOOD_PARTS, "xl/vbaProject.bin": b"\x00" * 10}), "a.xlsx", "文件含有宏"),
+        (
+            _zip(
+                {
+                    "[Content_Types].xml": b"application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+                    "xl/workbook.xml": b"<workbook/>",
+                }
+            ),
+            "a.xlsx",
+            "文件含有宏",
+        ),
+        (_zip({**GOOD_PARTS, "xl/worksheets/sheet1.xml": b"\x00" * (30 * 1024 * 1024)}), "a.xlsx", "疑似压缩炸弹"),
+        (_zip({"word/document.xml": b"<doc/>"}), "a.xlsx", "文件不是有效的 Excel(.xlsx)文件"),
+        (b"", "a.xlsx", "上传的文件是空的"),
+    ],
+)
 def test_unsafe_or_wrong_files_are_refused_before_parsing(data, name, message):
     with pytest.raises(ValidationError, match=re.escape(message)):
         check_xlsx(data, name)
@@ -323,8 +360,9 @@ def test_size_limits():
 
 def test_refused_upload_says_why_on_the_page(env, client, auth):
     auth.login("police")
-    resp = client.post("/metrics/import", data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.xlsx")},
-                       content_type="multipart/form-data")
+    resp = client.post(
+        "/metrics/import", data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.xlsx")}, content_type="multipart/form-data"
+    )
     assert resp.status_code == 422 and "文件不是有效的 Excel(.xlsx)文件" in resp.get_data(as_text=True)
     none = client.post("/metrics/import", data={}, content_type="multipart/form-data")
     assert none.status_code == 422 and "请选择要上传的 Excel 文件" in none.get_data(as_text=True)

@@ -23,8 +23,12 @@ def _svg(markup) -> ET.Element:
 
 
 def test_trend_chart_is_well_formed_escaped_svg_with_gaps():
-    m = trend_chart("<script>alert(1)</script>走势", ["1月", "2月", "3月", "4月"],
-                    [Series("去年", [1, 2, 3, 4], dashed=True), Series("今年&", [2, None, Decimal("3.5"), 5])], "起")
+    m = trend_chart(
+        "<script>alert(1)</script>走势",
+        ["1月", "2月", "3月", "4月"],
+        [Series("去年", [1, 2, 3, 4], dashed=True), Series("今年&", [2, None, Decimal("3.5"), 5])],
+        "起",
+    )
     root = _svg(m)
     assert root.tag == f"{SVG}svg" and "<script>" not in str(m) and "&lt;script&gt;" in str(m)
     assert "style=" not in str(m)
@@ -47,8 +51,17 @@ def test_bar_chart_has_a_bar_per_town_with_last_year_beneath():
     assert widths[2] == max(widths)  # 30 is the longest bar
 
 
-@pytest.mark.parametrize("value, whole, top", [("0", False, "4"), ("7", True, "8"), ("9.5", True, "12"),
-                                               ("48", True, "60"), ("1178", False, "1200"), ("0.4", False, "0.4")])
+@pytest.mark.parametrize(
+    "value, whole, top",
+    [
+        ("0", False, "4"),
+        ("7", True, "8"),
+        ("9.5", True, "12"),
+        ("48", True, "60"),
+        ("1178", False, "1200"),
+        ("0.4", False, "0.4"),
+    ],
+)
 def test_axis_tops_are_round(value, whole, top):
     assert nice_max(Decimal(value), whole) == Decimal(top)
 

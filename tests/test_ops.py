@@ -79,8 +79,12 @@ def test_check_deploy_on_a_bad_config(tmp_path):
 
 def test_check_deploy_on_a_good_config(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
-    good = {"DEBUG": False, "SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a", "RATELIMIT_STORAGE_URI":
-            "redis://127.0.0.1:6379/0", "SESSION_COOKIE_SECURE": True}
+    good = {
+        "DEBUG": False,
+        "SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+        "SESSION_COOKIE_SECURE": True,
+    }
     assert check_deploy(good, workers=4, instance_path=str(tmp_path)) == []
     # one worker may keep limits in memory
     single = dict(good, RATELIMIT_STORAGE_URI="memory://")
@@ -92,8 +96,14 @@ def test_check_deploy_cli_exit_codes(db_url, tmp_path, monkeypatch):
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "short"})
     result = app.test_cli_runner().invoke(args=["check-deploy", "--workers", "2"])
     assert result.exit_code == 1 and "密钥" in result.output
-    good = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a",
-                       "SESSION_COOKIE_SECURE": True, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15"})
+    good = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a",
+            "SESSION_COOKIE_SECURE": True,
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+        }
+    )
     result = good.test_cli_runner().invoke(args=["check-deploy", "--workers", "2"])
     assert result.exit_code == 0, result.output
     for a in (app, good):

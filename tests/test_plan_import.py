@@ -38,11 +38,17 @@ SEED_TITLE, SEED_YEAR, SEED_DISTRICT = "开发区打击治理电信网络诈骗�
 EXPECTED = {
     1: ("强化类案攻坚,提升严打惩治水平", ["公安分局"], {"办公室", "财政局", "经发局", "市场监管局"}),
     2: ("依法快诉快判,增强执法办案合力", ["政法委"], {"法院", "检察院", "公安分局"}),
-    3: ("强化宣传教育,构筑全民反诈高地", ["办公室"],
-        {"政法委", "城乡管理局", "公安分局", "建设局", "财政局", "市场监管局"}),
+    3: (
+        "强化宣传教育,构筑全民反诈高地",
+        ["办公室"],
+        {"政法委", "城乡管理局", "公安分局", "建设局", "财政局", "市场监管局"},
+    ),
     4: ("建强技术手段,全力预防堵控拦截", ["公安分局"], {"办公室"}),
-    5: ("坚持关口前移,深化源头综合治理", ["政法委"],
-        {"办公室", "经发局", "公安分局", "财政局", "市场监管局", "城乡管理局"}),
+    5: (
+        "坚持关口前移,深化源头综合治理",
+        ["政法委"],
+        {"办公室", "经发局", "公安分局", "财政局", "市场监管局", "城乡管理局"},
+    ),
     6: ("加强情报信息工作,做好重点人员管控", ["公安分局"], set()),
 }
 
@@ -70,11 +76,14 @@ def seed_text() -> str:
 def plan_doc(*task_paragraphs: str) -> str:
     """A small plan whose 主要任务 are the given paragraphs (each may carry its responsibility line)."""
     tasks = "\n".join(f"（{'一二三四五六七八九十'[i]}）{p}" for i, p in enumerate(task_paragraphs))
-    return (f"测试区反诈工作实施方案\n一、指导思想\n坚持以人民为中心。\n二、主要任务\n{tasks}\n"
-            "三、工作要求\n（一）加强领导。要高度重视。\n")
+    return (
+        f"测试区反诈工作实施方案\n一、指导思想\n坚持以人民为中心。\n二、主要任务\n{tasks}\n"
+        "三、工作要求\n（一）加强领导。要高度重视。\n"
+    )
 
 
 # -- the seed document -------------------------------------------------------------------------------------------
+
 
 def test_seed_plan_file_is_the_importers_reading_of_pian_2():
     plan = parse_plan(seed_text(), section="篇2", title=SEED_TITLE, year=SEED_YEAR, district=SEED_DISTRICT)
@@ -108,28 +117,39 @@ def test_whole_seed_file_picks_its_only_plan_and_says_so():
 
 # -- responsibility lines ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("line, leads, members, townships", [
-    ("【责任单位:公安分局,成员单位:财政局、法院,各镇(街道)】", ["公安分局"], ["财政局", "法院"], True),
-    ("【责任单位：公安分局，成员单位：财政局、法院，各镇（街道）】", ["公安分局"], ["财政局", "法院"], True),
-    ("牵头单位：公安分局；配合单位：财政局、法院", ["公安分局"], ["财政局", "法院"], False),
-    ("牵头单位:公安分局;配合单位:财政局,法院,各镇街", ["公安分局"], ["财政局", "法院"], True),
-    ("责任单位：公安分局（牵头）、财政局、法院", ["公安分局"], ["财政局", "法院"], False),
-    ("（牵头单位：政法委；协办单位：法院 检察院，各乡镇（街道））", ["政法委"], ["法院", "检察院"], True),
-    ("[责任单位:政法委 成员单位:法院 检察院 各镇、街道]", ["政法委"], ["法院", "检察院"], True),
-    ("【责任单位:办公室,成员单位:政法委、城乡管理局、建设局、城乡管理局,各镇(街道)】",
-     ["办公室"], ["政法委", "城乡管理局", "建设局"], True),
-])
+
+@pytest.mark.parametrize(
+    "line, leads, members, townships",
+    [
+        ("【责任单位:公安分局,成员单位:财政局、法院,各镇(街道)】", ["公安分局"], ["财政局", "法院"], True),
+        ("【责任单位：公安分局，成员单位：财政局、法院，各镇（街道）】", ["公安分局"], ["财政局", "法院"], True),
+        ("牵头单位：公安分局；配合单位：财政局、法院", ["公安分局"], ["财政局", "法院"], False),
+        ("牵头单位:公安分局;配合单位:财政局,法院,各镇街", ["公安分局"], ["财政局", "法院"], True),
+        ("责任单位：公安分局（牵头）、财政局、法院", ["公安分局"], ["财政局", "法院"], False),
+        ("（牵头单位：政法委；协办单位：法院 检察院，各乡镇（街道））", ["政法委"], ["法院", "检察院"], True),
+        ("[责任单位:政法委 成员单位:法院 检察院 各镇、街道]", ["政法委"], ["法院", "检察院"], True),
+        (
+            "【责任单位:办公室,成员单位:政法委、城乡管理局、建设局、城乡管理局,各镇(街道)】",
+            ["办公室"],
+            ["政法委", "城乡管理局", "建设局"],
+            True,
+        ),
+    ],
+)
 def test_responsibility_line_forms(line, leads, members, townships):
     got_leads, got_members, got_townships, _notes = parse_responsibility(line)
     assert (got_leads, got_members, got_townships) == (leads, members, townships)
 
 
-@pytest.mark.parametrize("line, leads, members", [
-    ("责任单位：区委宣传部、公安分局（牵头）、教育局", ["公安分局"], ["区委宣传部", "教育局"]),
-    ("责任单位:办公室、公安分局(牵头)、财政局(配合)", ["公安分局"], ["办公室", "财政局"]),
-    ("成员单位：法院、政法委（牵头）、检察院", ["政法委"], ["法院", "检察院"]),
-    ("（公安分局牵头，财政局、各镇（街道）配合）", ["公安分局"], ["财政局"]),
-])
+@pytest.mark.parametrize(
+    "line, leads, members",
+    [
+        ("责任单位：区委宣传部、公安分局（牵头）、教育局", ["公安分局"], ["区委宣传部", "教育局"]),
+        ("责任单位:办公室、公安分局(牵头)、财政局(配合)", ["公安分局"], ["办公室", "财政局"]),
+        ("成员单位：法院、政法委（牵头）、检察院", ["政法委"], ["法院", "检察院"]),
+        ("（公安分局牵头，财政局、各镇（街道）配合）", ["公安分局"], ["财政局"]),
+    ],
+)
 def test_lead_marked_inside_the_list(line, leads, members):
     got_leads, got_members, _t, _n = parse_responsibility(line)
     assert (got_leads, got_members) == (leads, members)
@@ -142,8 +162,10 @@ def test_unmarked_list_takes_the_first_as_lead_and_says_so():
 
 
 def test_responsibility_at_the_end_of_the_task_paragraph():
-    text = plan_doc("强化打击。开展专项行动。依法严惩。(责任单位:公安分局)\n【成员单位:公安分局、法院】",
-                    "加强宣传。开展宣传活动。责任单位：办公室；配合单位：各镇(街道)。")
+    text = plan_doc(
+        "强化打击。开展专项行动。依法严惩。(责任单位:公安分局)\n【成员单位:公安分局、法院】",
+        "加强宣传。开展宣传活动。责任单位：办公室；配合单位：各镇(街道)。",
+    )
     plan = parse_plan(text, year=2027)
     t1, t2 = plan.tasks
     assert (t1.lead_units, t1.member_units, t1.measures) == (["公安分局"], ["法院"], ["开展专项行动。", "依法严惩。"])
@@ -155,20 +177,26 @@ def test_responsibility_at_the_end_of_the_task_paragraph():
 @pytest.mark.parametrize("style", ["（{n}）", "({n})", "{n}、", "{d}.", "{d}、"])
 def test_task_numbering_styles(style):
     cn = "一二三"
-    tasks = "\n".join(style.format(n=cn[i], d=i + 1) + f"任务{cn[i]}标题。做第{i + 1}件事。\n【责任单位:公安分局】"
-                      for i in range(3))
+    tasks = "\n".join(
+        style.format(n=cn[i], d=i + 1) + f"任务{cn[i]}标题。做第{i + 1}件事。\n【责任单位:公安分局】" for i in range(3)
+    )
     text = f"测试区实施方案\n一、指导思想\n坚持。\n二、主要任务\n{tasks}\n三、工作要求\n加强领导。\n"
     if style.startswith("{n}"):  # tasks in the 一、 style need parts named otherwise
         text = f"测试区实施方案\n【指导思想】\n坚持。\n【主要任务】\n{tasks}\n【工作要求】\n加强领导。\n"
     plan = parse_plan(text, year=2027)
     assert [(t.number, t.title, t.lead_units) for t in plan.tasks] == [
-        (1, "任务一标题", ["公安分局"]), (2, "任务二标题", ["公安分局"]), (3, "任务三标题", ["公安分局"])]
+        (1, "任务一标题", ["公安分局"]),
+        (2, "任务二标题", ["公安分局"]),
+        (3, "任务三标题", ["公安分局"]),
+    ]
     assert plan.guiding_ideology == "坚持。" and plan.requirements[0].body == "加强领导。"
 
 
 def test_task_without_responsibility_line_is_reported_not_guessed():
-    plan = parse_plan(plan_doc("强化打击。开展专项行动。\n【责任单位:公安分局】",
-                               "加强宣传。开展宣传活动,由公安分局负责组织。"), year=2027)
+    plan = parse_plan(
+        plan_doc("强化打击。开展专项行动。\n【责任单位:公安分局】", "加强宣传。开展宣传活动,由公安分局负责组织。"),
+        year=2027,
+    )
     t2 = plan.tasks[1]
     assert (t2.lead_units, t2.member_units, t2.includes_townships, t2.responsibility_text) == ([], [], False, "")
     warnings = review_warnings(plan.to_data())
@@ -183,14 +211,18 @@ def test_numbered_sub_items_are_one_measure_each_and_goals_may_share_a_paragraph
     plan = parse_plan(text, year=2027)
     assert plan.tasks[0].title == "健全机制"
     assert plan.tasks[0].measures == ["建立联席会议制度。每季度召开一次。", "建立通报制度。"]
-    assert [(g.number, g.title, g.body) for g in plan.goals] == [(1, "健全机制", "体系更完善。"),
-                                                                 (2, "提升质效", "发案下降。")]
+    assert [(g.number, g.title, g.body) for g in plan.goals] == [
+        (1, "健全机制", "体系更完善。"),
+        (2, "提升质效", "发案下降。"),
+    ]
 
 
 def test_title_and_year_come_from_the_title_line_after_a_covering_notice():
-    text = ("关于印发《某区2027年反诈工作方案》的通知\n各镇（街道），区直各部门：\n"
-            "现将方案印发给你们，请认真贯彻落实。\n某区2027年反诈工作方案\n为做好反诈工作，制定本方案。\n一、总体要求\n以人民为中心。\n三、重点任务\n"
-            "1.开展断卡行动。严厉打击。（牵头单位：区公安分局）\n")
+    text = (
+        "关于印发《某区2027年反诈工作方案》的通知\n各镇（街道），区直各部门：\n"
+        "现将方案印发给你们，请认真贯彻落实。\n某区2027年反诈工作方案\n为做好反诈工作，制定本方案。\n一、总体要求\n以人民为中心。\n三、重点任务\n"
+        "1.开展断卡行动。严厉打击。（牵头单位：区公安分局）\n"
+    )
     plan = parse_plan(text)
     assert (plan.title, plan.year, plan.preamble) == ("某区2027年反诈工作方案", 2027, "为做好反诈工作，制定本方案。")
     assert plan.guiding_ideology == "以人民为中心。" and plan.tasks[0].lead_units == ["区公安分局"]
@@ -199,10 +231,15 @@ def test_title_and_year_come_from_the_title_line_after_a_covering_notice():
     assert parse_plan(notice_only).title == "某区反诈工作方案"
 
 
-@pytest.mark.parametrize("text", [
-    "", "   \n ", "今天天气很好。我们去公园散步。",
-    "学校防止网络诈骗实施方案 篇1\n一、组织领导\n本次活动由保卫处负责。",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n ",
+        "今天天气很好。我们去公园散步。",
+        "学校防止网络诈骗实施方案 篇1\n一、组织领导\n本次活动由保卫处负责。",
+    ],
+)
 def test_text_that_is_not_a_plan_is_refused_with_a_chinese_message(text):
     with pytest.raises(NotAPlan, match="[\u4e00-\u9fff]"):
         parse_plan(text)
@@ -217,6 +254,7 @@ def test_school_campaigns_of_the_seed_are_not_plans():
 
 
 # -- files -------------------------------------------------------------------------------------------------------
+
 
 def make_docx(text: str, table_rows: list[list[str]] | None = None) -> bytes:
     document = docx.Document()
@@ -253,14 +291,37 @@ def test_file_reading_txt_gb18030_docx_and_refusals():
 
 # -- matching units ----------------------------------------------------------------------------------------------
 
+
 def test_unit_names_match_short_and_long_forms(seeded, session):
     index = import_service.unit_index(session, "开发区")
-    got = {n: (u.name if u else None) for n in ("区公安分局", "公安分局", "区委政法委", "开发区财政局", "区人民法院",
-                                                "市场监督管理局", "区城乡管理局", "青石镇", "区委宣传部", "教育局")
-           for u in [index.match(n)]}
-    assert got == {"区公安分局": "公安分局", "公安分局": "公安分局", "区委政法委": "政法委", "开发区财政局": "财政局",
-                   "区人民法院": "法院", "市场监督管理局": "市场监管局", "区城乡管理局": "城乡管理局",
-                   "青石镇": "青石镇", "区委宣传部": None, "教育局": None}
+    got = {
+        n: (u.name if u else None)
+        for n in (
+            "区公安分局",
+            "公安分局",
+            "区委政法委",
+            "开发区财政局",
+            "区人民法院",
+            "市场监督管理局",
+            "区城乡管理局",
+            "青石镇",
+            "区委宣传部",
+            "教育局",
+        )
+        for u in [index.match(n)]
+    }
+    assert got == {
+        "区公安分局": "公安分局",
+        "公安分局": "公安分局",
+        "区委政法委": "政法委",
+        "开发区财政局": "财政局",
+        "区人民法院": "法院",
+        "市场监督管理局": "市场监管局",
+        "区城乡管理局": "城乡管理局",
+        "青石镇": "青石镇",
+        "区委宣传部": None,
+        "教育局": None,
+    }
     admin = get_user(session, "admin")
     from tracker.org.service import create_unit
 
@@ -269,6 +330,7 @@ def test_unit_names_match_short_and_long_forms(seeded, session):
 
 
 # -- the admin pages ---------------------------------------------------------------------------------------------
+
 
 class FormScraper(HTMLParser):
     """The fields a browser would submit from the form posting to `action` (buttons left out)."""
@@ -320,8 +382,11 @@ def review_fields(html: str) -> dict:
 
 def counts(session) -> tuple[int, int, int]:
     session.expire_all()
-    return (session.scalar(select(func.count(Plan.id))), session.scalar(select(func.count(Unit.id))),
-            session.scalar(select(func.count(AuditEvent.id))))
+    return (
+        session.scalar(select(func.count(Plan.id))),
+        session.scalar(select(func.count(Unit.id))),
+        session.scalar(select(func.count(AuditEvent.id))),
+    )
 
 
 def test_admin_pastes_reviews_and_confirms_a_plan(seeded, session, client, auth):
@@ -340,7 +405,7 @@ def test_admin_pastes_reviews_and_confirms_a_plan(seeded, session, client, auth)
     names = {fields[k]: k.replace("-name", "-choice") for k in fields if k.startswith("units-") and k.endswith("-name")}
     assert fields[names["区委宣传部"]] == "new:department"
     fields[names["教育局"]] = "skip"
-    fields["tasks-0-measures-1"] = "merge"          # 组织进校园宣传 joins 组织进社区宣传
+    fields["tasks-0-measures-1"] = "merge"  # 组织进校园宣传 joins 组织进社区宣传
     fields["tasks-1-title"] = "强化打击"
     fields["action"] = "confirm"
     resp = client.post("/admin/plan/import/confirm", data=fields)
@@ -353,11 +418,15 @@ def test_admin_pastes_reviews_and_confirms_a_plan(seeded, session, client, auth)
     assert [m.text for m in tasks[0].measures] == ["组织进社区宣传。组织进校园宣传。"]
     assert [(a.unit.name, a.role) for a in tasks[0].assignments] == [("区委宣传部", "lead"), ("公安分局", "member")]
     assert {(d.unit.name, d.role) for d in duties(session, plan, tasks) if d.task.number == 2} == {
-        ("公安分局", "lead"), ("法院", "member"), ("检察院", "member")}
+        ("公安分局", "lead"),
+        ("法院", "member"),
+        ("检察院", "member"),
+    }
     assert get_unit(session, "区委宣传部").kind == "department" and get_unit(session, "教育局") is None
     assert [g.title for g in plan.goals] == ["提升知晓率", "减少发案"]
-    actions = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.id > before[2])
-                                                 .order_by(AuditEvent.id))]
+    actions = [
+        e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.id > before[2]).order_by(AuditEvent.id))
+    ]
     assert actions == ["unit.create", "plan.create", "plan.import"]
     assert verify(session) == []
     page = client.get("/plan").get_data(as_text=True)
@@ -382,8 +451,9 @@ def test_new_names_typed_in_the_review_must_be_decided_first(seeded, session, cl
 
 def test_same_title_and_year_is_refused_and_nothing_is_written(seeded, session, client, auth):
     auth.login("admin")
-    html = client.post("/admin/plan/import", data={"text": seed_text(), "section": "篇2", "title": SEED_TITLE,
-                                                   "year": "2026"}).get_data(as_text=True)
+    html = client.post(
+        "/admin/plan/import", data={"text": seed_text(), "section": "篇2", "title": SEED_TITLE, "year": "2026"}
+    ).get_data(as_text=True)
     assert "未登记的单位" not in html
     fields = review_fields(html)
     fields["action"] = "confirm"
@@ -432,15 +502,21 @@ def test_docx_upload_is_read_and_other_files_are_refused(seeded, session, client
     html = client.post("/admin/plan/import", data=data, content_type="multipart/form-data").get_data(as_text=True)
     assert "导入方案 › 核对" in html and "从“方案.docx”识别" in html
     assert review_fields(html)["tasks-1-lead_units"] == "公安分局"
-    for name, content, message in (("方案.pdf", b"%PDF", "只能上传 .txt 或 .docx 文件"),
-                                   ("方案.docx", b"PK\x03\x04 broken", "不是有效的 Word")):
-        html = client.post("/admin/plan/import", data={"file": (io.BytesIO(content), name), "text": PLAN_2027},
-                           content_type="multipart/form-data").get_data(as_text=True)
+    for name, content, message in (
+        ("方案.pdf", b"%PDF", "只能上传 .txt 或 .docx 文件"),
+        ("方案.docx", b"PK\x03\x04 broken", "不是有效的 Word"),
+    ):
+        html = client.post(
+            "/admin/plan/import",
+            data={"file": (io.BytesIO(content), name), "text": PLAN_2027},
+            content_type="multipart/form-data",
+        ).get_data(as_text=True)
         assert message in html and "核对" not in html.split("<h1>")[1][:30]
         assert PLAN_2027.splitlines()[0] in html  # the pasted text is still there
     txt = {"file": (io.BytesIO(PLAN_2027.encode("gb18030")), "方案.txt")}
-    assert "未登记的单位(2个)" in client.post("/admin/plan/import", data=txt,
-                                              content_type="multipart/form-data").get_data(as_text=True)
+    assert "未登记的单位(2个)" in client.post(
+        "/admin/plan/import", data=txt, content_type="multipart/form-data"
+    ).get_data(as_text=True)
 
 
 def test_only_admins_may_import(seeded, session, client, auth):
@@ -463,6 +539,7 @@ def test_only_admins_may_import(seeded, session, client, auth):
 
 # -- the command line --------------------------------------------------------------------------------------------
 
+
 def test_cli_json_prints_the_recognised_structure(seeded):
     result = seeded.test_cli_runner().invoke(args=["plan", "import", SEED_DOC, "--section", "篇2", "--json"])
     assert result.exit_code == 0, result.output
@@ -470,7 +547,8 @@ def test_cli_json_prints_the_recognised_structure(seeded):
     data = json.loads(result.output)
     assert data["unknown_units"] == [] and data["title"] is None
     assert [(t["number"], t["title"], t["lead_units"], set(t["member_units"])) for t in data["tasks"]] == [
-        (n, title, leads, members) for n, (title, leads, members) in EXPECTED.items()]
+        (n, title, leads, members) for n, (title, leads, members) in EXPECTED.items()
+    ]
     assert [len(t["measures"]) for t in data["tasks"]] == [6, 3, 8, 7, 6, 2]
     assert len(data["goals"]) == 4
 

@@ -14,24 +14,30 @@ from tracker.progress.models import ACCEPTED, DRAFT, RETURNED, SUBMITTED, Urge
 
 from .conftest import get_unit, get_user
 
-TEXT = {"progress": "张贴防骗海报120张,建立班级微信群8个", "completion": "完成本月宣传计划", "problems": "",
-        "next_steps": "下月开展讲座"}
+TEXT = {
+    "progress": "张贴防骗海报120张,建立班级微信群8个",
+    "completion": "完成本月宣传计划",
+    "problems": "",
+    "next_steps": "下月开展讲座",
+}
 
 
 @pytest.fixture
 def world(seeded, session, frozen):
     frozen(2026, 11, 10, 9)
     return {
-        "town": get_unit(session, "青石镇"), "town2": get_unit(session, "柳溪镇"),
-        "officer": get_user(session, "town1"), "officer2": get_user(session, "town2"),
-        "reviewer": get_user(session, "reviewer"), "admin": get_user(session, "admin"),
+        "town": get_unit(session, "青石镇"),
+        "town2": get_unit(session, "柳溪镇"),
+        "officer": get_user(session, "town1"),
+        "officer2": get_user(session, "town2"),
+        "reviewer": get_user(session, "reviewer"),
+        "admin": get_user(session, "admin"),
         "police": get_user(session, "police"),
     }
 
 
 def _draft(session, w, task_id=3, period="2026-11", fields=TEXT):
-    r = progress.save_draft(session, w["officer"], task_id=task_id, unit_id=w["town"].id, period=period,
-                            fields=fields)
+    r = progress.save_draft(session, w["officer"], task_id=task_id, unit_id=w["town"].id, period=period, fields=fields)
     session.commit()
     return r
 
@@ -44,8 +50,15 @@ def test_draft_submit_return_resubmit_accept_keeps_history(session, world):
     assert r.status == SUBMITTED and not r.is_late
     r = progress.review_report(session, w["reviewer"], r.id, r.version, "return", "请补充讲座场次")
     assert r.status == RETURNED and r.review_comment == "请补充讲座场次"
-    r = progress.save_draft(session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-11",
-                            fields=dict(TEXT, completion="完成,讲座2场"), version=r.version)
+    r = progress.save_draft(
+        session,
+        w["officer"],
+        task_id=3,
+        unit_id=w["town"].id,
+        period="2026-11",
+        fields=dict(TEXT, completion="完成,讲座2场"),
+        version=r.version,
+    )
     assert r.status == RETURNED  # still returned until resubmitted
     r = progress.submit_report(session, w["officer"], r.id, r.version)
     r = progress.review_report(session, w["reviewer"], r.id, r.version, "accept")
@@ -55,8 +68,7 @@ def test_draft_submit_return_resubmit_accept_keeps_history(session, world):
     assert r.events[0].content["completion"] == "完成本月宣传计划"
     assert r.events[3].content["completion"] == "完成,讲座2场"
     actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "ProgressReport")).all()
-    assert actions == ["report.save", "report.submit", "report.return", "report.save", "report.submit",
-                       "report.accept"]
+    assert actions == ["report.save", "report.submit", "report.return", "report.save", "report.submit", "report.accept"]
 
 
 def test_officer_cannot_review(session, world):
@@ -80,8 +92,15 @@ def test_other_units_officer_cannot_write_or_submit(session, world):
     with pytest.raises(PermissionDenied):
         progress.submit_report(session, world["officer2"], r.id, r.version)
     with pytest.raises(PermissionDenied):
-        progress.save_draft(session, world["officer2"], task_id=3, unit_id=world["town"].id, period="2026-11",
-                            fields=TEXT, version=r.version)
+        progress.save_draft(
+            session,
+            world["officer2"],
+            task_id=3,
+            unit_id=world["town"].id,
+            period="2026-11",
+            fields=TEXT,
+            version=r.version,
+        )
 
 
 def test_accepted_report_cannot_be_edited_or_resubmitted(session, world):
@@ -90,8 +109,9 @@ def test_accepted_report_cannot_be_edited_or_resubmitted(session, world):
     r = progress.submit_report(session, w["officer"], r.id, r.version)
     r = progress.review_report(session, w["reviewer"], r.id, r.version, "accept")
     with pytest.raises(WorkflowError):
-        progress.save_draft(session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-11",
-                            fields=TEXT, version=r.version)
+        progress.save_draft(
+            session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-11", fields=TEXT, version=r.version
+        )
     with pytest.raises(WorkflowError):
         progress.submit_report(session, w["officer"], r.id, r.version)
     with pytest.raises(WorkflowError):
@@ -103,8 +123,9 @@ def test_submitted_report_cannot_be_edited_until_returned(session, world):
     r = _draft(session, w)
     r = progress.submit_report(session, w["officer"], r.id, r.version)
     with pytest.raises(WorkflowError):
-        progress.save_draft(session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-11",
-                            fields=TEXT, version=r.version)
+        progress.save_draft(
+            session, w["officer"], task_id=3, unit_id=w["town"].id, period="2026-11", fields=TEXT, version=r.version
+        )
 
 
 def test_return_needs_a_comment_and_draft_cannot_be_reviewed(session, world):
@@ -128,10 +149,15 @@ def test_unit_without_the_task_cannot_report_on_it(session, world):
     # task 3 is led by 办公室; 公安分局 is a member; 检察院 is not in task 3
     court = get_unit(session, "检察院")
     with pytest.raises(ValidationError, match="不是该任务"):
-        progress.save_draft(session, get_user(session, "procuratorate"), task_id=3, unit_id=court.id,
-                            period="2026-11", fields=TEXT)
-    assert progress.save_draft(session, world["police"], task_id=3, unit_id=police_unit.id, period="2026-11",
-                               fields=TEXT).status == DRAFT
+        progress.save_draft(
+            session, get_user(session, "procuratorate"), task_id=3, unit_id=court.id, period="2026-11", fields=TEXT
+        )
+    assert (
+        progress.save_draft(
+            session, world["police"], task_id=3, unit_id=police_unit.id, period="2026-11", fields=TEXT
+        ).status
+        == DRAFT
+    )
 
 
 def test_future_month_is_refused(session, world):
@@ -142,12 +168,26 @@ def test_future_month_is_refused(session, world):
 def test_stale_version_is_a_conflict(session, world):
     r = _draft(session, world)
     old = r.version
-    progress.save_draft(session, world["officer"], task_id=3, unit_id=world["town"].id, period="2026-11",
-                        fields=dict(TEXT, problems="第二人保存"), version=old)
+    progress.save_draft(
+        session,
+        world["officer"],
+        task_id=3,
+        unit_id=world["town"].id,
+        period="2026-11",
+        fields=dict(TEXT, problems="第二人保存"),
+        version=old,
+    )
     session.commit()
     with pytest.raises(StaleEdit):
-        progress.save_draft(session, world["officer"], task_id=3, unit_id=world["town"].id, period="2026-11",
-                            fields=dict(TEXT, problems="第一人保存"), version=old)
+        progress.save_draft(
+            session,
+            world["officer"],
+            task_id=3,
+            unit_id=world["town"].id,
+            period="2026-11",
+            fields=dict(TEXT, problems="第一人保存"),
+            version=old,
+        )
 
 
 def test_on_time_late_and_overdue_around_the_due_date(session, world, frozen):
@@ -202,8 +242,9 @@ def test_grid_counts_states(session, world, frozen):
 
 def test_urge_is_recorded_and_shown_to_the_unit(session, world, client, auth):
     w = world
-    u = progress.urge(session, w["reviewer"], task_id=1, unit_id=w["town"].id, period="2026-11",
-                      message="请于25日前报送")
+    u = progress.urge(
+        session, w["reviewer"], task_id=1, unit_id=w["town"].id, period="2026-11", message="请于25日前报送"
+    )
     session.commit()
     assert u.id and session.scalar(select(AuditEvent).where(AuditEvent.action == "report.urge"))
     auth.login("town1")
@@ -252,8 +293,7 @@ def test_officer_web_flow_and_reviewer_accepts(session, world, client, auth):
     auth.login("reviewer")
     report = progress.find_report(session, 3, w["town"].id, "2026-11")
     session.refresh(report)
-    resp = client.post(f"/progress/reports/{report.id}/review", data={"version": report.version,
-                                                                      "decision": "accept"})
+    resp = client.post(f"/progress/reports/{report.id}/review", data={"version": report.version, "decision": "accept"})
     assert resp.status_code == 302
     session.refresh(report)
     assert report.status == ACCEPTED
@@ -264,8 +304,14 @@ def test_officer_web_flow_and_reviewer_accepts(session, world, client, auth):
 def test_officer_sees_only_own_reports(session, world, client, auth):
     w = world
     _draft(session, w)
-    progress.save_draft(session, w["officer2"], task_id=3, unit_id=w["town2"].id, period="2026-11",
-                        fields=dict(TEXT, progress="柳溪镇的进展"))
+    progress.save_draft(
+        session,
+        w["officer2"],
+        task_id=3,
+        unit_id=w["town2"].id,
+        period="2026-11",
+        fields=dict(TEXT, progress="柳溪镇的进展"),
+    )
     session.commit()
     auth.login("town1")
     html = client.get("/progress/reports").get_data(as_text=True)

@@ -28,8 +28,10 @@ from .conftest import get_unit, get_user
 
 Q3 = Period.parse("2026-Q3")
 STATIC = Path(__file__).resolve().parent.parent / "static"
-HOSTILE = ('<img src="file:///etc/passwd"> <link rel="attachment" href="file:///etc/hosts"> '
-           '<img src="http://example.com/track.png"> http://example.com/x')
+HOSTILE = (
+    '<img src="file:///etc/passwd"> <link rel="attachment" href="file:///etc/hosts"> '
+    '<img src="http://example.com/track.png"> http://example.com/x'
+)
 
 
 def _text(data: bytes) -> str:
@@ -63,13 +65,25 @@ def district(seeded, session, frozen):
     for t, (last, now) in {"青石镇": (20, 31), "柳溪镇": (18, 12), "云岭镇": (25, 22)}.items():
         put_figures(session, "2025-07", t, cases=last, losses="12.50", arrests=5, solved=6)
         put_figures(session, "2026-07", t, cases=now, losses="10.25", arrests=7, solved=8)
-    r = progress.save_draft(session, officer, task_id=3, unit_id=town.id, period="2026-07",
-                            fields={"progress": "张贴防骗海报120张 " + HOSTILE, "completion": "完成"})
+    r = progress.save_draft(
+        session,
+        officer,
+        task_id=3,
+        unit_id=town.id,
+        period="2026-07",
+        fields={"progress": "张贴防骗海报120张 " + HOSTILE, "completion": "完成"},
+    )
     r = progress.submit_report(session, officer, r.id, r.version)
     progress.review_report(session, reviewer, r.id, r.version, "accept")
     frozen(2026, 10, 12, 9)
-    card = cards.issue_card(session, reviewer, unit_id=town.id, colour="red", period="2026-Q3",
-                            reason="第三季度发案同比上升55%,案件高发 " + HOSTILE)
+    card = cards.issue_card(
+        session,
+        reviewer,
+        unit_id=town.id,
+        colour="red",
+        period="2026-Q3",
+        reason="第三季度发案同比上升55%,案件高发 " + HOSTILE,
+    )
     session.commit()
     frozen(2026, 10, 20, 9)
     return {"town": town, "card": card, "plan": active_plan(session)}
@@ -113,16 +127,18 @@ def test_user_text_never_makes_the_pdf_fetch_anything(district, session, app):
         html = service.render_html("briefing", service.briefing_data(session, Q3), for_print=True)
         body, fetcher = pdf.render_pdf(html, STATIC)
     assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;" in html
-    assert fetcher.refused == []           # escaped text asks for nothing
+    assert fetcher.refused == []  # escaped text asks for nothing
     assert b"/EmbeddedFile" not in body and b"/Subtype /Image" not in body and b"/URI" not in body
     assert "file:///etc/passwd" in _text(body)  # shown as the text it is
 
 
 def test_the_fetcher_refuses_files_and_network_but_serves_static():
-    html = ('<html><head><link rel="stylesheet" href="/static/report.css"></head><body>'
-            '<img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
-            '<a rel="attachment" href="file:///etc/hosts">x</a><img src="/static/../../etc/passwd">'
-            '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">汉字</body></html>')
+    html = (
+        '<html><head><link rel="stylesheet" href="/static/report.css"></head><body>'
+        '<img src="file:///etc/passwd"><img src="http://127.0.0.1:9/x.png">'
+        '<a rel="attachment" href="file:///etc/hosts">x</a><img src="/static/../../etc/passwd">'
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">汉字</body></html>'
+    )
     body, fetcher = pdf.render_pdf(html, STATIC)
     refused = " ".join(fetcher.refused)
     assert "file:///etc/passwd" in refused and "127.0.0.1:9" in refused and "etc/passwd" in refused
@@ -140,8 +156,15 @@ def test_missing_cjk_font_fails_loudly(monkeypatch, caplog):
 def test_held_meeting_briefing_is_archived_byte_for_byte(district, session, app, client, auth, frozen):
     reviewer = get_user(session, "reviewer")
     with app.test_request_context():
-        m = meetings.schedule_meeting(session, reviewer, title="第三季度联席会议", meeting_date=date(2026, 10, 20),
-                                      convener="区委政法委", unit_ids=[district["town"].id], period="2026-Q3")
+        m = meetings.schedule_meeting(
+            session,
+            reviewer,
+            title="第三季度联席会议",
+            meeting_date=date(2026, 10, 20),
+            convener="区委政法委",
+            unit_ids=[district["town"].id],
+            period="2026-Q3",
+        )
         m = meetings.mark_held(session, reviewer, m.id, m.version)
         session.commit()
     archive = session.scalar(select(BriefingArchive).where(BriefingArchive.meeting_id == m.id))
@@ -166,13 +189,15 @@ def test_briefing_follows_up_the_previous_meetings_decisions_and_earlier_open_on
     reviewer, town = get_user(session, "reviewer"), district["town"]
 
     def held(title, on, period):
-        m = meetings.schedule_meeting(session, reviewer, title=title, meeting_date=on, convener="区委政法委",
-                                      unit_ids=[town.id], period=period)
+        m = meetings.schedule_meeting(
+            session, reviewer, title=title, meeting_date=on, convener="区委政法委", unit_ids=[town.id], period=period
+        )
         return meetings.mark_held(session, reviewer, m.id, m.version)
 
     def decide(m, text, deadline):
-        return meetings.record_decision(session, reviewer, m.id, text=text, lead_unit_id=town.id,
-                                        supporting_unit_ids=[], deadline=deadline)
+        return meetings.record_decision(
+            session, reviewer, m.id, text=text, lead_unit_id=town.id, supporting_unit_ids=[], deadline=deadline
+        )
 
     def close(d):
         d = meetings.answer_decision(session, get_user(session, "town1"), d.id, d.version, "已落实")
@@ -216,8 +241,10 @@ def test_report_pages_and_downloads(district, session, client, auth):
 
 def test_report_cli_writes_pdfs(district, app, tmp_path):
     runner = app.test_cli_runner()
-    for args in (["report", "cards", "--period", "2026-Q3"],
-                 ["report", "scorecard", "--unit", "青石镇", "--period", "2026-Q3"]):
+    for args in (
+        ["report", "cards", "--period", "2026-Q3"],
+        ["report", "scorecard", "--unit", "青石镇", "--period", "2026-Q3"],
+    ):
         out = tmp_path / "r.pdf"
         result = runner.invoke(args=[*args, "-o", str(out)])
         assert result.exit_code == 0, result.output

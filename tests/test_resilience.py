@@ -29,7 +29,8 @@ PG = os.environ.get("TRACKER_TEST_DB")
 pytestmark = pytest.mark.skipif(
     not PG or shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
     reason="restarts the local PostgreSQL server: runs on PostgreSQL (TRACKER_TEST_DB) as root with pg_ctlcluster; "
-           "SQLite has no server to restart")
+    "SQLite has no server to restart",
+)
 VERSION = re.compile(r'name="version" value="(\d*)"')
 OK = (200, 302)
 
@@ -54,8 +55,11 @@ def _wait_ready(timeout: float = 60) -> bool:
 def _ensure_running() -> None:
     """Never leave the server stopped: start it if a restart went wrong, then wait for it."""
     if not _wait_ready(30):
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "start"],
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "start"],
+            capture_output=True,
+            timeout=120,
+        )
         assert _wait_ready(60), "PostgreSQL did not come back"
 
 
@@ -71,7 +75,8 @@ class Browser:
     def __init__(self, base: str):
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
 
     def request(self, path: str, form: dict | None = None) -> tuple[int, str, str]:
         data = urllib.parse.urlencode(form).encode() if form is not None else None
@@ -86,9 +91,17 @@ class Browser:
 
 @pytest.fixture
 def live(seeded, db_url):
-    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "resilience-secret-0123456789abcdef", "DEBUG": False,
-                      "TESTING": False, "PROPAGATE_EXCEPTIONS": False, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "resilience-secret-0123456789abcdef",
+            "DEBUG": False,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": False,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -123,8 +136,9 @@ def test_requests_fail_cleanly_during_a_restart_and_recover(live, session, froze
             if status == 200:
                 text = f"第{i}次保存:走访群众{i}户"
                 m = VERSION.search(page)
-                status, body, location = browser.request(url, {"version": m.group(1) if m else "", "progress": text,
-                                                               "completion": "完成", "action": "save"})
+                status, body, location = browser.request(
+                    url, {"version": m.group(1) if m else "", "progress": text, "completion": "完成", "action": "save"}
+                )
                 saves.append((text, status if status != 302 or location.endswith(url) else -1))
                 results.append((time.time(), "save", status, body))
             time.sleep(0.03)
@@ -135,8 +149,12 @@ def test_requests_fail_cleanly_during_a_restart_and_recover(live, session, froze
     try:
         time.sleep(1.0)
         restarted = time.time()
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "restart"], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", _cluster(), "main", "restart"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         assert _wait_ready(), "PostgreSQL did not come back"
         back = time.time()
         time.sleep(2.5)
@@ -149,10 +167,12 @@ def test_requests_fail_cleanly_during_a_restart_and_recover(live, session, froze
     assert results, "no request ran"
     timeline = [(round(t - restarted, 2), what, status) for t, what, status, _ in results if status not in OK]
     print(f"{len(results)} requests, {len(saves)} saves; back after {back - restarted:.1f} s; failures: {timeline}")
-    assert all(status in (0, *OK, 409, 500, 503) for _, _, status, _ in results), \
-        sorted({status for _, _, status, _ in results})
-    assert not [r for r in results if "Traceback" in r[3] or "psycopg" in r[3] or "sqlalchemy" in r[3]], \
+    assert all(status in (0, *OK, 409, 500, 503) for _, _, status, _ in results), sorted(
+        {status for _, _, status, _ in results}
+    )
+    assert not [r for r in results if "Traceback" in r[3] or "psycopg" in r[3] or "sqlalchemy" in r[3]], (
         "an error page showed internals"
+    )
     failed = [r for r in results if r[2] not in OK]
     assert failed, f"no request met the outage ({len(results)} requests)"
     assert {r[2] for r in failed} <= {0, 500, 503}, timeline
@@ -164,8 +184,9 @@ def test_requests_fail_cleanly_during_a_restart_and_recover(live, session, froze
     engine = make_engine(PG)
     with engine.connect() as conn:
         reports = conn.execute(select(ProgressReport.id, ProgressReport.progress)).all()
-        events = conn.execute(select(ReportEvent.report_id, ReportEvent.action, ReportEvent.content)
-                              .order_by(ReportEvent.id)).all()
+        events = conn.execute(
+            select(ReportEvent.report_id, ReportEvent.action, ReportEvent.content).order_by(ReportEvent.id)
+        ).all()
     engine.dispose()
     assert {r.id for r in reports} <= {e.report_id for e in events}, "a report without its history: half-written"
     saved_texts = [e.content.get("progress") for e in events if e.action == "save"]
@@ -173,7 +194,7 @@ def test_requests_fail_cleanly_during_a_restart_and_recover(live, session, froze
     assert confirmed and set(confirmed) <= set(saved_texts), "a save answered as done is missing"
     assert len(saved_texts) == len(set(saved_texts)), "a save was recorded twice"
     # the stored text is the last confirmed save, or a later one whose answer was lost in the outage
-    unanswered_later = [text for text, _ in saves[[t for t, _ in saves].index(confirmed[-1]) + 1:]]
+    unanswered_later = [text for text, _ in saves[[t for t, _ in saves].index(confirmed[-1]) + 1 :]]
     assert len(reports) == 1 and reports[0].progress in (confirmed[-1], *unanswered_later)
     assert reports[0].progress == saved_texts[-1]
     session.rollback()

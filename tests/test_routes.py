@@ -145,16 +145,28 @@ def sample_args(seeded, session, frozen):
     frozen(2026, 11, 10, 9)
     town = get_unit(session, "青石镇")
     officer = get_user(session, "town1")
-    report = progress.save_draft(session, officer, task_id=1, unit_id=town.id, period="2026-11",
-                                 fields={"progress": "张贴海报", "completion": "完成"})
+    report = progress.save_draft(
+        session,
+        officer,
+        task_id=1,
+        unit_id=town.id,
+        period="2026-11",
+        fields={"progress": "张贴海报", "completion": "完成"},
+    )
     progress.submit_report(session, officer, report.id, report.version)
     card_args = _card_samples(session, town, officer)
     seeded.route_sample_args = _meeting_samples(session, town)
     session.commit()
     extra = {**card_args, **getattr(seeded, "route_sample_args", {})}
     return {
-        "task_id": 1, "unit_id": town.id, "period": Period.of_date(clock.today()).code, "report_id": report.id,
-        "user_id": get_user(session, "police").id, "filename": "app.css", "indicator_id": 1, **extra,
+        "task_id": 1,
+        "unit_id": town.id,
+        "period": Period.of_date(clock.today()).code,
+        "report_id": report.id,
+        "user_id": get_user(session, "police").id,
+        "filename": "app.css",
+        "indicator_id": 1,
+        **extra,
     }
 
 
@@ -164,8 +176,9 @@ def _card_samples(session, town, officer) -> dict:
     from tracker.assessment.models import Adjustment, CardRule, Recommendation, SchemeItem
 
     reviewer = get_user(session, "reviewer")
-    card = cards.issue_card(session, reviewer, unit_id=town.id, colour="yellow", reason="宣传工作滞后",
-                            period="2026-Q3")
+    card = cards.issue_card(
+        session, reviewer, unit_id=town.id, colour="yellow", reason="宣传工作滞后", period="2026-Q3"
+    )
     rect = cards.submit_rectification(session, officer, card.id, "plan", "整改方案")
     rule = session.scalar(select(CardRule).where(CardRule.code == "Y1"))
     rec = Recommendation(period="2026-Q3", unit=town, rule=rule, colour="yellow", reason="排名靠后", figures={})
@@ -174,13 +187,25 @@ def _card_samples(session, town, officer) -> dict:
 
     from tracker.meetings.service import schedule_meeting
 
-    meeting = schedule_meeting(session, reviewer, title="第四季度联席会议(路由测试)", meeting_date=date(2026, 12, 10),
-                               convener="区委政法委", unit_ids=[town.id], period="2026-Q4")
+    meeting = schedule_meeting(
+        session,
+        reviewer,
+        title="第四季度联席会议(路由测试)",
+        meeting_date=date(2026, 12, 10),
+        convener="区委政法委",
+        unit_ids=[town.id],
+        period="2026-Q4",
+    )
     session.flush()
-    return {"meeting_id": meeting.id, "card_id": card.id, "rect_id": rect.id, "rec_id": rec.id,
-            "item_id": session.scalar(select(SchemeItem.id).limit(1)),
-            "adj_id": session.scalar(select(Adjustment.id).limit(1)),
-            "rule_id": rule.id}
+    return {
+        "meeting_id": meeting.id,
+        "card_id": card.id,
+        "rect_id": rect.id,
+        "rec_id": rec.id,
+        "item_id": session.scalar(select(SchemeItem.id).limit(1)),
+        "adj_id": session.scalar(select(Adjustment.id).limit(1)),
+        "rule_id": rule.id,
+    }
 
 
 def _meeting_samples(session, town) -> dict:
@@ -190,10 +215,18 @@ def _meeting_samples(session, town) -> dict:
     from tracker.meetings import service as meetings
 
     reviewer = get_user(session, "reviewer")
-    m = meetings.schedule_meeting(session, reviewer, title="第三季度联席会议", meeting_date=date(2026, 11, 5),
-                                  convener="区委政法委书记", unit_ids=[town.id], period="2026-Q3")
-    d = meetings.record_decision(session, reviewer, m.id, text="开展入户宣传", lead_unit_id=town.id,
-                                 deadline=date(2026, 11, 30))
+    m = meetings.schedule_meeting(
+        session,
+        reviewer,
+        title="第三季度联席会议",
+        meeting_date=date(2026, 11, 5),
+        convener="区委政法委书记",
+        unit_ids=[town.id],
+        period="2026-Q3",
+    )
+    d = meetings.record_decision(
+        session, reviewer, m.id, text="开展入户宣传", lead_unit_id=town.id, deadline=date(2026, 11, 30)
+    )
     return {"meeting_id": m.id, "decision_id": d.id}
 
 
@@ -215,8 +248,9 @@ def test_role_gets_exactly_what_it_should(seeded, sample_args, role):
         resp = client.open(url, method=method, data={})
         allowed = kind in ALLOWED[role]
         if allowed:
-            ok = resp.status_code != 403 and not (resp.status_code == 302 and "/login" in resp.location
-                                                   and rule.endpoint != "auth.logout")
+            ok = resp.status_code != 403 and not (
+                resp.status_code == 302 and "/login" in resp.location and rule.endpoint != "auth.logout"
+            )
         elif role == "anonymous":
             ok = resp.status_code == 302 and "/login" in resp.location
         else:

@@ -16,8 +16,10 @@ from .conftest import PASSWORD, get_unit, get_user
 
 
 def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"',
-                     html).group(1) or ""
+    return (
+        re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', html).group(1)
+        or ""
+    )
 
 
 def _csrf_login(client, username):
@@ -73,8 +75,7 @@ def test_password_change_ends_other_sessions(seeded, session):
     a, b = seeded.test_client(), seeded.test_client()
     for c in (a, b):
         c.post("/login", data={"username": "town1", "password": PASSWORD})
-    resp = a.post("/password", data={"old_password": PASSWORD, "new_password": "newpass2026",
-                                     "confirm": "newpass2026"})
+    resp = a.post("/password", data={"old_password": PASSWORD, "new_password": "newpass2026", "confirm": "newpass2026"})
     assert resp.status_code == 302
     assert a.get("/progress/todo").status_code == 200
     assert b.get("/progress/todo").status_code == 302
@@ -87,15 +88,19 @@ def test_disabled_user_is_locked_out_at_next_request(seeded, session):
     admin = seeded.test_client()
     admin.post("/login", data={"username": "admin", "password": PASSWORD})
     user = get_user(session, "town1")
-    resp = admin.post(f"/admin/users/{user.id}", data={"version": user.version, "display_name": "停用者",
-                                                       "role": "officer", "unit_id": user.unit_id})
+    resp = admin.post(
+        f"/admin/users/{user.id}",
+        data={"version": user.version, "display_name": "停用者", "role": "officer", "unit_id": user.unit_id},
+    )
     assert resp.status_code == 302
     assert officer.get("/progress/todo").status_code == 302
     assert seeded.test_client().post("/login", data={"username": "town1", "password": PASSWORD}).status_code == 200
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
-                                    "javascript:alert(1)", "http:/evil.example"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)", "http:/evil.example"],
+)
 def test_login_next_does_not_redirect_off_site(seeded, client, target):
     resp = client.post("/login", data={"username": "reviewer", "password": PASSWORD, "next": target})
     assert resp.status_code == 302
@@ -115,9 +120,17 @@ def test_wrong_password_gives_one_message(seeded, client):
 
 
 def test_login_attempts_are_rate_limited(db_url, seeded):
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute",
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "k" * 32,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "3 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     client = app.test_client()
     codes = [client.post("/login", data={"username": "reviewer", "password": "bad"}).status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
@@ -156,8 +169,9 @@ def test_concurrent_edit_conflict_keeps_the_second_editors_text(seeded, session,
     frozen(2026, 11, 10, 9)
     town = get_unit(session, "青石镇")
     officer = get_user(session, "town1")
-    r = progress.save_draft(session, officer, task_id=3, unit_id=town.id, period="2026-11",
-                            fields={"progress": "初稿", "completion": ""})
+    r = progress.save_draft(
+        session, officer, task_id=3, unit_id=town.id, period="2026-11", fields={"progress": "初稿", "completion": ""}
+    )
     session.commit()
     version = r.version
     url = f"/progress/tasks/3/units/{town.id}/2026-11"
@@ -203,9 +217,18 @@ def test_error_page_leaks_no_traceback_with_debug_off(db_url):
 
 
 def test_login_throttle_is_per_account_and_per_address(db_url, seeded):
-    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute",
-                      "RATELIMIT_LOGIN_IP": "5 per minute", "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "k" * 32,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "3 per minute",
+            "RATELIMIT_LOGIN_IP": "5 per minute",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     client = app.test_client()
     codes = [client.post("/login", data={"username": "reviewer", "password": "bad"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]

@@ -19,8 +19,14 @@ PAYLOADS = [
     "javascript:alert(1)",
 ]
 TEXT = " ".join(PAYLOADS)
-RAW_MARKERS = ['<script>alert("xss")', "<img src=x onerror", "onmouseover='alert", 'href="javascript:',
-               "href='javascript:", 'src="javascript:']
+RAW_MARKERS = [
+    '<script>alert("xss")',
+    "<img src=x onerror",
+    "onmouseover='alert",
+    'href="javascript:',
+    "href='javascript:",
+    'src="javascript:',
+]
 
 
 @pytest.fixture
@@ -34,8 +40,16 @@ def hostile(seeded, session, sample_args, frozen):  # noqa: F811
     r = progress.submit_report(session, officer, r.id, r.version)
     progress.review_report(session, reviewer, r.id, r.version, "return", TEXT)
     progress.urge(session, reviewer, task_id=4, unit_id=town.id, period="2026-11", message=TEXT[:400])
-    auth_service.update_user(session, admin, officer.id, officer.version, display_name=PAYLOADS[1][:60],
-                             role="officer", unit_id=town.id, is_active=True)
+    auth_service.update_user(
+        session,
+        admin,
+        officer.id,
+        officer.version,
+        display_name=PAYLOADS[1][:60],
+        role="officer",
+        unit_id=town.id,
+        is_active=True,
+    )
     org_service.update_unit(session, admin, town.id, town.version, name=town.name, aliases=TEXT, is_active=True)
     session.commit()
     _hostile_meetings_and_cards(session, town, officer, reviewer)
@@ -49,11 +63,18 @@ def _hostile_meetings_and_cards(session, town, officer, reviewer) -> None:
     from tracker.assessment import cards
     from tracker.meetings import service as meetings
 
-    m = meetings.schedule_meeting(session, reviewer, title=PAYLOADS[0][:60], meeting_date=date(2026, 11, 12),
-                                  convener=PAYLOADS[1][:60], unit_ids=[town.id], period="2026-Q3",
-                                  location=TEXT[:190], notes=TEXT)
-    d = meetings.record_decision(session, reviewer, m.id, text=TEXT, lead_unit_id=town.id,
-                                 deadline=date(2026, 12, 1))
+    m = meetings.schedule_meeting(
+        session,
+        reviewer,
+        title=PAYLOADS[0][:60],
+        meeting_date=date(2026, 11, 12),
+        convener=PAYLOADS[1][:60],
+        unit_ids=[town.id],
+        period="2026-Q3",
+        location=TEXT[:190],
+        notes=TEXT,
+    )
+    d = meetings.record_decision(session, reviewer, m.id, text=TEXT, lead_unit_id=town.id, deadline=date(2026, 12, 1))
     d = meetings.answer_decision(session, officer, d.id, d.version, TEXT)
     meetings.review_decision(session, reviewer, d.id, d.version, "return", TEXT)
     card = cards.issue_card(session, reviewer, unit_id=town.id, colour="yellow", reason=TEXT, period="2026-Q3")
@@ -101,9 +122,11 @@ def test_hostile_text_is_inert_in_every_pdf(seeded, hostile, session, app):
 
     town = get_unit(session, "青石镇")
     with app.test_request_context():
-        datas = {"briefing": service.briefing_data(session, Period.parse("2026-Q4")),
-                 "cards": builders.card_report(session, Period.parse("2026-Q3"), "开发区"),
-                 "scorecard": builders.scorecard(session, active_plan(session), town, Period.parse("2026-Q4"), "")}
+        datas = {
+            "briefing": service.briefing_data(session, Period.parse("2026-Q4")),
+            "cards": builders.card_report(session, Period.parse("2026-Q3"), "开发区"),
+            "scorecard": builders.scorecard(session, active_plan(session), town, Period.parse("2026-Q4"), ""),
+        }
         for kind, data in datas.items():
             html = service.render_html(kind, data, for_print=True)
             assert not [m for m in RAW_MARKERS if m in html], kind

@@ -59,8 +59,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .reports.views import bp as reports_bp
 
     templating.init_app(app)
-    for bp in (auth_bp, main_bp, plans_bp, progress_bp, org_bp, audit_bp, metrics_bp, assessment_bp, cards_bp,
-               reports_bp):
+    for bp in (
+        auth_bp,
+        main_bp,
+        plans_bp,
+        progress_bp,
+        org_bp,
+        audit_bp,
+        metrics_bp,
+        assessment_bp,
+        cards_bp,
+        reports_bp,
+    ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
 

@@ -70,8 +70,12 @@ def restore_command(source: Path, yes: bool) -> None:
 
 @click.command("check-deploy")
 @with_appcontext
-@click.option("--workers", type=int, default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
-              help="Worker processes the server runs (default $WEB_CONCURRENCY or 2).")
+@click.option(
+    "--workers",
+    type=int,
+    default=lambda: int(os.environ.get("WEB_CONCURRENCY", "2")),
+    help="Worker processes the server runs (default $WEB_CONCURRENCY or 2).",
+)
 def check_deploy_command(workers: int) -> None:
     """List production misconfigurations; exit 1 when there are any."""
     problems = ops.check_deploy(current_app.config, workers, current_app.instance_path)

@@ -12,8 +12,8 @@ class Defaults:
     DEMO_PASSWORD = "demo-2026"
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_LOGIN = "10 per minute"        # per address and username
-    RATELIMIT_LOGIN_IP = "300 per minute"    # per address, all usernames together
+    RATELIMIT_LOGIN = "10 per minute"  # per address and username
+    RATELIMIT_LOGIN_IP = "300 per minute"  # per address, all usernames together
     RATELIMIT_HEADERS_ENABLED = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -58,8 +58,17 @@ def restore(url: str, source: Path) -> None:
             dst.close()
             src.close()
         return
-    _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={_pg_url(url)}",
-          str(source)])
+    _run(
+        [
+            "pg_restore",
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={_pg_url(url)}",
+            str(source),
+        ]
+    )
 
 
 def _run(cmd: list[str]) -> None:
@@ -93,11 +102,16 @@ def check_deploy(config: dict, workers: int, instance_path: str) -> list[DeployP
         # a generated key is per machine: several hosts would each make their own
         problems.append(DeployProblem("secret", "密钥由本机自动生成;多台服务器部署时请统一设置 TRACKER_SECRET_KEY"))
     if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory") and workers > 1:
-        problems.append(DeployProblem("ratelimit", f"登录限流保存在进程内存中,{workers}个工作进程各自计数;"
-                                                   "请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…"))
+        problems.append(
+            DeployProblem(
+                "ratelimit",
+                f"登录限流保存在进程内存中,{workers}个工作进程各自计数;请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…",
+            )
+        )
     if not config.get("SESSION_COOKIE_SECURE"):
-        problems.append(DeployProblem("cookies", "会话Cookie未设置Secure,请在HTTPS下部署并设置 "
-                                                 "TRACKER_SESSION_COOKIE_SECURE=true"))
+        problems.append(
+            DeployProblem("cookies", "会话Cookie未设置Secure,请在HTTPS下部署并设置 TRACKER_SESSION_COOKIE_SECURE=true")
+        )
     if config.get("TESTING"):
         problems.append(DeployProblem("testing", "测试模式已开启(TESTING)"))
     if not config.get("WTF_CSRF_ENABLED", True):

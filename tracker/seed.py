@@ -73,21 +73,42 @@ def load_base(session: Session) -> dict:
 # -- demo ------------------------------------------------------------------
 
 _TEXTS = {
-    1: ("开展“断卡”专项行动,核查涉案手机卡{a}张、银行卡{b}张,打掉收贩卡团伙{c}个。",
-        "本月专项打击任务完成{p}%,移送起诉{c}人。", "跨部门信息共享仍有延迟,资金查控需提速。",
-        "继续推进集群战役,下月开展一次全链条打击行动。"),
-    2: ("联合办案机制运转正常,本月受理电诈案件{c}件,快诉快判{a}件。",
-        "审查逮捕平均用时缩短{c}天,完成率{p}%。", "部分案件证据标准不统一。", "召开一次办案指引培训会。"),
-    3: ("张贴防骗宣传海报{a}张,覆盖图书馆、食堂、公寓等人员密集场所;开展反诈讲座{c}场,听众{b}人次。",
+    1: (
+        "开展“断卡”专项行动,核查涉案手机卡{a}张、银行卡{b}张,打掉收贩卡团伙{c}个。",
+        "本月专项打击任务完成{p}%,移送起诉{c}人。",
+        "跨部门信息共享仍有延迟,资金查控需提速。",
+        "继续推进集群战役,下月开展一次全链条打击行动。",
+    ),
+    2: (
+        "联合办案机制运转正常,本月受理电诈案件{c}件,快诉快判{a}件。",
+        "审查逮捕平均用时缩短{c}天,完成率{p}%。",
+        "部分案件证据标准不统一。",
+        "召开一次办案指引培训会。",
+    ),
+    3: (
+        "张贴防骗宣传海报{a}张,覆盖图书馆、食堂、公寓等人员密集场所;开展反诈讲座{c}场,听众{b}人次。",
         "推广国家反诈中心APP注册{b}人,建立反诈宣传微信群{c}个(含辅导员、班长联络员)。",
-        "老年群体覆盖仍不足,部分工地宣传未到位。", "下月进社区、进工地各开展宣传两次,月底前报送宣传台账。"),
-    4: ("拦截诈骗电话{b}个、短信{a}条,预警劝阻潜在受害人{c}人次。",
-        "资金拦截对接银行{c}家,完成率{p}%。", "高危人员劝阻回访率偏低。", "升级技术拦截模型,加强针对性劝阻。"),
-    5: ("排查涉诈风险企业{c}家,约谈{a}家,督促整改{c}项。",
-        "落实“一案双查”{c}起,违规开卡核查完成{p}%。", "对公账户开户审核仍有漏洞。",
-        "联合市场监管部门开展一次专项检查。"),
-    6: ("摸排涉诈重点人员{a}人,落实动态管控{c}人。", "重点人员底数核查完成{p}%。",
-        "流出人员去向掌握不够及时。", "建立户籍地与流入地每周通报机制。"),
+        "老年群体覆盖仍不足,部分工地宣传未到位。",
+        "下月进社区、进工地各开展宣传两次,月底前报送宣传台账。",
+    ),
+    4: (
+        "拦截诈骗电话{b}个、短信{a}条,预警劝阻潜在受害人{c}人次。",
+        "资金拦截对接银行{c}家,完成率{p}%。",
+        "高危人员劝阻回访率偏低。",
+        "升级技术拦截模型,加强针对性劝阻。",
+    ),
+    5: (
+        "排查涉诈风险企业{c}家,约谈{a}家,督促整改{c}项。",
+        "落实“一案双查”{c}起,违规开卡核查完成{p}%。",
+        "对公账户开户审核仍有漏洞。",
+        "联合市场监管部门开展一次专项检查。",
+    ),
+    6: (
+        "摸排涉诈重点人员{a}人,落实动态管控{c}人。",
+        "重点人员底数核查完成{p}%。",
+        "流出人员去向掌握不够及时。",
+        "建立户籍地与流入地每周通报机制。",
+    ),
 }
 
 
@@ -99,8 +120,12 @@ def _pick(*keys) -> int:
 def _content(task_no: int, n: int) -> dict:
     a, b, c, p = 10 + n % 90, 100 + n % 900, 1 + n % 9, 60 + n % 41
     t = _TEXTS[task_no]
-    return {"progress": t[0].format(a=a, b=b, c=c, p=p), "completion": t[1].format(a=a, b=b, c=c, p=p),
-            "problems": t[2], "next_steps": t[3]}
+    return {
+        "progress": t[0].format(a=a, b=b, c=c, p=p),
+        "completion": t[1].format(a=a, b=b, c=c, p=p),
+        "problems": t[2],
+        "next_steps": t[3],
+    }
 
 
 def _at(d: date, hour: int = 10) -> datetime:
@@ -124,16 +149,28 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     for u in demo["users"]:
         unit = units.get(u["unit"]) if u["unit"] else None
         users[u["username"]] = auth_service.create_user(
-            session, SYSTEM, username=u["username"], display_name=u["display_name"], role=u["role"],
-            unit_id=unit.id if unit else None, password=password)
+            session,
+            SYSTEM,
+            username=u["username"],
+            display_name=u["display_name"],
+            role=u["role"],
+            unit_id=unit.id if unit else None,
+            password=password,
+        )
     session.flush()
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
     meetings = meetings_demo.load(session, users, today) if with_reports else {}
     # cards last: they read the figures, reports and meetings above
     cards = cards_demo.load(session, active_plan(session), users, today) if with_reports else {}
-    return {"skipped": False, "users": len(users), "reports": n, "figures": figures, "meetings": meetings,
-            "cards": cards}
+    return {
+        "skipped": False,
+        "users": len(users),
+        "reports": n,
+        "figures": figures,
+        "meetings": meetings,
+        "cards": cards,
+    }
 
 
 def _demo_reports(session: Session, users: dict, today: date, months: int) -> int:
@@ -169,8 +206,15 @@ def _demo_one(session, officer, reviewer, duty, m: Period, due: date, today: dat
     submit_day = min(due + timedelta(days=2) if late else due - timedelta(days=3 + roll % 10), today)
     write_day = max(submit_day - timedelta(days=1), m.start)
     clock.freeze(_at(write_day, 9))
-    r = progress.save_draft(session, officer, task_id=duty.task.id, unit_id=duty.unit.id, period=m.code,
-                            fields=content, measure_ids=measure_ids)
+    r = progress.save_draft(
+        session,
+        officer,
+        task_id=duty.task.id,
+        unit_id=duty.unit.id,
+        period=m.code,
+        fields=content,
+        measure_ids=measure_ids,
+    )
     if roll == 5 or (current and roll in (6, 7)):
         return 1  # a draft never submitted
     clock.freeze(_at(submit_day, 10))
@@ -180,14 +224,23 @@ def _demo_one(session, officer, reviewer, duty, m: Period, due: date, today: dat
         return 1  # awaiting review
     clock.freeze(_at(review_day, 15))
     if roll in (13, 14):
-        r = progress.review_report(session, reviewer, r.id, r.version, "return",
-                                   "请补充具体数据和佐证材料,问题分析需更具体。")
+        r = progress.review_report(
+            session, reviewer, r.id, r.version, "return", "请补充具体数据和佐证材料,问题分析需更具体。"
+        )
         if roll == 14 or current:
             return 1  # returned, not yet fixed
         clock.freeze(_at(min(review_day + timedelta(days=1), today), 11))
         fixed = dict(content, completion=content["completion"] + "(已补充佐证材料清单。)")
-        r = progress.save_draft(session, officer, task_id=duty.task.id, unit_id=duty.unit.id, period=m.code,
-                                fields=fixed, measure_ids=measure_ids, version=r.version)
+        r = progress.save_draft(
+            session,
+            officer,
+            task_id=duty.task.id,
+            unit_id=duty.unit.id,
+            period=m.code,
+            fields=fixed,
+            measure_ids=measure_ids,
+            version=r.version,
+        )
         r = progress.submit_report(session, officer, r.id, r.version)
         clock.freeze(_at(min(review_day + timedelta(days=2), today), 16))
     progress.review_report(session, reviewer, r.id, r.version, "accept", "")

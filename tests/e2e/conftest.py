@@ -18,8 +18,9 @@ SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 @pytest.fixture
 def live_server(seeded, db_url):
-    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123",
-                      "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {"DATABASE_URL": db_url, "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123", "RATELIMIT_ENABLED": False}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -35,9 +36,18 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield b
         b.close()
 

@@ -38,8 +38,14 @@ def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(
     office = page_for("reviewer")
 
     # 1. the third-quarter meeting: scheduled, held, two decisions recorded
-    first = _schedule(office, live_server, title="第三季度打击治理电信网络诈骗联席会议", on="2026-10-20",
-                      period="2026-Q3", units=["青石镇", "柳溪镇", "公安分局"])
+    first = _schedule(
+        office,
+        live_server,
+        title="第三季度打击治理电信网络诈骗联席会议",
+        on="2026-10-20",
+        period="2026-Q3",
+        units=["青石镇", "柳溪镇", "公安分局"],
+    )
     office.click("button:has-text('标记已召开')")  # the confirmation dialog is accepted
     office.wait_for_load_state()
     assert "确认召开" in office.inner_text("main")
@@ -75,8 +81,15 @@ def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(
     assert not units.get_by_label("青石镇", exact=True).is_checked()
     office.click("fieldset button:has-text('清空')")
     assert office.locator("fieldset input:checked").count() == 0
-    _schedule(office, live_server, title="十月份工作调度会", on="2026-11-20", period="2026-10",
-              pick="全选镇(街道)", units=["公安分局"])
+    _schedule(
+        office,
+        live_server,
+        title="十月份工作调度会",
+        on="2026-11-20",
+        period="2026-10",
+        pick="全选镇(街道)",
+        units=["公安分局"],
+    )
     assert "公安分局、青石镇、柳溪镇、云岭镇、白沙镇、东湖街道、南山街道(7个)" in office.inner_text("main")
     agenda = office.inner_text("section.agenda")
     assert "前期议定事项落实情况(2项)" in agenda

@@ -38,9 +38,17 @@ def _digest(e: AuditEvent) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def record(session: Session, actor, action: str, obj=None, before: dict | None = None,
-           after: dict | None = None, summary: str = "", object_type: str | None = None,
-           object_id: int | None = None) -> AuditEvent:
+def record(
+    session: Session,
+    actor,
+    action: str,
+    obj=None,
+    before: dict | None = None,
+    after: dict | None = None,
+    summary: str = "",
+    object_type: str | None = None,
+    object_id: int | None = None,
+) -> AuditEvent:
     """Append an event in the caller's transaction, chained to the previous one."""
     if obj is not None:
         session.flush()  # the object needs its id

@@ -26,5 +26,11 @@ def index():
         q = q.where(AuditEvent.action.startswith(action))
     events = db.session.scalars(q.offset((page - 1) * PAGE).limit(PAGE + 1)).all()
     problems = verify(db.session) if request.args.get("verify") else None
-    return render_template("audit/index.html", events=events[:PAGE], has_more=len(events) > PAGE, page=page,
-                           action=action, problems=problems)
+    return render_template(
+        "audit/index.html",
+        events=events[:PAGE],
+        has_more=len(events) > PAGE,
+        page=page,
+        action=action,
+        problems=problems,
+    )

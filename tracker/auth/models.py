@@ -63,5 +63,10 @@ class User(Base):
         return ROLE_LABELS[self.role]
 
     def snapshot(self) -> dict:
-        return {"username": self.username, "display_name": self.display_name, "role": self.role,
-                "unit_id": self.unit_id, "is_active": self.is_active}
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "unit_id": self.unit_id,
+            "is_active": self.is_active,
+        }

@@ -61,8 +61,9 @@ def _sees_meeting(user, meeting=None) -> bool:
         return False
     if meeting is None:
         return True
-    return (any(u.id == user.unit_id for u in meeting.units)
-            or any(d.lead_unit_id == user.unit_id for d in meeting.decisions))
+    return any(u.id == user.unit_id for u in meeting.units) or any(
+        d.lead_unit_id == user.unit_id for d in meeting.decisions
+    )
 
 
 def _sees_decision(user, decision=None) -> bool:
@@ -86,12 +87,12 @@ RULES: dict[str, Callable] = {
     "plan.view": lambda user, obj=None: True,
     "dashboard.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "todo.view": lambda user, obj=None: user.role == ROLE_OFFICER and user.unit_id is not None,
-    "report.view": _view_unit_data,          # obj: report, or a unit id
+    "report.view": _view_unit_data,  # obj: report, or a unit id
     "report.list_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "audit.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
-    "unit.view": _view_unit_data,            # obj: unit
+    "unit.view": _view_unit_data,  # obj: unit
     # writing
-    "report.write": _officer_of,             # obj: report, or a unit id for a new report
+    "report.write": _officer_of,  # obj: report, or a unit id for a new report
     "report.review": _is(ROLE_REVIEWER),
     "report.urge": _is(ROLE_REVIEWER),
     "user.manage": _is(ROLE_ADMIN),
@@ -103,26 +104,27 @@ RULES: dict[str, Callable] = {
     "assessment.publish": _is(ROLE_REVIEWER),
     "scheme.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "scheme.manage": _is(ROLE_ADMIN),
-    "card.view": lambda user, obj=None: (user.role in (ROLE_ADMIN, ROLE_REVIEWER)
-                                         or (user.unit_id is not None and (obj is None or _own_unit(user, obj)))),
+    "card.view": lambda user, obj=None: (
+        user.role in (ROLE_ADMIN, ROLE_REVIEWER) or (user.unit_id is not None and (obj is None or _own_unit(user, obj)))
+    ),
     "card.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "card.decide": _is(ROLE_REVIEWER),
-    "card.rectify": _officer_of,             # obj: card
+    "card.rectify": _officer_of,  # obj: card
     # reports
     "reports.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
-    "reports.scorecard": _view_unit_data,    # obj: unit
+    "reports.scorecard": _view_unit_data,  # obj: unit
     # 两降两升 figures
-    "metrics.view": lambda user, obj=None: True,   # figures and rankings are circulated to every unit
-    "metrics.enter": _enters_metric,           # obj: an entry cell (indicator, unit id or None for the district)
-    "metrics.correct": _is(ROLE_REVIEWER),     # any cell, with a reason
+    "metrics.view": lambda user, obj=None: True,  # figures and rankings are circulated to every unit
+    "metrics.enter": _enters_metric,  # obj: an entry cell (indicator, unit id or None for the district)
+    "metrics.correct": _is(ROLE_REVIEWER),  # any cell, with a reason
     "indicator.manage": _is(ROLE_ADMIN),
     # joint meetings and supervised items
-    "meeting.view": _sees_meeting,             # obj: meeting, or None for the list
+    "meeting.view": _sees_meeting,  # obj: meeting, or None for the list
     "meeting.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
-    "meeting.manage": _is(ROLE_REVIEWER),      # schedule, edit, mark held, record decisions
-    "decision.view": _sees_decision,           # obj: decision, or None for the list
-    "decision.answer": _answers_decision,      # obj: decision
-    "decision.review": _is(ROLE_REVIEWER),     # close (销号) or return
+    "meeting.manage": _is(ROLE_REVIEWER),  # schedule, edit, mark held, record decisions
+    "decision.view": _sees_decision,  # obj: decision, or None for the list
+    "decision.answer": _answers_decision,  # obj: decision
+    "decision.review": _is(ROLE_REVIEWER),  # close (销号) or return
 }
 
 

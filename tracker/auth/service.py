@@ -69,8 +69,9 @@ def _check_version(obj, version: int | None) -> None:
         raise StaleEdit()
 
 
-def create_user(session: Session, actor, *, username: str, display_name: str, role: str,
-                unit_id: int | None, password: str) -> User:
+def create_user(
+    session: Session, actor, *, username: str, display_name: str, role: str, unit_id: int | None, password: str
+) -> User:
     """Create a login; officers must belong to an active unit."""
     policy.require(actor, "user.manage")
     username = (username or "").strip()
@@ -82,8 +83,13 @@ def create_user(session: Session, actor, *, username: str, display_name: str, ro
         raise ValidationError("角色无效")
     unit = _resolve_unit(session, role, unit_id)
     _check_password(password)
-    user = User(username=username, display_name=(display_name or "").strip() or username, role=role,
-                unit_id=unit.id if unit else None, password_hash=hash_password(password))
+    user = User(
+        username=username,
+        display_name=(display_name or "").strip() or username,
+        role=role,
+        unit_id=unit.id if unit else None,
+        password_hash=hash_password(password),
+    )
     session.add(user)
     record(session, actor, "user.create", user, summary=f"新建用户 {username}")
     return user
@@ -100,8 +106,17 @@ def _resolve_unit(session: Session, role: str, unit_id: int | None) -> Unit | No
     return unit
 
 
-def update_user(session: Session, actor, user_id: int, version: int, *, display_name: str, role: str,
-                unit_id: int | None, is_active: bool) -> User:
+def update_user(
+    session: Session,
+    actor,
+    user_id: int,
+    version: int,
+    *,
+    display_name: str,
+    role: str,
+    unit_id: int | None,
+    is_active: bool,
+) -> User:
     """Rename, change role, move to another unit, or disable/enable a user."""
     policy.require(actor, "user.manage")
     user = _get(session, user_id)

@@ -77,8 +77,9 @@ def password():
             flash("两次输入的新密码不一致", "error")
         else:
             try:
-                user = service.change_own_password(db.session, current_user._get_current_object(),
-                                                   form.old_password.data, form.new_password.data)
+                user = service.change_own_password(
+                    db.session, current_user._get_current_object(), form.old_password.data, form.new_password.data
+                )
                 db.session.commit()
                 login_user(user)  # this session continues with the new token; all others end
                 flash("密码已修改,其他设备上的登录已失效", "success")
@@ -108,9 +109,15 @@ def user_new():
     form.unit_id.choices = _unit_choices()
     if form.validate_on_submit():
         try:
-            user = service.create_user(db.session, current_user, username=form.username.data,
-                                       display_name=form.display_name.data, role=form.role.data,
-                                       unit_id=form.unit_id.data or None, password=form.password.data)
+            user = service.create_user(
+                db.session,
+                current_user,
+                username=form.username.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                unit_id=form.unit_id.data or None,
+                password=form.password.data,
+            )
             db.session.commit()
             flash(f"已创建用户 {user.username}", "success")
             return redirect(url_for(".users"))
@@ -130,9 +137,16 @@ def user_edit(user_id: int):
         form.unit_id.data = user.unit_id or 0
     if form.validate_on_submit():
         try:
-            service.update_user(db.session, current_user, user.id, form.version.data,
-                                display_name=form.display_name.data, role=form.role.data,
-                                unit_id=form.unit_id.data or None, is_active=form.is_active.data)
+            service.update_user(
+                db.session,
+                current_user,
+                user.id,
+                form.version.data,
+                display_name=form.display_name.data,
+                role=form.role.data,
+                unit_id=form.unit_id.data or None,
+                is_active=form.is_active.data,
+            )
             db.session.commit()
             flash("用户信息已保存", "success")
             return redirect(url_for(".users"))

@@ -27,11 +27,19 @@ def list_command(period: str | None, as_json: bool) -> None:
     rows = []
     for m in meetings.upcoming + meetings.past:
         counts = service.status_counts(m.decisions, today)
-        rows.append({
-            "id": m.id, "date": m.date.isoformat(), "title": m.title, "period": m.period, "status": m.status,
-            "convener": m.convener, "units": [u.name for u in m.units], "decisions": len(m.decisions),
-            "counts": counts,
-        })
+        rows.append(
+            {
+                "id": m.id,
+                "date": m.date.isoformat(),
+                "title": m.title,
+                "period": m.period,
+                "status": m.status,
+                "convener": m.convener,
+                "units": [u.name for u in m.units],
+                "decisions": len(m.decisions),
+                "counts": counts,
+            }
+        )
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -40,6 +48,8 @@ def list_command(period: str | None, as_json: bool) -> None:
         return
     for r in rows:
         c = r["counts"]
-        click.echo(f"{r['id']:>4}  {r['date']}  {r['status']:<9}  {r['period']}  {r['title']}  "
-                   f"decisions {r['decisions']} (open {c['open']}, answered {c['answered']}, "
-                   f"returned {c['returned']}, overdue {c['overdue']}, closed {c['closed']})")
+        click.echo(
+            f"{r['id']:>4}  {r['date']}  {r['status']:<9}  {r['period']}  {r['title']}  "
+            f"decisions {r['decisions']} (open {c['open']}, answered {c['answered']}, "
+            f"returned {c['returned']}, overdue {c['overdue']}, closed {c['closed']})"
+        )

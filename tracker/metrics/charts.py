@@ -59,18 +59,28 @@ def nice_max(v: Decimal, whole: bool = False) -> Decimal:
 
 def _text(x, y, s: str, size: int = 12, anchor: str = "start", fill: str = INK, weight: str | None = None) -> str:
     w = f' font-weight="{weight}"' if weight else ""
-    return (f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"{w}>'
-            f"{escape(s)}</text>")
+    return (
+        f'<text x="{_n(x)}" y="{_n(y)}" font-size="{size}" text-anchor="{anchor}" fill="{fill}"{w}>{escape(s)}</text>'
+    )
 
 
 def _open(width: int, height: int, title: str) -> list[str]:
-    return [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-            f'width="{width}" height="{height}" role="img" font-family="{FONT}">',
-            f"<title>{escape(title)}</title>"]
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" font-family="{FONT}">',
+        f"<title>{escape(title)}</title>",
+    ]
 
 
-def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "", decimals: int = 0,
-                width: int = 520, height: int = 230) -> Markup:
+def trend_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    unit: str = "",
+    decimals: int = 0,
+    width: int = 520,
+    height: int = 230,
+) -> Markup:
     """Lines over months (this year against last year); gaps where a month has no figure."""
     left, right, top, bottom = 48, 16, 44, 28
     plot_w, plot_h = D(width - left - right), D(height - top - bottom)
@@ -94,10 +104,12 @@ def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], uni
     for k in range(5):  # gridlines and y labels
         tick = top_value * k / 4
         yy = y(tick)
-        out.append(f'<line x1="{left}" y1="{_n(yy)}" x2="{width - right}" y2="{_n(yy)}" stroke="{GRID}" '
-                   f'stroke-width="1"/>')
-        out.append(_text(left - 6, yy + 4, _fmt(tick, decimals if tick != tick.to_integral_value() else 0), 10,
-                         "end", MUTED))
+        out.append(
+            f'<line x1="{left}" y1="{_n(yy)}" x2="{width - right}" y2="{_n(yy)}" stroke="{GRID}" stroke-width="1"/>'
+        )
+        out.append(
+            _text(left - 6, yy + 4, _fmt(tick, decimals if tick != tick.to_integral_value() else 0), 10, "end", MUTED)
+        )
     if unit:
         out.append(_text(left - 6, top - 10, unit, 10, "end", MUTED))
     for i, lab in enumerate(labels):
@@ -108,8 +120,9 @@ def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], uni
         tw = 12 * len(s.label) // 2 + 8
         lx -= tw + 26
         dash = ' stroke-dasharray="4 3"' if s.dashed else ""
-        out.append(f'<line x1="{_n(lx)}" y1="14" x2="{_n(lx + 20)}" y2="14" stroke="{s.colour}" '
-                   f'stroke-width="2"{dash}/>')
+        out.append(
+            f'<line x1="{_n(lx)}" y1="14" x2="{_n(lx + 20)}" y2="14" stroke="{s.colour}" stroke-width="2"{dash}/>'
+        )
         out.append(_text(lx + 24, 18, s.label, 11, fill=INK))
     for s in series:
         dash = ' stroke-dasharray="4 3"' if s.dashed else ""
@@ -126,8 +139,9 @@ def trend_chart(title: str, labels: Sequence[str], series: Sequence[Series], uni
             if v is None:
                 continue
             tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
-            out.append(f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}">'
-                       f"<title>{escape(tip)}</title></circle>")
+            out.append(
+                f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>'
+            )
     out.append("</svg>")
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
 
@@ -139,12 +153,19 @@ class Bar:
     label: str
     value: object
     previous: object = None
-    state: str = "none"   # good | bad | none: colours the change text
+    state: str = "none"  # good | bad | none: colours the change text
     highlight: bool = False
 
 
-def bar_chart(title: str, bars: Sequence[Bar], unit: str = "", decimals: int = 0, width: int = 520,
-              current_label: str = "本期", previous_label: str = "去年同期") -> Markup:
+def bar_chart(
+    title: str,
+    bars: Sequence[Bar],
+    unit: str = "",
+    decimals: int = 0,
+    width: int = 520,
+    current_label: str = "本期",
+    previous_label: str = "去年同期",
+) -> Markup:
     """Horizontal bars, one per town: this span's value, and last year's as a thin grey bar beneath."""
     left, right, top, row_h = 86, 90, 40, 30
     height = top + row_h * max(len(bars), 1) + 12
@@ -168,17 +189,21 @@ def bar_chart(title: str, bars: Sequence[Bar], unit: str = "", decimals: int = 0
         out.append(_text(left - 8, y0 + 15, b.label, 12, "end", INK, weight))
         if b.value is not None:
             w = plot_w * D(b.value) / top_value
-            out.append(f'<rect x="{left}" y="{_n(y0 + 4)}" width="{_n(w)}" height="14" fill="{CURRENT}">'
-                       f"<title>{escape(f'{b.label}{current_label}:{_fmt(b.value, decimals)}{unit}')}</title></rect>")
+            out.append(
+                f'<rect x="{left}" y="{_n(y0 + 4)}" width="{_n(w)}" height="14" fill="{CURRENT}">'
+                f"<title>{escape(f'{b.label}{current_label}:{_fmt(b.value, decimals)}{unit}')}</title></rect>"
+            )
             colour = {"good": GOOD, "bad": BAD}.get(b.state, INK)
             out.append(_text(D(left) + w + 6, y0 + 15, f"{_fmt(b.value, decimals)}{unit}", 11, fill=colour))
         else:
             out.append(_text(left + 4, y0 + 15, "无数据", 11, fill=MUTED))
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
-            out.append(f'<rect x="{left}" y="{_n(y0 + 20)}" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
-                       f"<title>{escape(f'{b.label}{previous_label}:{_fmt(b.previous, decimals)}{unit}')}</title>"
-                       "</rect>")
+            out.append(
+                f'<rect x="{left}" y="{_n(y0 + 20)}" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
+                f"<title>{escape(f'{b.label}{previous_label}:{_fmt(b.previous, decimals)}{unit}')}</title>"
+                "</rect>"
+            )
     out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 10}" stroke="{MUTED}" stroke-width="1"/>')
     out.append("</svg>")
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()

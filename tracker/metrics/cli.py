@@ -34,8 +34,11 @@ def _actor(username: str | None):
 @metrics_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Only check the file and print the problems; write nothing.")
-@click.option("--accept-warnings", is_flag=True,
-              help="Write even though there are warnings (overwrites, suspicious values). Errors always block.")
+@click.option(
+    "--accept-warnings",
+    is_flag=True,
+    help="Write even though there are warnings (overwrites, suspicious values). Errors always block.",
+)
 @click.option("--user", "username", help="Act as this user (default: the system account, which may write all).")
 @click.option("--reason", default="", help="Correction reason (required when acting as a reviewer).")
 def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: str | None, reason: str) -> None:
@@ -54,8 +57,10 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
     for p in preview.problems:
         click.echo(str(p))
     blocking = preview.errors or (preview.warnings and not accept_warnings)
-    click.echo(f"{len(preview.writes)} figures to write ({preview.inserts} new, {preview.updates} changed); "
-               f"{len(preview.errors)} errors, {len(preview.warnings)} warnings")
+    click.echo(
+        f"{len(preview.writes)} figures to write ({preview.inserts} new, {preview.updates} changed); "
+        f"{len(preview.errors)} errors, {len(preview.warnings)} warnings"
+    )
     if blocking or not preview.writes:
         db.session.rollback()
         raise SystemExit(1 if blocking else 0)
@@ -76,8 +81,9 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
 @metrics_cli.command("export")
 @click.option("--from", "start", required=True, help="First month, YYYY-MM.")
 @click.option("--to", "end", required=True, help="Last month, YYYY-MM.")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The .xlsx file to write.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The .xlsx file to write."
+)
 def export_command(start: str, end: str, output: Path) -> None:
     """Write every figure of the months FROM to TO to an .xlsx file in the import template's columns."""
     try:
@@ -97,9 +103,15 @@ def _json_value(v):
 
 
 def _comparison(c: service.Comparison) -> dict:
-    return {"value": _json_value(c.value), "last_year": _json_value(c.last_year),
-            "yoy_abs": _json_value(c.yoy_abs), "yoy_pct": _json_value(c.yoy_pct), "mom_abs": _json_value(c.mom_abs),
-            "judged_by": c.judged_by, "improved": c.improved}
+    return {
+        "value": _json_value(c.value),
+        "last_year": _json_value(c.last_year),
+        "yoy_abs": _json_value(c.yoy_abs),
+        "yoy_pct": _json_value(c.yoy_pct),
+        "mom_abs": _json_value(c.mom_abs),
+        "judged_by": c.judged_by,
+        "improved": c.improved,
+    }
 
 
 def summary_dict(s: service.Summary) -> dict:
@@ -110,8 +122,16 @@ def summary_dict(s: service.Summary) -> dict:
         "district": {code: _comparison(c) for code, c in s.district.items()},
         "two_down_two_up": s.two_down_two_up,
         "verdict": s.verdict,
-        "units": [{"unit": u.unit.name, **{code: _comparison(c) for code, c in u.comparisons.items()},
-                   "two_down_two_up": u.two_down_two_up, "verdict": u.verdict, "rank": u.rank} for u in s.ranked()],
+        "units": [
+            {
+                "unit": u.unit.name,
+                **{code: _comparison(c) for code, c in u.comparisons.items()},
+                "two_down_two_up": u.two_down_two_up,
+                "verdict": u.verdict,
+                "rank": u.rank,
+            }
+            for u in s.ranked()
+        ],
     }
 
 
@@ -132,8 +152,10 @@ def summary_command(period_text: str, as_json: bool) -> None:
     click.echo(f"{s.period.label}  全区两降两升:{service.VERDICT_LABELS[s.verdict]}")
     for code in codes:
         c = s.district[code]
-        click.echo(f"  {code:8} {_json_value(c.value)!s:>10}  去年同期 {_json_value(c.last_year)!s:>10}  "
-                   f"同比 {_json_value(c.yoy_abs)!s:>8} {('(' + format(c.yoy_pct, 'f') + '%)') if c.yoy_pct else ''}")
+        click.echo(
+            f"  {code:8} {_json_value(c.value)!s:>10}  去年同期 {_json_value(c.last_year)!s:>10}  "
+            f"同比 {_json_value(c.yoy_abs)!s:>8} {('(' + format(c.yoy_pct, 'f') + '%)') if c.yoy_pct else ''}"
+        )
     for u in s.ranked():
         marks = " ".join(f"{code}{u.comparisons[code].arrow}" for code in codes if code in u.comparisons)
         click.echo(f"  {u.rank:>2}. {u.unit.name:6} {service.VERDICT_LABELS[u.verdict]}  {marks}")

@@ -20,8 +20,20 @@ from .models import MetricValue
 from .service import CORE_CODES, get_indicator, save_grid, towns
 
 D = Decimal
-SEASON = [D("1.10"), D("1.15"), D("0.95"), D("0.90"), D("0.95"), D("1.00"),
-          D("1.00"), D("1.05"), D("0.95"), D("1.00"), D("1.05"), D("1.10")]
+SEASON = [
+    D("1.10"),
+    D("1.15"),
+    D("0.95"),
+    D("0.90"),
+    D("0.95"),
+    D("1.00"),
+    D("1.00"),
+    D("1.05"),
+    D("0.95"),
+    D("1.00"),
+    D("1.05"),
+    D("1.10"),
+]
 
 
 @dataclass(frozen=True)
@@ -29,9 +41,9 @@ class Profile:
     """A town's monthly base of cases, and how the current year differs from the year before."""
 
     base_cases: int
-    loss_per_case: Decimal            # 万元
-    cases_factor: Decimal             # current year against last year
-    loss_factor: Decimal              # loss per case, current year against last year
+    loss_per_case: Decimal  # 万元
+    cases_factor: Decimal  # current year against last year
+    loss_factor: Decimal  # loss per case, current year against last year
     clearance: tuple[Decimal, Decimal]  # share of cases solved: last year, current year
     arrest_factor: Decimal = D("1.00")
     cases_from_july: Decimal | None = None  # a different factor from July of the current year
@@ -39,12 +51,12 @@ class Profile:
 
 # In the order of the demo towns: 青石镇, 柳溪镇, 云岭镇, 白沙镇, 东湖街道, 南山街道.
 PROFILES = [
-    Profile(14, D("5.6"), D("0.65"), D("0.90"), (D("0.40"), D("0.70")), D("1.10")),   # meets 两降两升
-    Profile(12, D("4.2"), D("1.65"), D("0.80"), (D("0.40"), D("0.45"))),              # cases up by > 50 %
+    Profile(14, D("5.6"), D("0.65"), D("0.90"), (D("0.40"), D("0.70")), D("1.10")),  # meets 两降两升
+    Profile(12, D("4.2"), D("1.65"), D("0.80"), (D("0.40"), D("0.45"))),  # cases up by > 50 %
     Profile(10, D("3.8"), D("1.00"), D("0.90"), (D("0.40"), D("0.42")), D("1.00"), D("1.30")),  # up from July
-    Profile(12, D("6.5"), D("0.75"), D("0.90"), (D("0.40"), D("0.65")), D("1.10")),   # meets 两降两升
-    Profile(22, D("5.0"), D("0.80"), D("1.50"), (D("0.40"), D("0.60"))),              # fewer cases, more losses
-    Profile(16, D("4.9"), D("0.70"), D("0.90"), (D("0.40"), D("0.35")), D("0.85")),   # clearance falls
+    Profile(12, D("6.5"), D("0.75"), D("0.90"), (D("0.40"), D("0.65")), D("1.10")),  # meets 两降两升
+    Profile(22, D("5.0"), D("0.80"), D("1.50"), (D("0.40"), D("0.60"))),  # fewer cases, more losses
+    Profile(16, D("4.9"), D("0.70"), D("0.90"), (D("0.40"), D("0.35")), D("0.85")),  # clearance falls
 ]
 
 

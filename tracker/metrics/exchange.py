@@ -82,7 +82,7 @@ class PreviewCell:
     raw: str
     new: Value | None = None
     old: Value | None = None
-    status: str = "empty"   # empty | new | update | same | error
+    status: str = "empty"  # empty | new | update | same | error
     message: str = ""
     warn: bool = False
 
@@ -174,7 +174,7 @@ def _split_header(text: str) -> tuple[str, str | None]:
 def parse_month(cell) -> str:
     """A month cell as YYYY-MM; raises ValidationError."""
     text = _norm(month_text(cell))
-    m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?", text) or re.fullmatch(r"(\d{4})(\d{2})", text))
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?", text) or re.fullmatch(r"(\d{4})(\d{2})", text)
     if not m:
         raise ValidationError(f"月份“{text[:20]}”无法识别,应为 YYYY-MM(如 2026-10)" if text else "缺少月份")
     try:
@@ -243,7 +243,7 @@ class _History:
             self._sorted[key] = ([m for m, _ in items], [v for _, v in items])
         months, values = self._sorted[key]
         start = _shift(Period.parse(month), -HISTORY_MONTHS).code
-        return values[bisect_left(months, start):bisect_left(months, month)]
+        return values[bisect_left(months, start) : bisect_left(months, month)]
 
 
 def _plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None:
@@ -253,13 +253,17 @@ def _plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | Non
     med = Decimal(statistics.median(history)) if len(history) >= 3 else None
     if ind.unit_label == "万元":
         if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
-            return (f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
-                    f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对")
+            return (
+                f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
+                f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对"
+            )
     if len(history) >= 6:
         hi = max(history)
         if d > JUMP_FACTOR * Decimal(hi) and d - Decimal(hi) >= ind.small_base:
-            return (f"{fmt(new, ind.decimals)}{ind.unit_label}远超该单位近两年的最高值"
-                    f"({fmt(hi, ind.decimals)}{ind.unit_label}),请核对")
+            return (
+                f"{fmt(new, ind.decimals)}{ind.unit_label}远超该单位近两年的最高值"
+                f"({fmt(hi, ind.decimals)}{ind.unit_label}),请核对"
+            )
     return None
 
 
@@ -280,15 +284,22 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     months: set[str] = set()
     for line, cells in sheet.rows:
         unit_raw, month_raw = cells[unit_col], cells[month_col]
-        pr = PreviewRow(line, "" if unit_raw is None else str(unit_raw).strip(), month_text(month_raw),
-                        [PreviewCell("" if cells[i] is None else str(cells[i])) for i, _ in cols])
+        pr = PreviewRow(
+            line,
+            "" if unit_raw is None else str(unit_raw).strip(),
+            month_text(month_raw),
+            [PreviewCell("" if cells[i] is None else str(cells[i])) for i, _ in cols],
+        )
         unit, ok_unit = None, False
         key = _norm(pr.unit_text)
         if not key:
             pr.problems.append(Problem(line, UNIT_HEADER, "缺少单位"))
         elif key not in names:
-            msg = (f"“{pr.unit_text}”是部门,不是镇(街道);全区数据请填“{DISTRICT_LABEL}”" if key in departments
-                   else f"未知单位“{pr.unit_text}”(应为镇(街道)名称或“{DISTRICT_LABEL}”)")
+            msg = (
+                f"“{pr.unit_text}”是部门,不是镇(街道);全区数据请填“{DISTRICT_LABEL}”"
+                if key in departments
+                else f"未知单位“{pr.unit_text}”(应为镇(街道)名称或“{DISTRICT_LABEL}”)"
+            )
             pr.problems.append(Problem(line, UNIT_HEADER, msg))
         elif names[key] is not None and not names[key].is_active:
             pr.problems.append(Problem(line, UNIT_HEADER, f"{names[key].name}已停用"))
@@ -312,10 +323,19 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     history = _History()
     if months:
         lo = _shift(Period.parse(min(months)), -HISTORY_MONTHS).code
-        q = (select(MetricValue.id, MetricValue.version, MetricValue.indicator_id, MetricValue.unit_id,
-                    MetricValue.month, MetricValue.count, MetricValue.amount)
-             .where(MetricValue.indicator_id.in_([i.id for i in columns]), MetricValue.month >= lo,
-                    MetricValue.month <= max(months)))
+        q = select(
+            MetricValue.id,
+            MetricValue.version,
+            MetricValue.indicator_id,
+            MetricValue.unit_id,
+            MetricValue.month,
+            MetricValue.count,
+            MetricValue.amount,
+        ).where(
+            MetricValue.indicator_id.in_([i.id for i in columns]),
+            MetricValue.month >= lo,
+            MetricValue.month <= max(months),
+        )
         for vid, ver, ind_id, uid, m, count, amount in session.execute(q):
             v = stored(by_id[ind_id], count, amount)
             existing[(ind_id, uid, m)] = (vid, ver, v)
@@ -346,8 +366,11 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
             if not ok_unit:
                 continue
             if (ind.scope == SCOPE_DISTRICT) != (uid is None):
-                msg = (f"该指标按全区填报,请填在“{DISTRICT_LABEL}”行" if ind.scope == SCOPE_DISTRICT
-                       else "该指标按镇(街道)填报,全区数由各镇(街道)汇总,不能直接填写")
+                msg = (
+                    f"该指标按全区填报,请填在“{DISTRICT_LABEL}”行"
+                    if ind.scope == SCOPE_DISTRICT
+                    else "该指标按镇(街道)填报,全区数由各镇(街道)汇总,不能直接填写"
+                )
                 cell.status, cell.message = "error", msg
                 pr.problems.append(Problem(pr.row, ind.label, msg))
                 continue
@@ -386,8 +409,9 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     for pr in rows:
         problems.extend(pr.problems)
     if not writes and not any(p.level == ERROR for p in problems):
-        problems.append(Problem(0, "", "文件中没有需要写入的新数据(空单元格不修改,与已有数据相同的不重复写入)",
-                                WARNING))
+        problems.append(
+            Problem(0, "", "文件中没有需要写入的新数据(空单元格不修改,与已有数据相同的不重复写入)", WARNING)
+        )
     return Preview(columns, rows, problems, writes)
 
 
@@ -421,22 +445,52 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
         amount = None if w.indicator.is_count else Decimal(w.new)
         note = reason if w.source == SOURCE_CORRECTION else ""
         if w.row_id is None:
-            inserts.append({"indicator_id": w.indicator.id, "unit_id": w.unit_id, "month": w.month, "count": count,
-                            "amount": amount, "source": w.source, "note": note, "updated_at": now,
-                            "updated_by_id": actor_id, "version": 1})
+            inserts.append(
+                {
+                    "indicator_id": w.indicator.id,
+                    "unit_id": w.unit_id,
+                    "month": w.month,
+                    "count": count,
+                    "amount": amount,
+                    "source": w.source,
+                    "note": note,
+                    "updated_at": now,
+                    "updated_by_id": actor_id,
+                    "version": 1,
+                }
+            )
         else:
-            updates.append({"b_id": w.row_id, "b_version": w.version, "b_new_version": w.version + 1,
-                            "b_count": count, "b_amount": amount, "b_source": w.source, "b_note": note,
-                            "b_at": now, "b_by": actor_id})
+            updates.append(
+                {
+                    "b_id": w.row_id,
+                    "b_version": w.version,
+                    "b_new_version": w.version + 1,
+                    "b_count": count,
+                    "b_amount": amount,
+                    "b_source": w.source,
+                    "b_note": note,
+                    "b_at": now,
+                    "b_by": actor_id,
+                }
+            )
     if inserts:
         # Core executemany: the ORM's bulk path would group rows by their None columns, one statement per group
         session.execute(insert(MetricValue.__table__), inserts)
     if updates:
         t = MetricValue.__table__
-        stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
-                .values(count=bindparam("b_count"), amount=bindparam("b_amount", type_=ExactDecimal()),
-                        version=bindparam("b_new_version"), source=bindparam("b_source"), note=bindparam("b_note"),
-                        updated_at=bindparam("b_at", type_=UTCDateTime()), updated_by_id=bindparam("b_by")))
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+            .values(
+                count=bindparam("b_count"),
+                amount=bindparam("b_amount", type_=ExactDecimal()),
+                version=bindparam("b_new_version"),
+                source=bindparam("b_source"),
+                note=bindparam("b_note"),
+                updated_at=bindparam("b_at", type_=UTCDateTime()),
+                updated_by_id=bindparam("b_by"),
+            )
+        )
         res = session.execute(stmt, updates)
         dialect = session.get_bind().dialect
         if dialect.supports_sane_multi_rowcount and res.rowcount != len(updates):
@@ -453,10 +507,18 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
         correction = any(w.source == SOURCE_CORRECTION for w in ws)
         if correction:
             after["更正原因"] = reason
-        record(session, actor, "metrics.correct" if correction else "metrics.import", object_type="MetricMonth",
-               object_id=p.year * 100 + p.first, before=before, after=after,
-               summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
-                       + (f"(文件 {filename})" if filename else "") + (f",原因:{reason}" if correction else ""))
+        record(
+            session,
+            actor,
+            "metrics.correct" if correction else "metrics.import",
+            object_type="MetricMonth",
+            object_id=p.year * 100 + p.first,
+            before=before,
+            after=after,
+            summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
+            + (f"(文件 {filename})" if filename else "")
+            + (f",原因:{reason}" if correction else ""),
+        )
     session.flush()
     return ImportResult(len(inserts), len(updates), len(by_month))
 
@@ -505,17 +567,23 @@ def discard(directory: str | os.PathLike, token: str) -> None:
 
 # -- template and export -----------------------------------------------------------------------------
 
+
 def _notes(indicators: list[Indicator]) -> list[str]:
-    lines = ["填写说明",
-             "1. 每行填写一个单位一个月份的数据;“单位”填镇(街道)名称,按全区填报的指标填在“全区”行。",
-             "2. “月份”格式为 YYYY-MM(如 2026-10),请保持为文本,不要改成日期。",
-             "3. 留空的单元格不修改已有数据;与已有数据不同的数值将覆盖原值(导入前预览会逐项列出 原值 → 新值)。",
-             "4. 不能为负数;计数类指标须为整数;金额以万元为单位(不是元)。",
-             "5. 请勿增删或改名表头;导入前系统会逐行逐列检查,有错误时不会写入任何数据。",
-             "", "指标:"]
+    lines = [
+        "填写说明",
+        "1. 每行填写一个单位一个月份的数据;“单位”填镇(街道)名称,按全区填报的指标填在“全区”行。",
+        "2. “月份”格式为 YYYY-MM(如 2026-10),请保持为文本,不要改成日期。",
+        "3. 留空的单元格不修改已有数据;与已有数据不同的数值将覆盖原值(导入前预览会逐项列出 原值 → 新值)。",
+        "4. 不能为负数;计数类指标须为整数;金额以万元为单位(不是元)。",
+        "5. 请勿增删或改名表头;导入前系统会逐行逐列检查,有错误时不会写入任何数据。",
+        "",
+        "指标:",
+    ]
     for ind in indicators:
-        lines.append(f"  {ind.label}:{ind.direction_label},{ind.decimals}位小数,{SCOPE_TEXT[ind.scope]},"
-                     f"填报单位:{ind.owner_label}")
+        lines.append(
+            f"  {ind.label}:{ind.direction_label},{ind.decimals}位小数,{SCOPE_TEXT[ind.scope]},"
+            f"填报单位:{ind.owner_label}"
+        )
     return lines
 
 
@@ -527,11 +595,22 @@ def template_file(session: Session, month: Period) -> bytes:
     indicators = active_indicators(session)
     rows = figures(session, indicators, month, month)
     have = {(r.unit.id if r.unit else None): r.values for r in rows}
-    out = [(u.name, month.code, [have.get(u.id, {}).get(i.code) if i.scope != SCOPE_DISTRICT else None
-                                 for i in indicators]) for u in towns(session)]
+    out = [
+        (
+            u.name,
+            month.code,
+            [have.get(u.id, {}).get(i.code) if i.scope != SCOPE_DISTRICT else None for i in indicators],
+        )
+        for u in towns(session)
+    ]
     if any(i.scope == SCOPE_DISTRICT for i in indicators):
-        out.append((DISTRICT_LABEL, month.code, [have.get(None, {}).get(i.code) if i.scope == SCOPE_DISTRICT
-                                                 else None for i in indicators]))
+        out.append(
+            (
+                DISTRICT_LABEL,
+                month.code,
+                [have.get(None, {}).get(i.code) if i.scope == SCOPE_DISTRICT else None for i in indicators],
+            )
+        )
     return write_workbook(indicators, out, _notes(indicators))
 
 
@@ -541,6 +620,11 @@ def export_file(session: Session, start: Period, end: Period) -> bytes:
         raise ValidationError("起始月份不能晚于结束月份")
     indicators = active_indicators(session)
     rows = figures(session, indicators, start, end)
-    return write_workbook(indicators, [(r.unit.name if r.unit else DISTRICT_LABEL, r.month,
-                                        [r.values.get(i.code) for i in indicators]) for r in rows],
-                          _notes(indicators))
+    return write_workbook(
+        indicators,
+        [
+            (r.unit.name if r.unit else DISTRICT_LABEL, r.month, [r.values.get(i.code) for i in indicators])
+            for r in rows
+        ],
+        _notes(indicators),
+    )

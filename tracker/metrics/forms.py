@@ -67,8 +67,9 @@ class Shown:
     typed: bool = False  # the user's own text, kept after a refused save
 
 
-def shown_cells(grid: EntryGrid, form: GridBase | None = None,
-                conflicts: dict[CellKey, Value | None] | None = None) -> dict[CellKey, Shown]:
+def shown_cells(
+    grid: EntryGrid, form: GridBase | None = None, conflicts: dict[CellKey, Value | None] | None = None
+) -> dict[CellKey, Shown]:
     """The inputs' contents: stored figures; after a refused save the user's changed cells keep their text, and
     conflicting cells take the other person's version so a deliberate second save can overwrite it."""
     conflicts = conflicts or {}
@@ -95,8 +96,9 @@ class UploadForm(FlaskForm):
 class ConfirmForm(FlaskForm):
     ticket = HiddenField(validators=[DataRequired()])
     digest = HiddenField(validators=[DataRequired()])
-    reason = TextAreaField("更正原因(审核员导入时必填)",
-                           validators=[Length(max=MAX_REASON, message=f"不能超过{MAX_REASON}字")])
+    reason = TextAreaField(
+        "更正原因(审核员导入时必填)", validators=[Length(max=MAX_REASON, message=f"不能超过{MAX_REASON}字")]
+    )
     accept_warnings = BooleanField("我已逐项核对上面的提示(覆盖原值、疑似单位错误、异常跳变),确认导入")
 
 
@@ -106,20 +108,35 @@ class IndicatorForm(FlaskForm):
     name = StringField("指标名称", validators=[DataRequired("请填写指标名称"), Length(max=64)])
     unit_label = StringField("计量单位", validators=[DataRequired("请填写计量单位"), Length(max=16)])
     direction = SelectField("方向", choices=list(DIRECTION_LABELS.items()))
-    decimals = IntegerField("小数位数", default=0, validators=[
-        InputRequired("请填写小数位数"), NumberRange(0, MAX_DECIMALS, f"小数位数须为0至{MAX_DECIMALS}")])
+    decimals = IntegerField(
+        "小数位数",
+        default=0,
+        validators=[InputRequired("请填写小数位数"), NumberRange(0, MAX_DECIMALS, f"小数位数须为0至{MAX_DECIMALS}")],
+    )
     scope = SelectField("填报层级", choices=list(SCOPE_LABELS.items()))
     aggregate = SelectField("全区数与跨月汇总", choices=list(AGGREGATE_LABELS.items()))
     owner_unit_id = SelectField("填报单位", coerce=int, choices=[])
-    small_base = IntegerField("小基数(去年同期低于此数时按差值而非百分比比较)", default=10,
-                              validators=[InputRequired("请填写小基数"), NumberRange(0, 100000, "小基数须为0至100000")])
+    small_base = IntegerField(
+        "小基数(去年同期低于此数时按差值而非百分比比较)",
+        default=10,
+        validators=[InputRequired("请填写小基数"), NumberRange(0, 100000, "小基数须为0至100000")],
+    )
     sort_order = IntegerField("排序", default=0, validators=[Optional()])
     is_active = BooleanField("启用", default=True)
     note = StringField("说明", validators=[Length(max=500)])
 
     def values(self) -> dict:
-        return {"code": self.code.data, "name": self.name.data, "unit_label": self.unit_label.data,
-                "direction": self.direction.data, "decimals": self.decimals.data, "scope": self.scope.data,
-                "aggregate": self.aggregate.data, "owner_unit_id": self.owner_unit_id.data or None,
-                "small_base": self.small_base.data, "sort_order": self.sort_order.data or 0,
-                "is_active": self.is_active.data, "note": self.note.data}
+        return {
+            "code": self.code.data,
+            "name": self.name.data,
+            "unit_label": self.unit_label.data,
+            "direction": self.direction.data,
+            "decimals": self.decimals.data,
+            "scope": self.scope.data,
+            "aggregate": self.aggregate.data,
+            "owner_unit_id": self.owner_unit_id.data or None,
+            "small_base": self.small_base.data,
+            "sort_order": self.sort_order.data or 0,
+            "is_active": self.is_active.data,
+            "note": self.note.data,
+        }

@@ -118,10 +118,19 @@ class Indicator(Base):
         return self.owner.name if self.owner else "各镇(街道)自行填报"
 
     def snapshot(self) -> dict:
-        return {"code": self.code, "name": self.name, "unit_label": self.unit_label, "direction": self.direction,
-                "decimals": self.decimals, "is_active": self.is_active, "scope": self.scope,
-                "aggregate": self.aggregate, "owner_unit_id": self.owner_unit_id, "small_base": self.small_base,
-                "sort_order": self.sort_order}
+        return {
+            "code": self.code,
+            "name": self.name,
+            "unit_label": self.unit_label,
+            "direction": self.direction,
+            "decimals": self.decimals,
+            "is_active": self.is_active,
+            "scope": self.scope,
+            "aggregate": self.aggregate,
+            "owner_unit_id": self.owner_unit_id,
+            "small_base": self.small_base,
+            "sort_order": self.sort_order,
+        }
 
     def __repr__(self) -> str:
         return f"<Indicator {self.code}>"
@@ -137,13 +146,21 @@ class MetricValue(Base):
     __table_args__ = (
         UniqueConstraint("indicator_id", "unit_id", "month"),
         # NULL unit_id is the district: unique constraints treat NULLs as distinct, so a partial index guards it.
-        Index("uq_metric_values_district_month", "indicator_id", "month", unique=True,
-              sqlite_where=text("unit_id IS NULL"), postgresql_where=text("unit_id IS NULL")),
+        Index(
+            "uq_metric_values_district_month",
+            "indicator_id",
+            "month",
+            unique=True,
+            sqlite_where=text("unit_id IS NULL"),
+            postgresql_where=text("unit_id IS NULL"),
+        ),
         # the figures of some indicators in some months (the overview, trends, the summary): without it a
         # month list is filtered out of every month of every town
         Index("ix_metric_values_indicator_month", "indicator_id", "month"),
-        CheckConstraint("length(month) = 7 AND substr(month, 5, 1) = '-' AND substr(month, 6, 2) BETWEEN '01' AND '12'",
-                        name="month"),
+        CheckConstraint(
+            "length(month) = 7 AND substr(month, 5, 1) = '-' AND substr(month, 6, 2) BETWEEN '01' AND '12'",
+            name="month",
+        ),
         CheckConstraint("count >= 0", name="count_not_negative"),
         CheckConstraint("CAST(amount AS NUMERIC) >= 0", name="amount_not_negative"),
         CheckConstraint("(count IS NULL) <> (amount IS NULL)", name="one_value"),

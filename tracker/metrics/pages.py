@@ -46,21 +46,33 @@ def period_nav(period: Period) -> PeriodNav:
     now = current_month()
     nxt = step(period, 1)
     last_q = step(Period.quarter(now.year, (now.first - 1) // 3 + 1), -1)
-    quick = [("本月", now.code), ("上月", now.previous().code),
-             ("本季度", Period.quarter(now.year, (now.first - 1) // 3 + 1).code), ("上季度", last_q.code),
-             ("今年累计", Period.ytd(now.year, now.first).code), ("去年全年", str(now.year - 1))]
+    quick = [
+        ("本月", now.code),
+        ("上月", now.previous().code),
+        ("本季度", Period.quarter(now.year, (now.first - 1) // 3 + 1).code),
+        ("上季度", last_q.code),
+        ("今年累计", Period.ytd(now.year, now.first).code),
+        ("去年全年", str(now.year - 1)),
+    ]
     return PeriodNav(period, step(period, -1), nxt if nxt.start <= now.end else None, quick)
 
 
-def _trend_charts(session: Session, indicators: list[Indicator], unit_id: int | None, year: int,
-                  who: str) -> list[Markup]:
+def _trend_charts(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int, who: str
+) -> list[Markup]:
     data = service.trends(session, indicators, unit_id, year)
     out = []
     for ind in indicators:
         this, last = data[ind.code]
-        out.append(trend_chart(f"{who}{ind.name}月度走势", MONTH_LABELS,
-                               [Series(f"{year - 1}年", last, PREVIOUS, dashed=True), Series(f"{year}年", this)],
-                               ind.unit_label, ind.decimals))
+        out.append(
+            trend_chart(
+                f"{who}{ind.name}月度走势",
+                MONTH_LABELS,
+                [Series(f"{year - 1}年", last, PREVIOUS, dashed=True), Series(f"{year}年", this)],
+                ind.unit_label,
+                ind.decimals,
+            )
+        )
     return out
 
 
@@ -78,8 +90,11 @@ def overview(session: Session, period: Period) -> Overview:
     trends = _trend_charts(session, s.core, None, period.year, "全区")
     bars = []
     for ind in s.town_indicators:
-        items = [Bar(u.unit.name, c.value, c.last_year, c.state)
-                 for u in s.units if (c := u.comparisons.get(ind.code)) is not None]
+        items = [
+            Bar(u.unit.name, c.value, c.last_year, c.state)
+            for u in s.units
+            if (c := u.comparisons.get(ind.code)) is not None
+        ]
         bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals))
     return Overview(s, period_nav(period), trends, bars)
 

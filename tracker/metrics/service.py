@@ -62,6 +62,7 @@ CellKey = tuple[int, int | None]  # (indicator id, unit id or None for the distr
 
 # -- indicators ---------------------------------------------------------------
 
+
 def get_indicator(session: Session, code: str) -> Indicator | None:
     """The indicator with this code, active or not."""
     return session.scalar(select(Indicator).where(Indicator.code == code))
@@ -69,8 +70,11 @@ def get_indicator(session: Session, code: str) -> Indicator | None:
 
 def active_indicators(session: Session) -> list[Indicator]:
     """Switched-on indicators in display order."""
-    return list(session.scalars(select(Indicator).where(Indicator.is_active.is_(True))
-                                .order_by(Indicator.sort_order, Indicator.id)))
+    return list(
+        session.scalars(
+            select(Indicator).where(Indicator.is_active.is_(True)).order_by(Indicator.sort_order, Indicator.id)
+        )
+    )
 
 
 def all_indicators(session: Session) -> list[Indicator]:
@@ -87,8 +91,13 @@ def towns(session: Session, include_inactive: bool = False) -> list[Unit]:
 
 def departments(session: Session) -> list[Unit]:
     """Departments that may own an indicator."""
-    return list(session.scalars(select(Unit).where(Unit.kind == KIND_DEPARTMENT, Unit.is_active.is_(True))
-                                .order_by(Unit.sort_order, Unit.id)))
+    return list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.kind == KIND_DEPARTMENT, Unit.is_active.is_(True))
+            .order_by(Unit.sort_order, Unit.id)
+        )
+    )
 
 
 def default_owner_id(session: Session) -> int:
@@ -138,10 +147,19 @@ def _clean_indicator(session: Session, data: dict, current: Indicator | None) ->
     clash = session.scalar(select(Indicator.id).where(Indicator.name == name))
     if clash and (current is None or clash != current.id):
         raise ValidationError(f"已有名为“{name}”的指标")
-    return {"name": name, "unit_label": unit_label, "direction": direction, "scope": scope,
-            "aggregate": aggregate, "decimals": decimals, "small_base": small_base, "sort_order": sort_order,
-            "owner_unit_id": owner_unit_id, "is_active": bool(data.get("is_active", True)),
-            "note": str(data.get("note") or "")[:500]}
+    return {
+        "name": name,
+        "unit_label": unit_label,
+        "direction": direction,
+        "scope": scope,
+        "aggregate": aggregate,
+        "decimals": decimals,
+        "small_base": small_base,
+        "sort_order": sort_order,
+        "owner_unit_id": owner_unit_id,
+        "is_active": bool(data.get("is_active", True)),
+        "note": str(data.get("note") or "")[:500],
+    }
 
 
 def create_indicator(session: Session, actor, data: dict) -> Indicator:
@@ -181,8 +199,15 @@ def update_indicator(session: Session, actor, indicator_id: int, version: int, d
             raise ValidationError("该指标已有数据,不能在整数与小数之间切换")
         if clean["decimals"] < ind.decimals:
             step = Decimal(1).scaleb(-clean["decimals"])
-            finer = [a for a in session.scalars(select(MetricValue.amount).where(
-                MetricValue.indicator_id == ind.id, MetricValue.amount.is_not(None))) if a != a.quantize(step)]
+            finer = [
+                a
+                for a in session.scalars(
+                    select(MetricValue.amount).where(
+                        MetricValue.indicator_id == ind.id, MetricValue.amount.is_not(None)
+                    )
+                )
+                if a != a.quantize(step)
+            ]
             if finer:
                 raise ValidationError(f"已有{len(finer)}个数据的小数位多于{clean['decimals']}位,不能减少小数位数")
     before = ind.snapshot()
@@ -203,11 +228,20 @@ def load_indicators(session: Session, actor, data: dict) -> int:
         owner = session.scalar(select(Unit).where(Unit.name == d["owner"])) if d.get("owner") else None
         if d.get("owner") and owner is None:
             raise ValidationError(f"指标{d['name']}的填报单位“{d['owner']}”未登记")
-        ind = Indicator(code=d["code"], name=d["name"], unit_label=d["unit_label"], direction=d["direction"],
-                        decimals=int(d.get("decimals", 0)), is_active=bool(d.get("is_active", True)),
-                        scope=d.get("scope", SCOPE_TOWNSHIP), aggregate=d.get("aggregate", AGG_SUM),
-                        owner_unit_id=owner.id if owner else None, small_base=int(d.get("small_base", 10)),
-                        sort_order=int(d.get("sort_order", i)), note=d.get("note", ""))
+        ind = Indicator(
+            code=d["code"],
+            name=d["name"],
+            unit_label=d["unit_label"],
+            direction=d["direction"],
+            decimals=int(d.get("decimals", 0)),
+            is_active=bool(d.get("is_active", True)),
+            scope=d.get("scope", SCOPE_TOWNSHIP),
+            aggregate=d.get("aggregate", AGG_SUM),
+            owner_unit_id=owner.id if owner else None,
+            small_base=int(d.get("small_base", 10)),
+            sort_order=int(d.get("sort_order", i)),
+            note=d.get("note", ""),
+        )
         session.add(ind)
         record(session, actor, "indicator.create", ind, summary=f"载入指标 {ind.label}")
         created += 1
@@ -215,6 +249,7 @@ def load_indicators(session: Session, actor, data: dict) -> int:
 
 
 # -- who may write what -----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EntryTarget:
@@ -238,8 +273,9 @@ def applies(indicator: Indicator, unit_id: int | None) -> bool:
     return (unit_id is None) == (indicator.scope == SCOPE_DISTRICT)
 
 
-def can_enter_any(session: Session, actor, indicators: list[Indicator] | None = None,
-                  town_list: list[Unit] | None = None) -> bool:
+def can_enter_any(
+    session: Session, actor, indicators: list[Indicator] | None = None, town_list: list[Unit] | None = None
+) -> bool:
     """Whether the entry grid has anything for this user to write. A caller that has just read the active
     indicators and towns (a summary) passes them, so they are not read again."""
     if town_list is None:
@@ -247,8 +283,9 @@ def can_enter_any(session: Session, actor, indicators: list[Indicator] | None = 
     return bool(_writable_columns(session, actor, town_list, indicators))
 
 
-def _writable_columns(session: Session, actor, town_list: list[Unit],
-                      indicators: list[Indicator] | None = None) -> list[Indicator]:
+def _writable_columns(
+    session: Session, actor, town_list: list[Unit], indicators: list[Indicator] | None = None
+) -> list[Indicator]:
     out = []
     for ind in active_indicators(session) if indicators is None else indicators:
         rows = [None] if ind.scope == SCOPE_DISTRICT else [u.id for u in town_list]
@@ -258,6 +295,7 @@ def _writable_columns(session: Session, actor, town_list: list[Unit],
 
 
 # -- values: parsing ------------------------------------------------------------------
+
 
 def parse_value(indicator: Indicator, raw) -> Value | None:
     """A cell's text (or spreadsheet number) as the indicator's value; None for an empty cell.
@@ -309,8 +347,11 @@ def fmt(value, decimals: int = 0) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), "f") if decimals \
+        return (
+            format(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP), "f")
+            if decimals
             else format(value.to_integral_value(rounding=ROUND_HALF_UP), "f")
+        )
     return str(value)
 
 
@@ -341,13 +382,14 @@ def _audit_value(v: Value | None):
 
 # -- the entry grid ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class GridCell:
     indicator: Indicator
     unit: Unit | None
     value: Value | None
-    version: int          # 0: no figure yet
-    source: str | None    # how the current user may write it, None: read-only
+    version: int  # 0: no figure yet
+    source: str | None  # how the current user may write it, None: read-only
     row: MetricValue | None = None
 
 
@@ -391,9 +433,14 @@ def build_entry_grid(session: Session, actor, month: str | Period) -> EntryGrid:
     rows: list[Unit | None] = list(town_list)
     if any(i.scope == SCOPE_DISTRICT for i in columns):
         rows.append(None)
-    existing = {(v.indicator_id, v.unit_id): v for v in session.scalars(
-        select(MetricValue).where(MetricValue.month == p.code,
-                                  MetricValue.indicator_id.in_([i.id for i in columns])))}
+    existing = {
+        (v.indicator_id, v.unit_id): v
+        for v in session.scalars(
+            select(MetricValue).where(
+                MetricValue.month == p.code, MetricValue.indicator_id.in_([i.id for i in columns])
+            )
+        )
+    }
     cells: dict[CellKey, GridCell] = {}
     for ind in columns:
         for unit in rows:
@@ -401,9 +448,14 @@ def build_entry_grid(session: Session, actor, month: str | Period) -> EntryGrid:
             if not applies(ind, uid):
                 continue
             v = existing.get((ind.id, uid))
-            cells[(ind.id, uid)] = GridCell(ind, unit, stored(ind, v.count, v.amount) if v else None,
-                                            v.version if v else 0,
-                                            write_source(actor, EntryTarget(ind, uid)), v)
+            cells[(ind.id, uid)] = GridCell(
+                ind,
+                unit,
+                stored(ind, v.count, v.amount) if v else None,
+                v.version if v else 0,
+                write_source(actor, EntryTarget(ind, uid)),
+                v,
+            )
     correction = any(c.source == SOURCE_CORRECTION for c in cells.values())
     return EntryGrid(p, columns, rows, cells, correction)
 
@@ -420,8 +472,10 @@ class GridConflict(StaleEdit):
     """Someone changed some of the same cells since the grid was loaded; `current` maps them to today's value."""
 
     def __init__(self, current: dict[CellKey, Value | None]):
-        super().__init__(f"有{len(current)}个数据在您打开页面后已被他人修改(标红处为对方保存的值),本次未保存。"
-                         "您填写的内容已保留在下方,请核对后重新保存。")
+        super().__init__(
+            f"有{len(current)}个数据在您打开页面后已被他人修改(标红处为对方保存的值),本次未保存。"
+            "您填写的内容已保留在下方,请核对后重新保存。"
+        )
         self.current = current
 
 
@@ -448,12 +502,14 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise ValidationError(f"更正原因不能超过{MAX_REASON}字")
-    indicators = {i.id: i for i in session.scalars(select(Indicator).where(
-        Indicator.id.in_({k[0] for k in entries})))}
+    indicators = {i.id: i for i in session.scalars(select(Indicator).where(Indicator.id.in_({k[0] for k in entries})))}
     units = {u.id: u for u in towns(session)}
-    existing = {(v.indicator_id, v.unit_id): v for v in session.scalars(
-        select(MetricValue).where(MetricValue.month == p.code,
-                                  MetricValue.indicator_id.in_(list(indicators))))}
+    existing = {
+        (v.indicator_id, v.unit_id): v
+        for v in session.scalars(
+            select(MetricValue).where(MetricValue.month == p.code, MetricValue.indicator_id.in_(list(indicators)))
+        )
+    }
     errors: dict[CellKey, str] = {}
     conflicts: dict[CellKey, Value | None] = {}
     changes: list[tuple[Indicator, Unit | None, MetricValue | None, Value | None, str]] = []
@@ -509,9 +565,18 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
         after[name] = _audit_value(new)
         note = reason if source == SOURCE_CORRECTION else ""
         if row is None:
-            session.add(MetricValue(indicator_id=ind.id, unit_id=unit.id if unit else None, month=p.code,
-                                    source=source, note=note, updated_at=now, updated_by_id=actor.id,
-                                    **_columns(ind, new)))
+            session.add(
+                MetricValue(
+                    indicator_id=ind.id,
+                    unit_id=unit.id if unit else None,
+                    month=p.code,
+                    source=source,
+                    note=note,
+                    updated_at=now,
+                    updated_by_id=actor.id,
+                    **_columns(ind, new),
+                )
+            )
             counts["inserted"] += 1
         elif new is None:
             session.delete(row)
@@ -525,15 +590,22 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
         session.flush()
         who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "")
         verb = "更正" if is_correction else "保存"
-        record(session, actor, "metrics.correct" if is_correction else "metrics.save",
-               object_type="MetricMonth", object_id=p.year * 100 + p.first, before=before,
-               after={**after, **({"更正原因": reason} if is_correction else {})},
-               summary=f"{who} {verb} {p.label} 两降两升数据 {len(changes)} 项"
-                       + (f",原因:{reason}" if is_correction else ""))
+        record(
+            session,
+            actor,
+            "metrics.correct" if is_correction else "metrics.save",
+            object_type="MetricMonth",
+            object_id=p.year * 100 + p.first,
+            before=before,
+            after={**after, **({"更正原因": reason} if is_correction else {})},
+            summary=f"{who} {verb} {p.label} 两降两升数据 {len(changes)} 项"
+            + (f",原因:{reason}" if is_correction else ""),
+        )
     return SaveResult(p, len(changes), **counts)
 
 
 # -- reading values ----------------------------------------------------------------------
+
 
 def _shift(p: Period, months: int) -> Period:
     n = p.year * 12 + (p.first - 1) + months
@@ -556,14 +628,15 @@ class _Store:
                 self.by_month[(ind_id, month)].append(v)
 
     @classmethod
-    def load(cls, session: Session, indicators: list[Indicator], months: Iterable[str],
-             unit_id: int | None = None) -> _Store:
+    def load(
+        cls, session: Session, indicators: list[Indicator], months: Iterable[str], unit_id: int | None = None
+    ) -> _Store:
         """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
         that town's (enough for `level` of that unit)."""
         codes = sorted(set(months))
-        query = (select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count,
-                        MetricValue.amount)
-                 .where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes)))
+        query = select(
+            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+        ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
         return cls(indicators, session.execute(query))
@@ -618,6 +691,7 @@ def value(session: Session, code: str, unit_id: int | None, period: Period) -> V
 
 # -- comparisons -------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Comparison:
     """A figure with last year's, the year-on-year and period-on-period changes and whether it moved well.
@@ -631,12 +705,12 @@ class Comparison:
     yoy_abs: Value | None
     yoy_pct: Decimal | None
     mom_abs: Value | None
-    judged_by: str | None      # 'pct' | 'abs' | None
-    improved: bool | None      # None: no comparison
+    judged_by: str | None  # 'pct' | 'abs' | None
+    improved: bool | None  # None: no comparison
     direction: str
     previous: Value | None = None
     mom_pct: Decimal | None = None
-    months: tuple[str, ...] = ()   # the months the figure covers
+    months: tuple[str, ...] = ()  # the months the figure covers
 
     @property
     def state(self) -> str:
@@ -661,8 +735,9 @@ def _change(ind: Indicator, now: Value, base: Value) -> tuple[Value, Decimal | N
     return diff, _q(Decimal(diff) * 100 / Decimal(base), 1)
 
 
-def judge(ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None,
-          months: tuple[str, ...] = ()) -> Comparison:
+def judge(
+    ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None, months: tuple[str, ...] = ()
+) -> Comparison:
     """Compare a figure with last year's (and the previous span's) by the indicator's rules."""
     if val is None:
         return Comparison(None, None, None, None, None, None, None, ind.direction)
@@ -675,8 +750,19 @@ def judge(ind: Indicator, val: Value | None, last: Value | None, prev: Value | N
         improved = ind.direction == DOWN and val == 0
     else:
         improved = yoy_abs < 0 if ind.direction == DOWN else yoy_abs > 0
-    return Comparison(val, last, yoy_abs, yoy_pct, mom_abs, "pct" if yoy_pct is not None else "abs", improved,
-                      ind.direction, prev, mom_pct, months)
+    return Comparison(
+        val,
+        last,
+        yoy_abs,
+        yoy_pct,
+        mom_abs,
+        "pct" if yoy_pct is not None else "abs",
+        improved,
+        ind.direction,
+        prev,
+        mom_pct,
+        months,
+    )
 
 
 def _compare(ind: Indicator, store: _Store, unit_id: int | None, period: Period) -> Comparison:
@@ -804,8 +890,11 @@ def summary(session: Session, period: Period) -> Summary:
     units = []
     for u in town_list:
         comps = {i.code: _compare(i, store, u.id, period) for i in town_inds}
-        units.append(UnitSummary(u, comps, _meets(comps),
-                                 improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)))
+        units.append(
+            UnitSummary(
+                u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
+            )
+        )
     cases = next((i for i in indicators if i.code == "cases"), None)
 
     def combined_key(s: UnitSummary) -> tuple:
@@ -824,6 +913,7 @@ def summary(session: Session, period: Period) -> Summary:
 
 # -- series ------------------------------------------------------------------------------------
 
+
 def monthly_series(session: Session, code: str, unit_id: int | None, year: int) -> list[Value | None]:
     """The twelve monthly figures of a town or the district in a year (None where there is none)."""
     ind = get_indicator(session, code)
@@ -832,18 +922,24 @@ def monthly_series(session: Session, code: str, unit_id: int | None, year: int) 
     return trends(session, [ind], unit_id, year)[code][0]
 
 
-def trends(session: Session, indicators: list[Indicator], unit_id: int | None,
-           year: int) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
+def trends(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int
+) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
     """For each indicator the monthly figures of `year` and of the year before, in one query."""
     codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
     levels = _monthly_levels(session, indicators, unit_id, codes)
-    return {ind.code: ([levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
-                       [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)])
-            for ind in indicators}
+    return {
+        ind.code: (
+            [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
+            [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
+        )
+        for ind in indicators
+    }
 
 
-def _monthly_levels(session: Session, indicators: list[Indicator], unit_id: int | None,
-                    codes: list[str]) -> dict[tuple[int, str], Value]:
+def _monthly_levels(
+    session: Session, indicators: list[Indicator], unit_id: int | None, codes: list[str]
+) -> dict[tuple[int, str], Value]:
     """The figure of a town (or the district) in each month, by (indicator id, month).
 
     The district's figure of a town-level count indicator is summed by the database (a sum, or the mean of the
@@ -855,13 +951,18 @@ def _monthly_levels(session: Session, indicators: list[Indicator], unit_id: int 
         by_id = {i.id: i for i in in_sql}
         rows = session.execute(
             select(MetricValue.indicator_id, MetricValue.month, func.sum(MetricValue.count), func.count())
-            .where(MetricValue.indicator_id.in_(list(by_id)), MetricValue.month.in_(codes),
-                   MetricValue.unit_id.is_not(None))
-            .group_by(MetricValue.indicator_id, MetricValue.month))
+            .where(
+                MetricValue.indicator_id.in_(list(by_id)),
+                MetricValue.month.in_(codes),
+                MetricValue.unit_id.is_not(None),
+            )
+            .group_by(MetricValue.indicator_id, MetricValue.month)
+        )
         for ind_id, month, total, n in rows:
             ind = by_id[ind_id]
-            levels[(ind_id, month)] = int(total) if ind.aggregate == AGG_SUM \
-                else _q(Decimal(int(total)) / n, ind.decimals)
+            levels[(ind_id, month)] = (
+                int(total) if ind.aggregate == AGG_SUM else _q(Decimal(int(total)) / n, ind.decimals)
+            )
     rest = [i for i in indicators if i not in in_sql]
     if rest:
         store = _Store.load(session, rest, codes, unit_id)
@@ -875,8 +976,9 @@ def _monthly_levels(session: Session, indicators: list[Indicator], unit_id: int 
 def latest_month(session: Session) -> Period:
     """The latest month with any figure up to this month; the previous month when there are none."""
     now = current_month()
-    code = session.scalar(select(MetricValue.month).where(MetricValue.month <= now.code)
-                          .order_by(MetricValue.month.desc()).limit(1))
+    code = session.scalar(
+        select(MetricValue.month).where(MetricValue.month <= now.code).order_by(MetricValue.month.desc()).limit(1)
+    )
     return Period.parse(code) if code else now.previous()
 
 
@@ -889,18 +991,27 @@ class MonthRow:
     values: dict[str, Value | None]
 
 
-def figures(session: Session, indicators: list[Indicator], start: Period, end: Period,
-            unit_ids: list[int] | None = None, include_district: bool = True) -> list[MonthRow]:
+def figures(
+    session: Session,
+    indicators: list[Indicator],
+    start: Period,
+    end: Period,
+    unit_ids: list[int] | None = None,
+    include_district: bool = True,
+) -> list[MonthRow]:
     """Stored figures (no aggregation) of the months from start to end, by unit then month; one query for values."""
     from ..periods import month_range
 
     months = [m.code for m in month_range(start, end)]
     if len(months) > 600:
         raise ValidationError("导出范围不能超过50年")
-    q = (select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count,
-                MetricValue.amount)
-         .where(MetricValue.month >= months[0], MetricValue.month <= months[-1],
-                MetricValue.indicator_id.in_([i.id for i in indicators])))
+    q = select(
+        MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+    ).where(
+        MetricValue.month >= months[0],
+        MetricValue.month <= months[-1],
+        MetricValue.indicator_id.in_([i.id for i in indicators]),
+    )
     by_id = {i.id: i for i in indicators}
     grouped: dict[tuple[int | None, str], dict[str, Value]] = defaultdict(dict)
     for ind_id, uid, month, count, amount in session.execute(q):

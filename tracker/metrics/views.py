@@ -51,8 +51,7 @@ def _may_import(summary: service.Summary | None = None) -> bool:
 def overview():
     require("metrics.view")
     page = pages.overview(db.session, _period())
-    return render_template("metrics/overview.html", page=page, s=page.summary,
-                           can_import=_may_import(page.summary))
+    return render_template("metrics/overview.html", page=page, s=page.summary, can_import=_may_import(page.summary))
 
 
 @bp.get("/units/<int:unit_id>")
@@ -71,8 +70,7 @@ def town(unit_id: int):
 def rankings():
     require("metrics.view")
     period = _period()
-    return render_template("metrics/rankings.html", s=service.summary(db.session, period),
-                           nav=pages.period_nav(period))
+    return render_template("metrics/rankings.html", s=service.summary(db.session, period), nav=pages.period_nav(period))
 
 
 @bp.route("/entry", methods=["GET", "POST"])
@@ -91,10 +89,16 @@ def entry():
         if status == 302:
             return redirect(url_for(".entry", month=month.code))
         grid = service.build_entry_grid(db.session, current_user, month)
-    return render_template("metrics/entry.html", grid=grid, form=form, errors=errors, conflicts=conflicts,
-                           shown=shown_cells(grid, form if status != 200 else None, conflicts),
-                           prev=month.previous(), next=None if service.is_future(month.next()) else month.next()
-                           ), status
+    return render_template(
+        "metrics/entry.html",
+        grid=grid,
+        form=form,
+        errors=errors,
+        conflicts=conflicts,
+        shown=shown_cells(grid, form if status != 200 else None, conflicts),
+        prev=month.previous(),
+        next=None if service.is_future(month.next()) else month.next(),
+    ), status
 
 
 def _save_grid(form, grid) -> tuple[int, dict, dict]:
@@ -105,8 +109,10 @@ def _save_grid(form, grid) -> tuple[int, dict, dict]:
     try:
         result = service.save_grid(db.session, current_user, grid.month.code, entries(form, grid), form.reason.data)
         db.session.commit()
-        flash(f"已保存{grid.month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
-              "success")
+        flash(
+            f"已保存{grid.month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
+            "success",
+        )
         return 302, {}, {}
     except service.GridConflict as e:
         db.session.rollback()
@@ -127,6 +133,7 @@ def _save_grid(form, grid) -> tuple[int, dict, dict]:
 
 # -- Excel ---------------------------------------------------------------------------------
 
+
 def _uploads() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
@@ -136,8 +143,12 @@ def _signer() -> URLSafeTimedSerializer:
 
 
 def _import_page(upload: UploadForm | None = None, status: int = 200):
-    return render_template("metrics/import.html", form=upload or UploadForm(),
-                           month=service.latest_month(db.session), now=service.current_month()), status
+    return render_template(
+        "metrics/import.html",
+        form=upload or UploadForm(),
+        month=service.latest_month(db.session),
+        now=service.current_month(),
+    ), status
 
 
 @bp.get("/import")
@@ -247,6 +258,7 @@ def export():
 
 # -- indicators ----------------------------------------------------------------------------------
 
+
 @bp.get("/indicators")
 @login_required
 def indicators():
@@ -275,8 +287,9 @@ def indicator_new():
             return redirect(url_for(".indicators"))
         except DomainError as e:
             flash_error(e)
-    return render_template("metrics/indicator_form.html", form=form, indicator=None), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "metrics/indicator_form.html", form=form, indicator=None
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])

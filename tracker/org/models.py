@@ -44,8 +44,13 @@ class Unit(Base):
         return [a for a in (self.aliases or "").split("、") if a]
 
     def snapshot(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "aliases": self.aliases, "is_active": self.is_active,
-                "sort_order": self.sort_order}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "aliases": self.aliases,
+            "is_active": self.is_active,
+            "sort_order": self.sort_order,
+        }
 
     def __repr__(self) -> str:
         return f"<Unit {self.name}>"

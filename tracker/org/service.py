@@ -44,8 +44,9 @@ def _check_unique(session: Session, name: str, exclude_id: int | None = None) ->
         raise ValidationError(f"单位“{name}”已存在")
 
 
-def create_unit(session: Session, actor, *, name: str, kind: str, aliases: str = "",
-                sort_order: int | None = None) -> Unit:
+def create_unit(
+    session: Session, actor, *, name: str, kind: str, aliases: str = "", sort_order: int | None = None
+) -> Unit:
     """Add a unit. A new town or street is at once a member of every task that names 各镇(街道)."""
     policy.require(actor, "unit.manage")
     name = _clean_name(name)
@@ -60,8 +61,9 @@ def create_unit(session: Session, actor, *, name: str, kind: str, aliases: str =
     return unit
 
 
-def update_unit(session: Session, actor, unit_id: int, version: int, *, name: str, aliases: str,
-                is_active: bool) -> Unit:
+def update_unit(
+    session: Session, actor, unit_id: int, version: int, *, name: str, aliases: str, is_active: bool
+) -> Unit:
     """Rename a unit, change its other names, or (de)activate it. History stays attached."""
     policy.require(actor, "unit.manage")
     unit = session.get(Unit, unit_id)

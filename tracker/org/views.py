@@ -30,8 +30,15 @@ def show(unit_id: int):
     # the page is where areas meet: the unit's cards come from the assessment area
     from ..assessment.cards import board, card_state
 
-    return render_template("org/unit.html", unit=unit, duties=duties,
-                           counts=counts, span=this_year, cards=board(db.session, unit.id), card_state=card_state)
+    return render_template(
+        "org/unit.html",
+        unit=unit,
+        duties=duties,
+        counts=counts,
+        span=this_year,
+        cards=board(db.session, unit.id),
+        card_state=card_state,
+    )
 
 
 @bp.get("/admin/units")
@@ -48,8 +55,9 @@ def unit_create():
     form = UnitCreateForm()
     if form.validate_on_submit():
         try:
-            unit = service.create_unit(db.session, current_user, name=form.name.data, kind=form.kind.data,
-                                       aliases=form.aliases.data)
+            unit = service.create_unit(
+                db.session, current_user, name=form.name.data, kind=form.kind.data, aliases=form.aliases.data
+            )
             db.session.commit()
             flash(f"已新增单位 {unit.name}", "success")
         except DomainError as e:
@@ -67,8 +75,15 @@ def unit_edit(unit_id: int):
     form = UnitEditForm(obj=unit if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            service.update_unit(db.session, current_user, unit.id, form.version.data, name=form.name.data,
-                                aliases=form.aliases.data, is_active=form.is_active.data)
+            service.update_unit(
+                db.session,
+                current_user,
+                unit.id,
+                form.version.data,
+                name=form.name.data,
+                aliases=form.aliases.data,
+                is_active=form.is_active.data,
+            )
             db.session.commit()
             flash("单位信息已保存", "success")
             return redirect(url_for(".units"))

@@ -19,8 +19,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 class SettingsForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     period_kind = SelectField("填报周期", choices=[("month", "按月")])
-    due_day = IntegerField("每月报送截止日", validators=[DataRequired("请输入截止日"),
-                                                       NumberRange(1, 28, "截止日须为1至28日")])
+    due_day = IntegerField(
+        "每月报送截止日", validators=[DataRequired("请输入截止日"), NumberRange(1, 28, "截止日须为1至28日")]
+    )
 
 
 class YearField(IntegerField):
@@ -38,10 +39,12 @@ class ImportForm(FlaskForm):
 
     text = TextAreaField("方案全文", validators=[Optional()])
     file = FileField("或上传文件(.txt / .docx)", validators=[Optional()])
-    section = StringField("篇章(文件含多篇时填写,如“篇2”)",
-                          validators=[Optional(), Length(max=20, message="篇章不能超过20字")])
-    title = StringField("方案标题(文中没有标题时填写)",
-                        validators=[Optional(), Length(max=200, message="方案标题不能超过200字")])
+    section = StringField(
+        "篇章(文件含多篇时填写,如“篇2”)", validators=[Optional(), Length(max=20, message="篇章不能超过20字")]
+    )
+    title = StringField(
+        "方案标题(文中没有标题时填写)", validators=[Optional(), Length(max=200, message="方案标题不能超过200字")]
+    )
     year = YearField("年度", validators=[Optional(), NumberRange(2000, 2100, "年度须为2000至2100年")])
     district = StringField("地区", validators=[Optional(), Length(max=64, message="地区名称不能超过64字")])
 
@@ -52,8 +55,9 @@ MEASURE_ACTIONS = [("keep", "保留"), ("merge", "并入上一条"), ("drop", "�
 class TaskReviewForm(Form):
     """One task in the preview: its title, units and what to do with each measure."""
 
-    title = StringField("任务标题", validators=[DataRequired("任务标题不能为空"),
-                                             Length(max=200, message="任务标题不能超过200字")])
+    title = StringField(
+        "任务标题", validators=[DataRequired("任务标题不能为空"), Length(max=200, message="任务标题不能超过200字")]
+    )
     lead_units = StringField("牵头单位", validators=[Length(max=1000, message="牵头单位过长")])
     member_units = StringField("成员单位", validators=[Length(max=2000, message="成员单位过长")])
     includes_townships = BooleanField("各镇(街道)")
@@ -71,10 +75,10 @@ class ImportReviewForm(FlaskForm):
     """Step two: the preview the administrator edits and confirms; `state` is the signed recognised structure."""
 
     state = HiddenField()
-    title = StringField("方案标题", validators=[DataRequired("请填写方案标题"),
-                                             Length(max=200, message="方案标题不能超过200字")])
-    year = YearField("年度", validators=[DataRequired("请填写年度"),
-                                           NumberRange(2000, 2100, "年度须为2000至2100年")])
+    title = StringField(
+        "方案标题", validators=[DataRequired("请填写方案标题"), Length(max=200, message="方案标题不能超过200字")]
+    )
+    year = YearField("年度", validators=[DataRequired("请填写年度"), NumberRange(2000, 2100, "年度须为2000至2100年")])
     district = StringField("地区", validators=[Optional(), Length(max=64, message="地区名称不能超过64字")])
     tasks = FieldList(FormField(TaskReviewForm))
     units = FieldList(FormField(UnitDecisionForm))

@@ -53,7 +53,7 @@ class UnitIndex:
         keys = [n]
         for p in self.prefixes:
             if n.startswith(p) and len(n) - len(p) >= 2:
-                keys.append(n[len(p):])
+                keys.append(n[len(p) :])
         return keys
 
     def match(self, name: str) -> Unit | None:
@@ -94,19 +94,25 @@ class Preview:
     source: str
     text: str
     section: str = ""
-    matches: dict[str, str] = field(default_factory=dict)      # name as written → unit name, when they differ
-    unknown: list[str] = field(default_factory=list)           # names that match no unit
-    inactive: list[str] = field(default_factory=list)          # names of units that are switched off
+    matches: dict[str, str] = field(default_factory=dict)  # name as written → unit name, when they differ
+    unknown: list[str] = field(default_factory=list)  # names that match no unit
+    inactive: list[str] = field(default_factory=list)  # names of units that are switched off
     township_count: int = 0
 
     @property
     def warnings(self) -> list[str]:
-        return [*self.parse_warnings, *importer.review_warnings(self.data),
-                *(f"单位“{n}”已停用,导入后该单位的任务分工不生效。" for n in self.inactive)]
+        return [
+            *self.parse_warnings,
+            *importer.review_warnings(self.data),
+            *(f"单位“{n}”已停用,导入后该单位的任务分工不生效。" for n in self.inactive),
+        ]
 
     def where_named(self, name: str) -> str:
-        return "、".join(importer.task_label(t["number"]) for t in self.data["tasks"]
-                        if name in t["lead_units"] or name in t["member_units"])
+        return "、".join(
+            importer.task_label(t["number"])
+            for t in self.data["tasks"]
+            if name in t["lead_units"] or name in t["member_units"]
+        )
 
     @property
     def names(self) -> list[str]:
@@ -126,17 +132,31 @@ class Preview:
         """The review form's initial values: unit lists as text, every measure kept, new names made departments."""
         decisions = decisions or {}
         return {
-            "title": self.data.get("title") or "", "year": self.data.get("year"),
+            "title": self.data.get("title") or "",
+            "year": self.data.get("year"),
             "district": self.data.get("district") or "",
-            "tasks": [{"title": t["title"], "lead_units": "、".join(t["lead_units"]),
-                       "member_units": "、".join(t["member_units"]), "includes_townships": t["includes_townships"],
-                       "measures": ["keep"] * len(t["measures"])} for t in self.data["tasks"]],
+            "tasks": [
+                {
+                    "title": t["title"],
+                    "lead_units": "、".join(t["lead_units"]),
+                    "member_units": "、".join(t["member_units"]),
+                    "includes_townships": t["includes_townships"],
+                    "measures": ["keep"] * len(t["measures"]),
+                }
+                for t in self.data["tasks"]
+            ],
             "units": [{"name": n, "choice": decisions.get(n) or f"new:{KIND_DEPARTMENT}"} for n in self.unknown],
         }
 
     def state(self) -> dict:
-        return {"v": 1, "data": self.data, "warnings": self.parse_warnings, "source": self.source, "text": self.text,
-                "section": self.section}
+        return {
+            "v": 1,
+            "data": self.data,
+            "warnings": self.parse_warnings,
+            "source": self.source,
+            "text": self.text,
+            "section": self.section,
+        }
 
     def json(self) -> dict:
         """The recognised structure with the unit matching, as `flask plan import --json` prints it."""
@@ -155,8 +175,16 @@ def read_source(text: str | None, upload) -> tuple[str, str]:
     raise ValidationError("请粘贴实施方案全文,或上传 .txt / .docx 文件。")
 
 
-def preview(session: Session, text: str, *, section: str | None = None, title: str | None = None,
-            year: int | None = None, district: str = "", source: str = "") -> Preview:
+def preview(
+    session: Session,
+    text: str,
+    *,
+    section: str | None = None,
+    title: str | None = None,
+    year: int | None = None,
+    district: str = "",
+    source: str = "",
+) -> Preview:
     """Recognise the plan in `text` and match its unit names. Writes nothing."""
     try:
         parsed = importer.parse_plan(text, section=section or None, title=title, year=year, district=district)
@@ -167,8 +195,7 @@ def preview(session: Session, text: str, *, section: str | None = None, title: s
     return p
 
 
-def review(session: Session, state: dict, *, title: str, year: int | None, district: str,
-           tasks: list[dict]) -> Preview:
+def review(session: Session, state: dict, *, title: str, year: int | None, district: str, tasks: list[dict]) -> Preview:
     """The preview again, with the administrator's edits applied (see importer.apply_review)."""
     data = importer.apply_review(state["data"], title=title, year=year, district=district, tasks=tasks)
     p = _matched(session, data, state.get("warnings", []), state.get("source", ""), state.get("text", ""))
@@ -188,16 +215,18 @@ def _matched(session: Session, data: dict, warnings: list[str], source: str, tex
             p.matches[name] = unit.name
         if not unit.is_active and unit.name not in p.inactive:
             p.inactive.append(unit.name)
-    p.township_count = session.scalar(select(func.count(Unit.id)).where(
-        Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))) or 0
+    p.township_count = (
+        session.scalar(select(func.count(Unit.id)).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))) or 0
+    )
     return p
 
 
 def decision_choices(session: Session) -> list[tuple[str, str]]:
     """What can be done with a name that matches no unit: create it, take it as an existing unit, or leave it out."""
     choices = [(f"new:{KIND_DEPARTMENT}", "新建单位(部门)"), (f"new:{KIND_TOWNSHIP}", "新建单位(镇、街道)")]
-    for u in session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.sort_order,
-                                                                                    Unit.id)):
+    for u in session.scalars(
+        select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.kind, Unit.sort_order, Unit.id)
+    ):
         choices.append((f"unit:{u.id}", f"即已有单位:{u.name}"))
     choices.append((DECISION_SKIP, "不导入此单位"))
     return choices
@@ -258,10 +287,21 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
         members = [n for n in dict.fromkeys(resolved[x] for x in t["member_units"]) if n and n not in leads]
         plan_data["tasks"].append(dict(t, lead_units=leads, member_units=members))
     plan, _created = load_plan(session, actor, plan_data)
-    record(session, actor, "plan.import", plan,
-           after={"title": plan.title, "year": plan.year, "source": source, "tasks": len(plan_data["tasks"]),
-                  "new_units": [u.name for u in new_units], "skipped_names": skipped},
-           summary=f"从文本导入实施方案 {plan.title}:{len(plan_data['tasks'])}项任务,新建单位{len(new_units)}个")
+    record(
+        session,
+        actor,
+        "plan.import",
+        plan,
+        after={
+            "title": plan.title,
+            "year": plan.year,
+            "source": source,
+            "tasks": len(plan_data["tasks"]),
+            "new_units": [u.name for u in new_units],
+            "skipped_names": skipped,
+        },
+        summary=f"从文本导入实施方案 {plan.title}:{len(plan_data['tasks'])}项任务,新建单位{len(new_units)}个",
+    )
     session.flush()
     return ImportResult(plan, new_units, skipped)
 

@@ -47,8 +47,10 @@ GOAL_INLINE = re.compile(rf"(?:^|(?<=[。；;]))\s*({CN_NUM})是")
 SECTION_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("guiding", ("指导思想", "总体要求", "总体思路")),
     ("goals", ("工作目标", "主要目标", "总体目标", "目标任务")),
-    ("tasks", ("主要任务", "重点任务", "工作任务", "主要措施", "工作措施", "具体措施", "重点工作", "工作重点",
-               "任务分工")),
+    (
+        "tasks",
+        ("主要任务", "重点任务", "工作任务", "主要措施", "工作措施", "具体措施", "重点工作", "工作重点", "任务分工"),
+    ),
     ("requirements", ("工作要求", "保障措施", "组织保障", "工作保障", "有关要求", "组织实施", "组织领导")),
 )
 SECTION_LABELS = {"guiding": "指导思想", "goals": "工作目标", "tasks": "主要任务", "requirements": "工作要求"}
@@ -58,7 +60,8 @@ MEMBER_KEYS = ("成员单位", "配合单位", "配合部门", "协办单位", "
 ROLE_KEY = re.compile(r"(" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]?\s*")
 # 各镇(街道), 各镇（街道）, 各乡镇(街道), 各镇街, 各镇、街道, 各街镇, 各镇(区、街道) …
 TOWNSHIP_RE = re.compile(
-    r"各(?:乡)?镇\s*(?:[（(]\s*(?:区\s*[、,，]\s*)?街道?\s*[)）]|[、,，/]\s*街道|街道?|区)?|各街道(?:[、,，/]\s*镇)?|各街镇")
+    r"各(?:乡)?镇\s*(?:[（(]\s*(?:区\s*[、,，]\s*)?街道?\s*[)）]|[、,，/]\s*街道|街道?|区)?|各街道(?:[、,，/]\s*镇)?|各街镇"
+)
 LEAD_MARK = re.compile(r"\s*[（(]\s*(?:总?牵头|主责)\s*[)）]\s*$|(?<=.)(?:牵头|主责)$")
 MEMBER_MARK = re.compile(r"\s*[（(]\s*(?:配合|协办|参与|成员)\s*[)）]\s*$|(?<=.)(?:配合|协办|参与)$")
 LIST_SEPARATORS = re.compile(r"[、，,；;/\s]+")
@@ -100,10 +103,16 @@ class ParsedTask:
     measures: list[str] = field(default_factory=list)
 
     def to_data(self) -> dict:
-        return {"number": self.number, "title": self.title, "body": self.body,
-                "responsibility_text": self.responsibility_text, "lead_units": self.lead_units,
-                "member_units": self.member_units, "includes_townships": self.includes_townships,
-                "measures": self.measures}
+        return {
+            "number": self.number,
+            "title": self.title,
+            "body": self.body,
+            "responsibility_text": self.responsibility_text,
+            "lead_units": self.lead_units,
+            "member_units": self.member_units,
+            "includes_townships": self.includes_townships,
+            "measures": self.measures,
+        }
 
 
 @dataclass
@@ -122,7 +131,10 @@ class ParsedPlan:
 
     def to_data(self) -> dict:
         return {
-            "title": self.title, "year": self.year, "district": self.district, "preamble": self.preamble,
+            "title": self.title,
+            "year": self.year,
+            "district": self.district,
+            "preamble": self.preamble,
             "guiding_ideology": self.guiding_ideology,
             "goals": [{"number": g.number, "title": g.title, "body": g.body} for g in self.goals],
             "tasks": [t.to_data() for t in self.tasks],
@@ -131,6 +143,7 @@ class ParsedPlan:
 
 
 # -- reading files -----------------------------------------------------------------------------------------------
+
 
 def read_document(filename: str, data: bytes) -> str:
     """The text of an uploaded .txt (UTF-8, or GB18030) or .docx file."""
@@ -212,8 +225,9 @@ def _small_part(z: zipfile.ZipFile, by_name: dict, name: str, bad: UnreadableFil
 
 
 def _docx_lines(stream) -> list[str]:
-    too_big = UnreadableFile("Word 文档结构异常(XML 元素过多或嵌套过深),已拒绝。请另存为新的 .docx 后重新上传,"
-                             "或直接粘贴全文。")
+    too_big = UnreadableFile(
+        "Word 文档结构异常(XML 元素过多或嵌套过深),已拒绝。请另存为新的 .docx 后重新上传,或直接粘贴全文。"
+    )
     lines: list[str] = []
     chars = elements = block_elements = 0
     stack: list = []
@@ -246,6 +260,7 @@ def _docx_lines(stream) -> list[str]:
 
 
 # -- documents holding several plans -----------------------------------------------------------------------------
+
 
 def sections(text: str) -> list[tuple[str, str]]:
     """The parts of a file that holds several documents, by their heading lines ending in 篇N: (篇N, text)."""
@@ -280,8 +295,10 @@ def select_section(text: str, name: str) -> str:
 
 # -- the plan ----------------------------------------------------------------------------------------------------
 
-def parse_plan(text: str, *, title: str | None = None, year: int | None = None, district: str = "",
-               section: str | None = None) -> ParsedPlan:
+
+def parse_plan(
+    text: str, *, title: str | None = None, year: int | None = None, district: str = "", section: str | None = None
+) -> ParsedPlan:
     """Recognise a plan in its text. Raises NotAPlan with a Chinese message when there is none."""
     if text is None or not text.strip():
         raise NotAPlan("文本为空,请粘贴实施方案全文或上传文件。")
@@ -348,14 +365,23 @@ def _parse(lines: list[str], *, title: str | None, year: int | None, district: s
         task_lines, preamble = buckets["tasks"], buckets["preamble"]
     else:  # no 主要任务 heading: a plan that is a list of tasks with responsibility lines
         leading, _ = _split_items(buckets["preamble"])
-        task_lines, preamble = buckets["preamble"][len(leading):], leading
+        task_lines, preamble = buckets["preamble"][len(leading) :], leading
     tasks = _parse_tasks(task_lines, warnings)
     if not tasks or ("tasks" not in seen and not any(t.responsibility_text for t in tasks)):
-        raise NotAPlan("没有识别出实施方案:未找到“主要任务”部分及编号的任务(如“(一)……”“1.……”)。"
-                       "请确认粘贴的是实施方案全文。")
-    plan = ParsedPlan(title=title, year=year, district=district or "", preamble="\n".join(preamble),
-                      guiding_ideology="\n".join(buckets["guiding"]), goals=_parse_goals(buckets["goals"]),
-                      tasks=tasks, requirements=_parse_items(buckets["requirements"], "工作要求"), warnings=warnings)
+        raise NotAPlan(
+            "没有识别出实施方案:未找到“主要任务”部分及编号的任务(如“(一)……”“1.……”)。请确认粘贴的是实施方案全文。"
+        )
+    plan = ParsedPlan(
+        title=title,
+        year=year,
+        district=district or "",
+        preamble="\n".join(preamble),
+        guiding_ideology="\n".join(buckets["guiding"]),
+        goals=_parse_goals(buckets["goals"]),
+        tasks=tasks,
+        requirements=_parse_items(buckets["requirements"], "工作要求"),
+        warnings=warnings,
+    )
     return plan
 
 
@@ -384,23 +410,28 @@ def _take_title(lines: list[str], warnings: list[str]) -> tuple[str | None, list
         title = quoted.group(1)
     if k > 0:
         warnings.append(f"标题“{title}”之前的{k}行文字(如印发通知)没有导入。")
-    return title, lines[k + 1:]
+    return title, lines[k + 1 :]
 
 
 def _is_title(line: str) -> bool:
-    return (len(line) <= 80 and "。" not in line and not line.endswith((":", "：")) and not re.search(r"[,，]", line)
-            and any(w in line for w in TITLE_WORDS))
+    return (
+        len(line) <= 80
+        and "。" not in line
+        and not line.endswith((":", "："))
+        and not re.search(r"[,，]", line)
+        and any(w in line for w in TITLE_WORDS)
+    )
 
 
 def _section_heading(line: str) -> tuple[str | None, str, str] | None:
     """(kind, or None for a part this importer does not know; text after the heading on its line; the line)."""
     m = ITEM_STYLES[2][1].match(line)  # 一、
-    rest = line[m.end():] if m else line.strip("【】[]〖〗 ")
+    rest = line[m.end() :] if m else line.strip("【】[]〖〗 ")
     for kind, words in SECTION_KEYWORDS:
         for w in words:
             if not rest.startswith(w):
                 continue
-            after = rest[len(w):]
+            after = rest[len(w) :]
             if not after.strip(" :：。.") or re.match(r"^\s*[:：]", after) or (m and re.match(r"^\s*[。.]", after)):
                 return kind, after.lstrip(" :：。.").strip(), line
     if m and len(rest) <= 20 and "。" not in rest.rstrip("。") and not re.search(r"[,，;；]", rest):
@@ -426,7 +457,7 @@ def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str],
             pattern = dict(ITEM_STYLES).get(style) if style else None
         m = pattern.match(line) if pattern else None
         if m:
-            items.append((_cn_to_int(m.group(1)), [line[m.end():]]))
+            items.append((_cn_to_int(m.group(1)), [line[m.end() :]]))
         elif items:
             items[-1][1].append(line)
         else:
@@ -442,7 +473,7 @@ def _split_title(text: str) -> tuple[str, str]:
         stop = colon
     if stop < 0:
         return text.rstrip(";；,，"), ""
-    return text[:stop].strip(), text[stop + 1:].strip()
+    return text[:stop].strip(), text[stop + 1 :].strip()
 
 
 def _parse_items(lines: list[str], default_title: str) -> list[Item]:
@@ -473,7 +504,7 @@ def _parse_goals(lines: list[str]) -> list[Item]:
                 pieces.append(line)
             continue
         if starts[0] > 0:
-            head = line[:starts[0]].strip()
+            head = line[: starts[0]].strip()
             if pieces:
                 pieces[-1] += "\n" + head
             else:
@@ -488,7 +519,7 @@ def _parse_goals(lines: list[str]) -> list[Item]:
         if not m:
             goals.append(Item(0, "工作目标", p))
             continue
-        title, body = _goal_title(p[m.end():])
+        title, body = _goal_title(p[m.end() :])
         goals.append(Item(0, title, body))
     for i, g in enumerate(goals, 1):
         g.number = i
@@ -502,11 +533,12 @@ def _goal_title(text: str) -> tuple[str, str]:
         return title, body
     m = re.search(r"[,，;；]", text)
     if m and m.start() <= 30:
-        return text[:m.start()], text[m.end():].strip()
+        return text[: m.start()], text[m.end() :].strip()
     return title, body
 
 
 # -- tasks -------------------------------------------------------------------------------------------------------
+
 
 def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
     _leading, items = _split_items(lines)
@@ -531,8 +563,9 @@ def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
         if len(title) > 200:
             warnings.append(f"任务{label}的标题过长,已截取前200字,请核对。")
             title = title[:200]
-        task = ParsedTask(number=i, title=title, body=body, responsibility_text="\n".join(resp),
-                          measures=split_measures(body))
+        task = ParsedTask(
+            number=i, title=title, body=body, responsibility_text="\n".join(resp), measures=split_measures(body)
+        )
         for r in resp:
             lead, member, townships, notes = parse_responsibility(r)
             task.lead_units += [n for n in lead if n not in task.lead_units]
@@ -557,11 +590,11 @@ def split_responsibility(paragraph: str) -> tuple[str, str]:
                 if depth == 0:
                     k = i
                     break
-        if k is not None and _is_responsibility(s[k + 1:-1]):
+        if k is not None and _is_responsibility(s[k + 1 : -1]):
             return s[:k].rstrip(), s[k:]
     m = re.search(r"(?:^|(?<=[。；;.]))\s*(?:" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]", s)
     if m:
-        return s[:m.start()].rstrip(), s[m.start():].strip()
+        return s[: m.start()].rstrip(), s[m.start() :].strip()
     return s, ""
 
 
@@ -584,10 +617,10 @@ def parse_responsibility(text: str) -> tuple[list[str], list[str], bool, list[st
     s = s.rstrip("。.；;")
     keys = list(ROLE_KEY.finditer(s))
     segments: list[tuple[str | None, str]] = []  # (key word or None, the list after it)
-    if not keys or s[:keys[0].start()].strip(" ,，;；"):
-        segments.append((None, s[:keys[0].start()] if keys else s))
+    if not keys or s[: keys[0].start()].strip(" ,，;；"):
+        segments.append((None, s[: keys[0].start()] if keys else s))
     for i, m in enumerate(keys):
-        segments.append((m.group(1), s[m.end():keys[i + 1].start() if i + 1 < len(keys) else None]))
+        segments.append((m.group(1), s[m.end() : keys[i + 1].start() if i + 1 < len(keys) else None]))
     has_member_segment = any(key in MEMBER_KEYS for key, _ in segments)
     leads: list[str] = []
     members: list[str] = []
@@ -658,13 +691,14 @@ def split_measures(body: str) -> list[str]:
             continue
         m = next((p.match(par) for _s, p in ITEM_STYLES if p.match(par)), None)
         if m:
-            out.append(par[m.end():].strip())
+            out.append(par[m.end() :].strip())
             continue
         out.extend(s.strip() for s in SENTENCE.findall(par) if s.strip())
     return out
 
 
 # -- reviewing ---------------------------------------------------------------------------------------------------
+
 
 def review_warnings(data: dict) -> list[str]:
     """What an administrator should look at before confirming: missing title, year, units or measures."""
@@ -675,8 +709,12 @@ def review_warnings(data: dict) -> list[str]:
         out.append("没有识别出方案年度,请在下方填写。")
     for t in data.get("tasks", []):
         label = task_label(t["number"])
-        if not t.get("responsibility_text") and not t.get("lead_units") and not t.get("member_units") \
-                and not t.get("includes_townships"):
+        if (
+            not t.get("responsibility_text")
+            and not t.get("lead_units")
+            and not t.get("member_units")
+            and not t.get("includes_townships")
+        ):
             out.append(f"任务{label}没有责任单位行,未推测责任单位,请填写牵头单位和成员单位。")
         elif not t.get("lead_units"):
             out.append(f"任务{label}没有牵头单位,请填写。")
@@ -706,11 +744,17 @@ def apply_review(data: dict, *, title: str, year: int | None, district: str, tas
                 measures[-1] += text
             else:
                 measures.append(text)
-        new_tasks.append(dict(t, title=(edit.get("title") or "").strip() or t["title"], lead_units=leads,
-                              member_units=[n for n in members if n not in leads],
-                              includes_townships=bool(edit.get("includes_townships") or lead_t or member_t),
-                              measures=measures))
-    out["tasks"] = new_tasks + data["tasks"][len(new_tasks):]
+        new_tasks.append(
+            dict(
+                t,
+                title=(edit.get("title") or "").strip() or t["title"],
+                lead_units=leads,
+                member_units=[n for n in members if n not in leads],
+                includes_townships=bool(edit.get("includes_townships") or lead_t or member_t),
+                measures=measures,
+            )
+        )
+    out["tasks"] = new_tasks + data["tasks"][len(new_tasks) :]
     return out
 
 

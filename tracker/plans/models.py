@@ -52,18 +52,26 @@ class Plan(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
-    goals: Mapped[list[Goal]] = relationship(back_populates="plan", order_by="Goal.number",
-                                             cascade="all, delete-orphan")
-    tasks: Mapped[list[Task]] = relationship(back_populates="plan", order_by="Task.number",
-                                             cascade="all, delete-orphan")
+    goals: Mapped[list[Goal]] = relationship(
+        back_populates="plan", order_by="Goal.number", cascade="all, delete-orphan"
+    )
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="plan", order_by="Task.number", cascade="all, delete-orphan"
+    )
     requirement_items: Mapped[list[Requirement]] = relationship(
-        back_populates="plan", order_by="Requirement.number", cascade="all, delete-orphan")
+        back_populates="plan", order_by="Requirement.number", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
     def snapshot(self) -> dict:
-        return {"title": self.title, "year": self.year, "due_day": self.due_day,
-                "period_kind": self.period_kind, "is_active": self.is_active}
+        return {
+            "title": self.title,
+            "year": self.year,
+            "due_day": self.due_day,
+            "period_kind": self.period_kind,
+            "is_active": self.is_active,
+        }
 
 
 class Goal(Base):
@@ -112,10 +120,12 @@ class Task(Base):
     includes_townships: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     plan: Mapped[Plan] = relationship(back_populates="tasks")
-    measures: Mapped[list[Measure]] = relationship(back_populates="task", order_by="Measure.number",
-                                                   cascade="all, delete-orphan")
-    assignments: Mapped[list[Assignment]] = relationship(back_populates="task", cascade="all, delete-orphan",
-                                                         order_by="Assignment.id")
+    measures: Mapped[list[Measure]] = relationship(
+        back_populates="task", order_by="Measure.number", cascade="all, delete-orphan"
+    )
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="Assignment.id"
+    )
 
     @property
     def label(self) -> str:

@@ -60,8 +60,9 @@ def responsibilities(plan_duties: list[Duty], tasks: list[Task]) -> dict[int, Re
 
 def active_plan(session: Session) -> Plan | None:
     """The newest active plan."""
-    return session.scalar(select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc())
-                          .limit(1))
+    return session.scalar(
+        select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc()).limit(1)
+    )
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
@@ -73,17 +74,27 @@ def get_plan(session: Session, plan_id: int) -> Plan:
 
 def load_tasks(session: Session, plan: Plan) -> list[Task]:
     """The plan's tasks with measures and assignments loaded in a fixed number of queries."""
-    return list(session.scalars(
-        select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
-        .options(selectinload(Task.measures), selectinload(Task.assignments).selectinload(Assignment.unit))))
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .order_by(Task.number)
+            .options(selectinload(Task.measures), selectinload(Task.assignments).selectinload(Assignment.unit))
+        )
+    )
 
 
 def load_task(session: Session, task_id: int) -> Task | None:
     """One task with its plan, measures and assignments (with their units) loaded in a fixed number of queries."""
     return session.scalar(
-        select(Task).where(Task.id == task_id)
-        .options(selectinload(Task.plan), selectinload(Task.measures),
-                 selectinload(Task.assignments).selectinload(Assignment.unit)))
+        select(Task)
+        .where(Task.id == task_id)
+        .options(
+            selectinload(Task.plan),
+            selectinload(Task.measures),
+            selectinload(Task.assignments).selectinload(Assignment.unit),
+        )
+    )
 
 
 def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> list[Duty]:
@@ -92,8 +103,11 @@ def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> lis
     A unit named both explicitly and through 各镇(街道) counts once, with its explicit role.
     """
     tasks = tasks if tasks is not None else load_tasks(session, plan)
-    townships = list(session.scalars(select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
-                                     .order_by(Unit.sort_order, Unit.id)))
+    townships = list(
+        session.scalars(
+            select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+        )
+    )
     out: list[Duty] = []
     for task in tasks:
         seen: set[int] = set()
@@ -151,18 +165,27 @@ def load_plan(session: Session, actor, data: dict) -> tuple[Plan, bool]:
     existing = session.scalar(select(Plan).where(Plan.title == data["title"], Plan.year == data["year"]))
     if existing:
         return existing, False
-    plan = Plan(title=data["title"], year=int(data["year"]), district=data.get("district", ""),
-                preamble=data.get("preamble", ""), guiding_ideology=data.get("guiding_ideology", ""),
-                due_day=int(data.get("due_day", 25)))
+    plan = Plan(
+        title=data["title"],
+        year=int(data["year"]),
+        district=data.get("district", ""),
+        preamble=data.get("preamble", ""),
+        guiding_ideology=data.get("guiding_ideology", ""),
+        due_day=int(data.get("due_day", 25)),
+    )
     for g in data.get("goals", []):
         plan.goals.append(Goal(number=g["number"], title=g["title"], body=g.get("body", "")))
     for r in data.get("requirements", []):
         plan.requirement_items.append(Requirement(number=r["number"], title=r["title"], body=r.get("body", "")))
     unknown: list[str] = []
     for t in data["tasks"]:
-        task = Task(number=t["number"], title=t["title"], body=t["body"],
-                    responsibility_text=t.get("responsibility_text", ""),
-                    includes_townships=bool(t.get("includes_townships")))
+        task = Task(
+            number=t["number"],
+            title=t["title"],
+            body=t["body"],
+            responsibility_text=t.get("responsibility_text", ""),
+            includes_townships=bool(t.get("includes_townships")),
+        )
         for i, text in enumerate(t.get("measures", []), 1):
             task.measures.append(Measure(number=i, text=text))
         seen: set[int] = set()
@@ -184,8 +207,9 @@ def load_plan(session: Session, actor, data: dict) -> tuple[Plan, bool]:
     return plan, True
 
 
-def update_settings(session: Session, actor, plan_id: int, version: int, *, due_day: int,
-                    period_kind: str = "month") -> Plan:
+def update_settings(
+    session: Session, actor, plan_id: int, version: int, *, due_day: int, period_kind: str = "month"
+) -> Plan:
     """Change the plan's reporting settings (monthly period, due day)."""
     policy.require(actor, "plan.manage")
     plan = get_plan(session, plan_id)

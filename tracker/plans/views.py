@@ -21,8 +21,9 @@ def show():
     plan = current_plan()
     tasks = service.load_tasks(db.session, plan)
     by_task = service.responsibilities(service.duties(db.session, plan, tasks), tasks)
-    return render_template("plans/plan.html", plan=plan, tasks=tasks, by_task=by_task,
-                           townships_label=service.TOWNSHIPS_LABEL)
+    return render_template(
+        "plans/plan.html", plan=plan, tasks=tasks, by_task=by_task, townships_label=service.TOWNSHIPS_LABEL
+    )
 
 
 @bp.get("/plan/tasks/<int:task_id>")
@@ -32,9 +33,12 @@ def task(task_id: int):
     task = service.load_task(db.session, task_id)
     if task is None:
         abort(404)
-    return render_template("plans/task.html", task=task,
-                           resp=service.responsibility(service.task_duties(db.session, task)),
-                           townships_label=service.TOWNSHIPS_LABEL)
+    return render_template(
+        "plans/task.html",
+        task=task,
+        resp=service.responsibility(service.task_duties(db.session, task)),
+        townships_label=service.TOWNSHIPS_LABEL,
+    )
 
 
 @bp.route("/admin/plan", methods=["GET", "POST"])
@@ -45,8 +49,14 @@ def settings():
     form = SettingsForm(obj=plan if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
-            service.update_settings(db.session, current_user, plan.id, form.version.data,
-                                    due_day=form.due_day.data, period_kind=form.period_kind.data)
+            service.update_settings(
+                db.session,
+                current_user,
+                plan.id,
+                form.version.data,
+                due_day=form.due_day.data,
+                period_kind=form.period_kind.data,
+            )
             db.session.commit()
             flash("填报设置已保存", "success")
             return redirect(url_for(".settings"))
@@ -65,8 +75,15 @@ def import_start():
     if form.validate_on_submit():
         try:
             text, source = import_service.read_source(form.text.data, form.file.data)
-            preview = import_service.preview(db.session, text, section=form.section.data, title=form.title.data,
-                                             year=form.year.data, district=form.district.data, source=source)
+            preview = import_service.preview(
+                db.session,
+                text,
+                section=form.section.data,
+                title=form.title.data,
+                year=form.year.data,
+                district=form.district.data,
+                source=source,
+            )
         except DomainError as e:
             flash_error(e)
         else:
@@ -85,8 +102,14 @@ def import_confirm():
     except DomainError as e:
         flash(str(e), "error")
         return redirect(url_for(".import_start"))
-    preview = import_service.review(db.session, state, title=form.title.data, year=form.year.data,
-                                    district=form.district.data, tasks=form.task_edits())
+    preview = import_service.review(
+        db.session,
+        state,
+        title=form.title.data,
+        year=form.year.data,
+        district=form.district.data,
+        tasks=form.task_edits(),
+    )
     decisions, undecided = form.decisions(), preview.undecided(form.decisions())
     confirming, valid = form.action.data == "confirm", form.validate()
     if not (confirming and valid and not undecided):
@@ -108,10 +131,13 @@ def import_confirm():
 
 
 def _review_page(preview: import_service.Preview, decisions: dict[str, str] | None = None):
-    form = ImportReviewForm(formdata=None, data={**preview.form_data(decisions),
-                                                 "state": import_service.dump_state(current_app.secret_key, preview)})
+    form = ImportReviewForm(
+        formdata=None,
+        data={**preview.form_data(decisions), "state": import_service.dump_state(current_app.secret_key, preview)},
+    )
     choices = import_service.decision_choices(db.session)
     for entry in form.units:
         entry.form.choice.choices = choices
-    return render_template("plans/import_review.html", form=form, preview=preview,
-                           townships_label=service.TOWNSHIPS_LABEL)
+    return render_template(
+        "plans/import_review.html", form=form, preview=preview, townships_label=service.TOWNSHIPS_LABEL
+    )

@@ -28,7 +28,12 @@ DRAFT, SUBMITTED, RETURNED, ACCEPTED = "draft", "submitted", "returned", "accept
 # Display states of a grid cell; the two extra ones are derived, never stored.
 NOT_DUE, OVERDUE = "not_due", "overdue"
 STATE_LABELS = {
-    NOT_DUE: "未报", DRAFT: "草稿", SUBMITTED: "已报送", RETURNED: "已退回", ACCEPTED: "已通过", OVERDUE: "逾期",
+    NOT_DUE: "未报",
+    DRAFT: "草稿",
+    SUBMITTED: "已报送",
+    RETURNED: "已退回",
+    ACCEPTED: "已通过",
+    OVERDUE: "逾期",
 }
 STATE_ORDER = [NOT_DUE, DRAFT, SUBMITTED, RETURNED, ACCEPTED, OVERDUE]
 
@@ -81,8 +86,9 @@ class ProgressReport(Base):
     unit: Mapped[Unit] = relationship()
     reviewer: Mapped[User | None] = relationship()
     measures: Mapped[list[Measure]] = relationship(secondary=report_measures, order_by=Measure.number)
-    events: Mapped[list[ReportEvent]] = relationship(back_populates="report", order_by="ReportEvent.id",
-                                                     cascade="all, delete-orphan")
+    events: Mapped[list[ReportEvent]] = relationship(
+        back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -101,9 +107,7 @@ class ReportEvent(Base):
     """One step in a report's history: a saved version, a submission, a return or an acceptance."""
 
     __tablename__ = "report_events"
-    __table_args__ = (
-        CheckConstraint("action IN ('save', 'submit', 'return', 'accept')", name="action"),
-    )
+    __table_args__ = (CheckConstraint("action IN ('save', 'submit', 'return', 'accept')", name="action"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("progress_reports.id", ondelete="CASCADE"), index=True)

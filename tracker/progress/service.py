@@ -39,6 +39,7 @@ EDITABLE = (DRAFT, RETURNED)
 
 # -- reading ---------------------------------------------------------------
 
+
 def get_report(session: Session, report_id: int) -> ProgressReport:
     report = session.get(ProgressReport, report_id)
     if report is None:
@@ -47,8 +48,11 @@ def get_report(session: Session, report_id: int) -> ProgressReport:
 
 
 def find_report(session: Session, task_id: int, unit_id: int, period: str) -> ProgressReport | None:
-    return session.scalar(select(ProgressReport).where(
-        ProgressReport.task_id == task_id, ProgressReport.unit_id == unit_id, ProgressReport.period == period))
+    return session.scalar(
+        select(ProgressReport).where(
+            ProgressReport.task_id == task_id, ProgressReport.unit_id == unit_id, ProgressReport.period == period
+        )
+    )
 
 
 def cell_state(report: ProgressReport | None, due: date, today: date) -> str:
@@ -98,13 +102,28 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     tasks = load_tasks(session, plan)
     plan_duties = duties(session, plan, tasks)
     # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
-    reports = {(r.task_id, r.unit_id): r for r in session.execute(
-        select(ProgressReport.id, ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status,
-               ProgressReport.is_late)
-        .join(Task).where(Task.plan_id == plan.id, ProgressReport.period == period.code))}
-    urge_counts = dict(((t, u), n) for t, u, n in session.execute(
-        select(Urge.task_id, Urge.unit_id, func.count()).where(Urge.period == period.code)
-        .group_by(Urge.task_id, Urge.unit_id)))
+    reports = {
+        (r.task_id, r.unit_id): r
+        for r in session.execute(
+            select(
+                ProgressReport.id,
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.status,
+                ProgressReport.is_late,
+            )
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+        )
+    }
+    urge_counts = dict(
+        ((t, u), n)
+        for t, u, n in session.execute(
+            select(Urge.task_id, Urge.unit_id, func.count())
+            .where(Urge.period == period.code)
+            .group_by(Urge.task_id, Urge.unit_id)
+        )
+    )
     cells: dict[tuple[int, int], Cell] = {}
     units: dict[int, Unit] = {}
     counts: Counter = Counter()
@@ -112,14 +131,28 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     for d in plan_duties:
         r = reports.get((d.task.id, d.unit.id))
         state = cell_state(r, due, today)
-        cells[(d.task.id, d.unit.id)] = Cell(d.task.id, d.unit.id, d.role, state, r.id if r else None,
-                                             bool(r and r.is_late), urge_counts.get((d.task.id, d.unit.id), 0))
+        cells[(d.task.id, d.unit.id)] = Cell(
+            d.task.id,
+            d.unit.id,
+            d.role,
+            state,
+            r.id if r else None,
+            bool(r and r.is_late),
+            urge_counts.get((d.task.id, d.unit.id), 0),
+        )
         units[d.unit.id] = d.unit
         counts[state] += 1
         unit_counts[d.unit.id][state] += 1
     ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
-    return Grid(period, due, tasks, ordered_units, cells, {s: counts.get(s, 0) for s in STATE_ORDER},
-                {k: dict(v) for k, v in unit_counts.items()})
+    return Grid(
+        period,
+        due,
+        tasks,
+        ordered_units,
+        cells,
+        {s: counts.get(s, 0) for s in STATE_ORDER},
+        {k: dict(v) for k, v in unit_counts.items()},
+    )
 
 
 def month_counts(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict[str, int]:
@@ -129,12 +162,22 @@ def month_counts(session: Session, plan: Plan, period: Period, today: date | Non
     """
     today = today or clock.today()
     due = due_date(plan, period)
-    tasks = list(session.scalars(
-        select(Task).where(Task.plan_id == plan.id).order_by(Task.number)
-        .options(selectinload(Task.assignments).selectinload(Assignment.unit))))
-    reports = {(r.task_id, r.unit_id): r for r in session.execute(
-        select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
-        .join(Task).where(Task.plan_id == plan.id, ProgressReport.period == period.code))}
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .order_by(Task.number)
+            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
+        )
+    )
+    reports = {
+        (r.task_id, r.unit_id): r
+        for r in session.execute(
+            select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+        )
+    }
     counts = Counter(cell_state(reports.get((d.task.id, d.unit.id)), due, today) for d in duties(session, plan, tasks))
     return {s: counts.get(s, 0) for s in STATE_ORDER}
 
@@ -161,8 +204,7 @@ class Todo:
     urges: list[Urge]
 
 
-def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = None,
-              lookback_months: int = 3) -> Todo:
+def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = None, lookback_months: int = 3) -> Todo:
     """The officer's to-do list for the unit."""
     today = today or clock.today()
     period = Period.of_date(today)
@@ -173,12 +215,23 @@ def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = Non
         p = p.previous()
         if p.year >= plan.year - 1:
             months.append(p)
-    reports = {(r.task_id, r.period): r for r in session.scalars(
-        select(ProgressReport).where(ProgressReport.unit_id == unit.id,
-                                     ProgressReport.period.in_([m.code for m in months])))}
-    urges = list(session.scalars(select(Urge).where(Urge.unit_id == unit.id)
-                                 .options(selectinload(Urge.task), selectinload(Urge.actor))
-                                 .order_by(Urge.at.desc()).limit(20)))
+    reports = {
+        (r.task_id, r.period): r
+        for r in session.scalars(
+            select(ProgressReport).where(
+                ProgressReport.unit_id == unit.id, ProgressReport.period.in_([m.code for m in months])
+            )
+        )
+    }
+    urges = list(
+        session.scalars(
+            select(Urge)
+            .where(Urge.unit_id == unit.id)
+            .options(selectinload(Urge.task), selectinload(Urge.actor))
+            .order_by(Urge.at.desc())
+            .limit(20)
+        )
+    )
     urges_by_key: dict[tuple[int, str], list[Urge]] = defaultdict(list)
     for u in urges:
         urges_by_key[(u.task_id, u.period)].append(u)
@@ -193,9 +246,14 @@ def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = Non
                 current.append(item)
             elif state == OVERDUE:
                 earlier.append(item)
-    returned = list(session.scalars(
-        select(ProgressReport).where(ProgressReport.unit_id == unit.id, ProgressReport.status == RETURNED)
-        .options(selectinload(ProgressReport.task)).order_by(ProgressReport.period.desc())))
+    returned = list(
+        session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.unit_id == unit.id, ProgressReport.status == RETURNED)
+            .options(selectinload(ProgressReport.task))
+            .order_by(ProgressReport.period.desc())
+        )
+    )
     return Todo(period, due_date(plan, period), current, returned, earlier, urges)
 
 
@@ -206,17 +264,23 @@ class Timeliness:
     unit: Unit
     due: int = 0
     on_time: int = 0
-    late: int = 0       # 迟报: first submitted after the due date
-    overdue: int = 0    # 逾期: still not submitted after the due date
+    late: int = 0  # 迟报: first submitted after the due date
+    overdue: int = 0  # 逾期: still not submitted after the due date
     accepted: int = 0
     returned: int = 0
     on_time_accepted: int = 0
     return_events: int = 0
 
 
-def timeliness(session: Session, plan: Plan, months: list[Period], today: date | None = None,
-               by_role: bool = False, unit_id: int | None = None,
-               plan_duties: list[Duty] | None = None) -> dict:
+def timeliness(
+    session: Session,
+    plan: Plan,
+    months: list[Period],
+    today: date | None = None,
+    by_role: bool = False,
+    unit_id: int | None = None,
+    plan_duties: list[Duty] | None = None,
+) -> dict:
     """Count due, on-time, late (迟报) and overdue (逾期) reports per unit for the given months.
 
     Keys are unit ids, or (unit id, role) pairs with by_role; unit_id limits the count to one unit.
@@ -230,13 +294,27 @@ def timeliness(session: Session, plan: Plan, months: list[Period], today: date |
     if unit_id is not None:
         in_span.append(ProgressReport.unit_id == unit_id)
     # only the columns counted: rows instead of whole reports with their texts
-    reports = {(r.task_id, r.unit_id, r.period): r for r in session.execute(
-        select(ProgressReport.id, ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period,
-               ProgressReport.status, ProgressReport.is_late, ProgressReport.first_submitted_at)
-        .join(Task).where(*in_span))}
-    returns = Counter(session.execute(
-        select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
-    ).scalars())
+    reports = {
+        (r.task_id, r.unit_id, r.period): r
+        for r in session.execute(
+            select(
+                ProgressReport.id,
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.period,
+                ProgressReport.status,
+                ProgressReport.is_late,
+                ProgressReport.first_submitted_at,
+            )
+            .join(Task)
+            .where(*in_span)
+        )
+    }
+    returns = Counter(
+        session.execute(
+            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
+        ).scalars()
+    )
     acc: dict = defaultdict(Counter)
     units: dict = {}
     for m in months:
@@ -263,8 +341,15 @@ def timeliness(session: Session, plan: Plan, months: list[Period], today: date |
     return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
 
 
-def list_reports(session: Session, actor, *, period: str | None = None, unit_id: int | None = None,
-                 status: str | None = None, limit: int = 500) -> list[ProgressReport]:
+def list_reports(
+    session: Session,
+    actor,
+    *,
+    period: str | None = None,
+    unit_id: int | None = None,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[ProgressReport]:
     """Reports the actor may see, newest period first, filtered by period, unit and status."""
     q = select(ProgressReport).options(selectinload(ProgressReport.task), selectinload(ProgressReport.unit))
     if not policy.can(actor, "report.list_all"):
@@ -280,6 +365,7 @@ def list_reports(session: Session, actor, *, period: str | None = None, unit_id:
 
 
 # -- writing ---------------------------------------------------------------
+
 
 def _clean_fields(fields: dict) -> dict:
     out = {}
@@ -304,8 +390,17 @@ def _check_version(report: ProgressReport, version: int | None) -> None:
         raise StaleEdit()
 
 
-def save_draft(session: Session, actor, *, task_id: int, unit_id: int, period: str, fields: dict,
-               measure_ids: list[int] | None = None, version: int | None = None) -> ProgressReport:
+def save_draft(
+    session: Session,
+    actor,
+    *,
+    task_id: int,
+    unit_id: int,
+    period: str,
+    fields: dict,
+    measure_ids: list[int] | None = None,
+    version: int | None = None,
+) -> ProgressReport:
     """Create or update the unit's report as a draft. `version` is None only for a new report."""
     policy.require(actor, "report.write", unit_id)
     p = Period.parse(period)
@@ -339,8 +434,14 @@ def save_draft(session: Session, actor, *, task_id: int, unit_id: int, period: s
     report.updated_at = clock.now()
     session.flush()
     report.events.append(ReportEvent(action="save", actor_id=actor.id, at=clock.now(), content=report.content()))
-    record(session, actor, "report.save", report, before=before,
-           summary=f"{unit.name} 保存 {task.short_label} {p.label} 报告草稿")
+    record(
+        session,
+        actor,
+        "report.save",
+        report,
+        before=before,
+        summary=f"{unit.name} 保存 {task.short_label} {p.label} 报告草稿",
+    )
     return report
 
 
@@ -362,13 +463,20 @@ def submit_report(session: Session, actor, report_id: int, version: int) -> Prog
         report.is_late = clock.local(now).date() > due_date(plan, Period.parse(report.period))
     report.status, report.submitted_at = SUBMITTED, now
     report.events.append(ReportEvent(action="submit", actor_id=actor.id, at=now, content=report.content()))
-    record(session, actor, "report.submit", report, before=before,
-           summary=f"{report.unit.name} 报送 {report.task.short_label} {report.period} 报告")
+    record(
+        session,
+        actor,
+        "report.submit",
+        report,
+        before=before,
+        summary=f"{report.unit.name} 报送 {report.task.short_label} {report.period} 报告",
+    )
     return report
 
 
-def review_report(session: Session, actor, report_id: int, version: int, decision: str,
-                  comment: str = "") -> ProgressReport:
+def review_report(
+    session: Session, actor, report_id: int, version: int, decision: str, comment: str = ""
+) -> ProgressReport:
     """Accept a submitted report, or return it with a comment for the unit to fix."""
     report = get_report(session, report_id)
     policy.require(actor, "report.review", report)
@@ -389,11 +497,18 @@ def review_report(session: Session, actor, report_id: int, version: int, decisio
     before = report.snapshot()
     now = clock.now()
     report.status, report.reviewed_at, report.reviewer_id, report.review_comment = status, now, actor.id, comment
-    report.events.append(ReportEvent(action=action, actor_id=actor.id, at=now, comment=comment,
-                                     content=report.content()))
-    record(session, actor, f"report.{action}", report, before=before,
-           summary=f"{'退回' if action == 'return' else '通过'} {report.unit.name} {report.task.short_label} "
-                   f"{report.period} 报告")
+    report.events.append(
+        ReportEvent(action=action, actor_id=actor.id, at=now, comment=comment, content=report.content())
+    )
+    record(
+        session,
+        actor,
+        f"report.{action}",
+        report,
+        before=before,
+        summary=f"{'退回' if action == 'return' else '通过'} {report.unit.name} {report.task.short_label} "
+        f"{report.period} 报告",
+    )
     return report
 
 
@@ -414,9 +529,14 @@ def urge(session: Session, actor, *, task_id: int, unit_id: int, period: str, me
         raise ValidationError("催办内容不能超过500字")
     u = Urge(task=task, unit=unit, period=p.code, actor_id=actor.id, at=clock.now(), message=message)
     session.add(u)
-    record(session, actor, "report.urge", u, after={"task_id": task_id, "unit_id": unit_id, "period": p.code,
-                                                     "message": message},
-           summary=f"催办 {unit.name} {task.short_label} {p.label} 报告")
+    record(
+        session,
+        actor,
+        "report.urge",
+        u,
+        after={"task_id": task_id, "unit_id": unit_id, "period": p.code, "message": message},
+        summary=f"催办 {unit.name} {task.short_label} {p.label} 报告",
+    )
     return u
 
 
@@ -427,6 +547,13 @@ def mark_urges_read(session: Session, actor, unit_id: int) -> int:
     for u in unread:
         u.read_at = clock.now()
     if unread:
-        record(session, actor, "urge.read", object_type="Urge", object_id=None,
-               after={"ids": [u.id for u in unread]}, summary=f"已阅{len(unread)}条催办")
+        record(
+            session,
+            actor,
+            "urge.read",
+            object_type="Urge",
+            object_id=None,
+            after={"ids": [u.id for u in unread]},
+            summary=f"已阅{len(unread)}条催办",
+        )
     return len(unread)

@@ -40,8 +40,9 @@ def grid():
     plan = current_plan()
     period = _period_arg()
     g = service.build_grid(db.session, plan, period)
-    return render_template("progress/grid.html", grid=g, plan=plan, states=STATE_ORDER,
-                           prev=period.previous(), next=period.next())
+    return render_template(
+        "progress/grid.html", grid=g, plan=plan, states=STATE_ORDER, prev=period.previous(), next=period.next()
+    )
 
 
 @bp.get("/todo")
@@ -71,11 +72,13 @@ def reports():
         require("report.view", unit_id)
     status = request.args.get("status") or None
     period = request.args.get("period") or None
-    rows = service.list_reports(db.session, current_user, period=period, unit_id=unit_id,
-                                status=status if status in STATE_LABELS else None)
+    rows = service.list_reports(
+        db.session, current_user, period=period, unit_id=unit_id, status=status if status in STATE_LABELS else None
+    )
     units = active_units(db.session) if current_user.role != "officer" else [current_user.unit]
-    return render_template("progress/reports.html", reports=rows, units=units, unit_id=unit_id, status=status,
-                           period=period)
+    return render_template(
+        "progress/reports.html", reports=rows, units=units, unit_id=unit_id, status=status, period=period
+    )
 
 
 def _report_context(task: Task, unit: Unit, period: Period):
@@ -121,15 +124,33 @@ def report(task_id: int, unit_id: int, period: str):
             report, due, state = _report_context(task, unit, p)
         else:
             status_code = 422
-    return render_template("progress/report.html", task=task, unit=unit, period=p, report=report, due=due,
-                           state=state, form=form, review_form=ReviewForm(), urge_form=UrgeForm(),
-                           fields=CONTENT_FIELDS), status_code
+    return render_template(
+        "progress/report.html",
+        task=task,
+        unit=unit,
+        period=p,
+        report=report,
+        due=due,
+        state=state,
+        form=form,
+        review_form=ReviewForm(),
+        urge_form=UrgeForm(),
+        fields=CONTENT_FIELDS,
+    ), status_code
 
 
 def _save(form: ReportForm, task: Task, unit: Unit, p: Period):
     fields = {f: getattr(form, f).data for f in CONTENT_FIELDS}
-    saved = service.save_draft(db.session, current_user, task_id=task.id, unit_id=unit.id, period=p.code,
-                               fields=fields, measure_ids=form.measures.data or [], version=form.version.data)
+    saved = service.save_draft(
+        db.session,
+        current_user,
+        task_id=task.id,
+        unit_id=unit.id,
+        period=p.code,
+        fields=fields,
+        measure_ids=form.measures.data or [],
+        version=form.version.data,
+    )
     if form.action.data == "submit":
         saved = service.submit_report(db.session, current_user, saved.id, saved.version)
     return saved
@@ -143,8 +164,9 @@ def review(report_id: int):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            service.review_report(db.session, current_user, report_id, form.version.data, form.decision.data,
-                                  form.comment.data)
+            service.review_report(
+                db.session, current_user, report_id, form.version.data, form.decision.data, form.comment.data
+            )
             db.session.commit()
             flash("已审核通过" if form.decision.data == "accept" else "已退回,单位将收到退回意见", "success")
         except DomainError as e:
@@ -162,8 +184,14 @@ def urge():
     target = safe_next(form.next.data) or url_for(".grid")
     if form.validate_on_submit():
         try:
-            u = service.urge(db.session, current_user, task_id=form.task_id.data, unit_id=form.unit_id.data,
-                             period=form.period.data, message=form.message.data)
+            u = service.urge(
+                db.session,
+                current_user,
+                task_id=form.task_id.data,
+                unit_id=form.unit_id.data,
+                period=form.period.data,
+                message=form.message.data,
+            )
             db.session.commit()
             flash(f"已向{u.unit.name}发出催办", "success")
         except DomainError as e:

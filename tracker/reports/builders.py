@@ -189,16 +189,21 @@ def _task_progress(
     reports = {
         (r.task_id, r.unit_id, r.period): r
         for r in session.execute(
-            select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period, ProgressReport.status,
-                   ProgressReport.progress)
+            select(
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.period,
+                ProgressReport.status,
+                ProgressReport.progress,
+            )
             .join(Task)
             .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes))
         )
     }
     if urge_counts is None:
         urge_counts = Counter(
-            tuple(u) for u in session.execute(select(Urge.task_id, Urge.unit_id, Urge.period)
-                                              .where(Urge.period.in_(codes)))
+            tuple(u)
+            for u in session.execute(select(Urge.task_id, Urge.unit_id, Urge.period).where(Urge.period.in_(codes)))
         )
     units = {d.unit.id: d.unit for d in plan_duties}
     duties_of: dict[int, list] = {t.id: [] for t in tasks}
@@ -325,8 +330,14 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
 def _recommendations(session: Session, period: Period) -> list[RecommendationRow]:
     """The period's card recommendations and what was decided on each."""
     return [
-        RecommendationRow(r.unit.name, "红牌" if r.colour == "red" else "黄牌", f"{r.rule.code} {r.rule.name}",
-                          r.reason, r.status, _rec_decision(r))
+        RecommendationRow(
+            r.unit.name,
+            "红牌" if r.colour == "red" else "黄牌",
+            f"{r.rule.code} {r.rule.name}",
+            r.reason,
+            r.status,
+            _rec_decision(r),
+        )
         for r in session.scalars(
             select(Recommendation)
             .where(Recommendation.period == period.code)
