@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -43,13 +43,21 @@ def period_label(code: str) -> str:
         return code
 
 
+def _active_units() -> list[tuple[int, str, str]]:
+    """(id, name, kind) of the active units, read once per request: the forms' choices and the pickers' town list
+    share them (plain values, which a rollback after a refused save does not expire)."""
+    if "active_units" not in g:
+        g.active_units = [(u.id, u.name, u.kind) for u in active_units(db.session)]
+    return g.active_units
+
+
 def _unit_choices() -> list[tuple[int, str]]:
-    return [(u.id, u.name) for u in active_units(db.session)]
+    return [(uid, name) for uid, name, _kind in _active_units()]
 
 
 def _township_ids() -> list[int]:
     """The active towns and streets, for the unit pickers' 全选镇(街道) button."""
-    return [u.id for u in active_units(db.session, KIND_TOWNSHIP)]
+    return [uid for uid, _name, kind in _active_units() if kind == KIND_TOWNSHIP]
 
 
 @bp.get("/")
