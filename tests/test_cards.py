@@ -306,3 +306,106 @@ def test_carded_unit_sees_the_card_on_its_to_do(plan, session, client, auth):
     auth.logout()
     auth.login("town2")
     assert "红黄牌整改" not in client.get("/progress/todo").get_data(as_text=True)
+
+
+# -- rules a reviewer trusts -----------------------------------------------------------------------------------
+
+
+def test_small_base_town_is_judged_by_the_increase_in_cases(plan, session):
+    for r in session.scalars(select(CardRule)):
+        r.is_active = r.kind in ("cases_surge", "cases_up_while_district_down")
+    session.commit()
+    _quarter(session, 2025, "青石镇", 3)
+    _quarter(session, 2026, "青石镇", 9)  # 3 → 9: +6 cases, last year under the base of 10
+    _quarter(session, 2025, "柳溪镇", 3)
+    _quarter(session, 2026, "柳溪镇", 7)  # 3 → 7: +4 cases: Y2 (+3) yes, R3 (+5) no
+    _quarter(session, 2025, "云岭镇", 100)
+    _quarter(session, 2026, "云岭镇", 50)  # the district falls: 106 → 66
+    fired = {(f.unit.name, f.rule.code) for f in cards.evaluate(session, plan, Q3)}
+    assert fired == {("青石镇", "R3"), ("青石镇", "Y2"), ("柳溪镇", "Y2")}
+    r3 = next(f for f in _fired(session, plan, "cases_surge"))
+    assert "增加6起" in r3.reason and "不足10起" in r3.reason and "增加5起以上" in r3.reason
+    # the threshold is the district's to set: +7 cases needed, and 3 → 9 no longer fires R3
+    rule = session.scalar(select(CardRule).where(CardRule.code == "R3"))
+    rule.params = {**rule.params, "abs": 7}
+    session.commit()
+    assert _fired(session, plan, "cases_surge") == []
+
+
+def test_small_base_thresholds_on_the_rules_settings_page(plan, session, client, auth):
+    auth.login("admin")
+    html = client.get("/assessment/scheme").get_data(as_text=True)
+    assert "小基数(去年同期少于几起)" in html and "小基数时增加(起)" in html
+    rule = session.scalar(select(CardRule).where(CardRule.code == "Y2"))
+    resp = client.post(
+        f"/assessment/scheme/rules/{rule.id}",
+        data={"version": rule.version, "pct": 20, "small_base": 8, "abs": 4, "is_active": "y"},
+    )
+    assert resp.status_code == 302
+    session.expire_all()
+    assert session.get(CardRule, rule.id).params == {"pct": 20, "small_base": 8, "abs": 4}
+
+
+def test_consecutive_months_look_across_the_quarter_boundary(plan, session, frozen):
+    _only_rule(session, "cases_up_consecutive_months")
+    for m, (last, now) in {"06": (10, 12), "07": (10, 11), "08": (10, 9), "09": (10, 8)}.items():
+        put_figures(session, f"2025-{m}", "青石镇", cases=last)
+        put_figures(session, f"2026-{m}", "青石镇", cases=now)
+    # mid-August, Q3 still running: the last two complete months are June (Q2) and July (Q3), both up
+    frozen(2026, 8, 15, 9)
+    fired = _fired(session, plan, "cases_up_consecutive_months")
+    assert [f.unit.name for f in fired] == ["青石镇"]
+    assert set(fired[0].figures["months"]) == {"2026-06", "2026-07"}
+    # after the quarter: August and September fell, so nothing fires
+    frozen(2026, 10, 20, 9)
+    assert _fired(session, plan, "cases_up_consecutive_months") == []
+
+
+def test_three_consecutive_months_reach_into_the_previous_quarter(plan, session):
+    _only_rule(session, "cases_up_consecutive_months")
+    rule = session.scalar(select(CardRule).where(CardRule.code == "Y3"))
+    rule.params = {"months": 4}
+    session.commit()
+    for m in ("06", "07", "08", "09"):  # June to September: four months up, one of them in Q2
+        put_figures(session, f"2025-{m}", "青石镇", cases=10)
+        put_figures(session, f"2026-{m}", "青石镇", cases=11)
+    fired = _fired(session, plan, "cases_up_consecutive_months")
+    assert sorted(fired[0].figures["months"]) == ["2026-06", "2026-07", "2026-08", "2026-09"]
+
+
+def test_ties_at_the_bottom_are_all_flagged(plan, session):
+    _only_rule(session, "rank_bottom")
+    # three pairs with identical figures. Outcome points per indicator: 1 improved, 0 not, 0.5 no data:
+    # cases fell 2.5, no figures 2.0, cases rose 1.5 -> ranks 1,1,3,3,5,5; the third from the bottom holds rank 3
+    for town in ("青石镇", "柳溪镇"):
+        _quarter(session, 2025, town, 20)
+        _quarter(session, 2026, town, 10)
+    for town in ("东湖街道", "南山街道"):
+        _quarter(session, 2025, town, 20)
+        _quarter(session, 2026, town, 25)
+    fired = _fired(session, plan, "rank_bottom")
+    assert sorted(f.figures["rank"] for f in fired) == [3, 3, 5, 5]
+    assert {f.unit.name for f in fired} == {"云岭镇", "白沙镇", "东湖街道", "南山街道"}
+    assert "并列" in fired[0].reason
+
+
+def test_no_second_card_for_the_same_rule_and_figures(plan, session, client, auth):
+    _only_rule(session, "overdue_count")
+    reviewer = get_user(session, "reviewer")
+    q3 = cards.refresh_recommendations(session, reviewer, plan, Q3)
+    first = next(r for r in q3 if r.unit.name == "青石镇")
+    card = cards.issue_recommended(session, reviewer, first.id, first.version)
+    session.commit()
+    # Q2 has the same count of overdue reports for 青石镇 (no reports at all): the same figures
+    q2 = cards.refresh_recommendations(session, reviewer, plan, Period.parse("2026-Q2"))
+    session.commit()
+    again = next(r for r in q2 if r.unit.name == "青石镇")
+    assert again.figures == card.figures
+    with pytest.raises(WorkflowError, match=f"#{card.id}.*在整改中"):
+        cards.issue_recommended(session, reviewer, again.id, again.version)
+    session.rollback()
+    auth.login("reviewer")
+    html = client.get("/cards/").get_data(as_text=True)
+    assert f"已在整改中(#{card.id})" in html
+    # the other towns' recommendations keep their button: 2 quarters x 6 towns - 1 issued - 1 in progress
+    assert html.count('data-confirm="向') == 10

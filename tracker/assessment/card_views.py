@@ -48,6 +48,7 @@ def board():
         "cards/board.html",
         data=data,
         recs=recs,
+        in_progress=service.in_progress(db.session, recs),
         period=period,
         today=clock.today(),
         state=service.card_state,

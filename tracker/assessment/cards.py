@@ -91,35 +91,85 @@ def _rank_bottom(session, plan, rule, period, as_of, towns, town_cases, district
     ]
     worst = sorted(scores, key=lambda s: -s.rank)
     count = len(scores)
+    cutoff = bottom_cutoff([s.rank for s in scores], n)
     for s in worst:
-        if s.rank > count - n:
+        if s.rank >= cutoff:
+            tied = sum(1 for o in scores if o.rank == s.rank)
             yield Finding(
                 s.unit,
                 rule,
-                f"{period.label}考评得分{s.total}分,在{count}个镇(街道)中排名第{s.rank},处于后{n}位",
+                f"{period.label}考评得分{s.total}分,在{count}个镇(街道)中排名第{s.rank}"
+                + (f"(与另外{tied - 1}个单位并列)" if tied > 1 else "")
+                + f",处于后{n}位",
                 {"score": str(s.total), "rank": s.rank, "of": count},
             )
 
 
+def bottom_cutoff(ranks: list[int], n: int) -> int:
+    """The rank from which a unit is among the last n: the rank held at the n-th place from the bottom.
+
+    Competition ranks 1,1,3,3,5,5 with n=3: the third from the bottom holds rank 3, so the four units ranked 3 or
+    lower are flagged (a tie is never split). Fewer units than n: everyone.
+    """
+    ordered = sorted(ranks)
+    return ordered[max(len(ordered) - n, 0)] if ordered else 0
+
+
 def _cases_up_while_district_down(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
-    pct = Decimal(rule.params.get("pct", 20))
     if district_cases is None or district_cases.yoy_abs is None or district_cases.yoy_abs >= 0:
         return
     for u in towns:
         c = town_cases.get(u.id)
-        if c and c.judged_by == "pct" and c.yoy_pct is not None and c.yoy_pct >= pct:
+        met = cases_rise(rule, c)
+        if met:
             yield Finding(
                 u,
                 rule,
                 f"{period.label}全区发案同比下降({_pct(district_cases)}),{u.name}发案{c.value}起,"
-                f"去年同期{c.last_year}起,同比上升{c.yoy_pct}%,达到{pct}%的黄牌标准",
-                {"cases": _cases_figures(c), "district_cases": _cases_figures(district_cases)},
+                f"去年同期{c.last_year}起,{met},达到黄牌标准",
+                {"cases": _cases_figures(c), "district_cases": _cases_figures(district_cases), "threshold": met},
             )
+
+
+SMALL_BASE = 10
+ABS_DEFAULTS = {"cases_up_while_district_down": 3, "cases_surge": 5}
+PCT_DEFAULTS = {"cases_up_while_district_down": 20, "cases_surge": 50}
+
+
+def cases_rise(rule: CardRule, c) -> str | None:
+    """How a town's cases rose enough for the rule, in words; None when they did not.
+
+    Last year at or above the small base (default 10 cases): the percentage rise against `pct`. Under it (a
+    percentage of 3 misleads): the increase in cases against `abs` (default Y2 +3, R3 +5), so 3 → 9 is +6 cases.
+    """
+    if c is None or c.value is None or c.last_year is None or c.yoy_abs is None:
+        return None
+    base = int(rule.params.get("small_base", SMALL_BASE))
+    if c.last_year < base:
+        need = int(rule.params.get("abs", ABS_DEFAULTS.get(rule.kind, 5)))
+        if c.yoy_abs >= need:
+            return f"同比增加{c.yoy_abs}起(去年同期不足{base}起,按增加{need}起以上判断)"
+        return None
+    pct = Decimal(rule.params.get("pct", PCT_DEFAULTS.get(rule.kind, 50)))
+    rise = (
+        c.yoy_pct
+        if c.yoy_pct is not None
+        else (Decimal(c.yoy_abs) * 100 / Decimal(c.last_year)).quantize(Decimal("0.1"))
+    )
+    if rise >= pct:
+        return f"同比上升{rise}%(达到{pct}%)"
+    return None
 
 
 def _cases_up_consecutive(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
     n = int(rule.params.get("months", 2))
-    last = Period.month(as_of.year, as_of.month) if as_of < period.end else Period.month(period.year, period.last)
+    # The last n months ending at the quarter's last month (the last complete month while the quarter runs),
+    # whichever quarter they fall in: a rise in June and July counts for Q3.
+    last = (
+        Period.month(as_of.year, as_of.month).previous()
+        if as_of < period.end
+        else Period.month(period.year, period.last)
+    )
     months = [last]
     for _ in range(n - 1):
         months.insert(0, months[0].previous())
@@ -156,16 +206,15 @@ def _overdue_count(session, plan, rule, period, as_of, towns, town_cases, distri
 
 
 def _cases_surge(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
-    pct = Decimal(rule.params.get("pct", 50))
     for u in towns:
         c = town_cases.get(u.id)
-        if c and c.judged_by == "pct" and c.yoy_pct is not None and c.yoy_pct >= pct:
+        met = cases_rise(rule, c)
+        if met:
             yield Finding(
                 u,
                 rule,
-                f"{period.label}{u.name}发案{c.value}起,去年同期{c.last_year}起,"
-                f"同比上升{c.yoy_pct}%,达到{pct}%的案件高发标准",
-                {"cases": _cases_figures(c)},
+                f"{period.label}{u.name}发案{c.value}起,去年同期{c.last_year}起,{met},达到案件高发标准",
+                {"cases": _cases_figures(c), "threshold": met},
             )
 
 
@@ -323,6 +372,29 @@ def _deadlines(session: Session, colour: str, start: date) -> tuple[date, date]:
     return plan_due, deadline
 
 
+def same_active_card(session: Session, unit_id: int, rule: CardRule | None, figures: dict | None) -> Card | None:
+    """An active card of the same rule for the same unit on the same figures: a second one would punish the unit
+    twice for one fact. A reviewer's own card (no rule) is never a duplicate."""
+    if rule is None:
+        return None
+    for card in session.scalars(
+        select(Card).where(Card.unit_id == unit_id, Card.rule_id == rule.id, Card.status == "active")
+    ):
+        if (card.figures or {}) == (figures or {}):
+            return card
+    return None
+
+
+def in_progress(session: Session, recs: list[Recommendation]) -> dict[int, Card]:
+    """Recommendation id -> the active card it would duplicate (shown as 已在整改中 instead of a button)."""
+    found = {}
+    for rec in recs:
+        card = same_active_card(session, rec.unit_id, rec.rule, rec.figures)
+        if card is not None:
+            found[rec.id] = card
+    return found
+
+
 def issue_card(
     session: Session,
     actor,
@@ -342,6 +414,11 @@ def issue_card(
     if colour not in COLOUR_LABELS:
         raise ValidationError("牌色无效")
     unit = _get(session, Unit, unit_id, "单位")
+    same = same_active_card(session, unit.id, rule, figures)
+    if same is not None:
+        raise WorkflowError(
+            f"{unit.name}已有依据同一规则、同一数据的{same.colour_label}(#{same.id})在整改中,不重复发牌"
+        )
     p = Period.parse(period)
     reason = _clean(reason, "理由")
     today = clock.today()

@@ -37,6 +37,8 @@ class RuleForm(FlaskForm):
     n = IntegerField("名次/数量", validators=[Optional()])
     pct = IntegerField("百分比", validators=[Optional()])
     months = IntegerField("月数", validators=[Optional()])
+    small_base = IntegerField("小基数", validators=[Optional()])
+    abs = IntegerField("小基数时增加", validators=[Optional()])
     is_active = BooleanField("启用")
 
 

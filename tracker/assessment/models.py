@@ -47,6 +47,24 @@ RULE_KINDS = {
     "second_yellow": "半年内再次被黄牌警告",
     "cases_surge": "发案数同比大幅上升(案件高发)",
 }
+# Each rule kind's parameters: key, label on the settings page, default when the stored rule lacks it.
+RULE_PARAMS = {
+    "rank_bottom": (("n", "后几位", 3),),
+    "cases_up_while_district_down": (
+        ("pct", "同比上升(%)", 20),
+        ("small_base", "小基数(去年同期少于几起)", 10),
+        ("abs", "小基数时增加(起)", 3),
+    ),
+    "cases_up_consecutive_months": (("months", "连续月数", 2),),
+    "overdue_count": (("n", "逾期项数", 2),),
+    "yellow_not_lifted": (),
+    "second_yellow": (("months", "月数", 6),),
+    "cases_surge": (
+        ("pct", "同比上升(%)", 50),
+        ("small_base", "小基数(去年同期少于几起)", 10),
+        ("abs", "小基数时增加(起)", 5),
+    ),
+}
 COLOUR_LABELS = {"yellow": "黄牌", "red": "红牌"}
 
 

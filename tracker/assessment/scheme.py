@@ -196,6 +196,8 @@ def update_rule(session: Session, actor, rule_id: int, version: int, *, params: 
     _param_int(params, "n", "名次/数量")
     _param_int(params, "pct", "百分比", 1, 10000)
     _param_int(params, "months", "月数", 1, 24)
+    _param_int(params, "small_base", "小基数", 0, 10000)
+    _param_int(params, "abs", "小基数时增加的起数", 1, 10000)
     before = rule.snapshot()
     rule.params = {**rule.params, **params}
     rule.is_active = is_active

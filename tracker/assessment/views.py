@@ -15,7 +15,7 @@ from ..periods import Period
 from ..web import current_plan, flash_error, get_or_404, require
 from . import scheme, scoring
 from .forms import AdjustmentForm, ItemForm, PeriodActionForm, ReopenForm, RuleForm
-from .models import EVENTS, FORMULAS, RULE_KINDS, Adjustment, CardRule, SchemeItem
+from .models import EVENTS, FORMULAS, RULE_KINDS, RULE_PARAMS, Adjustment, CardRule, SchemeItem
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
@@ -147,6 +147,7 @@ def scheme_page():
         formulas=FORMULAS,
         events=EVENTS,
         rule_kinds=RULE_KINDS,
+        rule_params=RULE_PARAMS,
         item_form=ItemForm(),
         adj_form=AdjustmentForm(),
         rule_form=RuleForm(),
@@ -219,7 +220,8 @@ def rule_update(rule_id: int):
     get_or_404(CardRule, rule_id)
     form = RuleForm()
     if form.validate_on_submit():
-        params = {k: getattr(form, k).data for k in ("n", "pct", "months") if getattr(form, k).data is not None}
+        keys = ("n", "pct", "months", "small_base", "abs")
+        params = {k: getattr(form, k).data for k in keys if getattr(form, k).data is not None}
         try:
             scheme.update_rule(
                 db.session, current_user, rule_id, form.version.data, params=params, is_active=form.is_active.data

@@ -60,11 +60,13 @@ def _meeting_material():
         period = service.meeting_period(meeting)
         quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
         # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
+        recs = card_service.pending(db.session, quarter)
         return {
             "archive": service.current_archive(db.session, meeting.id, with_pdf=False),
             "regenerate_form": RegenerateForm(),
             "summary": metrics.summary(db.session, period),
-            "recommendations": card_service.pending(db.session, quarter),
+            "recommendations": recs,
+            "in_progress": card_service.in_progress(db.session, recs),
             "issue_form": IssueForm(meeting_id=meeting.id),
             "dismiss_form": DismissForm(),
             "quarter": quarter,
