@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db
@@ -122,6 +122,14 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("errors/error.html", code=409, message=messages[409]), 409
 
     app.register_error_handler(StaleDataError, stale)
+
+    def clash(e):
+        # a constraint met by a write with no domain error registered for it (tracker.errors.on_unique_violation):
+        # the write is refused as a conflict rather than an error page, and logged so it gets a clear message
+        log.warning("constraint violated on %s: %s", request.path, getattr(e, "orig", e))
+        return stale(e)
+
+    app.register_error_handler(IntegrityError, clash)
 
 
 def _plain_page(app: Flask, code: int, message: str):

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
+
+from .errors import conflict_error
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,10 +61,48 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
+
+
+def _violated_unique(orig: Exception) -> str | None:
+    """The name of the unique constraint a driver error reports (PostgreSQL names it; SQLite names the columns,
+    from which the naming convention gives the name)."""
+    diag = getattr(orig, "diag", None)
+    if diag is not None:
+        return diag.constraint_name if getattr(orig, "sqlstate", None) == "23505" else None
+    m = _SQLITE_UNIQUE.search(str(orig))
+    if not m:
+        return None
+    columns = [c.strip() for c in m.group(1).split(",")]
+    return f"uq_{columns[0].split('.')[0]}_" + "_".join(c.split(".", 1)[-1] for c in columns)
+
+
+def _unique_violation_as_domain_error(context):
+    """Turn a unique-constraint violation into the domain error registered for it (tracker.errors).
+
+    Services check uniqueness before they write; on PostgreSQL two transactions can both pass the check at the
+    same moment (SQLite serialises writers, so there the second sees the first's row and the check answers).
+    The loser then meets the constraint at flush or commit; this gives it the check's message instead of a 500.
+    """
+    if not isinstance(context.sqlalchemy_exception, IntegrityError):
+        return None
+    name = _violated_unique(context.original_exception)
+    if name is None:
+        return None
+    rows = getattr(context.execution_context, "compiled_parameters", None) or [{}]
+    row = rows[0] if len(rows) == 1 else {}
+    error = conflict_error(name, dict(row))
+    if error is not None:
+        error.__cause__ = context.sqlalchemy_exception
+    return error
+
+
 def make_engine(url: str, **kwargs) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE."""
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE. On both, a unique
+    constraint's violation becomes the domain error registered for it."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        event.listen(engine, "handle_error", _unique_violation_as_domain_error)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):
@@ -81,7 +123,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "handle_error", _unique_violation_as_domain_error)
+    return engine
 
 
 def init_app(app) -> None:

@@ -1,5 +1,9 @@
 """Domain errors raised by services and turned into messages by views."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose; its text is shown to the user."""
@@ -26,3 +30,19 @@ class StaleEdit(DomainError):
 
     def __init__(self, message: str = "该记录已被他人修改,请核对后重新保存。您填写的内容已保留在下方。"):
         super().__init__(message)
+
+
+# What a unique constraint's violation means to the user: constraint name -> f(the row being written, column ->
+# value) -> the domain error the service's own check raises for the same clash (see tracker.db).
+_CONFLICTS: dict[str, Callable[[dict], DomainError]] = {}
+
+
+def on_unique_violation(constraint: str, make_error: Callable[[dict], DomainError]) -> None:
+    """Register the domain error that a violation of `constraint` (by its conventional name) becomes."""
+    _CONFLICTS[constraint] = make_error
+
+
+def conflict_error(constraint: str | None, row: dict) -> DomainError | None:
+    """The domain error registered for `constraint`, made for `row`; None if there is none."""
+    make_error = _CONFLICTS.get(constraint or "")
+    return make_error(row) if make_error else None

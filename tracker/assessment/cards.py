@@ -347,6 +347,21 @@ def _get(session: Session, model, ident: int, what: str):
     return obj
 
 
+def _get_locked_recommendation(session: Session, rec_id: int) -> Recommendation:
+    """The recommendation, its row locked (SELECT ... FOR UPDATE) before anything else is written.
+
+    Issue and dismiss both take this lock first, so two reviewers deciding one recommendation at the same moment
+    queue on it; without it one took the audit lock first and the other the row, and PostgreSQL broke the
+    deadlock with an error page. SQLite serialises writers anyway and ignores FOR UPDATE.
+    """
+    # a statement rather than session.get, which would refuse a row whose version moved while it waited
+    locked = select(Recommendation).where(Recommendation.id == rec_id).with_for_update()
+    rec = session.scalars(locked.execution_options(populate_existing=True)).one_or_none()
+    if rec is None:
+        raise NotFound("建议不存在")
+    return rec
+
+
 def _check_version(obj, version) -> None:
     if version is None or obj.version != version:
         raise StaleEdit()
@@ -474,7 +489,7 @@ def issue_recommended(
     meeting_id: int | None = None,
 ) -> Card:
     """Issue the card a recommendation proposes, keeping its rule and figures."""
-    rec = _get(session, Recommendation, rec_id, "建议")
+    rec = _get_locked_recommendation(session, rec_id)
     policy.require(actor, "card.decide")
     _check_version(rec, version)
     if rec.status != "pending":
@@ -504,7 +519,7 @@ def issue_recommended(
 def dismiss(session: Session, actor, rec_id: int, version: int, reason: str) -> Recommendation:
     """Set a recommendation aside, with the reason."""
     policy.require(actor, "card.decide")
-    rec = _get(session, Recommendation, rec_id, "建议")
+    rec = _get_locked_recommendation(session, rec_id)
     _check_version(rec, version)
     if rec.status != "pending":
         raise WorkflowError("该建议已处理")

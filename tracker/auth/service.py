@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit.service import record
-from ..errors import NotFound, StaleEdit, ValidationError
+from ..errors import NotFound, StaleEdit, ValidationError, on_unique_violation
 from ..org.models import Unit
 from . import policy
 from .models import ROLE_LABELS, ROLE_OFFICER, User, new_session_token
@@ -69,6 +69,14 @@ def _check_version(obj, version: int | None) -> None:
         raise StaleEdit()
 
 
+def _username_taken(username: str) -> ValidationError:
+    return ValidationError(f"用户名“{username}”已存在")
+
+
+# the same answer when another transaction created the login between the check and the write
+on_unique_violation("uq_users_username", lambda row: _username_taken(row.get("username", "")))
+
+
 def create_user(
     session: Session, actor, *, username: str, display_name: str, role: str, unit_id: int | None, password: str
 ) -> User:
@@ -78,7 +86,7 @@ def create_user(
     if not re.fullmatch(r"[A-Za-z0-9_.-]{2,64}", username):
         raise ValidationError("用户名须为2至64位字母、数字、下划线、点或连字符")
     if session.scalar(select(User.id).where(User.username == username)):
-        raise ValidationError(f"用户名“{username}”已存在")
+        raise _username_taken(username)
     if role not in ROLE_LABELS:
         raise ValidationError("角色无效")
     unit = _resolve_unit(session, role, unit_id)

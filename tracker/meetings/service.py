@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import clock
 from ..audit.service import record
 from ..auth import policy
-from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
+from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.service import active_plan, due_date
@@ -400,12 +400,22 @@ def _meeting_fields(
     }
 
 
+def _title_taken(day: date | None, title: str) -> ValidationError:
+    if not isinstance(day, date):
+        return ValidationError(f"当天已有同名会议“{title}”")
+    return ValidationError(f"{day:%Y年%m月%d日}已有同名会议“{title}”")
+
+
+# the same answer when another transaction scheduled the meeting between the check and the write
+on_unique_violation("uq_meetings_date_title", lambda row: _title_taken(row.get("date"), row.get("title", "")))
+
+
 def _check_unique_title(session: Session, fields: dict, exclude_id: int | None = None) -> None:
     q = select(Meeting.id).where(Meeting.date == fields["date"], Meeting.title == fields["title"])
     if exclude_id is not None:
         q = q.where(Meeting.id != exclude_id)
     if session.scalar(q):
-        raise ValidationError(f"{fields['date']:%Y年%m月%d日}已有同名会议“{fields['title']}”")
+        raise _title_taken(fields["date"], fields["title"])
 
 
 def schedule_meeting(

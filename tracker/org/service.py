@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..audit.service import record
 from ..auth import policy
-from ..errors import NotFound, StaleEdit, ValidationError
+from ..errors import NotFound, StaleEdit, ValidationError, on_unique_violation
 from .models import KIND_LABELS, Unit
 
 
@@ -36,12 +36,20 @@ def _clean_aliases(aliases: str) -> str:
     return "、".join(dict.fromkeys(parts))
 
 
+def _name_taken(name: str) -> ValidationError:
+    return ValidationError(f"单位“{name}”已存在")
+
+
+# the same answer when another transaction added the name between the check and the write
+on_unique_violation("uq_units_name", lambda row: _name_taken(row.get("name", "")))
+
+
 def _check_unique(session: Session, name: str, exclude_id: int | None = None) -> None:
     q = select(Unit.id).where(Unit.name == name)
     if exclude_id:
         q = q.where(Unit.id != exclude_id)
     if session.scalar(q):
-        raise ValidationError(f"单位“{name}”已存在")
+        raise _name_taken(name)
 
 
 def create_unit(

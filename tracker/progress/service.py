@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import clock
 from ..audit.service import record
 from ..auth import policy
-from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
+from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Assignment, Measure, Plan, Task
@@ -383,6 +383,10 @@ def _measures(session: Session, task: Task, measure_ids: list[int]) -> list[Meas
     if len(chosen) != len(ids):
         raise ValidationError("所选具体措施不属于该任务")
     return chosen
+
+
+# Two first saves of one report at the same moment: the second is a stale edit, as when it comes a moment later.
+on_unique_violation("uq_progress_reports_task_id_unit_id_period", lambda _row: StaleEdit())
 
 
 def _check_version(report: ProgressReport, version: int | None) -> None:
