@@ -585,3 +585,117 @@ def test_cli_refuses_text_that_is_not_a_plan(seeded, session, tmp_path):
     assert result.exit_code == 1 and "只能上传" in result.output
     assert counts(session) == before
     assert re.search(r"plan\s+Implementation plans", seeded.test_cli_runner().invoke(args=["--help"]).output)
+
+
+# -- long plans, mixed numbering, wrapped lines, names that are not names ----------------------------------------
+
+
+def _doc(tasks: str, title: str = "测试区2027年反诈实施方案") -> str:
+    head = f"{title}\n一、指导思想\n坚持以人民为中心。\n二、主要任务\n"
+    return f"{head}{tasks}\n三、工作要求\n（一）加强领导。要高度重视。\n"
+
+
+def test_a_plan_of_105_tasks_is_read_and_imported_with_chinese_labels(seeded, session, tmp_path):
+    tasks = "\n".join(f"{i}.第{i}项任务。开展第{i}项工作。\n【责任单位:公安分局】" for i in range(1, 106))
+    plan = parse_plan(_doc(tasks))
+    assert len(plan.tasks) == 105 and plan.warnings == []
+    assert (plan.tasks[99].number, plan.tasks[99].title) == (100, "第100项任务")
+    path = tmp_path / "long.txt"
+    path.write_text(_doc(tasks), encoding="utf-8")
+    result = seeded.test_cli_runner().invoke(args=["plan", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "主要任务105项" in result.output and "(一百零五)第105项任务" in result.output
+    stored = session.scalar(select(Plan).where(Plan.year == 2027))
+    labels = {t.number: t.label for t in load_tasks(session, stored)}
+    # 100 = 一百; 101 = 一百零一; 110 = 一百一十; 105 = 一百零五
+    assert labels[100] == "(一百)第100项任务" and labels[101] == "(一百零一)第101项任务"
+    assert labels[105] == "(一百零五)第105项任务" and labels[99] == "(九十九)第99项任务"
+
+
+def test_mixed_numbering_makes_separate_tasks_and_says_so():
+    tasks = (
+        "1、任务甲。做甲事。\n【责任单位:公安分局】\n"
+        "2.任务乙。做乙事。\n【责任单位:法院】\n"
+        "（3）任务丙。做丙事。\n【责任单位:检察院】\n"
+        "第四项 任务丁。做丁事。\n【责任单位:财政局】"
+    )
+    plan = parse_plan(_doc(tasks))
+    assert [(t.number, t.title, t.lead_units) for t in plan.tasks] == [
+        (1, "任务甲", ["公安分局"]),
+        (2, "任务乙", ["法院"]),
+        (3, "任务丙", ["检察院"]),
+        (4, "任务丁", ["财政局"]),
+    ]
+    assert plan.warnings == [
+        "任务编号的写法不一致:“（3）”与第一项的写法不同,按顺序作为第3项任务(三)导入,请核对。",
+        "任务编号的写法不一致:“第四项”与第一项的写法不同,按顺序作为第4项任务(四)导入,请核对。",
+    ]
+
+
+def test_a_sub_list_stays_measures_and_a_number_out_of_order_is_reported():
+    tasks = (
+        "（一）健全机制。\n1.建立联席会议制度。\n2.建立通报制度。\n【责任单位:政法委】\n"
+        "（二）强化打击。开展行动。\n5.严惩内鬼。\n【责任单位:公安分局】"
+    )
+    plan = parse_plan(_doc(tasks))
+    assert [(t.title, t.measures) for t in plan.tasks] == [
+        ("健全机制", ["建立联席会议制度。", "建立通报制度。"]),
+        ("强化打击", ["开展行动。", "严惩内鬼。"]),
+    ]
+    assert plan.warnings == [
+        "任务(二)中有一行以“5.”开头,像另一项任务的编号,但与任务顺序不符,已作为该任务的内容导入,请核对是否漏分了任务。"
+    ]
+
+
+def test_wrapped_title_and_responsibility_lines_are_read_whole():
+    tasks = (
+        "（一）强化类案攻坚,\n提升严打惩治水平。建强区级反诈中心,开展专项\n打击治理行动。\n"
+        "【责任单位:公安分局,成员单位:办公室、\n各镇(街道)】\n"
+        "（二）依法快诉快判。做好审判执行。\n【牵头单位:\n政法委;配合单位:法院、检察院】"
+    )
+    plan = parse_plan(_doc(tasks))
+    t1, t2 = plan.tasks
+    assert (t1.title, t1.measures) == ("强化类案攻坚,提升严打惩治水平", ["建强区级反诈中心,开展专项打击治理行动。"])
+    assert (t1.lead_units, t1.member_units, t1.includes_townships) == (["公安分局"], ["办公室"], True)
+    assert (t2.title, t2.lead_units, t2.member_units) == ("依法快诉快判", ["政法委"], ["法院", "检察院"])
+    assert len(plan.warnings) == 3 and all("跨行书写" in w for w in plan.warnings)
+    assert plan.warnings[0].startswith("任务(一)的标题跨行书写")
+    assert plan.warnings[1] == (
+        "任务(一)的责任单位行跨行书写,已把“【责任单位:公安分局,成员单位:办公室、各镇(街道)】”读作一行,请核对。"
+    )
+
+
+BAD_NAME_PLAN = _doc("（一）强化打击。开展行动。\n成员单位:法院、反诈中心】\n【责任单位:公安分局】")
+
+
+def test_create_units_never_creates_a_name_with_brackets(seeded, session, tmp_path):
+    path = tmp_path / "plan.txt"
+    path.write_text(BAD_NAME_PLAN, encoding="utf-8")
+    runner = seeded.test_cli_runner()
+    before = counts(session)
+    result = runner.invoke(args=["plan", "import", str(path), "--dry-run"])
+    assert result.exit_code == 0 and "提示:“反诈中心】”含有括号或标点,不像单位名称" in result.output
+    result = runner.invoke(args=["plan", "import", str(path), "--create-units"])
+    assert result.exit_code == 1
+    assert "以下名称含有括号或标点,不能新建为单位:“反诈中心】”" in result.output
+    assert counts(session) == before
+
+
+def test_import_page_warns_and_refuses_a_name_with_brackets(seeded, session, client, auth):
+    auth.login("admin")
+    before = counts(session)
+    html = client.post("/admin/plan/import", data={"text": BAD_NAME_PLAN}).get_data(as_text=True)
+    assert "“反诈中心】”含有括号或标点,不像单位名称" in html
+    fields = review_fields(html)
+    fields["action"] = "confirm"
+    resp = client.post("/admin/plan/import/confirm", data=fields)
+    assert "以下名称含有括号或标点,不能新建为单位:“反诈中心】”" in resp.get_data(as_text=True)
+    assert counts(session) == before
+    fields["tasks-0-member_units"] = "法院、反诈中心"  # corrected in the review: a new name, to decide on
+    html = client.post("/admin/plan/import/confirm", data=fields).get_data(as_text=True)
+    assert "含有括号或标点" not in html
+    fields = review_fields(html)
+    fields["action"] = "confirm"
+    resp = client.post("/admin/plan/import/confirm", data=fields)
+    assert resp.status_code == 302
+    assert get_unit(session, "反诈中心").kind == "department"

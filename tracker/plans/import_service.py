@@ -28,6 +28,13 @@ STATE_MAX_AGE = 6 * 3600  # seconds a preview stays valid
 # Prefixes documents put before a unit's own name: 区公安分局, 区委政法委, 开发区财政局 …
 NAME_PREFIXES = ("开发区", "区委", "区政府", "全区", "区")
 DECISION_SKIP = "skip"
+# A unit's name is a name: brackets or punctuation in it mean the responsibility line was misread (各镇(街道)】).
+NOT_IN_A_NAME = re.compile(r"[()（）【】\[\]〔〕{}<>《》「」『』“”\"'‘’,，、;；:：。.!！?？/\\|]")
+
+
+def bad_unit_name(name: str) -> bool:
+    """Whether `name` holds brackets or punctuation, so it cannot be created as a unit."""
+    return bool(NOT_IN_A_NAME.search(name or ""))
 
 
 class UnitIndex:
@@ -105,6 +112,12 @@ class Preview:
             *self.parse_warnings,
             *importer.review_warnings(self.data),
             *(f"单位“{n}”已停用,导入后该单位的任务分工不生效。" for n in self.inactive),
+            *(
+                f"“{n}”含有括号或标点,不像单位名称(可能是责任单位行没有读对),不能新建为单位,请在任务"
+                f"{self.where_named(n)}的单位中改正。"
+                for n in self.unknown
+                if bad_unit_name(n)
+            ),
         ]
 
     def where_named(self, name: str) -> str:
@@ -268,6 +281,17 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
         raise ValidationError(f"已有{year}年度的“{title}”,不能重复导入。如要导入新的方案,请修改方案标题或年度。")
 
     index = unit_index(session, data.get("district") or "")
+    bad = [
+        n
+        for n in names_in(data)
+        if bad_unit_name(n) and index.match(n) is None and (decisions.get(n) or "").startswith("new:")
+    ]
+    if bad:
+        raise ValidationError(
+            "以下名称含有括号或标点,不能新建为单位:"
+            + "、".join(f"“{n}”" for n in bad)
+            + "。请改正名称(或对应已有单位、不导入)后再导入。"
+        )
     resolved: dict[str, str | None] = {}
     new_units: list[Unit] = []
     skipped: list[str] = []

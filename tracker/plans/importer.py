@@ -30,17 +30,22 @@ W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
 TOWNSHIPS = "各镇(街道)"
 
-CN_NUM = "[一二三四五六七八九十]+"
+CN_NUM = "[一二三四五六七八九十百零]+"
 OPENERS = "(（【[［〔"
 CLOSERS = ")）】]］〕"
 
-# Item markers, in the order they are tried: (一) / （一）, (1) / （1）, 一、, 1. / 1、 / 1)
+# Item markers, in the order they are tried: (一) / （一）, (1) / （1）, 一、, 1. / 1、 / 1), 第四项 / 第4条
 ITEM_STYLES: tuple[tuple[str, re.Pattern], ...] = (
     ("paren_cn", re.compile(rf"^[（(]\s*({CN_NUM})\s*[)）]\s*")),
-    ("paren_arabic", re.compile(r"^[（(]\s*(\d{1,2})\s*[)）]\s*")),
+    ("paren_arabic", re.compile(r"^[（(]\s*(\d{1,3})\s*[)）]\s*")),
     ("dun_cn", re.compile(rf"^({CN_NUM})\s*[、．.]\s*")),
-    ("arabic", re.compile(r"^(\d{1,2})\s*(?:[、．.](?!\d)|[)）])\s*")),
+    ("arabic", re.compile(r"^(\d{1,3})\s*(?:[、．.](?!\d)|[)）])\s*")),
+    ("ordinal", re.compile(rf"^第\s*({CN_NUM}|\d{{1,3}})\s*[项条]\s*[、:：.．,，]?\s*")),
 )
+# How a line ends when the sentence goes on in the next one (a title or a list wrapped by the page width).
+CONTINUES = ("，", ",", "、", "及", "和", "与")
+# How a paragraph of a task's text ends when it is complete.
+ENDS = ("。", "！", "？", "!", "?", "；", ";", "：", ":", "”", "’", '"', *CLOSERS)
 GOAL_ITEM = re.compile(rf"^({CN_NUM})是\s*")
 GOAL_INLINE = re.compile(rf"(?:^|(?<=[。；;]))\s*({CN_NUM})是")
 
@@ -540,13 +545,92 @@ def _goal_title(text: str) -> tuple[str, str]:
 # -- tasks -------------------------------------------------------------------------------------------------------
 
 
+def _split_tasks(lines: list[str], warnings: list[str]) -> list[tuple[int, list[str]]]:
+    """The tasks (number, lines), in the numbering style of the first one.
+
+    A line numbered in another style is a sub-item of the task when it starts or continues a list of its own
+    (1. 2. 3. inside a task numbered (一)); when its number is the next task's, it is that task, with a warning
+    (plans typed by several hands mix 1、 / 2. / （3） / 第四项); anything else stays text of the task, with a
+    warning, never silently.
+    """
+    items: list[tuple[int, list[str]]] = []
+    top: str | None = None
+    sub: dict[str, int] = {}  # style → last number of the current task's own list in that style
+    for line in lines:
+        style = _item_style(line)
+        if style is None:
+            if items:  # text before the first task is not a task
+                items[-1][1].append(line)
+            continue
+        m = dict(ITEM_STYLES)[style].match(line)
+        number = _cn_to_int(m.group(1))
+        if top is None or style == top:
+            top = top or style
+            items.append((number, [line[m.end() :]]))
+            sub = {}
+            continue
+        last = sub.get(style, 0)
+        if number == last + 1 and (last or number == 1):
+            sub[style] = number
+            items[-1][1].append(line)
+        elif number == len(items) + 1:
+            warnings.append(
+                f"任务编号的写法不一致:“{line[: m.end()].strip()}”与第一项的写法不同,"
+                f"按顺序作为第{number}项任务{task_label(number)}导入,请核对。"
+            )
+            items.append((number, [line[m.end() :]]))
+            sub = {}
+        else:
+            warnings.append(
+                f"任务{task_label(len(items))}中有一行以“{line[: m.end()].strip()}”开头,像另一项任务的编号,"
+                "但与任务顺序不符,已作为该任务的内容导入,请核对是否漏分了任务。"
+            )
+            items[-1][1].append(line)
+    return items
+
+
+def _unwrap(pars: list[str], label: str, warnings: list[str]) -> list[str]:
+    """Join a line to the next when the text goes on there: a bracket left open (【责任单位:…、 / 各镇(街道)】),
+    a role word with nothing after it (牵头单位: / 公安分局), a line ending in a comma or 、 (a title or a list
+    wrapped by the page width), or a line of text (not a bare title) that stops mid-sentence. A title line on
+    its own needs no full stop, so only a comma joins it. Each join is reported, so the
+    administrator can check it."""
+    out: list[str] = []
+    i = 0
+    while i < len(pars):
+        line = pars[i]
+        joined = False
+        while i + 1 < len(pars) and _item_style(pars[i + 1]) is None:
+            nxt = pars[i + 1]
+            open_brackets = sum(line.count(c) for c in OPENERS) > sum(line.count(c) for c in CLOSERS)
+            role_dangling = bool(re.search(r"(?:" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]?\s*$", line))
+            # past a title line, a line that stops short of a full stop goes on in the next
+            mid_sentence = (bool(out) or joined or "。" in line) and not line.endswith(ENDS)
+            if not (open_brackets or role_dangling or mid_sentence or line.endswith(CONTINUES)):
+                break
+            if not open_brackets and not role_dangling and split_responsibility(nxt)[1]:
+                break  # a sentence ending in a comma, then the responsibility line: two things, not one
+            line, i, joined = line + nxt, i + 1, True
+        if joined:
+            what = "责任单位行" if split_responsibility(line)[1] else ("标题" if not out else "一段文字")
+            warnings.append(f"任务{label}的{what}跨行书写,已把“{_clip(line)}”读作一行,请核对。")
+        out.append(line)
+        i += 1
+    return out
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
+
+
 def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
-    _leading, items = _split_items(lines)
+    items = _split_tasks(lines, warnings)
     tasks: list[ParsedTask] = []
     for i, (number, pars) in enumerate(items, 1):
         label = task_label(i)
         if number != i:
             warnings.append(f"任务{label}的编号与顺序不一致,已按顺序编为第{i}项。")
+        pars = _unwrap(pars, label, warnings)
         texts: list[str] = []
         resp: list[str] = []
         for par in pars:
@@ -760,26 +844,51 @@ def apply_review(data: dict, *, title: str, year: int | None, district: str, tas
 
 def task_label(n: int) -> str:
     """(一), (二) … as the plan numbers its tasks."""
-    return f"({_int_to_cn(n)})"
+    return f"({cn_number(n)})"
 
 
-def _int_to_cn(n: int) -> str:
-    digits = "零一二三四五六七八九"
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """1 → 一, 10 → 十, 15 → 十五, 42 → 四十二, 100 → 一百, 105 → 一百零五, 110 → 一百一十; from 1000, digits."""
+    if n < 0 or n >= 1000:
+        return str(n)
     if n <= 10:
-        return "十" if n == 10 else digits[n]
+        return "十" if n == 10 else CN_DIGITS[n]
     if n < 20:
-        return "十" + digits[n - 10]
-    return digits[n // 10] + "十" + (digits[n % 10] if n % 10 else "")
+        return "十" + CN_DIGITS[n - 10]
+    if n < 100:
+        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    hundreds, rest = divmod(n, 100)
+    head = CN_DIGITS[hundreds] + "百"
+    if rest == 0:
+        return head
+    if rest < 10:
+        return head + "零" + CN_DIGITS[rest]
+    return head + ("一" + cn_number(rest) if rest < 20 else cn_number(rest))
 
 
 def _cn_to_int(s: str) -> int:
+    """The value of 一 … 九百九十九 (or of digits); 0 for anything else."""
     s = (s or "").strip()
     if s.isdigit():
         return int(s)
-    digits = {c: i for i, c in enumerate("零一二三四五六七八九")}
-    if not s or any(c not in digits and c != "十" for c in s):
+    digits = {c: i for i, c in enumerate(CN_DIGITS)}
+    if not s or any(c not in digits and c not in "十百" for c in s):
         return 0
+    total = 0
+    if "百" in s:
+        hundreds, _, s = s.partition("百")
+        if len(hundreds) != 1 or hundreds not in digits or hundreds == "零":
+            return 0
+        total = digits[hundreds] * 100
+        s = s[1:] if s.startswith("零") else s
+        if not s:
+            return total
     if "十" not in s:
-        return digits[s[0]] if len(s) == 1 else 0
+        return total + digits[s[0]] if len(s) == 1 else 0
     tens, _, ones = s.partition("十")
-    return (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)
+    if len(tens) > 1 or len(ones) > 1:
+        return 0
+    return total + (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)

@@ -17,18 +17,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
 from ..org.models import Unit
+from .importer import cn_number
 
 ROLE_LEAD = "lead"
 ROLE_MEMBER = "member"
-CN_NUMERALS = "零一二三四五六七八九十"
-
-
-def cn_number(n: int) -> str:
-    if n <= 10:
-        return CN_NUMERALS[n]
-    if n < 20:
-        return "十" + CN_NUMERALS[n - 10]
-    return CN_NUMERALS[n // 10] + "十" + (CN_NUMERALS[n % 10] if n % 10 else "")
 
 
 class Plan(Base):
