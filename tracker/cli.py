@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import db, ops
+from . import db, ops, uploads
 from .audit.service import verify
 from .meetings.cli import meetings_cli
 from .metrics.cli import metrics_cli
@@ -17,6 +17,16 @@ from .plans.cli import plan_cli
 from .seed import load_base, load_demo
 
 audit_cli = AppGroup("audit", help="The audit trail.")
+uploads_cli = AppGroup("uploads", help="Uploaded files waiting for their preview to be confirmed.")
+
+
+@uploads_cli.command("cleanup")
+def uploads_cleanup() -> None:
+    """Delete pending uploads older than a preview's lifetime (2 hours); a scheduler can run this hourly."""
+    swept = uploads.stash_for(current_app).sweep()
+    click.echo(
+        f"removed {swept.removed} file(s), {swept.removed_bytes} bytes; {swept.kept} pending, {swept.kept_bytes} bytes"
+    )
 
 
 @click.command("demo-data")
@@ -122,6 +132,7 @@ def register(app) -> None:
 
     app.cli.add_command(seed_command)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(uploads_cli)
     app.cli.add_command(assess_command)
     app.cli.add_command(cards_cli)
     app.cli.add_command(report_cli)

@@ -11,6 +11,8 @@ class Defaults:
     DISTRICT_NAME = "开发区"
     DEMO_PASSWORD = "demo-2026"
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    UPLOAD_PENDING_PER_USER = 3  # previews of one user that can still be confirmed; a new one replaces the oldest
+    UPLOAD_MAX_PENDING_BYTES = 64 * 1024 * 1024  # all pending previews together
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10 per minute"  # per address and username
     RATELIMIT_LOGIN_IP = "300 per minute"  # per address, all usernames together

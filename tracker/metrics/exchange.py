@@ -10,17 +10,13 @@ a figure that would overwrite an existing one, shown old → new). An empty cell
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import secrets
 import statistics
-import time
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -521,48 +517,6 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
         )
     session.flush()
     return ImportResult(len(inserts), len(updates), len(by_month))
-
-
-# -- the uploaded file between preview and confirm ------------------------------------------------
-
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
-KEEP_SECONDS = 24 * 3600
-
-
-def stash(directory: str | os.PathLike, data: bytes) -> str:
-    """Keep an upload under a random name until it is confirmed; old ones are swept. Returns the name."""
-    d = Path(directory)
-    d.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - KEEP_SECONDS
-    for old in d.glob("*.xlsx"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass
-    token = secrets.token_urlsafe(24)
-    fd = os.open(d / f"{token}.xlsx", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    return token
-
-
-def unstash(directory: str | os.PathLike, token: str) -> bytes:
-    if not _TOKEN_RE.fullmatch(token or ""):
-        raise ValidationError("上传记录无效,请重新上传文件")
-    path = Path(directory) / f"{token}.xlsx"
-    try:
-        return path.read_bytes()
-    except OSError:
-        raise ValidationError("上传的文件已过期或已导入,请重新上传") from None
-
-
-def discard(directory: str | os.PathLike, token: str) -> None:
-    if _TOKEN_RE.fullmatch(token or ""):
-        try:
-            (Path(directory) / f"{token}.xlsx").unlink()
-        except OSError:
-            pass
 
 
 # -- template and export -----------------------------------------------------------------------------

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import db
+from .. import db, uploads
 from ..auth import policy
 from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
@@ -22,7 +20,7 @@ from .forms import ConfirmForm, IndicatorForm, UploadForm, entries, grid_form, s
 from .models import Indicator
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
-TICKET_MAX_AGE = 2 * 3600
+TICKET_MAX_AGE = uploads.PREVIEW_SECONDS
 
 
 def _period(name: str = "period", month_only: bool = False) -> Period:
@@ -134,8 +132,8 @@ def _save_grid(form, grid) -> tuple[int, dict, dict]:
 # -- Excel ---------------------------------------------------------------------------------
 
 
-def _uploads() -> Path:
-    return Path(current_app.instance_path) / "uploads"
+def _uploads() -> uploads.Stash:
+    return uploads.stash_for(current_app)
 
 
 def _signer() -> URLSafeTimedSerializer:
@@ -174,12 +172,16 @@ def import_upload():
         return _import_page(form, 422)
     f = form.file.data
     data, filename = f.read(), f.filename or ""
+    stash = _uploads()
+    stash.sweep()  # on every upload, so stale previews never pile up between scheduled clean-ups
     try:
         preview = _preview(data, filename)
+        # only a preview that can be confirmed keeps its file; one with errors keeps nothing
+        name = stash.put(current_user.id, data) if preview.can_confirm else ""
     except ValidationError as e:
         flash(str(e), "error")
         return _import_page(form, 422)
-    ticket = _signer().dumps({"f": exchange.stash(_uploads(), data), "u": current_user.id, "n": filename[:100]})
+    ticket = _signer().dumps({"f": name, "u": current_user.id, "n": filename[:100]}) if name else ""
     confirm = ConfirmForm(ticket=ticket, digest=preview.digest)
     return render_template("metrics/preview.html", preview=preview, form=confirm, filename=filename)
 
@@ -197,7 +199,7 @@ def import_confirm():
         t = _signer().loads(form.ticket.data, max_age=TICKET_MAX_AGE)
         if t.get("u") != current_user.id:
             raise BadSignature("another user's upload")
-        preview = _preview(exchange.unstash(_uploads(), t["f"]), t["n"])
+        preview = _preview(_uploads().get(current_user.id, t["f"]), t["n"])
     except (BadSignature, ValidationError) as e:
         flash(str(e) if isinstance(e, ValidationError) else "上传记录无效或已过期,请重新上传文件", "error")
         return redirect(url_for(".import_page"))
@@ -225,7 +227,7 @@ def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
     except DomainError as e:
         db.session.rollback()
         return 422, str(e)
-    exchange.discard(_uploads(), ticket["f"])
+    _uploads().discard(ticket["f"])
     return 302, f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。"
 
 
