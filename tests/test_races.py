@@ -19,12 +19,13 @@ from tracker.auth.models import User
 from tracker.errors import StaleEdit, ValidationError
 from tracker.meetings import service as meetings_service
 from tracker.meetings.models import Meeting
+from tracker.metrics import service as metrics_service
 from tracker.org import service as org_service
 from tracker.org.models import Unit
 from tracker.progress import service as progress_service
 from tracker.progress.models import ProgressReport
 
-from .conftest import PASSWORD, PG_URL, get_unit
+from .conftest import PASSWORD, PG_URL, get_unit, get_user
 
 pg_only = pytest.mark.skipif(not PG_URL, reason="SQLite serialises writers; races need PostgreSQL")
 
@@ -211,5 +212,14 @@ def test_a_clash_met_at_the_database_gives_the_services_message(seeded, session)
     session.add(ProgressReport(task_id=3, unit_id=town.id, period="2026-11", status="draft"))
     session.add(ProgressReport(task_id=3, unit_id=town.id, period="2026-11", status="draft"))
     with pytest.raises(StaleEdit):
+        session.flush()
+    session.rollback()
+    cases, losses = (metrics_service.get_indicator(session, code) for code in ("cases", "losses"))
+    losses.name = cases.name  # a rename, met at UPDATE
+    with pytest.raises(ValidationError, match=f"已有名为“{cases.name}”的指标"):
+        session.flush()
+    session.rollback()
+    get_user(session, "town2").username = "town1"
+    with pytest.raises(ValidationError, match="用户名“town1”已存在"):
         session.flush()
     session.rollback()

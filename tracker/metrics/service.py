@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..audit.service import record
 from ..auth import policy
-from ..errors import NotFound, PermissionDenied, StaleEdit, ValidationError
+from ..errors import NotFound, PermissionDenied, StaleEdit, ValidationError, on_unique_violation
 from ..org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from ..periods import Period
 from .models import (
@@ -108,6 +108,14 @@ def default_owner_id(session: Session) -> int:
 _CODE_RE = re.compile(r"[a-z][a-z0-9_]{1,31}")
 
 
+def _indicator_name_taken(name: str) -> ValidationError:
+    return ValidationError(f"已有名为“{name}”的指标")
+
+
+# the same answer when another transaction added the indicator between the check and the write
+on_unique_violation("uq_indicators_name", lambda row: _indicator_name_taken(row.get("name", "")))
+
+
 def _clean_indicator(session: Session, data: dict, current: Indicator | None) -> dict:
     name = re.sub(r"\s+", "", str(data.get("name") or ""))
     if not 2 <= len(name) <= 64:
@@ -146,7 +154,7 @@ def _clean_indicator(session: Session, data: dict, current: Indicator | None) ->
         raise ValidationError("按全区填报的指标须指定填报单位")
     clash = session.scalar(select(Indicator.id).where(Indicator.name == name))
     if clash and (current is None or clash != current.id):
-        raise ValidationError(f"已有名为“{name}”的指标")
+        raise _indicator_name_taken(name)
     return {
         "name": name,
         "unit_label": unit_label,
