@@ -699,3 +699,19 @@ def test_import_page_warns_and_refuses_a_name_with_brackets(seeded, session, cli
     resp = client.post("/admin/plan/import/confirm", data=fields)
     assert resp.status_code == 302
     assert get_unit(session, "反诈中心").kind == "department"
+
+
+def test_a_wrapped_member_line_creates_no_unit_named_with_its_bracket(seeded, session, tmp_path):
+    path = tmp_path / "plan.txt"
+    path.write_text(
+        _doc("（一）强化打击。开展行动。\n【责任单位:公安分局,\n成员单位:办公室、各镇(街道)】"), encoding="utf-8"
+    )
+    result = seeded.test_cli_runner().invoke(args=["plan", "import", str(path), "--create-units"])
+    assert result.exit_code == 0, result.output
+    assert "新建单位0个" in result.output and "提示:任务(一)的责任单位行跨行书写" in result.output
+    assert session.scalar(select(func.count(Unit.id)).where(Unit.name.contains("】"))) == 0
+    (task,) = load_tasks(session, session.scalar(select(Plan).where(Plan.year == 2027)))
+    assert (task.includes_townships, [(a.unit.name, a.role) for a in task.assignments]) == (
+        True,
+        [("公安分局", "lead"), ("办公室", "member")],
+    )
