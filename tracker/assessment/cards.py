@@ -68,7 +68,8 @@ def evaluate(session: Session, plan: Plan, period: Period, today: date | None = 
         )
     )
     active_rules = [r for r in all_rules(session) if r.is_active]
-    summary = metrics.summary(session, period)
+    # a published quarter's figures are the frozen ones, like its scores and ranks
+    summary = _results(session, plan, period, as_of).summary
     town_cases = {s.unit.id: s.comparisons.get("cases") for s in summary.units}
     district_cases = summary.district.get("cases")
     findings: list[Finding] = []
@@ -82,26 +83,31 @@ def evaluate(session: Session, plan: Plan, period: Period, today: date | None = 
     return findings
 
 
-def _rank_bottom(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
-    from .scoring import compute
+def _results(session, plan, period, as_of):
+    """The quarter's scores and figures: frozen when published, otherwise live as of the day after as_of."""
+    from .scoring import quarter_results
 
+    return quarter_results(session, plan, period, today=as_of + timedelta(days=1), changes=False)
+
+
+def _rank_bottom(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
     n = int(rule.params.get("n", 3))
-    scores = [
-        s for s in compute(session, plan, period, today=as_of + timedelta(days=1)) if s.unit.kind == KIND_TOWNSHIP
-    ]
-    worst = sorted(scores, key=lambda s: -s.rank)
-    count = len(scores)
-    cutoff = bottom_cutoff([s.rank for s in scores], n)
-    for s in worst:
-        if s.rank >= cutoff:
-            tied = sum(1 for o in scores if o.rank == s.rank)
+    units = {u.id: u for u in towns}
+    # a published quarter: the published scores and ranks, whatever the facts say today
+    rows = [r for r in _results(session, plan, period, as_of).snapshot["groups"]["township"] if r["unit_id"] in units]
+    worst = sorted(rows, key=lambda r: -r["rank"])
+    count = len(rows)
+    cutoff = bottom_cutoff([r["rank"] for r in rows], n)
+    for r in worst:
+        if r["rank"] >= cutoff:
+            tied = sum(1 for o in rows if o["rank"] == r["rank"])
             yield Finding(
-                s.unit,
+                units[r["unit_id"]],
                 rule,
-                f"{period.label}考评得分{s.total}分,在{count}个镇(街道)中排名第{s.rank}"
+                f"{period.label}考评得分{r['total']}分,在{count}个镇(街道)中排名第{r['rank']}"
                 + (f"(与另外{tied - 1}个单位并列)" if tied > 1 else "")
                 + f",处于后{n}位",
-                {"score": str(s.total), "rank": s.rank, "of": count},
+                {"score": r["total"], "rank": r["rank"], "of": count},
             )
 
 
@@ -290,6 +296,18 @@ def refresh_recommendations(session: Session, actor, plan: Plan, period: Period)
     """Store what the rules find for the quarter as pending recommendations; decided ones stay as they are,
     pending ones that no longer fire are withdrawn."""
     policy.require(actor, "card.decide")
+    return _refresh(session, actor, plan, period)
+
+
+def restate_pending(session: Session, actor, plan: Plan, period: Period) -> None:
+    """A quarter just published or re-opened: if recommendations are pending for it, they are refreshed so that
+    their reasons quote the scores and figures now in force."""
+    if not pending(session, period):
+        return
+    _refresh(session, actor, plan, period)
+
+
+def _refresh(session: Session, actor, plan: Plan, period: Period) -> list[Recommendation]:
     findings = evaluate(session, plan, period)
     existing = {
         (r.unit_id, r.rule_id): r

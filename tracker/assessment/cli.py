@@ -33,18 +33,24 @@ def _period(text: str) -> Period:
         raise click.ClickException(str(e)) from None
 
 
-@click.command("assess")
+@click.group("assess", cls=AppGroup, invoke_without_command=True)
 @with_appcontext
-@click.option("--period", required=True, help="A quarter such as 2026-Q3, or a year such as 2026 (mean of quarters).")
+@click.option("--period", help="A quarter such as 2026-Q3, or a year such as 2026 (mean of quarters).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def assess_command(period: str, as_json: bool) -> None:
-    """Print each unit's score, rank and breakdown for a quarter (published scores when published)."""
+@click.pass_context
+def assess_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
+    """Print each unit's score, rank and breakdown for a quarter (published scores when published);
+    `assess publish` and `assess reopen` freeze and re-open a quarter."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not period:
+        raise click.UsageError("请用 --period 指定季度(如 2026-Q3)或年度(如 2026)")
     p = _period(period)
     if p.kind == "year":
         data = scoring.year_scores(db.session, _plan(), p.year)
     elif p.kind == "quarter":
-        data, pub = scoring.results(db.session, _plan(), p)
-        data = {**data, "published": pub is not None}
+        r = scoring.quarter_results(db.session, _plan(), p)
+        data = {**r.snapshot, "published": r.published, "changed_since_publication": [str(c) for c in r.changes]}
     else:
         raise click.ClickException("考评按季度或年度计算,请使用 2026-Q3 或 2026")
     if as_json:
@@ -54,6 +60,40 @@ def assess_command(period: str, as_json: bool) -> None:
         click.echo(f"== {kind}")
         for r in rows:
             click.echo(f"{r['rank']:>3}  {r['unit']}  {r.get('total', r.get('mean'))}")
+    if data.get("changed_since_publication"):
+        click.echo("发布后数据有更新(以上为发布时冻结的结果):")
+        for line in data["changed_since_publication"]:
+            click.echo(f"  {line}")
+
+
+@assess_command.command("publish")
+@click.option("--period", required=True, help="An ended quarter such as 2026-Q2.")
+@click.option("--reason", default="", help="A note for the audit trail (optional).")
+def publish_command(period: str, reason: str) -> None:
+    """Publish (freeze) a quarter's scores, ranks and the figures used, as the system actor; audited."""
+    p = _period(period)
+    try:
+        pub = scoring.publish(db.session, SYSTEM, _plan(), p, reason=reason)
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{p.label}考评结果已发布(#{pub.id})")
+
+
+@assess_command.command("reopen")
+@click.option("--period", required=True, help="A published quarter such as 2026-Q2.")
+@click.option("--reason", default="", help="Why the quarter is re-opened (required, at least 4 characters).")
+def reopen_command(period: str, reason: str) -> None:
+    """Re-open a published quarter with a reason, as the system actor; scores are live until published again."""
+    p = _period(period)
+    try:
+        scoring.reopen(db.session, SYSTEM, p, reason, plan=_plan())
+        db.session.commit()
+    except DomainError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{p.label}已重新开放,得分按最新数据计算")
 
 
 @cards_cli.command("recommend")

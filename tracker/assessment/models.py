@@ -160,11 +160,16 @@ class Publication(Base):
     period: Mapped[str] = mapped_column(String(16), index=True)
     status: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: the system actor (the command line)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     snapshot: Mapped[dict | None] = mapped_column(JSON)
 
-    actor: Mapped[User] = relationship()
+    actor: Mapped[User | None] = relationship()
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor.display_name if self.actor is not None else "系统(命令行)"
 
 
 class CardColour(Base):

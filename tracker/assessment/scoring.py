@@ -14,6 +14,7 @@ from ..audit.service import record
 from ..auth import policy
 from ..errors import ValidationError, WorkflowError
 from ..meetings import service as meetings
+from ..metrics import frozen
 from ..metrics import service as metrics
 from ..org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from ..periods import Period
@@ -97,6 +98,13 @@ def _share_points(weight: Decimal, num: int, den: int) -> Decimal:
 
 def compute(session: Session, plan: Plan, period: Period, today: date | None = None) -> list[UnitScore]:
     """Score every active unit for a quarter from the facts, in a fixed number of queries."""
+    return _compute(session, plan, period, today)[0]
+
+
+def _compute(
+    session: Session, plan: Plan, period: Period, today: date | None = None
+) -> tuple[list[UnitScore], metrics.Summary]:
+    """The scores, and the 两降两升 summary they used."""
     _assessment_period(period)
     today = today or clock.today()
     as_of = min(today, period.end)
@@ -130,7 +138,7 @@ def compute(session: Session, plan: Plan, period: Period, today: date | None = N
         out.append(UnitScore(unit, scored, [a for a in adjusted if a.count]))
     for kind in KIND_ORDER:
         _rank([s for s in out if s.unit.kind == kind])
-    return out
+    return out, summary
 
 
 def _rank(scores: list[UnitScore]) -> None:
@@ -352,8 +360,14 @@ def _adjust(a, ctx: _UnitContext) -> AdjustmentScore:
 # -- snapshots, publication ----------------------------------------------------
 
 
-def to_snapshot(scores: list[UnitScore], period: Period) -> dict:
-    """A JSON form of the scores: what a published period keeps, and what pages render."""
+def to_snapshot(
+    scores: list[UnitScore], period: Period, summary: metrics.Summary | None = None, trends: dict | None = None
+) -> dict:
+    """A JSON form of the scores: what a published period keeps, and what pages render.
+
+    With the summary, "figures" keeps the 两降两升 figures the scores used (district and every town, with ranks)
+    and the district's monthly figures of the year (trends: code -> (this year, last year)).
+    """
     groups: dict[str, list] = {k: [] for k in KIND_ORDER}
     for s in sorted(scores, key=lambda s: (s.rank, s.unit.sort_order)):
         groups[s.unit.kind].append(
@@ -390,7 +404,123 @@ def to_snapshot(scores: list[UnitScore], period: Period) -> dict:
                 ],
             }
         )
-    return {"period": period.code, "label": period.label, "computed_at": clock.now().isoformat(), "groups": groups}
+    snap = {"period": period.code, "label": period.label, "computed_at": clock.now().isoformat(), "groups": groups}
+    if summary is not None:
+        snap["figures"] = frozen.summary_to_json(summary, trends)
+    return snap
+
+
+def live_snapshot(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict:
+    """The quarter scored from today's facts, with the figures used: what publishing freezes."""
+    scores, summary = _compute(session, plan, period, today)
+    return to_snapshot(scores, period, summary, metrics.trends(session, summary.core, None, period.year))
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure, score or rank that differs today from what the published quarter froze."""
+
+    who: str
+    what: str
+    frozen: str
+    live: str
+
+    def __str__(self) -> str:
+        return f"{self.who} {self.what} 冻结{self.frozen} / 现为{self.live}"
+
+
+@dataclass(frozen=True)
+class QuarterResults:
+    """The quarter's scores, ranks and 两降两升 figures: the frozen snapshot once published, otherwise live.
+
+    changes lists what differs today from a published quarter (shown only in the note 发布后数据有更新).
+    """
+
+    period: Period
+    snapshot: dict
+    publication: Publication | None
+    summary: metrics.Summary
+    trends: dict  # code -> (this year's monthly district figures, last year's)
+    changes: list[Change] = field(default_factory=list)
+    figures_frozen: bool = True  # False: published before the figures were kept, so they are today's
+
+    @property
+    def published(self) -> bool:
+        return self.publication is not None
+
+    @property
+    def status_label(self) -> str:
+        return "已发布" if self.published else "未发布"
+
+    def row(self, unit_id: int) -> dict | None:
+        """A unit's score row (rank, total, items and facts)."""
+        return next((r for rows in self.snapshot["groups"].values() for r in rows if r["unit_id"] == unit_id), None)
+
+
+def quarter_results(
+    session: Session, plan: Plan, period: Period, *, today: date | None = None, changes: bool = True
+) -> QuarterResults:
+    """The only way to the quarter's scores and figures: published, the frozen snapshot (with what has changed
+    since, when asked); not published, computed live (today: the day the facts are read as of)."""
+    _assessment_period(period)
+    pub = current_publication(session, period)
+    if pub is None:
+        snap = live_snapshot(session, plan, period, today)
+        return QuarterResults(
+            period, snap, None, frozen.summary_from_json(snap["figures"], period), _trends(snap["figures"])
+        )
+    snap = pub.snapshot
+    live = live_snapshot(session, plan, period) if changes or "figures" not in snap else None
+    figures = snap.get("figures") or live["figures"]
+    summary = frozen.summary_from_json(figures, period)
+    diff = _changes(snap, summary, live, frozen.summary_from_json(live["figures"], period)) if changes else []
+    return QuarterResults(period, snap, pub, summary, _trends(figures), diff, "figures" in snap)
+
+
+def _trends(figures: dict) -> dict:
+    return frozen.trends_from_json(figures)
+
+
+def _figure(ind, c) -> str:
+    return "无数据" if c is None or c.value is None else metrics.fmt(c.value, ind.decimals)
+
+
+def _changes(snap: dict, kept: metrics.Summary, live_snap: dict, live: metrics.Summary) -> list[Change]:
+    """Scores, ranks and 两降两升 figures (this year's and last year's) that differ today from the frozen ones."""
+    out: list[Change] = []
+    now = {r["unit_id"]: r for rows in live_snap["groups"].values() for r in rows}
+    for rows in snap["groups"].values():
+        for r in rows:
+            x = now.get(r["unit_id"])
+            if x is None:
+                continue
+            if x["total"] != r["total"]:
+                out.append(Change(r["unit"], "得分", f"{r['total']}分", f"{x['total']}分"))
+            if x["rank"] != r["rank"]:
+                out.append(Change(r["unit"], "排名", f"第{r['rank']}名", f"第{x['rank']}名"))
+    live_units = {u.unit.id: u for u in live.units}
+    pairs = [("全区", kept.district, live.district)] + [
+        (u.unit.name, u.comparisons, live_units[u.unit.id].comparisons) for u in kept.units if u.unit.id in live_units
+    ]
+    for who, then, today in pairs:
+        for ind in kept.indicators:
+            if ind.code not in then:
+                continue
+            a, b = then.get(ind.code), today.get(ind.code)
+            if _figure(ind, a) != _figure(ind, b):
+                out.append(Change(who, ind.name, _figure(ind, a), _figure(ind, b)))
+            a_last = None if a is None else a.last_year
+            b_last = None if b is None else b.last_year
+            if a_last != b_last:
+                out.append(
+                    Change(
+                        who,
+                        f"去年同期{ind.name}",
+                        "无数据" if a_last is None else metrics.fmt(a_last, ind.decimals),
+                        "无数据" if b_last is None else metrics.fmt(b_last, ind.decimals),
+                    )
+                )
+    return out
 
 
 def current_publication(session: Session, period: Period) -> Publication | None:
@@ -414,31 +544,49 @@ def publication_history(session: Session, period: Period) -> list[Publication]:
 
 
 def results(session: Session, plan: Plan, period: Period) -> tuple[dict, Publication | None]:
-    """The published snapshot when the quarter is published, otherwise live scores."""
-    pub = current_publication(session, period)
-    if pub is not None:
-        return pub.snapshot, pub
-    return to_snapshot(compute(session, plan, period), period), None
+    """The snapshot of quarter_results (published: frozen; otherwise live) and the publication, if any."""
+    r = quarter_results(session, plan, period, changes=False)
+    return r.snapshot, r.publication
 
 
-def publish(session: Session, actor, plan: Plan, period: Period) -> Publication:
-    """Freeze the quarter's scores, rankings and the figures they used."""
+def _actor_id(actor) -> int | None:
+    """The system actor (command line) is nobody: its rows name no user."""
+    return None if getattr(actor, "is_system", False) else actor.id
+
+
+def publish(session: Session, actor, plan: Plan, period: Period, reason: str = "") -> Publication:
+    """Freeze the quarter's scores, rankings and the figures they used (reason: an optional note)."""
     policy.require(actor, "assessment.publish")
     _assessment_period(period)
     if current_publication(session, period) is not None:
-        raise WorkflowError(f"{period.label}已发布")
+        raise WorkflowError(f"{period.label}已发布,如需更正请先重新开放")
     if period.end >= clock.today():
         raise WorkflowError(f"{period.label}尚未结束,不能发布")
-    snap = to_snapshot(compute(session, plan, period), period)
-    pub = Publication(period=period.code, status="published", at=clock.now(), actor_id=actor.id, snapshot=snap)
+    snap = live_snapshot(session, plan, period)
+    reason = (reason or "").strip()
+    pub = Publication(
+        period=period.code,
+        status="published",
+        at=clock.now(),
+        actor_id=_actor_id(actor),
+        reason=reason,
+        snapshot=snap,
+    )
     session.add(pub)
     record(
-        session, actor, "assessment.publish", pub, after={"period": period.code}, summary=f"发布{period.label}考评结果"
+        session,
+        actor,
+        "assessment.publish",
+        pub,
+        after={"period": period.code, "reason": reason} if reason else {"period": period.code},
+        summary=f"发布{period.label}考评结果" + (f":{reason}" if reason else ""),
     )
+    session.flush()
+    _restate_recommendations(session, actor, plan, period)
     return pub
 
 
-def reopen(session: Session, actor, period: Period, reason: str) -> Publication:
+def reopen(session: Session, actor, period: Period, reason: str, plan: Plan | None = None) -> Publication:
     """Re-open a published quarter; needs a reason. Scores are live again until published anew."""
     policy.require(actor, "assessment.publish")
     reason = (reason or "").strip()
@@ -446,8 +594,8 @@ def reopen(session: Session, actor, period: Period, reason: str) -> Publication:
         raise ValidationError("重新开放须填写理由(至少4个字)")
     pub = current_publication(session, period)
     if pub is None:
-        raise WorkflowError(f"{period.label}尚未发布")
-    row = Publication(period=period.code, status="reopened", at=clock.now(), actor_id=actor.id, reason=reason)
+        raise WorkflowError(f"{period.label}尚未发布,无需重新开放")
+    row = Publication(period=period.code, status="reopened", at=clock.now(), actor_id=_actor_id(actor), reason=reason)
     session.add(row)
     record(
         session,
@@ -458,7 +606,17 @@ def reopen(session: Session, actor, period: Period, reason: str) -> Publication:
         after={"reason": reason},
         summary=f"重新开放{period.label}考评:{reason}",
     )
+    session.flush()
+    if plan is not None:
+        _restate_recommendations(session, actor, plan, period)
     return row
+
+
+def _restate_recommendations(session: Session, actor, plan: Plan, period: Period) -> None:
+    """Pending card recommendations already made for the quarter are re-stated from the scores now in force."""
+    from . import cards  # cards reads the scores: imported here, not at the top
+
+    cards.restate_pending(session, actor, plan, period)
 
 
 def year_scores(session: Session, plan: Plan, year: int, today: date | None = None) -> dict:

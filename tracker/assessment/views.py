@@ -59,13 +59,14 @@ def _visible(snapshot: dict, published: bool) -> dict:
 def index():
     require("assessment.view")
     period = quarter_arg()
-    plan = current_plan()
-    snap, pub = scoring.results(db.session, plan, period)
+    res = scoring.quarter_results(db.session, current_plan(), period)
+    snap, pub = res.snapshot, res.publication
     return render_template(
         "assessment/index.html",
         period=period,
         snap=_visible(snap, pub is not None),
         pub=pub,
+        res=res,
         history=scoring.publication_history(db.session, period),
         publish_form=PeriodActionForm(period=period.code),
         reopen_form=ReopenForm(period=period.code),
@@ -80,13 +81,14 @@ def index():
 def unit(unit_id: int):
     u = get_or_404(Unit, unit_id)
     period = quarter_arg()
-    snap, pub = scoring.results(db.session, current_plan(), period)
+    res = scoring.quarter_results(db.session, current_plan(), period)
+    pub = res.publication
     if not (
         policy.can(current_user, "unit.view", u) or (pub is not None and policy.can(current_user, "assessment.view"))
     ):
         abort(403)
-    row = next((r for rows in snap["groups"].values() for r in rows if r["unit_id"] == u.id), None)
-    return render_template("assessment/unit.html", unit=u, period=period, row=row, pub=pub)
+    changes = [c for c in res.changes if c.who == u.name]
+    return render_template("assessment/unit.html", unit=u, period=period, row=res.row(u.id), pub=pub, changes=changes)
 
 
 def _posted_period(form) -> Period | None:
@@ -125,7 +127,7 @@ def reopen():
         return redirect(url_for(".index"))
     if form.validate_on_submit():
         try:
-            scoring.reopen(db.session, current_user, period, form.reason.data)
+            scoring.reopen(db.session, current_user, period, form.reason.data, plan=current_plan())
             db.session.commit()
             flash(f"{period.label}已重新开放,得分按最新数据计算", "success")
         except DomainError as e:

@@ -60,7 +60,11 @@ def period_nav(period: Period) -> PeriodNav:
 def _trend_charts(
     session: Session, indicators: list[Indicator], unit_id: int | None, year: int, who: str
 ) -> list[Markup]:
-    data = service.trends(session, indicators, unit_id, year)
+    return trend_charts_of(service.trends(session, indicators, unit_id, year), indicators, year, who)
+
+
+def trend_charts_of(data: dict, indicators: list, year: int, who: str) -> list[Markup]:
+    """A chart per indicator from its monthly figures: data is code -> (this year, last year)."""
     out = []
     for ind in indicators:
         this, last = data[ind.code]
@@ -88,6 +92,12 @@ def overview(session: Session, period: Period) -> Overview:
     """District figures and verdict, the town table, the district's trends and a bar chart per indicator."""
     s = service.summary(session, period)
     trends = _trend_charts(session, s.core, None, period.year, "全区")
+    return Overview(s, period_nav(period), trends, bar_charts_of(s))
+
+
+def bar_charts_of(s: Summary) -> list[Markup]:
+    """A bar chart per town indicator: each town's figure against last year's."""
+    period = s.period
     bars = []
     for ind in s.town_indicators:
         items = [
@@ -96,7 +106,7 @@ def overview(session: Session, period: Period) -> Overview:
             if (c := u.comparisons.get(ind.code)) is not None
         ]
         bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals))
-    return Overview(s, period_nav(period), trends, bars)
+    return bars
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from ..metrics.service import Summary
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
-from ..plans.service import due_date, duties, load_tasks
+from ..plans.service import active_plan, due_date, duties, load_tasks
 from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import cell_state
 
@@ -138,6 +138,9 @@ class Briefing:
     # decisions, and earlier ones still open or closed since, are followed up
     previous_meeting_title: str | None = None
     previous_meeting_date: date | None = None
+    # a published quarter: what differs today from the frozen figures, scores and ranks (the note 发布后数据有更新)
+    changes: list = field(default_factory=list)
+    figures_frozen: bool = True
 
 
 def _card_row(card: Card, today: date) -> CardRow:
@@ -261,7 +264,15 @@ def _clip(text: str) -> str:
 def briefing(session: Session, plan: Plan, period: Period, meeting=None, district: str = "") -> Briefing:
     """Everything the joint meeting reads for a period (and a meeting)."""
     today = clock.today()
-    overview = metric_pages.overview(session, period)
+    # a quarter's figures, scores and ranks come from one place: frozen once published, live before
+    results = scoring.quarter_results(session, plan, period) if period.kind == "quarter" else None
+    if results is not None:
+        figures = results.summary
+        trend_charts = metric_pages.trend_charts_of(results.trends, figures.core, period.year, "全区")
+        bar_charts = metric_pages.bar_charts_of(figures)
+    else:
+        overview = metric_pages.overview(session, period)
+        figures, trend_charts, bar_charts = overview.summary, overview.trends, overview.bars
     # the period's urges, read once: counted per report in the task section, listed in the urge section
     period_urges = list(
         session.scalars(
@@ -274,10 +285,6 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     urge_counts = Counter((u.task_id, u.unit_id, u.period) for u in period_urges)
     tasks, overdue = _task_progress(session, plan, period, today, urge_counts)
     urges = [UrgeRow(u.at, u.unit.name, u.task.short_label, u.period, u.message) for u in period_urges]
-    scores, published = None, False
-    if period.kind == "quarter":
-        snap, pub = scoring.results(session, plan, period)
-        scores, published = snap, pub is not None
     cards_ = list(
         session.scalars(
             select(Card)
@@ -302,14 +309,14 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         meeting_title=meeting.title if meeting is not None else None,
         convener=meeting.convener if meeting is not None else None,
         attending=[u.name for u in meeting.units] if meeting is not None else [],
-        summary=overview.summary,
-        trend_charts=overview.trends,
-        bar_charts=overview.bars[:4],
+        summary=figures,
+        trend_charts=trend_charts,
+        bar_charts=bar_charts[:4],
         tasks=tasks,
         overdue=overdue,
         urges=urges,
-        scores=scores,
-        scores_published=published,
+        scores=results.snapshot if results is not None else None,
+        scores_published=results is not None and results.published,
         recommendations=recs,
         active_cards=[_card_row(c, today) for c in cards_ if c.status == "active"],
         escalations=[
@@ -324,6 +331,8 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         meeting_decisions=this_meeting,
         previous_meeting_title="”、“".join(m.title for m in previous) or None,
         previous_meeting_date=previous[0].date if previous else None,
+        changes=results.changes if results is not None else [],
+        figures_frozen=results is None or results.figures_frozen,
     )
 
 
@@ -369,11 +378,15 @@ class CardReport:
     lifted: list[CardRow]
     active: list[CardRow]
     recommendations: list[RecommendationRow]
+    published: bool | None = None  # None: not a quarter
+    changes: list = field(default_factory=list)  # since publication (the note 发布后数据有更新)
 
 
 def card_report(session: Session, period: Period, district: str = "") -> CardReport:
     """Each card issued, escalated or lifted in the quarter, why, the deadline and the rectification trail."""
     today = clock.today()
+    plan = active_plan(session)
+    results = scoring.quarter_results(session, plan, period) if plan and period.kind == "quarter" else None
     first = datetime.combine(period.start, datetime.min.time(), tzinfo=clock.CHINA_TZ)
     end = clock.end_of_day_utc(period.end)
     cards_ = list(
@@ -399,6 +412,8 @@ def card_report(session: Session, period: Period, district: str = "") -> CardRep
         lifted=[_card_row(c, today) for c in cards_ if c.status == "lifted" and within(c.closed_at)],
         active=[_card_row(c, today) for c in cards_ if c.status == "active"],
         recommendations=recs,
+        published=results.published if results is not None else None,
+        changes=results.changes if results is not None else [],
     )
 
 
@@ -420,14 +435,16 @@ class Scorecard:
     report_rows: list[UnitState]
     cards: list[CardRow]
     decisions: list[DecisionRow]
+    changes: list = field(default_factory=list)  # this unit's, since publication (the note 发布后数据有更新)
+    figures_frozen: bool = True
 
 
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
     today = clock.today()
-    snap, pub = scoring.results(session, plan, period)
-    row = next((r for rows in snap["groups"].values() for r in rows if r["unit_id"] == unit.id), None)
-    overview = metric_pages.overview(session, period)
-    mine = next((u for u in overview.summary.units if u.unit.id == unit.id), None)
+    # score, rank and 两降两升 figures from one place: frozen once the quarter is published
+    results = scoring.quarter_results(session, plan, period)
+    row = results.row(unit.id)
+    mine = next((u for u in results.summary.units if u.unit.id == unit.id), None)
     tasks, _ = _task_progress(session, plan, period, today)
     rows = [UnitState(f"{t.label}", s.role, s.states, s.latest) for t in tasks for s in t.units if s.unit == unit.name]
     cards_ = [
@@ -449,10 +466,12 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
         issuer=ISSUER,
         generated_at=clock.now(),
         score=row,
-        published=pub is not None,
+        published=results.published,
         comparisons=mine.comparisons if mine else None,
-        indicators=overview.summary.town_indicators if mine else [],
+        indicators=results.summary.town_indicators if mine else [],
         report_rows=rows,
         cards=cards_,
         decisions=decisions,
+        changes=[c for c in results.changes if c.who == unit.name],
+        figures_frozen=results.figures_frozen,
     )

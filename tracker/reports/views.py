@@ -54,17 +54,24 @@ def _meeting_material():
 
     def meeting_material(meeting) -> dict:
         from ..assessment import cards as card_service
+        from ..assessment import scoring
         from ..assessment.forms import DismissForm, IssueForm
         from ..metrics import service as metrics
+        from ..plans.service import active_plan
 
         period = service.meeting_period(meeting)
         quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
+        # a quarter's figures come from its results: frozen once published (months are never published)
+        plan = active_plan(db.session)
+        results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
         # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
         recs = card_service.pending(db.session, quarter)
         return {
             "archive": service.current_archive(db.session, meeting.id, with_pdf=False),
             "regenerate_form": RegenerateForm(),
-            "summary": metrics.summary(db.session, period),
+            "summary": results.summary if results is not None else metrics.summary(db.session, period),
+            "published": results is not None and results.published,
+            "changes": results.changes if results is not None else [],
             "recommendations": recs,
             "in_progress": card_service.in_progress(db.session, recs),
             "issue_form": IssueForm(meeting_id=meeting.id),
