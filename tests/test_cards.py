@@ -3,14 +3,15 @@ escalation and lifting."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from tracker.assessment import cards
 from tracker.assessment.calendar import add_working_days, calendar
-from tracker.assessment.models import CardRule, Recommendation
+from tracker.assessment.calendar import load as load_calendar
+from tracker.assessment.models import CardColour, CardRule, Recommendation
 from tracker.errors import PermissionDenied, ValidationError, WorkflowError
 from tracker.periods import Period
 from tracker.plans.service import active_plan
@@ -240,6 +241,10 @@ def test_red_card_lifting_conditions(plan, session, frozen):
     r = cards.submit_rectification(session, officer, red.id, "plan", "整改方案")
     cards.review_rectification(session, reviewer, r.id, r.version, "accept")
     session.commit()
+    frozen(2026, 8, 28, 9)  # the August report, due on the month's last working day (Monday 31 August)
+    aug = cards.submit_rectification(session, officer, red.id, "report", "八月整改进展")
+    cards.review_rectification(session, reviewer, aug.id, aug.version, "accept")
+    session.commit()
     frozen(2026, 9, 20, 9)
     conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
     assert conds == {
@@ -248,11 +253,16 @@ def test_red_card_lifting_conditions(plan, session, frozen):
         "连续2个月发案同比下降": False,
         "整改事项全部办结": True,
     }
+    for day, text in ((date(2026, 9, 29), "九月整改进展"), (date(2026, 10, 29), "十月整改进展")):
+        frozen(day.year, day.month, day.day, 9)
+        rep = cards.submit_rectification(session, officer, red.id, "report", text)
+        cards.review_rectification(session, reviewer, rep.id, rep.version, "accept")
+        session.commit()
     frozen(2026, 11, 12, 9)
     for m, (last, now) in {"07": (20, 15), "08": (20, 16), "09": (20, 12), "10": (20, 11)}.items():
         put_figures(session, f"2025-{m}", "青石镇", cases=last)
         put_figures(session, f"2026-{m}", "青石镇", cases=now)
-    report = cards.submit_rectification(session, officer, red.id, "report", "十月整改进展")
+    report = cards.submit_rectification(session, officer, red.id, "report", "十一月整改进展")
     conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
     assert conds["挂牌满3个月"] and conds["连续2个月发案同比下降"] and not conds["整改事项全部办结"]
     cards.review_rectification(session, reviewer, report.id, report.version, "accept")
@@ -409,3 +419,84 @@ def test_no_second_card_for_the_same_rule_and_figures(plan, session, client, aut
     assert f"已在整改中(#{card.id})" in html
     # the other towns' recommendations keep their button: 2 quarters x 6 towns - 1 issued - 1 in progress
     assert html.count('data-confirm="向') == 10
+
+
+# -- red-card timing -------------------------------------------------------------------------------------------
+
+
+def test_red_card_deadline_is_never_before_the_earliest_lifting_day(plan, session):
+    wc = load_calendar(session)
+    red = session.get(CardColour, "red")
+    day, before = date(2026, 1, 1), 0
+    while day.year == 2026:
+        _, deadline = cards.deadlines(session, "red", day, wc)
+        if deadline < cards.earliest_lifting(red, day):
+            before += 1
+        day += timedelta(days=1)
+    assert before == 0  # of 365 issue dates (91 days alone, moved to a working day, fell before it on 144)
+    # 10 July: 91 days is Friday 9 October, the listing ends Saturday 10 October, a 调休 working day
+    assert cards.deadlines(session, "red", date(2026, 7, 10), wc)[1] == date(2026, 10, 10)
+    # 31 January: listing ends 30 April; 91 days is Saturday 2 May, 3 May Sunday, 4-5 May 劳动节: Wednesday 6 May
+    assert cards.deadlines(session, "red", date(2026, 1, 31), wc)[1] == date(2026, 5, 6)
+
+
+def test_a_deadline_before_the_listing_ends_is_refused(plan, session, frozen):
+    reviewer = get_user(session, "reviewer")
+    frozen(2026, 7, 10, 9)
+    kwargs = dict(unit_id=get_unit(session, "青石镇").id, colour="red", reason="案件高发", period="2026-Q3")
+    with pytest.raises(ValidationError, match="不能早于最早摘牌日2026年10月10日"):
+        cards.issue_card(session, reviewer, deadline=date(2026, 10, 9), **kwargs)
+    red = cards.issue_card(session, reviewer, deadline=date(2026, 10, 12), **kwargs)
+    assert red.deadline == date(2026, 10, 12)
+    with pytest.raises(ValidationError, match="最早摘牌日"):
+        cards.edit_card(session, reviewer, red.id, red.version, reason="案件高发", deadline=date(2026, 9, 30))
+
+
+def test_monthly_rectification_reports_are_tracked(plan, session, frozen, client, auth):
+    reviewer, officer = get_user(session, "reviewer"), get_user(session, "town1")
+    frozen(2026, 7, 10, 9)
+    red = cards.issue_card(
+        session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="red", reason="案件高发", period="2026-Q2"
+    )
+    p = cards.submit_rectification(session, officer, red.id, "plan", "整改方案")
+    cards.review_rectification(session, reviewer, p.id, p.version, "accept")
+    session.commit()
+    frozen(2026, 8, 20, 9)
+    cards.submit_rectification(session, officer, red.id, "report", "八月")  # by Monday 31 August: on time
+    session.commit()
+    frozen(2026, 10, 9, 9)
+    cards.submit_rectification(session, officer, red.id, "report", "九月")  # after Wednesday 30 September: late
+    session.commit()
+    frozen(2026, 11, 12, 9)
+    m = cards.monthly_reports(session, red)
+    # due: 31 Aug (Mon), 30 Sep (Wed), 30 Oct (Fri, 31 Oct is a Saturday); 30 Nov (Mon) still to come
+    assert [(r.due, r.state) for r in m.rows] == [
+        (date(2026, 8, 31), "on_time"),
+        (date(2026, 9, 30), "late"),
+        (date(2026, 10, 30), "overdue"),
+        (date(2026, 11, 30), "pending"),
+    ]
+    assert (m.due_count, m.filed, m.late, m.overdue) == (3, 2, 1, 1)
+    done = next(c for c in cards.lift_conditions(session, red) if c.label == "整改事项全部办结")
+    assert not done.ok and "应报3份,已报2份,逾期未报1份" in done.detail
+    auth.login("reviewer")
+    assert "整改报告逾期1份" in client.get("/cards/").get_data(as_text=True)
+    page = client.get(f"/cards/{red.id}").get_data(as_text=True)
+    assert "逾期未报1份" in page and "迟报" in page and "2026年11月30日前" in page
+    with pytest.raises(WorkflowError, match="应报3份,已报2份"):
+        cards.lift(session, reviewer, red.id, red.version, "同意")
+
+
+def test_lifting_text_never_shows_none(plan, session, frozen):
+    frozen(2026, 7, 10, 9)
+    red = cards.issue_card(
+        session,
+        get_user(session, "reviewer"),
+        unit_id=get_unit(session, "青石镇").id,
+        colour="red",
+        reason="案件高发",
+        period="2026-Q2",
+    )
+    frozen(2026, 11, 12, 9)  # no figures entered for September and October
+    text = ";".join(c.detail for c in cards.lift_conditions(session, red))
+    assert "None" not in text and "2026年9月未录入" in text

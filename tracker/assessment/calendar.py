@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar as cal
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -33,8 +35,41 @@ def add_working_days(start: date, n: int, exceptions: dict[date, bool]) -> date:
 
 def add_months(start: date, months: int) -> date:
     """Same day `months` later, clipped to the month's end."""
-    import calendar as cal
-
     y, m = divmod(start.month - 1 + months, 12)
     year, month = start.year + y, m + 1
     return date(year, month, min(start.day, cal.monthrange(year, month)[1]))
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """The calendar as loaded once: the exceptions, and the years whose official schedule is entered."""
+
+    exceptions: dict[date, bool]
+    years: frozenset[int] = field(default_factory=frozenset)
+
+    def is_workday(self, day: date) -> bool:
+        return is_workday(day, self.exceptions)
+
+    def add_working_days(self, start: date, n: int) -> date:
+        return add_working_days(start, n, self.exceptions)
+
+    def on_or_after(self, day: date) -> date:
+        """The first working day on or after `day`."""
+        while not self.is_workday(day):
+            day += timedelta(days=1)
+        return day
+
+    def last_workday(self, year: int, month: int) -> date:
+        """The month's last working day."""
+        day = date(year, month, cal.monthrange(year, month)[1])
+        while not self.is_workday(day):
+            day -= timedelta(days=1)
+        return day
+
+    def missing_years(self, *days: date | None) -> list[int]:
+        """Years of the given days whose holiday schedule is not entered (only weekends were skipped there)."""
+        return sorted({d.year for d in days if d is not None and d.year not in self.years})
+
+
+def load(session: Session) -> WorkCalendar:
+    return WorkCalendar(calendar(session))

@@ -13,10 +13,14 @@ from ..periods import Period
 from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
 from . import cards as service
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
-from .models import Card, Recommendation, Rectification
+from .models import Card, CardColour, Recommendation, Rectification
 from .views import quarter_arg
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
+
+
+def card_colour(session, card: Card) -> CardColour:
+    return session.get(CardColour, card.colour)
 
 
 def _issue_form(meeting_id: int | None = None) -> IssueForm:
@@ -154,6 +158,8 @@ def show(card_id: int):
         card=card,
         state=service.card_state(card),
         conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
+        monthly=service.monthly_reports(db.session, card),
+        earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),
         review_form=RectReviewForm(),

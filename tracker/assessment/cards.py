@@ -20,7 +20,8 @@ from ..periods import Period
 from ..plans.models import Plan
 from ..plans.service import active_plan
 from ..progress.service import timeliness
-from .calendar import add_months, add_working_days, calendar, is_workday
+from .calendar import WorkCalendar, add_months
+from .calendar import load as load_calendar
 from .models import COLOUR_LABELS, Card, CardColour, CardRule, Recommendation, Rectification
 from .scheme import rules as all_rules
 
@@ -394,15 +395,29 @@ def _clean(text: str, label: str, required: bool = True) -> str:
     return text
 
 
-def _deadlines(session: Session, colour: str, start: date) -> tuple[date, date]:
-    """Plan due after N working days; rectification deadline after the colour's days, moved to a working day."""
+def earliest_lifting(effect: CardColour, issued: date) -> date:
+    """The first day a card can be lifted: the issue day plus the colour's minimum listing (red: 3 months)."""
+    return add_months(issued, effect.min_listed_months)
+
+
+def deadlines(session: Session, colour: str, start: date, wc: WorkCalendar | None = None) -> tuple[date, date]:
+    """(plan due, rectification deadline) of a card issued on `start`.
+
+    The plan is due after N working days. The deadline is the colour's days later, but never before the earliest
+    lifting day (a red card listed 3 months could otherwise never be lifted on time: 10 July + 91 days is 9
+    October, the listing ends 10 October), moved on to a working day.
+    """
     effect = session.get(CardColour, colour)
-    exceptions = calendar(session)
-    plan_due = add_working_days(start, effect.plan_working_days, exceptions)
-    deadline = start + timedelta(days=effect.rectify_days)
-    while not is_workday(deadline, exceptions):
-        deadline += timedelta(days=1)
-    return plan_due, deadline
+    wc = wc or load_calendar(session)
+    plan_due = wc.add_working_days(start, effect.plan_working_days)
+    deadline = max(start + timedelta(days=effect.rectify_days), earliest_lifting(effect, start))
+    return plan_due, wc.on_or_after(deadline)
+
+
+def _check_deadline(session: Session, colour: str, issued: date, deadline: date) -> None:
+    earliest = earliest_lifting(session.get(CardColour, colour), issued)
+    if deadline < earliest:
+        raise ValidationError(f"整改期限不能早于最早摘牌日{_cn(earliest)}(挂牌期满之日)")
 
 
 def same_active_card(session: Session, unit_id: int, rule: CardRule | None, figures: dict | None) -> Card | None:
@@ -455,9 +470,11 @@ def issue_card(
     p = Period.parse(period)
     reason = _clean(reason, "理由")
     today = clock.today()
-    plan_due, default_deadline = _deadlines(session, colour, today)
-    if deadline is not None and deadline <= today:
-        raise ValidationError("整改期限须晚于今天")
+    plan_due, default_deadline = deadlines(session, colour, today)
+    if deadline is not None:
+        if deadline <= today:
+            raise ValidationError("整改期限须晚于今天")
+        _check_deadline(session, colour, today, deadline)
     if meeting_id is not None:
         meetings.get_meeting(session, meeting_id)
     card = Card(
@@ -564,6 +581,7 @@ def edit_card(session: Session, actor, card_id: int, version: int, *, reason: st
         raise WorkflowError("只能修改生效中的红黄牌")
     if deadline is None:
         raise ValidationError("请填写整改期限")
+    _check_deadline(session, card.colour, clock.local(card.issued_at).date(), deadline)
     before = card.snapshot()
     card.reason, card.deadline = _clean(reason, "理由"), deadline
     record(
@@ -643,19 +661,109 @@ def lift_conditions(session: Session, card: Card, today: date | None = None) -> 
     else:
         effect = session.get(CardColour, "red")
         listed = clock.local(card.issued_at).date()
-        ready = add_months(listed, effect.min_listed_months)
+        ready = earliest_lifting(effect, listed)
         conds.append(
             Condition(f"挂牌满{effect.min_listed_months}个月", today >= ready, f"{_cn(listed)}挂牌,{_cn(ready)}期满")
         )
         conds.append(_declining_months(session, card, today, effect.decline_months_to_lift))
+        monthly = monthly_reports(session, card, today)
+        parts = []
+        if monthly.every:
+            parts.append(f"月度整改报告应报{monthly.due_count}份,已报{monthly.filed}份,逾期未报{monthly.overdue}份")
+        parts.append(f"待审核材料{len(pending_items)}份")
+        if not plan_ok:
+            parts.append("整改方案未认可")
         conds.append(
             Condition(
                 "整改事项全部办结",
-                not pending_items and plan_ok,
-                f"待审核材料{len(pending_items)}份" if pending_items else "无待办事项",
+                not pending_items and plan_ok and monthly.overdue == 0,
+                ";".join(parts),
             )
         )
     return conds
+
+
+@dataclass(frozen=True)
+class MonthlyDue:
+    """One monthly rectification report a red card requires: the month, its due day, and the report filed for it."""
+
+    month: Period
+    due: date
+    report: Rectification | None
+    state: str  # on_time | late | overdue | pending
+
+    @property
+    def label(self) -> str:
+        return {"on_time": "按时报送", "late": "迟报", "overdue": "逾期未报", "pending": "待报送"}[self.state]
+
+
+@dataclass(frozen=True)
+class MonthlyReports:
+    """The monthly reports of a card: every due month so far and the next one, with the counts."""
+
+    every: int
+    rows: list[MonthlyDue]
+    today: date
+
+    @property
+    def due_count(self) -> int:
+        return sum(1 for r in self.rows if r.due < self.today)
+
+    @property
+    def filed(self) -> int:
+        return sum(1 for r in self.rows if r.report is not None)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for r in self.rows if r.state == "overdue")
+
+    @property
+    def late(self) -> int:
+        return sum(1 for r in self.rows if r.state == "late")
+
+    @property
+    def next_due(self) -> date | None:
+        return next((r.due for r in self.rows if r.state == "pending"), None)
+
+
+def monthly_reports(
+    session: Session, card: Card, today: date | None = None, wc: WorkCalendar | None = None
+) -> MonthlyReports:
+    """The rectification reports a card requires every `report_every_months` (red: monthly).
+
+    The report of a month is due on that month's last working day, from the month after the issue month on,
+    while the card is active (after it closes, up to the closing day). Reports not returned count in the order
+    filed: the k-th report answers the k-th due month, on time if filed by its due day, late after it; a due day
+    passed with no report is 逾期未报. A late report fills the earliest missing month.
+    """
+    today = today or clock.today()
+    every = session.get(CardColour, card.colour).report_every_months
+    if not every:
+        return MonthlyReports(0, [], today)
+    wc = wc or load_calendar(session)
+    end = clock.local(card.closed_at).date() if card.closed_at else None
+    filed = sorted(
+        (r for r in card.rectifications if r.kind == "report" and r.status != "returned"),
+        key=lambda r: r.submitted_at,
+    )
+    issued = clock.local(card.issued_at).date()
+    month = Period.month(issued.year, issued.month)
+    rows: list[MonthlyDue] = []
+    while True:
+        for _ in range(every):
+            month = month.next()
+        due = wc.last_workday(month.year, month.first)
+        if end is not None and due > end:
+            break
+        report = filed[len(rows)] if len(rows) < len(filed) else None
+        if report is not None:
+            state = "on_time" if clock.local(report.submitted_at).date() <= due else "late"
+        else:
+            state = "overdue" if due < today else "pending"
+        rows.append(MonthlyDue(month, due, report, state))
+        if due >= today:  # the next one to come, then stop
+            break
+    return MonthlyReports(every, rows, today)
 
 
 def _last_full_months(today: date, n: int) -> list[Period]:
@@ -677,7 +785,7 @@ def _figure_back(session: Session, card: Card, today: date) -> Condition:
         back = (
             c.yoy_abs <= 0 if kind == "cases_up_consecutive_months" or c.judged_by != "pct" else c.yoy_pct < threshold
         )
-        return Condition("触发指标回到标准以内", back, f"{m.label}发案{c.value}起,去年同期{c.last_year}起")
+        return Condition("触发指标回到标准以内", back, f"{m.label}发案{_n(c.value)},去年同期{_n(c.last_year)}")
     if kind == "overdue_count":
         m = _last_full_months(today, 1)[0]
         plan = active_plan(session)
@@ -691,8 +799,13 @@ def _declining_months(session: Session, card: Card, today: date, n: int) -> Cond
     months = _last_full_months(today, n)
     comps = [metrics.compare(session, "cases", card.unit_id, m) for m in months]
     ok = all(c.yoy_abs is not None and c.yoy_abs < 0 for c in comps)
-    detail = ";".join(f"{m.label}{c.value}起(去年同期{c.last_year}起)" for m, c in zip(months, comps, strict=True))
+    detail = ";".join(f"{m.label}{_n(c.value)}(去年同期{_n(c.last_year)})" for m, c in zip(months, comps, strict=True))
     return Condition(f"连续{n}个月发案同比下降", ok, detail)
+
+
+def _n(value) -> str:
+    """A case count for the lifting text: never "None"."""
+    return "未录入" if value is None else f"{value}起"
 
 
 def lift(session: Session, actor, card_id: int, version: int, note: str) -> Card:
@@ -784,7 +897,10 @@ def board(session: Session, unit_id: int | None = None) -> dict:
         q = q.options(selectinload(Card.unit))
     cards = list(session.scalars(q.order_by(Card.deadline)))
     active = [c for c in cards if c.status == "active"]
+    wc = load_calendar(session)
+    monthly = {c.id: monthly_reports(session, c, wc=wc) for c in active if c.colour == "red"}
     return {
+        "monthly": monthly,
         "red": [c for c in active if c.colour == "red"],
         "yellow": [c for c in active if c.colour == "yellow"],
         "history": sorted([c for c in cards if c.status != "active"], key=lambda c: c.closed_at, reverse=True),
