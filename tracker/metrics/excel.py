@@ -383,6 +383,28 @@ def _number_format(decimals: int) -> str:
     return "0" if decimals == 0 else "0." + "0" * decimals
 
 
+# What a spreadsheet program may read as the start of a formula (or of a DDE call), in a cell a user types into
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell(ws, value, number_format: str | None = None) -> WriteOnlyCell:
+    """The one way the product writes a cell: text is always a string cell, never a formula.
+
+    openpyxl turns any string that starts with "=" into a live formula; a unit or an indicator named
+    "=HYPERLINK(...)" or "=cmd|'/c calc'!A1" would run when the file is opened. Text is stored as a string cell
+    as it is (shown literally), and text that starts like a formula also gets Excel's quote prefix, so editing the
+    cell keeps it text. Numbers stay numbers, negative ones included.
+    """
+    c = WriteOnlyCell(ws, value=value)
+    if isinstance(value, str):
+        c.data_type = "s"
+        if value.startswith(FORMULA_STARTS):
+            c.quotePrefix = True
+    if number_format is not None:
+        c.number_format = number_format
+    return c
+
+
 def write_workbook(indicators, rows: list[tuple[str, str, list]], notes: list[str] | None = None) -> bytes:
     """A workbook with the 数据 sheet (单位, 月份, one column per indicator) and an optional 说明 sheet.
 
@@ -397,25 +419,20 @@ def write_workbook(indicators, rows: list[tuple[str, str, list]], notes: list[st
         ws.column_dimensions[_col(i + 3)].width = 14
     header = []
     for text in [UNIT_HEADER, MONTH_HEADER, *[i.label for i in indicators]]:
-        c = WriteOnlyCell(ws, value=text)
+        c = cell(ws, text)
         c.font, c.fill, c.alignment = _HEAD_FONT, _HEAD_FILL, Alignment(horizontal="center")
         header.append(c)
     ws.append(header)
     formats = [_number_format(i.decimals) for i in indicators]
     for unit_name, month, values in rows:
-        m = WriteOnlyCell(ws, value=month)
-        m.number_format = "@"  # keep 2026-10 as text, not a date
-        out = [unit_name, m]
-        for v, f in zip(values, formats, strict=True):
-            c = WriteOnlyCell(ws, value=v)
-            c.number_format = f
-            out.append(c)
+        out = [cell(ws, unit_name), cell(ws, month, "@")]  # "@" keeps 2026-10 as text, not a date
+        out += [cell(ws, v, f) for v, f in zip(values, formats, strict=True)]
         ws.append(out)
     if notes:
         ns = wb.create_sheet("说明")
         ns.column_dimensions["A"].width = 100
         for line in notes:
-            ns.append([line])
+            ns.append([cell(ns, line)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
