@@ -238,6 +238,10 @@ def decisions():
     staff = policy.can(current_user, "meeting.view_all")
     unit_id = request.args.get("unit", type=int) if staff else None
     meeting_id = request.args.get("meeting", type=int)
+    # filtering by a meeting names it: refused (404/403) exactly as the meeting's own page would be
+    meeting = get_or_404(Meeting, meeting_id) if meeting_id else None
+    if meeting is not None:
+        require("meeting.view", meeting)
     status = request.args.get("status") or ("all" if staff else service.PENDING)
     if status != "all" and status not in service.FILTERS:
         flash("状态筛选无效", "error")
@@ -265,7 +269,7 @@ def decisions():
         due_in=due_in,
         staff=staff,
         units=active_units(db.session) if staff else [],
-        meeting=db.session.get(Meeting, meeting_id) if meeting_id else None,
+        meeting=meeting,
     )
 
 

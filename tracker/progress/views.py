@@ -69,7 +69,8 @@ def urges_read():
 def reports():
     unit_id = request.args.get("unit", type=int)
     if unit_id:
-        require("report.view", unit_id)
+        # refused (404/403) exactly as the unit's own page would be
+        require("report.view", get_or_404(Unit, unit_id))
     status = request.args.get("status") or None
     period = request.args.get("period") or None
     rows = service.list_reports(
