@@ -226,3 +226,17 @@ def test_after_reopening_every_consumer_reads_todays_facts(published, session, f
     with app.test_request_context():
         pdf = _pdf_text(service.to_pdf("cards", builders.card_report(session, Q3)))
     assert "发案150起" in pdf and "发布后数据有更新" not in pdf
+
+
+def test_a_quarter_published_before_figures_were_kept_says_its_figures_are_todays(
+    published, session, frozen, client, auth
+):
+    pub = scoring.current_publication(session, Q3)
+    pub.snapshot = {k: v for k, v in pub.snapshot.items() if k != "figures"}  # as publications made before
+    session.commit()
+    _change_the_facts(session, frozen, published["report"])
+    auth.login("reviewer")
+    flat = _flat(client.get(f"/reports/scorecard?unit={published['town'].id}&period=2026-Q3").get_data(as_text=True))
+    # the score and rank stay frozen (50.00, 6th); the 两降两升 table can only show today's 150, and says so
+    assert "总分50.00分" in flat and "排名第6名" in flat and "发案数(起)15020" in flat
+    assert "发布时未冻结两降两升数据" in flat and "青石镇得分冻结50.00分/现为50.83分" in flat
