@@ -190,6 +190,12 @@ def test_every_consumer_reads_the_frozen_quarter_and_names_later_changes_apart(
     html = _flat(client.get(f"/assessment/units/{town.id}?period=2026-Q3").get_data(as_text=True))
     assert "总分50.00分" in html and "排名第6名" in html and "26(去年同期20)" in html
     assert "青石镇发案数冻结26/现为150" in html and "柳溪镇" not in html.split("发布后数据有更新")[1]
+    auth.logout()
+    auth.login("town1")  # the unit's officer reads the frozen results; the note is for those who may re-open
+    html = _flat(client.get(f"/assessment/units/{town.id}?period=2026-Q3").get_data(as_text=True))
+    assert "总分50.00分" in html and "排名第6名" in html and "发布后数据有更新" not in html
+    auth.logout()
+    auth.login("reviewer")
 
     # meeting material: the district's frozen figures, the frozen recommendations, the note
     html = _flat(client.get(f"/meetings/{meeting.id}").get_data(as_text=True))

@@ -54,12 +54,18 @@ def _visible(snapshot: dict, published: bool) -> dict:
     }
 
 
+def _checks_changes() -> bool:
+    """Whether the page lists what changed after publication: that means scoring the quarter live as well, so only
+    the reviewers and administrators who decide on re-opening pay for it; units read the frozen results."""
+    return policy.can(current_user, "assessment.view_all")
+
+
 @bp.get("/")
 @login_required
 def index():
     require("assessment.view")
     period = quarter_arg()
-    res = scoring.quarter_results(db.session, current_plan(), period)
+    res = scoring.quarter_results(db.session, current_plan(), period, changes=_checks_changes())
     snap, pub = res.snapshot, res.publication
     return render_template(
         "assessment/index.html",
@@ -81,7 +87,7 @@ def index():
 def unit(unit_id: int):
     u = get_or_404(Unit, unit_id)
     period = quarter_arg()
-    res = scoring.quarter_results(db.session, current_plan(), period)
+    res = scoring.quarter_results(db.session, current_plan(), period, changes=_checks_changes())
     pub = res.publication
     if not (
         policy.can(current_user, "unit.view", u) or (pub is not None and policy.can(current_user, "assessment.view"))
