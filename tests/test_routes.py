@@ -33,6 +33,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("assessment.item_update", "POST"): "admin",
     ("assessment.adjustment_update", "POST"): "admin",
     ("assessment.rule_update", "POST"): "admin",
+    ("calendar.index", "GET"): "admin",
+    ("calendar.import_year", "POST"): "admin",
+    ("calendar.add_day", "POST"): "admin",
+    ("calendar.remove_day", "POST"): "admin",
+    ("calendar.mark_year", "POST"): "admin",
     ("cards.board", "GET"): "any",
     ("cards.recommend", "POST"): "reviewer",
     ("cards.escalate", "POST"): "reviewer",
@@ -166,6 +171,7 @@ def sample_args(seeded, session, frozen):
         "user_id": get_user(session, "police").id,
         "filename": "app.css",
         "indicator_id": 1,
+        "day": "2027-01-01",
         **extra,
     }
 

@@ -46,6 +46,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
 
     from . import templating
+    from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
     from .assessment.views import bp as assessment_bp
     from .audit.views import bp as audit_bp
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         metrics_bp,
         assessment_bp,
         cards_bp,
+        calendar_bp,
         reports_bp,
     ):
         app.register_blueprint(bp)

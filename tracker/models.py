@@ -6,6 +6,7 @@ from .assessment.models import (  # noqa: F401
     CardColour,
     CardRule,
     Holiday,
+    HolidayYear,
     Publication,
     Recommendation,
     Rectification,

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Holiday
+from .models import Holiday, HolidayYear
 
 
 def calendar(session: Session) -> dict[date, bool]:
@@ -72,4 +72,5 @@ class WorkCalendar:
 
 
 def load(session: Session) -> WorkCalendar:
-    return WorkCalendar(calendar(session))
+    """The calendar and the years whose schedule is entered, read once."""
+    return WorkCalendar(calendar(session), frozenset(session.scalars(select(HolidayYear.year))))

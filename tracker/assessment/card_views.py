@@ -12,6 +12,7 @@ from ..org.service import active_units
 from ..periods import Period
 from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
 from . import cards as service
+from . import holidays
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
 from .models import Card, CardColour, Recommendation, Rectification
 from .views import quarter_arg
@@ -159,6 +160,7 @@ def show(card_id: int):
         state=service.card_state(card),
         conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
         monthly=service.monthly_reports(db.session, card),
+        calendar_gaps=holidays.card_gaps(db.session, card) if card.status == "active" else [],
         earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),

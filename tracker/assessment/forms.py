@@ -80,3 +80,20 @@ class RectReviewForm(FlaskForm):
 class LiftForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     note = TextAreaField("摘牌意见", validators=[DataRequired("请填写摘牌意见"), Length(max=5000)])
+
+
+class CalendarImportForm(FlaskForm):
+    year = IntegerField("年份", validators=[DataRequired("请填写年份")])
+    text = TextAreaField("节假日安排", validators=[DataRequired("请粘贴节假日安排"), Length(max=5000)])
+    source = StringField("来源", validators=[Optional(), Length(max=500)])
+
+
+class HolidayDayForm(FlaskForm):
+    day = DateField("日期", validators=[DataRequired("请填写有效日期")])
+    kind = SelectField("类型", choices=[("off", "放假"), ("work", "调休上班")])
+    name = StringField("名称", validators=[Optional(), Length(max=32)])
+
+
+class CalendarYearForm(FlaskForm):
+    year = IntegerField(validators=[DataRequired()])
+    entered = HiddenField()

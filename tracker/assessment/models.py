@@ -232,6 +232,26 @@ class Holiday(Base):
     name: Mapped[str] = mapped_column(String(32), default="")
 
 
+class HolidayYear(Base):
+    """A year whose official holiday schedule (the State Council's notice) is entered in full.
+
+    Deadlines falling in a year without this row are computed with weekends (and any days entered so far) only
+    and flagged 节假日安排未录入."""
+
+    __tablename__ = "holiday_years"
+    __table_args__ = (CheckConstraint("year BETWEEN 2000 AND 2100", name="year"),)
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    updated_by: Mapped[User | None] = relationship()
+
+    def snapshot(self) -> dict:
+        return {"year": self.year, "source": self.source}
+
+
 class Card(Base):
     """A yellow (warning) or red (listed rectification) card issued to a unit."""
 

@@ -8,10 +8,11 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import clock
 from ..audit.service import record
 from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError
-from .models import Adjustment, CardColour, CardRule, Holiday, SchemeItem
+from .models import Adjustment, CardColour, CardRule, Holiday, HolidayYear, SchemeItem
 
 
 def load_seed(session: Session, actor, scheme: dict, cards: dict, holidays: dict) -> int:
@@ -72,6 +73,11 @@ def load_seed(session: Session, actor, scheme: dict, cards: dict, holidays: dict
         d = date.fromisoformat(h["day"])
         if d not in have_days:
             session.add(Holiday(day=d, is_workday=h["is_workday"], name=h.get("name", "")))
+            added += 1
+    have_years = set(session.scalars(select(HolidayYear.year)))
+    for y in holidays.get("years", []):
+        if y["year"] not in have_years:
+            session.add(HolidayYear(year=y["year"], source=y.get("source", ""), updated_at=clock.now()))
             added += 1
     if added:
         session.flush()

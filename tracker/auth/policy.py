@@ -105,6 +105,7 @@ RULES: dict[str, Callable] = {
     "assessment.publish": lambda user, obj=None: user.role == ROLE_REVIEWER or getattr(user, "is_system", False),
     "scheme.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "scheme.manage": _is(ROLE_ADMIN),
+    "calendar.manage": _is(ROLE_ADMIN),  # the holiday calendar
     "card.view": lambda user, obj=None: (
         user.role in (ROLE_ADMIN, ROLE_REVIEWER) or (user.unit_id is not None and (obj is None or _own_unit(user, obj)))
     ),
