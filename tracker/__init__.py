@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import db
+from . import db, hardening
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["DATABASE_URL"] = str(app.config["DATABASE_URL"])
 
     app.json.ensure_ascii = False
+    hardening.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -103,13 +104,21 @@ def _register_error_pages(app: Flask) -> None:
             # the page must not touch the database again: it may be what failed
             _discard_session()
             return _plain_page(app, 500, messages[500])
-        return render_template("errors/error.html", code=code, message=messages.get(code, "出错了")), code
+        message = e.description if isinstance(e, hardening.NulInRequest) else messages.get(code, "出错了")
+        return render_template("errors/error.html", code=code, message=message), code
 
     def unavailable(e):
         log.error("database unavailable on %s: %s", request.path, e)
         _discard_session()
         return _plain_page(app, 503, "数据库暂时无法访问,请稍后重试。")
 
+    def bad_data(e):
+        # a value the database refuses (out of range, NUL): the request's fault, not the system's
+        log.warning("database refused a value on %s: %s", request.path, e.orig)
+        _discard_session()
+        return _plain_page(app, 400, "请求中的数据超出允许范围,请检查后重试。")
+
+    app.register_error_handler(DataError, bad_data)
     app.register_error_handler(OperationalError, unavailable)
     app.register_error_handler(InterfaceError, unavailable)
 

@@ -23,6 +23,7 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     PREFERRED_URL_SCHEME = "http"
+    PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
 
 def default_database_url(instance_path: str) -> str:

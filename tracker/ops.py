@@ -108,9 +108,14 @@ def check_deploy(config: dict, workers: int, instance_path: str) -> list[DeployP
                 f"登录限流保存在进程内存中,{workers}个工作进程各自计数;请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…",
             )
         )
-    if not config.get("SESSION_COOKIE_SECURE"):
+    if not config.get("SESSION_COOKIE_SECURE") and not int(config.get("PROXY_COUNT") or 0):
+        # behind a trusted proxy the cookie is Secure whenever the proxy reports HTTPS
         problems.append(
-            DeployProblem("cookies", "会话Cookie未设置Secure,请在HTTPS下部署并设置 TRACKER_SESSION_COOKIE_SECURE=true")
+            DeployProblem(
+                "cookies",
+                "会话Cookie未设置Secure:请在HTTPS下部署并设置 TRACKER_SESSION_COOKIE_SECURE=true,"
+                "或在反向代理之后设置 TRACKER_PROXY_COUNT",
+            )
         )
     if config.get("TESTING"):
         problems.append(DeployProblem("testing", "测试模式已开启(TESTING)"))
