@@ -2,6 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
+WORKERS ?= 2
 SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
 export TRACKER_DEMO_PASSWORD ?= demo-2026
@@ -43,7 +44,7 @@ run: system-deps seed
 	@echo "  town1     青石镇填报员   (town2..town6: 柳溪镇、云岭镇、白沙镇、东湖街道、南山街道)"
 	@echo "  zfw office court procuratorate finance econ market urban construction: the other departments' officers"
 	@echo ""
-	$(VENV)/bin/gunicorn --workers 2 --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	WEB_CONCURRENCY=$(WORKERS) $(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
 
 test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)

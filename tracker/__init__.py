@@ -10,7 +10,7 @@ from flask import Flask, g, render_template, request, session
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import db, hardening
+from . import db, hardening, ratelimit
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -40,6 +40,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     hardening.init_app(app)
     db.init_app(app)
     csrf.init_app(app)
+    ratelimit.configure(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

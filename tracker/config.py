@@ -13,7 +13,9 @@ class Defaults:
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
     UPLOAD_PENDING_PER_USER = 3  # previews of one user that can still be confirmed; a new one replaces the oldest
     UPLOAD_MAX_PENDING_BYTES = 64 * 1024 * 1024  # all pending previews together
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = None  # unset: Redis at RATELIMIT_REDIS_PROBE if it answers at start-up, else memory
+    RATELIMIT_REDIS_PROBE = "redis://127.0.0.1:6379/0"
+    RATELIMIT_KEY_PREFIX = "tracker"
     RATELIMIT_LOGIN = "10 per minute"  # per address and username
     RATELIMIT_LOGIN_IP = "300 per minute"  # per address, all usernames together
     RATELIMIT_HEADERS_ENABLED = True

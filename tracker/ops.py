@@ -101,11 +101,18 @@ def check_deploy(config: dict, workers: int, instance_path: str) -> list[DeployP
     elif not os.environ.get("TRACKER_SECRET_KEY") and generated.exists() and workers > 1:
         # a generated key is per machine: several hosts would each make their own
         problems.append(DeployProblem("secret", "密钥由本机自动生成;多台服务器部署时请统一设置 TRACKER_SECRET_KEY"))
-    if str(config.get("RATELIMIT_STORAGE_URI", "memory://")).startswith("memory") and workers > 1:
+    if str(config.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory") and workers > 1:
+        # dividing the limit by the worker count keeps the total, but not with several hosts or a changed count
+        divided = int(config.get("RATELIMIT_DIVIDED_BY") or 1)
+        how = (
+            f"已按{divided}个进程均分为每进程{config.get('RATELIMIT_LOGIN')}"
+            if divided > 1
+            else f"{workers}个工作进程各自计数"
+        )
         problems.append(
             DeployProblem(
                 "ratelimit",
-                f"登录限流保存在进程内存中,{workers}个工作进程各自计数;请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…",
+                f"登录限流保存在进程内存中({how});请设置 TRACKER_RATELIMIT_STORAGE_URI=redis://…",
             )
         )
     if not config.get("SESSION_COOKIE_SECURE") and not int(config.get("PROXY_COUNT") or 0):
