@@ -41,6 +41,17 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+TEST_AUDIT_KEY = "test-audit-key-5f1c9e27a0b84d36b1e2c7f9084a6d53"
+
+
+@pytest.fixture(autouse=True)
+def own_instance(tmp_path, monkeypatch):
+    """Each test's app keeps its instance files (audit key, audit anchors) in the test's own folder."""
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("TRACKER_AUDIT_KEY", TEST_AUDIT_KEY)
+    return tmp_path / "instance"
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory):
     """Migrate once: a template SQLite file to copy, or the PostgreSQL test database."""

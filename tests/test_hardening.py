@@ -129,5 +129,6 @@ def test_check_deploy_accepts_a_trusted_proxy_instead_of_a_forced_secure_cookie(
 
     monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
     base = {"SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a", "RATELIMIT_STORAGE_URI": "redis://h:6379/0"}
+    base["AUDIT_KEY"] = "8c2e4a6b0d1f3e5a7c9b2d4f6a8e0c1b3d5f7a9c"
     assert [p.key for p in check_deploy(base, workers=2, instance_path=str(tmp_path))] == ["cookies"]
     assert check_deploy(dict(base, PROXY_COUNT=1), workers=2, instance_path=str(tmp_path)) == []

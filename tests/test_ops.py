@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 
@@ -74,7 +75,7 @@ def test_restore_refuses_a_file_that_is_not_a_backup(db_url, tmp_path):
 def test_check_deploy_on_a_bad_config(tmp_path):
     bad = {"DEBUG": True, "SECRET_KEY": "dev", "RATELIMIT_STORAGE_URI": "memory://", "SESSION_COOKIE_SECURE": False}
     keys = {p.key for p in check_deploy(bad, workers=4, instance_path=str(tmp_path))}
-    assert keys == {"debug", "secret", "ratelimit", "cookies"}
+    assert keys == {"debug", "secret", "ratelimit", "cookies", "audit_key"}
 
 
 def test_check_deploy_on_a_good_config(tmp_path, monkeypatch):
@@ -84,6 +85,7 @@ def test_check_deploy_on_a_good_config(tmp_path, monkeypatch):
         "SECRET_KEY": "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a",
         "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
         "SESSION_COOKIE_SECURE": True,
+        "AUDIT_KEY": "8c2e4a6b0d1f3e5a7c9b2d4f6a8e0c1b3d5f7a9c",
     }
     assert check_deploy(good, workers=4, instance_path=str(tmp_path)) == []
     # one worker may keep limits in memory
@@ -108,3 +110,75 @@ def test_check_deploy_cli_exit_codes(db_url, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     for a in (app, good):
         a.extensions["tracker.engine"].dispose()
+
+
+def test_check_deploy_flags_a_missing_weak_or_shared_audit_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
+    secret = "3f9a1c0b7e2d4a6f8b1c3e5d7f9a0b2c4d6e8f0a"
+    base = {"SECRET_KEY": secret, "RATELIMIT_STORAGE_URI": "redis://h:6379/0", "SESSION_COOKIE_SECURE": True}
+    for key in (None, "short", "a" * 40, secret):
+        problems = check_deploy(dict(base, AUDIT_KEY=key), workers=2, instance_path=str(tmp_path))
+        assert [p.key for p in problems] == ["audit_key"], key
+    # a generated key file readable by others
+    monkeypatch.delenv("TRACKER_AUDIT_KEY")
+    key = "8c2e4a6b0d1f3e5a7c9b2d4f6a8e0c1b3d5f7a9c"
+    (tmp_path / "audit_key").write_text(key)
+    (tmp_path / "audit_key").chmod(0o644)
+    assert [p.key for p in check_deploy(dict(base, AUDIT_KEY=key), 2, str(tmp_path))] == ["audit_key"]
+    (tmp_path / "audit_key").chmod(0o600)
+    assert check_deploy(dict(base, AUDIT_KEY=key), 2, str(tmp_path)) == []
+
+
+def test_backup_records_the_audit_head_and_restore_checks_it(seeded, db_url, app, own_instance, tmp_path):
+    if PG:
+        import shutil
+
+        if not shutil.which("pg_dump"):
+            pytest.skip("pg_dump not installed")
+    runner = app.test_cli_runner()
+    with app.app_context():
+        from tracker import db as tdb
+        from tracker.audit.service import head
+
+        before = head(tdb.session)
+        tdb.session.rollback()
+    target = tmp_path / "b.bin"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    sidecar = json.loads((tmp_path / "b.bin.audit-head.json").read_text())
+    assert (sidecar["seq"], sidecar["mac"], sidecar["events"]) == (before.seq, before.mac, before.events)
+    anchor = json.loads((own_instance / "audit_anchors").read_text().splitlines()[-1])
+    assert anchor["source"] == "backup" and anchor["seq"] == before.seq
+    # more writes, then the newest events deleted: verify compares with the backup's anchor
+    with app.app_context():
+        for i in range(3):
+            record(tdb.session, None, "test.write", summary=f"备份后{i}")
+        tdb.session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # anchors the 3 new events
+    with app.app_context():
+        from sqlalchemy import text
+
+        tdb.session.execute(text("DELETE FROM audit_events WHERE id > :i"), {"i": before.seq})
+        tdb.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "最近 3 条审计记录缺失" in result.output
+    # restoring the backup is legitimate: its head matches the sidecar, and the anchors start again from it
+    result = runner.invoke(args=["restore", str(target), "--yes"])
+    assert result.exit_code == 0 and "matches the backup's recorded head" in result.output, result.output
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_restore_refuses_a_backup_whose_recorded_head_is_missing(seeded, db_url, app, tmp_path):
+    if PG:
+        pytest.skip("the SQLite backup file is edited directly")
+    import sqlite3
+
+    runner = app.test_cli_runner()
+    target = tmp_path / "b.db"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    con = sqlite3.connect(target)
+    with con:
+        con.execute("DELETE FROM audit_events WHERE id = (SELECT max(id) FROM audit_events)")
+    con.close()
+    result = runner.invoke(args=["restore", str(target), "--yes"])
+    assert result.exit_code == 1 and "最近 1 条审计记录缺失" in result.output

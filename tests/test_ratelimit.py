@@ -130,6 +130,7 @@ def test_check_deploy_still_flags_divided_memory_limits(tmp_path, monkeypatch):
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_LOGIN": "5 per 1 minute",
         "RATELIMIT_DIVIDED_BY": 2,
+        "AUDIT_KEY": "8c2e4a6b0d1f3e5a7c9b2d4f6a8e0c1b3d5f7a9c",
     }
     problems = check_deploy(config, workers=2, instance_path=str(tmp_path))
     assert [p.key for p in problems] == ["ratelimit"] and "均分" in problems[0].message

@@ -35,6 +35,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_secret_key(app.instance_path)
     app.config["DATABASE_URL"] = str(app.config["DATABASE_URL"])
+    # the audit chain's MAC key lives outside the database, like the secret key
+    if not app.config.get("AUDIT_KEY"):
+        app.config["AUDIT_KEY"] = load_secret_key(app.instance_path, "audit_key")
+    app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
+    app.config.setdefault("AUDIT_ANCHORS", str(Path(app.instance_path) / "audit_anchors"))
 
     app.json.ensure_ascii = False
     hardening.init_app(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import db, ops, uploads
-from .audit.service import verify
+from .audit import anchors
+from .audit.service import check
+from .audit.service import head as audit_head
+from .db import database_label
 from .meetings.cli import meetings_cli
 from .metrics.cli import metrics_cli
 from .plans.cli import plan_cli
@@ -50,9 +54,17 @@ def demo_data_command(scale: int, years: int) -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(target: Path) -> None:
     """Write a consistent backup of the live database to TARGET (SQLite backup API or pg_dump)."""
+    chain_head = audit_head(db.session)  # committed before the backup starts, so the backup holds it
+    db.session.rollback()
     ops.backup(current_app.config["DATABASE_URL"], target)
+    sidecar = ops.write_backup_head(target, database_label(current_app.config["DATABASE_URL"]), chain_head)
+    anchors.write(
+        current_app.config["AUDIT_ANCHORS"], database_label(current_app.config["DATABASE_URL"]), "backup", chain_head
+    )
     counts = ops.row_counts(db.session)
     click.echo(f"backup written to {target}: {sum(counts.values())} rows in {len(counts)} tables")
+    if chain_head:
+        click.echo(f"audit head #{chain_head.seq} {chain_head.mac} recorded in {sidecar} and the anchor file")
 
 
 @click.command("restore")
@@ -72,10 +84,18 @@ def restore_command(source: Path, yes: bool) -> None:
     counts = ops.row_counts(db.session)
     for name, n in counts.items():
         click.echo(f"{name}: {n}")
-    problems = verify(db.session)
-    if problems:
-        raise click.ClickException(f"restored, but the audit chain has {len(problems)} problem(s)")
-    click.echo("restored; audit chain intact")
+    # the anchors before this restore describe the history it replaced; the backup's own head is what must match
+    label = database_label(current_app.config["DATABASE_URL"])
+    expected = ops.read_backup_head(source, label)
+    report = check(db.session, anchors=[expected] if expected else [])
+    if not report.ok:
+        for p in report.problems[:50]:
+            click.echo(f"event {p.event_id}: {p.problem}")
+        raise click.ClickException(f"restored, but the audit chain has {len(report.problems)} problem(s)")
+    anchors.write(
+        current_app.config["AUDIT_ANCHORS"], database_label(current_app.config["DATABASE_URL"]), "restore", report.head
+    )
+    click.echo("restored; audit chain intact" + (" and matches the backup's recorded head" if expected else ""))
 
 
 @click.command("check-deploy")
@@ -115,15 +135,27 @@ def seed_command(demo: bool) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; exit 1 if any event was edited, deleted, inserted or reordered."""
-    problems = verify(db.session)
-    if problems:
-        for p in problems[:50]:
+@click.option("--json", "as_json", is_flag=True, help='Print {"ok", "events", "head", "problems": [...]} as JSON.')
+def audit_verify(as_json: bool) -> None:
+    """Check the audit chain's MACs and its anchors; exit 1 if any event was edited, deleted (the newest too),
+    inserted or reordered. An intact chain's head is appended to the anchor file."""
+    report = check(db.session)
+    db.session.rollback()
+    if report.ok:
+        anchors.record_now(db.session, "verify")
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    elif report.ok:
+        head = report.head
+        where = f"head #{head.seq} {head.mac}" if head else "no events"
+        keyed = f"keyed from #{report.keyed_from}" if report.keyed_from else "not keyed yet (sealed at the next write)"
+        click.echo(f"audit chain intact: {report.events} events, {where}, {keyed}, {report.anchors_checked} anchor(s)")
+    else:
+        for p in report.problems[:50]:
             click.echo(f"event {p.event_id}: {p.problem}")
-        click.echo(f"{len(problems)} problem(s) in the audit chain")
+        click.echo(f"{len(report.problems)} problem(s) in the audit chain")
+    if not report.ok:
         raise SystemExit(1)
-    click.echo("audit chain intact")
 
 
 def register(app) -> None:

@@ -32,9 +32,9 @@ def default_database_url(instance_path: str) -> str:
     return f"sqlite:///{Path(instance_path) / 'tracker.db'}"
 
 
-def load_secret_key(instance_path: str) -> str:
-    """The key from instance/secret_key, generated once with 0600 permissions."""
-    path = Path(instance_path) / "secret_key"
+def load_secret_key(instance_path: str, name: str = "secret_key") -> str:
+    """The key from instance/<name> (secret_key, audit_key), generated once with 0600 permissions."""
+    path = Path(instance_path) / name
     if path.exists():
         key = path.read_text().strip()
         if key:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from flask import current_app, g
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -128,10 +128,24 @@ def make_engine(url: str, **kwargs) -> Engine:
     return engine
 
 
+def database_label(url: str) -> str:
+    """The database's URL without its password: which database an audit anchor belongs to."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["tracker.engine"] = engine
-    app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    # what the audit service needs from outside the database: the MAC key and where anchors are written
+    info = {
+        "audit_key": app.config["AUDIT_KEY"],
+        "audit_anchors": app.config["AUDIT_ANCHORS"],
+        "audit_db": database_label(app.config["DATABASE_URL"]),
+    }
+    app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
+    from .audit.service import set_default_key
+
+    set_default_key(app.config["AUDIT_KEY"])
 
     @app.before_request
     def _declare_intent():

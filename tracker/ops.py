@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -79,6 +81,33 @@ def _run(cmd: list[str]) -> None:
         raise RuntimeError(f"{cmd[0]} 失败:{result.stderr.strip()}")
 
 
+def backup_head_path(target: Path) -> Path:
+    return target.with_name(target.name + ".audit-head.json")
+
+
+def write_backup_head(target: Path, db: str, head) -> Path:
+    """The audit chain's head next to a backup: what a restore of it must contain."""
+    path = backup_head_path(target)
+    data = {"db": db, "source": "backup", "at": datetime.now(UTC).isoformat(timespec="seconds"), "backup": target.name}
+    data.update(head.as_dict() if head else {"seq": None, "mac": None, "events": 0})
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return path
+
+
+def read_backup_head(source: Path, db: str):
+    """The head recorded next to a backup as an anchor for the restored database, or None."""
+    from .audit.anchors import Anchor
+
+    path = backup_head_path(source)
+    try:
+        d = json.loads(path.read_text())
+        if d.get("seq") is None:
+            return None
+        return Anchor(str(d["at"]), "backup", db, int(d["seq"]), str(d["mac"]), int(d["events"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def row_counts(session: Session) -> dict[str, int]:
     return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
 
@@ -124,6 +153,16 @@ def check_deploy(config: dict, workers: int, instance_path: str) -> list[DeployP
                 "或在反向代理之后设置 TRACKER_PROXY_COUNT",
             )
         )
+    audit_key = str(config.get("AUDIT_KEY") or "")
+    audit_file = Path(instance_path, "audit_key")
+    if len(audit_key) < 32 or audit_key.lower() in WEAK_SECRETS or len(set(audit_key)) < 10:
+        problems.append(
+            DeployProblem("audit_key", "审计密钥缺失、过短或过于简单,请设置至少32位随机的 TRACKER_AUDIT_KEY")
+        )
+    elif audit_key == key:
+        problems.append(DeployProblem("audit_key", "审计密钥与会话密钥相同,请分别设置"))
+    elif not os.environ.get("TRACKER_AUDIT_KEY") and audit_file.exists() and audit_file.stat().st_mode & 0o077:
+        problems.append(DeployProblem("audit_key", f"审计密钥文件 {audit_file} 可被其他用户读取,请改为 0600"))
     if config.get("TESTING"):
         problems.append(DeployProblem("testing", "测试模式已开启(TESTING)"))
     if not config.get("WTF_CSRF_ENABLED", True):

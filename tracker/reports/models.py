@@ -26,6 +26,9 @@ class BriefingArchive(Base):
     generated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # the audit chain's head when the briefing was made, also in the PDF's keywords: an anchor outside the database
+    audit_seq: Mapped[int | None] = mapped_column(Integer)
+    audit_mac: Mapped[str | None] = mapped_column(String(64))
 
     generated_by: Mapped[User | None] = relationship()
 
@@ -36,4 +39,6 @@ class BriefingArchive(Base):
             "sha256": self.sha256,
             "size": self.size,
             "reason": self.reason,
+            "audit_seq": self.audit_seq,
+            "audit_mac": self.audit_mac,
         }

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from .. import clock
+from ..audit import anchors
+from ..audit.service import head as audit_head
 from ..audit.service import record
 from ..auth import policy
 from ..errors import ValidationError, WorkflowError
@@ -27,14 +29,14 @@ TEMPLATES = {
 }
 
 
-def render_html(kind: str, data, for_print: bool) -> str:
+def render_html(kind: str, data, for_print: bool, keywords: str = "") -> str:
     """The report's HTML: the print layout for WeasyPrint, or the body inside the app's page for preview."""
     layout = "reports/print.html" if for_print else "reports/preview.html"
-    return render_template(layout, body_template=TEMPLATES[kind], r=data, kind=kind)
+    return render_template(layout, body_template=TEMPLATES[kind], r=data, kind=kind, keywords=keywords)
 
 
-def to_pdf(kind: str, data) -> bytes:
-    html = render_html(kind, data, for_print=True)
+def to_pdf(kind: str, data, keywords: str = "") -> bytes:
+    html = render_html(kind, data, for_print=True, keywords=keywords)
     pdf, _fetcher = render_pdf(html, Path(current_app.static_folder))
     return pdf
 
@@ -60,7 +62,8 @@ def current_archive(session: Session, meeting_id: int, with_pdf: bool = True) ->
 def archive_briefing(session: Session, actor, meeting, reason: str = "会议召开时存档") -> BriefingArchive:
     """Render the meeting's briefing now and store the bytes with their SHA-256 as a new version."""
     data = briefing_data(session, meeting_period(meeting), meeting)
-    pdf = to_pdf("briefing", data)
+    chain = audit_head(session)
+    pdf = to_pdf("briefing", data, keywords=f"audit-head #{chain.seq} {chain.mac}" if chain else "")
     last = current_archive(session, meeting.id, with_pdf=False)
     arc = BriefingArchive(
         meeting_id=meeting.id,
@@ -71,8 +74,11 @@ def archive_briefing(session: Session, actor, meeting, reason: str = "会议召�
         generated_at=clock.now(),
         generated_by_id=getattr(actor, "id", None),
         reason=reason[:500],
+        audit_seq=chain.seq if chain else None,
+        audit_mac=chain.mac if chain else None,
     )
     session.add(arc)
+    anchors.record_on_commit(session, "briefing", chain)
     record(
         session,
         actor,
