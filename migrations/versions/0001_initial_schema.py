@@ -28,16 +28,12 @@ def upgrade() -> None:
         sa.Column("district", sa.String(length=64), server_default="", nullable=False),
         sa.Column("preamble", sa.Text(), server_default="", nullable=False),
         sa.Column("guiding_ideology", sa.Text(), server_default="", nullable=False),
-        sa.Column(
-            "period_kind", sa.String(length=16), server_default="month", nullable=False
-        ),
+        sa.Column("period_kind", sa.String(length=16), server_default="month", nullable=False),
         sa.Column("due_day", sa.Integer(), server_default="25", nullable=False),
         sa.Column("is_active", sa.Boolean(), server_default="1", nullable=False),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.CheckConstraint(
-            "period_kind IN ('month')", name=op.f("ck_plans_period_kind")
-        ),
+        sa.CheckConstraint("period_kind IN ('month')", name=op.f("ck_plans_period_kind")),
         sa.CheckConstraint("due_day BETWEEN 1 AND 28", name=op.f("ck_plans_due_day")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plans")),
     )
@@ -51,9 +47,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default="1", nullable=False),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
-        sa.CheckConstraint(
-            "kind IN ('department', 'township')", name=op.f("ck_units_kind")
-        ),
+        sa.CheckConstraint("kind IN ('department', 'township')", name=op.f("ck_units_kind")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_units")),
         sa.UniqueConstraint("name", name=op.f("uq_units_name")),
     )
@@ -90,14 +84,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_requirements")),
-        sa.UniqueConstraint(
-            "plan_id", "number", name=op.f("uq_requirements_plan_id_number")
-        ),
+        sa.UniqueConstraint("plan_id", "number", name=op.f("uq_requirements_plan_id_number")),
     )
     with op.batch_alter_table("requirements", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_requirements_plan_id"), ["plan_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_requirements_plan_id"), ["plan_id"], unique=False)
 
     op.create_table(
         "tasks",
@@ -107,9 +97,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("responsibility_text", sa.Text(), nullable=False),
-        sa.Column(
-            "includes_townships", sa.Boolean(), server_default="0", nullable=False
-        ),
+        sa.Column("includes_townships", sa.Boolean(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"],
             ["plans.id"],
@@ -138,12 +126,8 @@ def upgrade() -> None:
             "role <> 'officer' OR unit_id IS NOT NULL",
             name=op.f("ck_users_officer_has_unit"),
         ),
-        sa.CheckConstraint(
-            "role IN ('admin', 'reviewer', 'officer')", name=op.f("ck_users_role")
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_users_unit_id_units")
-        ),
+        sa.CheckConstraint("role IN ('admin', 'reviewer', 'officer')", name=op.f("ck_users_role")),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_users_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("username", name=op.f("uq_users_username")),
     )
@@ -156,30 +140,20 @@ def upgrade() -> None:
         sa.Column("task_id", sa.Integer(), nullable=False),
         sa.Column("unit_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('lead', 'member')", name=op.f("ck_assignments_role")
-        ),
+        sa.CheckConstraint("role IN ('lead', 'member')", name=op.f("ck_assignments_role")),
         sa.ForeignKeyConstraint(
             ["task_id"],
             ["tasks.id"],
             name=op.f("fk_assignments_task_id_tasks"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_assignments_unit_id_units")
-        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_assignments_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
-        sa.UniqueConstraint(
-            "task_id", "unit_id", name=op.f("uq_assignments_task_id_unit_id")
-        ),
+        sa.UniqueConstraint("task_id", "unit_id", name=op.f("uq_assignments_task_id_unit_id")),
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_assignments_task_id"), ["task_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_assignments_unit_id"), ["unit_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_assignments_task_id"), ["task_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_assignments_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "audit_events",
@@ -195,19 +169,13 @@ def upgrade() -> None:
         sa.Column("after", sa.JSON(), nullable=True),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_audit_events_actor_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_audit_events_actor_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_events")),
         sa.UniqueConstraint("hash", name=op.f("uq_audit_events_hash")),
     )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_audit_events_action"), ["action"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_audit_events_action"), ["action"], unique=False)
+        batch_op.create_index(batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
 
     op.create_table(
@@ -223,14 +191,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_measures")),
-        sa.UniqueConstraint(
-            "task_id", "number", name=op.f("uq_measures_task_id_number")
-        ),
+        sa.UniqueConstraint("task_id", "number", name=op.f("uq_measures_task_id_number")),
     )
     with op.batch_alter_table("measures", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_measures_task_id"), ["task_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_measures_task_id"), ["task_id"], unique=False)
 
     op.create_table(
         "progress_reports",
@@ -245,9 +209,7 @@ def upgrade() -> None:
         sa.Column("next_steps", sa.Text(), nullable=False),
         sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column(
-            "first_submitted_at", tracker.db.UTCDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("first_submitted_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("submitted_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("is_late", sa.Boolean(), server_default="0", nullable=False),
         sa.Column("reviewed_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
@@ -258,20 +220,14 @@ def upgrade() -> None:
             "status IN ('draft', 'submitted', 'returned', 'accepted')",
             name=op.f("ck_progress_reports_status"),
         ),
-        sa.CheckConstraint(
-            "length(period) = 7", name=op.f("ck_progress_reports_period_format")
-        ),
+        sa.CheckConstraint("length(period) = 7", name=op.f("ck_progress_reports_period_format")),
         sa.ForeignKeyConstraint(
             ["reviewer_id"],
             ["users.id"],
             name=op.f("fk_progress_reports_reviewer_id_users"),
         ),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["tasks.id"], name=op.f("fk_progress_reports_task_id_tasks")
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_progress_reports_unit_id_units")
-        ),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_progress_reports_task_id_tasks")),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_progress_reports_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_progress_reports")),
         sa.UniqueConstraint(
             "task_id",
@@ -281,15 +237,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("progress_reports", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_progress_reports_period"), ["period"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_progress_reports_task_id"), ["task_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_progress_reports_unit_id"), ["unit_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_progress_reports_period"), ["period"], unique=False)
+        batch_op.create_index(batch_op.f("ix_progress_reports_task_id"), ["task_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_progress_reports_unit_id"), ["unit_id"], unique=False)
 
     op.create_table(
         "urges",
@@ -301,15 +251,9 @@ def upgrade() -> None:
         sa.Column("at", tracker.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("read_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_urges_actor_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["task_id"], ["tasks.id"], name=op.f("fk_urges_task_id_tasks")
-        ),
-        sa.ForeignKeyConstraint(
-            ["unit_id"], ["units.id"], name=op.f("fk_urges_unit_id_units")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_urges_actor_id_users")),
+        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_urges_task_id_tasks")),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_urges_unit_id_units")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_urges")),
     )
     with op.batch_alter_table("urges", schema=None) as batch_op:
@@ -330,9 +274,7 @@ def upgrade() -> None:
             "action IN ('save', 'submit', 'return', 'accept')",
             name=op.f("ck_report_events_action"),
         ),
-        sa.ForeignKeyConstraint(
-            ["actor_id"], ["users.id"], name=op.f("fk_report_events_actor_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_id"], ["users.id"], name=op.f("fk_report_events_actor_id_users")),
         sa.ForeignKeyConstraint(
             ["report_id"],
             ["progress_reports.id"],
@@ -342,9 +284,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_events")),
     )
     with op.batch_alter_table("report_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_report_events_report_id"), ["report_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_report_events_report_id"), ["report_id"], unique=False)
 
     op.create_table(
         "report_measures",
@@ -362,9 +302,7 @@ def upgrade() -> None:
             name=op.f("fk_report_measures_report_id_progress_reports"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "report_id", "measure_id", name=op.f("pk_report_measures")
-        ),
+        sa.PrimaryKeyConstraint("report_id", "measure_id", name=op.f("pk_report_measures")),
     )
     # ### end Alembic commands ###
 

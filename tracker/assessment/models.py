@@ -68,6 +68,30 @@ RULE_PARAMS = {
 COLOUR_LABELS = {"yellow": "黄牌", "red": "红牌"}
 
 
+NOT_APPLICABLE_POLICIES = {
+    "rescale": "不计分,按适用项目权重折算为百分制",
+    "full": "按满分计",
+    "zero": "按零分计",
+}
+
+
+class SchemeSettings(Base):
+    """Settings of the whole scheme (one row): how an item with nothing due for a unit is scored."""
+
+    __tablename__ = "scheme_settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="single_row"),
+        CheckConstraint("not_applicable IN ('rescale', 'full', 'zero')", name="not_applicable"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    not_applicable: Mapped[str] = mapped_column(String(16), default="rescale", server_default="rescale")
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
 class SchemeItem(Base):
     """An item of the assessment scheme: a formula and its weight for each kind of unit."""
 

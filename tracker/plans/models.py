@@ -30,6 +30,7 @@ class Plan(Base):
     __table_args__ = (
         CheckConstraint("due_day BETWEEN 1 AND 28", name="due_day"),
         CheckConstraint("period_kind IN ('month')", name="period_kind"),
+        CheckConstraint("start_month <= end_month", name="plan_period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -40,6 +41,9 @@ class Plan(Base):
     guiding_ideology: Mapped[str] = mapped_column(Text, default="", server_default="")
     period_kind: Mapped[str] = mapped_column(String(16), default="month", server_default="month")
     due_day: Mapped[int] = mapped_column(Integer, default=25, server_default="25")
+    # the plan's period, months "YYYY-MM" inclusive: duties, 逾期, 迟报, 催办, scores and card rules count only these
+    start_month: Mapped[str] = mapped_column(String(7))
+    end_month: Mapped[str] = mapped_column(String(7))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

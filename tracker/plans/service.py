@@ -172,6 +172,8 @@ def load_plan(session: Session, actor, data: dict) -> tuple[Plan, bool]:
         preamble=data.get("preamble", ""),
         guiding_ideology=data.get("guiding_ideology", ""),
         due_day=int(data.get("due_day", 25)),
+        start_month=data.get("start_month") or f"{int(data['year'])}-01",
+        end_month=data.get("end_month") or f"{int(data['year'])}-12",
     )
     for g in data.get("goals", []):
         plan.goals.append(Goal(number=g["number"], title=g["title"], body=g.get("body", "")))
