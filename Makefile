@@ -7,7 +7,7 @@ SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
 export TRACKER_DEMO_PASSWORD ?= demo-2026
 
-.PHONY: run test install install-test system-deps migrate seed lint audit
+.PHONY: run test install install-test system-deps migrate seed lint audit screenshots
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -55,6 +55,11 @@ test: install-test
 		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
 		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider; \
 	fi
+
+# Refresh the README's pictures in docs/screenshots from the browser tests (a plain test run writes them to /tmp).
+screenshots: install-test
+	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
+	TRACKER_SCREENSHOTS=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -q -p no:cacheprovider tests/e2e
 
 lint: install-test
 	$(VENV)/bin/ruff check tracker tests migrations
