@@ -50,10 +50,10 @@ test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check tracker tests migrations
 	VENV=$(VENV) scripts/audit.sh
-	$(VENV)/bin/pytest -q -p no:cacheprovider
+	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
-		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider; \
+		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider --durations=15; \
 	fi
 
 # Refresh the README's pictures in docs/screenshots from the browser tests (a plain test run writes them to /tmp).

@@ -64,17 +64,78 @@ def template_db(tmp_path_factory):
     return str(path)
 
 
-@pytest.fixture
-def db_url(template_db, tmp_path):
+def _seed(url: str, instance: str) -> None:
+    """The seed plan and units plus the demo towns and accounts, without demo reports."""
+    from tracker.seed import load_base, load_demo
+
+    saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_AUDIT_KEY")}
+    os.environ["TRACKER_INSTANCE_PATH"] = instance
+    os.environ["TRACKER_AUDIT_KEY"] = TEST_AUDIT_KEY
+    try:
+        app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret-key-not-for-production"})
+        with app.app_context():
+            load_base(tdb.session)
+            load_demo(tdb.session, PASSWORD, with_reports=False)
+            tdb.session.commit()
+        app.extensions["tracker.engine"].dispose()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _truncate_postgres() -> None:
+    engine = make_engine(PG_URL)
+    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(template_db, tmp_path_factory):
+    """Seed once per session: a seeded SQLite file to copy, or the seeded PostgreSQL rows to put back."""
     if PG_URL:
+        _truncate_postgres()
+        _seed(PG_URL, str(tmp_path_factory.mktemp("seed-instance")))
         engine = make_engine(PG_URL)
-        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        with engine.connect() as conn:
+            rows = {t.name: [dict(r._mapping) for r in conn.execute(t.select())] for t in Base.metadata.sorted_tables}
         engine.dispose()
+        return rows
+    path = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    shutil.copy(template_db, path)
+    _seed(f"sqlite:///{path}", str(tmp_path_factory.mktemp("seed-instance")))
+    return str(path)
+
+
+def _restore_postgres(rows: dict) -> None:
+    engine = make_engine(PG_URL)
+    with engine.begin() as conn:
+        for t in Base.metadata.sorted_tables:
+            if rows[t.name]:
+                conn.execute(t.insert(), rows[t.name])
+                if "id" in t.c and t.c.id.autoincrement in (True, "auto") and t.c.id.type.python_type is int:
+                    conn.execute(
+                        text(f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), (SELECT max(id) FROM {t.name}))")
+                    )
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(request, template_db, tmp_path):
+    """An empty migrated database; already seeded when the test asks for `seeded` (seeding once per session)."""
+    seeded = "seeded" in request.fixturenames
+    source = request.getfixturevalue("seeded_template") if seeded else template_db
+    if PG_URL:
+        _truncate_postgres()
+        if seeded:
+            _restore_postgres(source)
         return PG_URL
     target = tmp_path / "test.db"
-    shutil.copy(template_db, target)
+    shutil.copy(source, target)
     return f"sqlite:///{target}"
 
 
@@ -102,13 +163,8 @@ def session(app):
 
 @pytest.fixture
 def seeded(app):
-    """The seed plan and units plus the demo towns and accounts, without demo reports."""
-    from tracker.seed import load_base, load_demo
-
-    with app.app_context():
-        load_base(tdb.session)
-        load_demo(tdb.session, PASSWORD, with_reports=False)
-        tdb.session.commit()
+    """The seed plan and units plus the demo towns and accounts, without demo reports (`db_url` copies them from
+    the session's seeded template)."""
     return app
 
 

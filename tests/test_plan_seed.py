@@ -31,7 +31,8 @@ CN = "一二三四五六"
 
 def _district_plan_text() -> str:
     path = SEED_DOC if os.path.exists(SEED_DOC) else os.path.join(os.path.dirname(__file__), "data", "seed_doc.txt")
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     return text.split("学校防止网络诈骗实施方案 篇2\n")[1].split("学校防止网络诈骗实施方案 篇3")[0]
 
 

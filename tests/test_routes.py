@@ -261,6 +261,7 @@ def test_role_gets_exactly_what_it_should(seeded, sample_args, role):
             ok = resp.status_code == 302 and "/login" in resp.location
         else:
             ok = resp.status_code == 403
+        resp.close()  # a static file's response holds the file open until closed
         if not ok:
             wrong.append(f"{method} {url} ({kind}) -> {resp.status_code}")
     assert not wrong, f"{role}: " + "; ".join(wrong)

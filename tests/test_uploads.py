@@ -21,6 +21,8 @@ import openpyxl
 import pytest
 from openpyxl.styles import PatternFill
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tracker.errors import ValidationError
 from tracker.metrics.excel import Limits, check_xlsx, read_sheet
@@ -244,7 +246,9 @@ def _measured(call):
 
 
 def _post(client, url: str, data: bytes, name: str):
-    return client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    # encoded in memory: the test client's own encoding spills large bodies to a temporary file it never closes
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), filename=name)})
+    return client.post(url, data=body, content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def _counts(session):
