@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select
@@ -623,17 +623,21 @@ def _shift(p: Period, months: int) -> Period:
 class _Store:
     """All loaded figures of some months, with the aggregation rules applied in Python (Decimal, never float)."""
 
-    def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple]):
+    def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple], session: Session | None = None):
         self.ind = {i.id: i for i in indicators}
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
+        self.units: dict[int, set[int]] = defaultdict(set)  # towns with any figure, per indicator
+        self.session = session
+        self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
         for ind_id, unit_id, month, count, amount in rows:
             v = stored(self.ind[ind_id], count, amount)
             self.data[(ind_id, unit_id, month)] = v
             self.months[ind_id].add(month)
             if unit_id is not None:
                 self.by_month[(ind_id, month)].append(v)
+                self.units[ind_id].add(unit_id)
 
     @classmethod
     def load(
@@ -647,7 +651,11 @@ class _Store:
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
-        return cls(indicators, session.execute(query))
+        return cls(indicators, session.execute(query), session)
+
+    def use_towns(self, town_list: Iterable[Unit]) -> None:
+        """Name the towns of missing figures from a list already read (else they are read when first needed)."""
+        self.names = {u.id: ((u.sort_order, u.id), u.name) for u in town_list}
 
     def covered(self, ind: Indicator, period: Period) -> list[Period]:
         have = self.months.get(ind.id, set())
@@ -663,6 +671,70 @@ class _Store:
             return _combine(ind, vals)
         per_month = [_combine(ind, vs) for m in months if (vs := self.by_month.get((ind.id, m.code)))]
         return _combine(ind, per_month)
+
+    def pair(self, ind: Indicator, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
+        """The unit-months of `months` and of the same months `shift` months away that both have a figure, and
+        those missing on one side (a town, or the district's own row, without a figure where the other side has
+        one; the district as a whole when nobody has a figure in the other month)."""
+        single = unit_id is not None or ind.scope == SCOPE_DISTRICT
+        units = [unit_id] if single else sorted(self.units.get(ind.id, ()))
+        have = self.months.get(ind.id, set())
+        now: list[tuple[int | None, str]] = []
+        then: list[tuple[int | None, str]] = []
+        missing: list[tuple[int | None, str]] = []
+        for m in months:
+            other = _shift(m, shift).code
+            whole = not single and other not in have
+            if whole:
+                missing.append((None, other))
+            for u in units:
+                a, b = (ind.id, u, m.code) in self.data, (ind.id, u, other) in self.data
+                if a and b:
+                    now.append((u, m.code))
+                    then.append((u, other))
+                elif a and not whole:
+                    missing.append((u, other))
+                elif b:
+                    missing.append((u, m.code))
+        return _Pairing(now, then, missing)
+
+    def level_of(self, ind: Indicator, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
+        """The figure of a town (or the district) over exactly these unit-months."""
+        if not keys:
+            return None
+        vals = [self.data[(ind.id, u, m)] for u, m in keys]
+        if unit_id is not None or ind.scope == SCOPE_DISTRICT or ind.aggregate == AGG_SUM:
+            return _combine(ind, vals)
+        per_month: dict[str, list[Value]] = defaultdict(list)
+        for (_u, m), v in zip(keys, vals, strict=True):
+            per_month[m].append(v)
+        return _combine(ind, [_combine(ind, per_month[m]) for m in sorted(per_month)])
+
+    def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
+        """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
+        if not missing:
+            return ()
+        if self.names is None:
+            self.names = {}
+            if self.session is not None:
+                self.use_towns(towns(self.session, include_inactive=True))
+        names = self.names
+
+        def key(item: tuple[int | None, str]) -> tuple:
+            u, m = item
+            return (1, (0, 0), m) if u is None else (0, names.get(u, ((0, u), ""))[0], m)
+
+        seen: dict[tuple[str, str], None] = {}
+        for u, m in sorted(set(missing), key=key):
+            seen[(DISTRICT_LABEL if u is None else names.get(u, ((0, u), f"#{u}"))[1], m)] = None
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    now: list[tuple[int | None, str]]  # unit-months of this span that have a counterpart
+    then: list[tuple[int | None, str]]  # their counterparts, in the same order
+    missing: list[tuple[int | None, str]]  # unit-months without a figure (unit None: the district)
 
 
 def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
@@ -719,6 +791,10 @@ class Comparison:
     previous: Value | None = None
     mom_pct: Decimal | None = None
     months: tuple[str, ...] = ()  # the months the figure covers
+    # (unit name, YYYY-MM) without a figure while the other period has one: left out of the 同比 (missing) and the
+    # 环比 (mom_missing) so both compare like for like; 全区 when nobody has a figure in that month
+    missing: tuple[tuple[str, str], ...] = ()
+    mom_missing: tuple[tuple[str, str], ...] = ()
 
     @property
     def state(self) -> str:
@@ -746,9 +822,10 @@ def _change(ind: Indicator, now: Value, base: Value) -> tuple[Value, Decimal | N
 def judge(
     ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None, months: tuple[str, ...] = ()
 ) -> Comparison:
-    """Compare a figure with last year's (and the previous span's) by the indicator's rules."""
+    """Compare a figure with last year's (and the previous span's) by the indicator's rules. Without a figure
+    there is no comparison, but last year's figure is still shown."""
     if val is None:
-        return Comparison(None, None, None, None, None, None, None, ind.direction)
+        return Comparison(None, last, None, None, None, None, None, ind.direction, months=months)
     mom_abs, mom_pct = _change(ind, val, prev) if prev is not None else (None, None)
     if last is None:
         return Comparison(val, None, None, None, mom_abs, None, None, ind.direction, prev, mom_pct, months)
@@ -774,16 +851,34 @@ def judge(
 
 
 def _compare(ind: Indicator, store: _Store, unit_id: int | None, period: Period) -> Comparison:
+    """Like for like: the 同比 adds up only the unit-months that have a figure both this year and last year, the
+    环比 only those with a figure in both spans; what is left out is named in `missing` and `mom_missing`."""
     months = store.covered(ind, period)
-    val = store.level(ind, unit_id, months) if months else None
-    if val is None:
+    if not months:
         return judge(ind, None, None)
-    last = store.level(ind, unit_id, [_shift(m, -12) for m in months])
-    prev = None
+    codes = tuple(m.code for m in months)
+    yoy = store.pair(ind, unit_id, months, -12)
+    if yoy.now:
+        c = judge(ind, store.level_of(ind, unit_id, yoy.now), store.level_of(ind, unit_id, yoy.then), months=codes)
+    else:
+        # nothing to compare: this year's and last year's figures as they are, without a change
+        val = store.level(ind, unit_id, months)
+        last = store.level(ind, unit_id, [_shift(m, -12) for m in months])
+        c = Comparison(val, last, None, None, None, None, None, ind.direction, months=codes)
+    prev = mom_abs = mom_pct = None
+    mom_missing: tuple[tuple[str, str], ...] = ()
     if period.kind in ("month", "quarter"):
         n = len(period.months())
-        prev = store.level(ind, unit_id, [_shift(m, -n) for m in months])
-    return judge(ind, val, last, prev, tuple(m.code for m in months))
+        mom = store.pair(ind, unit_id, months, -n)
+        if mom.now:
+            prev = store.level_of(ind, unit_id, mom.then)
+            mom_abs, mom_pct = _change(ind, store.level_of(ind, unit_id, mom.now), prev)
+        else:
+            prev = store.level(ind, unit_id, [_shift(m, -n) for m in months])
+        mom_missing = store.named(mom.missing)
+    return replace(
+        c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing
+    )
 
 
 def compare(session: Session, code: str, unit_id: int | None, period: Period) -> Comparison:
@@ -828,6 +923,11 @@ class UnitSummary:
     def verdict(self) -> str:
         return verdict_of(self.comparisons)
 
+    @property
+    def missing(self) -> list[tuple[str, str]]:
+        """(unit, month) missing from the town's 同比 of any of the four."""
+        return _union(self.comparisons.get(k) and self.comparisons[k].missing for k in CORE_CODES)
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -847,6 +947,17 @@ class Summary:
         return verdict_of(self.district)
 
     @property
+    def missing(self) -> list[tuple[str, str]]:
+        """(unit, month) missing from the district's 同比 of any of the four: while there are any the verdict is
+        数据不全."""
+        return _union(self.district.get(k) and self.district[k].missing for k in CORE_CODES)
+
+    @property
+    def mom_missing(self) -> list[tuple[str, str]]:
+        """(unit, month) left out of the district's 环比 of the four."""
+        return _union(self.district.get(k) and self.district[k].mom_missing for k in CORE_CODES)
+
+    @property
     def core(self) -> list[Indicator]:
         return [i for i in self.indicators if i.code in CORE_CODES]
 
@@ -861,12 +972,21 @@ class Summary:
         return sorted(self.units, key=lambda u: (u.ranks.get(code, 10**6), u.unit.sort_order, u.unit.id))
 
 
+def _union(groups) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for g in groups:
+        for item in g or ():
+            seen[tuple(item)] = None
+    return list(seen)
+
+
 def verdict_of(comparisons: dict[str, Comparison]) -> str:
-    """MET, UNMET, or INCOMPLETE when no indicator failed but one has no figure or no figure a year before."""
+    """MET when all four improved with nothing missing; UNMET when one with nothing missing did not improve;
+    otherwise INCOMPLETE (a figure, last year's figure or some unit-months are missing)."""
     found = [comparisons.get(k) for k in CORE_CODES]
-    if any(c is not None and c.improved is False for c in found):
+    if any(c is not None and c.improved is False and not c.missing for c in found):
         return UNMET
-    return MET if all(c is not None and c.improved is True for c in found) else INCOMPLETE
+    return MET if all(c is not None and c.improved is True and not c.missing for c in found) else INCOMPLETE
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
@@ -891,8 +1011,10 @@ def summary(session: Session, period: Period) -> Summary:
     the small base; towns still equal share a rank (1, 1, 3).
     """
     indicators = active_indicators(session)
-    town_list = towns(session)
+    every_town = towns(session, include_inactive=True)
+    town_list = [u for u in every_town if u.is_active]
     store = _Store.load(session, indicators, _comparison_months(period))
+    store.use_towns(every_town)
     district = {i.code: _compare(i, store, None, period) for i in indicators}
     town_inds = [i for i in indicators if i.scope == SCOPE_TOWNSHIP]
     units = []
@@ -927,22 +1049,55 @@ def monthly_series(session: Session, code: str, unit_id: int | None, year: int) 
     ind = get_indicator(session, code)
     if ind is None:
         raise NotFound(f"指标 {code} 不存在")
-    return trends(session, [ind], unit_id, year)[code][0]
+    levels = _monthly_levels(session, [ind], unit_id, [f"{year}-{m:02d}" for m in range(1, 13)])
+    return [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)]
 
 
 def trends(
     session: Session, indicators: list[Indicator], unit_id: int | None, year: int
 ) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
-    """For each indicator the monthly figures of `year` and of the year before, in one query."""
-    codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
-    levels = _monthly_levels(session, indicators, unit_id, codes)
-    return {
-        ind.code: (
-            [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
-            [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
-        )
-        for ind in indicators
-    }
+    """For each indicator the monthly figures of `year` and of the year before, in one query; the district's
+    like for like (see trends_and_missing)."""
+    return trends_and_missing(session, indicators, unit_id, year)[0]
+
+
+def trends_and_missing(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int
+) -> tuple[dict[str, tuple[list[Value | None], list[Value | None]]], list[tuple[str, str]]]:
+    """The monthly figures of `year` and of the year before per indicator, and the (unit, month) left out.
+
+    A town's are its figures. The district's months are compared like for like: where both years have figures
+    for a month, each year's point adds up only the towns with a figure in both (so 柳溪镇 missing in 2026-08
+    drops its 2025-08 figure from last year's point too); a month with figures in one year only shows that
+    year's total."""
+    if unit_id is not None:
+        codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
+        levels = _monthly_levels(session, indicators, unit_id, codes)
+        return {
+            ind.code: (
+                [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
+                [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
+            )
+            for ind in indicators
+        }, []
+    months = [Period.month(year, m) for m in range(1, 13)]
+    store = _Store.load(session, indicators, [c for m in months for c in (m.code, _shift(m, -12).code)])
+    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
+    missing: list[tuple[int | None, str]] = []
+    for ind in indicators:
+        this: list[Value | None] = []
+        last: list[Value | None] = []
+        for m in months:
+            p = store.pair(ind, None, [m], -12)
+            if p.now:
+                this.append(store.level_of(ind, None, p.now))
+                last.append(store.level_of(ind, None, p.then))
+                missing.extend(p.missing)
+            else:
+                this.append(store.level(ind, None, [m]))
+                last.append(store.level(ind, None, [_shift(m, -12)]))
+        out[ind.code] = (this, last)
+    return out, list(store.named(missing))
 
 
 def _monthly_levels(
