@@ -682,11 +682,12 @@ class _Store:
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
+        wholes: list[tuple[int | None, str]] = []
         for m in months:
             other = _shift(m, shift).code
             whole = not single and other not in have
             if whole:
-                missing.append((None, other))
+                wholes.append((None, other))
             for u in units:
                 a, b = (ind.id, u, m.code) in self.data, (ind.id, u, other) in self.data
                 if a and b:
@@ -696,7 +697,9 @@ class _Store:
                     missing.append((u, other))
                 elif b:
                     missing.append((u, m.code))
-        return _Pairing(now, then, missing)
+        # a month nobody has figures for is named only when the rest of the span was compared (a span whose
+        # other period has no figures at all is simply not compared: 无同期数据)
+        return _Pairing(now, then, missing + wholes if now else missing)
 
     def level_of(self, ind: Indicator, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
         """The figure of a town (or the district) over exactly these unit-months."""
