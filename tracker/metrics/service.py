@@ -15,6 +15,7 @@ Rules (documented in docs/metrics.md):
 from __future__ import annotations
 
 import re
+import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -350,6 +351,41 @@ def parse_value(indicator: Indicator, raw) -> Value | None:
     return q
 
 
+# -- plausibility: one check for the entry grid and the spreadsheet import -------------------------------------
+
+HISTORY_MONTHS = 24  # the months before a figure it is checked against
+JUMP_FACTOR = 3  # a figure above 3 × the unit's highest of those months (and at least the small base above it)
+YUAN_FACTOR = 1000  # a 万元 figure at least 1000 × the unit's median of those months looks like 元
+YUAN_ABSOLUTE = Decimal(10000)  # 万元 in one month for one town: 1 亿元
+
+
+def plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None:
+    """A warning when a figure looks wrong against the same unit's figures of the 24 months before (history),
+    else None. The entry grid and the import both ask this, so both warn alike and in the same words:
+
+    - a 万元 figure of 10 000 or more, or at least 1000 × the median of 3 or more earlier figures (entered in 元);
+    - with 6 or more earlier figures, more than 3 × their highest and at least the small base above it.
+    """
+    if new == 0:
+        return None
+    d = Decimal(new)
+    med = Decimal(statistics.median(history)) if len(history) >= 3 else None
+    if ind.unit_label == "万元":
+        if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
+            return (
+                f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
+                f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对"
+            )
+    if len(history) >= 6:
+        hi = max(history)
+        if d > JUMP_FACTOR * Decimal(hi) and d - Decimal(hi) >= ind.small_base:
+            return (
+                f"{fmt(new, ind.decimals)}{ind.unit_label}远超该单位近两年的最高值"
+                f"({fmt(hi, ind.decimals)}{ind.unit_label}),请核对"
+            )
+    return None
+
+
 def fmt(value, decimals: int = 0) -> str:
     """A value as plain text with the indicator's decimal places (no thousands separators)."""
     if value is None:
@@ -487,6 +523,50 @@ class GridConflict(StaleEdit):
         self.current = current
 
 
+class CellWarnings(ValidationError):
+    """Some changed figures of a grid save look wrong; `warnings` maps (indicator id, unit id) to (the figure, the
+    warning). Nothing is saved until the user confirms exactly these figures."""
+
+    def __init__(self, warnings: dict[CellKey, tuple[Value, str]]):
+        super().__init__(
+            f"有{len(warnings)}个数据需要核对(见标黄处),本次未保存。核对无误请勾选“已核对,确认保存”后再次保存;"
+            "您填写的内容已保留。"
+        )
+        self.warnings = warnings
+
+
+def _grid_warnings(
+    session: Session, month: Period, changes: list[tuple], confirmed: dict[CellKey, str]
+) -> dict[CellKey, tuple[Value, str]]:
+    """The plausibility warnings of the changed figures not yet confirmed, against each cell's 24 months before
+    (one query)."""
+    checked = [(ind, unit, new) for ind, unit, _row, new, _src in changes if new is not None]
+    if not checked:
+        return {}
+    start = _shift(month, -HISTORY_MONTHS).code
+    history: dict[CellKey, list[Value]] = defaultdict(list)
+    by_id = {ind.id: ind for ind, _u, _n in checked}
+    for ind_id, uid, count, amount in session.execute(
+        select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.count, MetricValue.amount).where(
+            MetricValue.indicator_id.in_(list(by_id)), MetricValue.month >= start, MetricValue.month < month.code
+        )
+    ):
+        history[(ind_id, uid)].append(stored(by_id[ind_id], count, amount))
+    out: dict[CellKey, tuple[Value, str]] = {}
+    for ind, unit, new in checked:
+        key = (ind.id, unit.id if unit else None)
+        warning = plausibility(ind, new, history.get(key, []))
+        if warning is None:
+            continue
+        try:
+            if key in confirmed and parse_value(ind, confirmed[key]) == new:
+                continue  # the user saw this warning for this very figure and confirmed it
+        except ValidationError:
+            pass
+        out[key] = (new, warning)
+    return out
+
+
 @dataclass(frozen=True)
 class SaveResult:
     month: Period
@@ -496,13 +576,22 @@ class SaveResult:
     deleted: int
 
 
-def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple], reason: str = "") -> SaveResult:
+def save_grid(
+    session: Session,
+    actor,
+    month: str,
+    entries: dict[CellKey, tuple],
+    reason: str = "",
+    confirmed: dict[CellKey, str] | None = None,
+) -> SaveResult:
     """Save a month's grid: entries map (indicator id, unit id or None) to (typed text, version seen) or
     (typed text, version seen, text shown when the page was loaded).
 
     A cell left as it was shown is not written (someone else's newer figure stays); a changed cell whose version
-    moved on is a conflict and nothing is saved; an emptied cell removes its figure. A reviewer's changes are
-    corrections and need a reason. One audit event records every changed cell.
+    moved on is a conflict and nothing is saved; an emptied cell removes its figure. A changed figure that fails
+    the plausibility check (the import's) stops the save with CellWarnings unless `confirmed` holds, for that
+    cell, the same figure the user confirmed after seeing the warning. A reviewer's changes are corrections and
+    need a reason. One audit event records every changed cell.
     """
     p = _month(month)
     if is_future(p):
@@ -561,6 +650,9 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
         raise CellErrors(errors)
     if conflicts:
         raise GridConflict(conflicts)
+    warnings = _grid_warnings(session, p, changes, confirmed or {})
+    if warnings:
+        raise CellWarnings(warnings)
     is_correction = any(c[4] == SOURCE_CORRECTION for c in changes)
     if is_correction and not reason:
         raise ValidationError("审核更正须填写更正原因")
