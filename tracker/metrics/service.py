@@ -10,6 +10,9 @@ Rules (documented in docs/metrics.md):
   not a percentage. No last-year figure: no comparison (无同期数据).
 - 环比 compares a month with the month before and a quarter with the quarter before (same months' positions);
   years and year-to-date spans carry no 环比.
+- Like for like: 同比 and 环比 add up only the unit-months with a figure in both periods; the others are named in the
+  comparison's `missing` / `mom_missing`, and while the district's four miss any the verdict is 数据不全.
+- One plausibility check (`plausibility`) warns about the same figures in the entry grid and the import.
 """
 
 from __future__ import annotations
