@@ -153,7 +153,10 @@ def test_summary_json_month_figures(env, runner):
         "mom_abs": 0,
         "judged_by": "pct",
         "improved": True,
+        "missing": [],
+        "mom_missing": [],
     }
+    assert data["missing"] == []
     assert d["losses"]["value"] == "38.50" and d["losses"]["yoy_abs"] == "-9.50" and d["losses"]["yoy_pct"] == "-19.8"
     q, lx = data["units"][0], data["units"][1]
     assert q["two_down_two_up"] is True and q["rank"] == 1
@@ -165,6 +168,8 @@ def test_summary_json_month_figures(env, runner):
         "mom_abs": 0,
         "judged_by": "abs",
         "improved": False,
+        "missing": [],
+        "mom_missing": [],
     }
     assert lx["two_down_two_up"] is False and lx["rank"] == 2
     assert data["two_down_two_up"] is True
@@ -175,10 +180,17 @@ def test_summary_json_month_figures(env, runner):
 def test_summary_json_quarter_and_ytd(env, runner):
     _data(env)
     q3 = json.loads(runner.invoke(args=["metrics", "summary", "--period", "2026-Q3", "--json"]).output)
-    # 2026-Q3 has figures in August (青石镇 10) and September; last year only September: compared month by month
-    assert q3["units"][0]["cases"]["value"] == 25 and q3["units"][0]["cases"]["last_year"] == 20
+    # 2026-Q3 has figures in August (青石镇 10) and September (15); last year only September (20): like for like
+    # September against September, 15 against 20, and August's 10 is left out, its 2025-08 named as missing
+    q = q3["units"][0]["cases"]
+    assert (q["value"], q["last_year"], q["yoy_abs"]) == (15, 20, -5)
+    assert q["missing"] == [{"unit": Q, "month": "2025-08"}]
+    # the district: nobody entered 2025-08, so the district as a whole is named
+    assert q3["district"]["cases"]["missing"] == [{"unit": "全区", "month": "2025-08"}]
+    assert q3["missing"] == [{"unit": "全区", "month": "2025-08"}] and q3["verdict"] == "incomplete"
     ytd = json.loads(runner.invoke(args=["metrics", "summary", "--period", "2026-YTD-10", "--json"]).output)
-    assert ytd["district"]["cases"]["value"] == 52 and ytd["district"]["cases"]["mom_abs"] is None
+    # August to October: 10 + (15 + 6) + (15 + 6) = 52 entered, but August has no 2025 counterpart: 42 like for like
+    assert ytd["district"]["cases"]["value"] == 42 and ytd["district"]["cases"]["mom_abs"] is None
 
 
 def test_summary_text_and_bad_period(env, runner):

@@ -98,7 +98,7 @@ def test_no_last_year_shows_as_such_on_the_page(env, client, auth):
     assert "无同期数据" in html and "0%" not in html.replace("100%", "")
 
 
-def test_a_town_added_this_year_has_no_comparison_but_counts_in_the_district(env):
+def test_a_town_added_this_year_has_no_comparison_and_is_left_out_of_the_district_comparison(env):
     s = env
     put(s, "2025-10", {(Q, "cases"): 10})
     new = org_service.create_unit(s, get_user(s, "admin"), name="新港街道", kind="township")
@@ -109,7 +109,10 @@ def test_a_town_added_this_year_has_no_comparison_but_counts_in_the_district(env
     assert mine.comparisons["cases"].value == 5 and mine.comparisons["cases"].last_year is None
     assert mine.comparisons["cases"].improved is None and mine.two_down_two_up is False
     d = summary.district["cases"]
-    assert (d.value, d.last_year, d.yoy_abs, d.yoy_pct) == (13, 10, 3, Decimal("30.0"))
+    # like for like: only 青石镇 has October in both years, 8 against 10: -2, -2 / 10 = -20.0 %;
+    # 新港街道's 5 has no 2025-10 counterpart and is named instead of being compared with nothing
+    assert (d.value, d.last_year, d.yoy_abs, d.yoy_pct) == (8, 10, -2, Decimal("-20.0"))
+    assert d.missing == (("新港街道", "2025-10"),) and summary.verdict == service.INCOMPLETE
 
 
 def test_unfinished_span_is_compared_with_the_same_months_last_year(env):
@@ -258,10 +261,20 @@ def test_rates_are_averaged_and_judged_in_points(env):
     put(s, "2026-10", {(L, "app_rate"): "50.0"}, actor=get_user(s, "town2"))
     put(s, "2026-11", {(Q, "app_rate"): "46.5"}, actor=get_user(s, "town1"))
     p = Period.parse("2026-10")
+    assert service.value(s, "app_rate", None, p) == Decimal("47.8")  # (45.5 + 50.0) / 2 = 47.75, one decimal
     d = service.compare(s, "app_rate", None, p)
-    assert d.value == Decimal("47.8")  # (45.5 + 50.0) / 2 = 47.75, rounded to one decimal
-    q = service.compare(s, "app_rate", get_unit(s, Q).id, Period.parse("2026-Q4"))
-    assert q.value == Decimal("46.0")  # mean of 45.5 and 46.5, not their sum
+    # like for like: 柳溪镇 has no 2025-10 rate, so the district compares 青石镇's 45.5 with its 40.0
+    assert (d.value, d.last_year, d.yoy_abs, d.missing) == (
+        Decimal("45.5"),
+        Decimal("40.0"),
+        Decimal("5.5"),
+        (("柳溪镇", "2025-10"),),
+    )
+    q4 = Period.parse("2026-Q4")
+    assert service.value(s, "app_rate", get_unit(s, Q).id, q4) == Decimal("46.0")  # mean of 45.5 and 46.5, not sum
+    q = service.compare(s, "app_rate", get_unit(s, Q).id, q4)
+    # like for like: November has no 2025-11 rate, so the quarter compares October with October
+    assert (q.value, q.last_year, q.missing) == (Decimal("45.5"), Decimal("40.0"), ((Q, "2025-11"),))
     c = service.compare(s, "app_rate", get_unit(s, Q).id, p)
     assert (c.yoy_abs, c.yoy_pct, c.judged_by, c.improved) == (Decimal("5.5"), None, "abs", True)
     assert "app_rate" in service.summary(s, p).district

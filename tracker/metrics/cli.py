@@ -111,7 +111,14 @@ def _comparison(c: service.Comparison) -> dict:
         "mom_abs": _json_value(c.mom_abs),
         "judged_by": c.judged_by,
         "improved": c.improved,
+        "missing": _missing(c.missing),
+        "mom_missing": _missing(c.mom_missing),
     }
+
+
+def _missing(items) -> list[dict]:
+    """Unit-months left out of a comparison, as [{"unit": "柳溪镇", "month": "2026-08"}]."""
+    return [{"unit": unit, "month": month} for unit, month in items]
 
 
 def summary_dict(s: service.Summary) -> dict:
@@ -122,6 +129,7 @@ def summary_dict(s: service.Summary) -> dict:
         "district": {code: _comparison(c) for code, c in s.district.items()},
         "two_down_two_up": s.two_down_two_up,
         "verdict": s.verdict,
+        "missing": _missing(s.missing),
         "units": [
             {
                 "unit": u.unit.name,
@@ -150,6 +158,8 @@ def summary_command(period_text: str, as_json: bool) -> None:
         return
     codes = [i.code for i in s.core]
     click.echo(f"{s.period.label}  全区两降两升:{service.VERDICT_LABELS[s.verdict]}")
+    if s.missing:
+        click.echo("  缺数据(同比只比较两期都有数据的单位和月份):" + "、".join(f"{u} {m}" for u, m in s.missing))
     for code in codes:
         c = s.district[code]
         click.echo(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import statistics
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
@@ -31,6 +30,7 @@ from .excel import MONTH_HEADER, UNIT_HEADER, RawSheet, month_text, write_workbo
 from .models import SCOPE_DISTRICT, SOURCE_CORRECTION, SOURCE_IMPORT, ExactDecimal, Indicator, MetricValue
 from .service import (
     DISTRICT_LABEL,
+    HISTORY_MONTHS,
     MAX_REASON,
     EntryTarget,
     Value,
@@ -42,6 +42,7 @@ from .service import (
     fmt,
     is_future,
     parse_value,
+    plausibility,
     resolve_units,
     stored,
     towns,
@@ -51,10 +52,6 @@ from .service import (
 ERROR, WARNING = "error", "warning"
 UNIT_HEADERS = {UNIT_HEADER, "单位名称", "镇街", "镇(街道)", "镇街道"}
 MONTH_HEADERS = {MONTH_HEADER, "月", "统计月份", "年月"}
-HISTORY_MONTHS = 24
-JUMP_FACTOR = 3
-YUAN_FACTOR = 1000
-YUAN_ABSOLUTE = Decimal(10000)  # 万元 in one month for one town: 1 亿元
 
 
 @dataclass(frozen=True)
@@ -242,27 +239,6 @@ class _History:
         return values[bisect_left(months, start) : bisect_left(months, month)]
 
 
-def _plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None:
-    if new == 0:
-        return None
-    d = Decimal(new)
-    med = Decimal(statistics.median(history)) if len(history) >= 3 else None
-    if ind.unit_label == "万元":
-        if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
-            return (
-                f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
-                f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对"
-            )
-    if len(history) >= 6:
-        hi = max(history)
-        if d > JUMP_FACTOR * Decimal(hi) and d - Decimal(hi) >= ind.small_base:
-            return (
-                f"{fmt(new, ind.decimals)}{ind.unit_label}远超该单位近两年的最高值"
-                f"({fmt(hi, ind.decimals)}{ind.unit_label}),请核对"
-            )
-    return None
-
-
 def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     """Check every row and cell of the sheet against the units, indicators, rules and stored figures.
 
@@ -388,7 +364,7 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
         if old is not None and old == new:
             cell.status = "same"
             continue
-        warning = _plausibility(ind, new, history.window(ind.id, uid, month))
+        warning = plausibility(ind, new, history.window(ind.id, uid, month))
         if warning:
             cell.warn, cell.message = True, warning
             pr.problems.append(Problem(pr.row, ind.label, warning, WARNING))

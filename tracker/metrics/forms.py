@@ -19,6 +19,7 @@ def cell_name(key: CellKey) -> str:
 
 class GridBase(FlaskForm):
     reason = TextAreaField("更正原因", validators=[Length(max=MAX_REASON, message=f"不能超过{MAX_REASON}字")])
+    accept_warnings = BooleanField("已核对,确认保存(标黄的数据按所填保存)")
 
 
 def grid_form(grid: EntryGrid) -> GridBase:
@@ -34,6 +35,7 @@ def grid_form(grid: EntryGrid) -> GridBase:
         setattr(GridForm, f"c_{n}", StringField(validators=[Optional(), Length(max=40, message="内容过长")]))
         setattr(GridForm, f"o_{n}", HiddenField())
         setattr(GridForm, f"v_{n}", HiddenField())
+        setattr(GridForm, f"w_{n}", HiddenField())  # the figure a plausibility warning was shown for
     return GridForm()
 
 
@@ -54,6 +56,18 @@ def entries(form: GridBase, grid: EntryGrid) -> dict[CellKey, tuple]:
         if f"c_{n}" not in form or form[f"c_{n}"].raw_data is None or not form[f"c_{n}"].raw_data:
             continue  # a cell not sent is not touched
         out[key] = (form[f"c_{n}"].data or "", _int(form[f"v_{n}"].data), form[f"o_{n}"].data or "")
+    return out
+
+
+def confirmed(form: GridBase, grid: EntryGrid) -> dict[CellKey, str]:
+    """The figures whose plausibility warning the user saw and confirmed (the box ticked): cell -> figure."""
+    if not form.accept_warnings.data:
+        return {}
+    out = {}
+    for key, cell in grid.cells.items():
+        n = cell_name(key)
+        if cell.source is not None and f"w_{n}" in form and form[f"w_{n}"].data:
+            out[key] = form[f"w_{n}"].data
     return out
 
 

@@ -9,6 +9,8 @@ from .service import Comparison, Summary, UnitSummary
 
 # Comparison fields that hold words, not numbers (every other string in the JSON is a Decimal)
 _TEXT_FIELDS = {"judged_by", "direction"}
+# Comparison fields holding (unit, month) pairs: the unit-months a like-for-like comparison left out
+_PAIR_FIELDS = {"missing", "mom_missing"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,10 @@ def _encode(v):
 
 
 def comparison_to_json(c: Comparison) -> dict:
-    return {f.name: _encode(getattr(c, f.name)) for f in fields(Comparison)}
+    out = {f.name: _encode(getattr(c, f.name)) for f in fields(Comparison)}
+    for k in _PAIR_FIELDS:
+        out[k] = [list(pair) for pair in getattr(c, k)]
+    return out
 
 
 def comparison_from_json(d: dict) -> Comparison:
@@ -50,7 +55,9 @@ def comparison_from_json(d: dict) -> Comparison:
     for k, v in d.items():
         if k not in known:
             continue
-        if isinstance(v, list):
+        if k in _PAIR_FIELDS:
+            v = tuple(tuple(pair) for pair in v or ())
+        elif isinstance(v, list):
             v = tuple(v)
         elif isinstance(v, str) and k not in _TEXT_FIELDS:
             v = Decimal(v)

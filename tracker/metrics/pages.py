@@ -86,13 +86,15 @@ class Overview:
     nav: PeriodNav
     trends: list[Markup]
     bars: list[Markup]
+    trend_missing: list[tuple[str, str]] = ()  # (unit, month) left out of the district's like-for-like trend
 
 
 def overview(session: Session, period: Period) -> Overview:
     """District figures and verdict, the town table, the district's trends and a bar chart per indicator."""
     s = service.summary(session, period)
-    trends = _trend_charts(session, s.core, None, period.year, "全区")
-    return Overview(s, period_nav(period), trends, bar_charts_of(s))
+    data, trend_missing = service.trends_and_missing(session, s.core, None, period.year)
+    trends = trend_charts_of(data, s.core, period.year, "全区")
+    return Overview(s, period_nav(period), trends, bar_charts_of(s), trend_missing)
 
 
 def bar_charts_of(s: Summary) -> list[Markup]:

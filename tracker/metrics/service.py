@@ -10,15 +10,19 @@ Rules (documented in docs/metrics.md):
   not a percentage. No last-year figure: no comparison (无同期数据).
 - 环比 compares a month with the month before and a quarter with the quarter before (same months' positions);
   years and year-to-date spans carry no 环比.
+- Like for like: 同比 and 环比 add up only the unit-months with a figure in both periods; the others are named in the
+  comparison's `missing` / `mom_missing`, and while the district's four miss any the verdict is 数据不全.
+- One plausibility check (`plausibility`) warns about the same figures in the entry grid and the import.
 """
 
 from __future__ import annotations
 
 import re
+import statistics
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select
@@ -350,6 +354,41 @@ def parse_value(indicator: Indicator, raw) -> Value | None:
     return q
 
 
+# -- plausibility: one check for the entry grid and the spreadsheet import -------------------------------------
+
+HISTORY_MONTHS = 24  # the months before a figure it is checked against
+JUMP_FACTOR = 3  # a figure above 3 × the unit's highest of those months (and at least the small base above it)
+YUAN_FACTOR = 1000  # a 万元 figure at least 1000 × the unit's median of those months looks like 元
+YUAN_ABSOLUTE = Decimal(10000)  # 万元 in one month for one town: 1 亿元
+
+
+def plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None:
+    """A warning when a figure looks wrong against the same unit's figures of the 24 months before (history),
+    else None. The entry grid and the import both ask this, so both warn alike and in the same words:
+
+    - a 万元 figure of 10 000 or more, or at least 1000 × the median of 3 or more earlier figures (entered in 元);
+    - with 6 or more earlier figures, more than 3 × their highest and at least the small base above it.
+    """
+    if new == 0:
+        return None
+    d = Decimal(new)
+    med = Decimal(statistics.median(history)) if len(history) >= 3 else None
+    if ind.unit_label == "万元":
+        if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
+            return (
+                f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
+                f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对"
+            )
+    if len(history) >= 6:
+        hi = max(history)
+        if d > JUMP_FACTOR * Decimal(hi) and d - Decimal(hi) >= ind.small_base:
+            return (
+                f"{fmt(new, ind.decimals)}{ind.unit_label}远超该单位近两年的最高值"
+                f"({fmt(hi, ind.decimals)}{ind.unit_label}),请核对"
+            )
+    return None
+
+
 def fmt(value, decimals: int = 0) -> str:
     """A value as plain text with the indicator's decimal places (no thousands separators)."""
     if value is None:
@@ -487,6 +526,50 @@ class GridConflict(StaleEdit):
         self.current = current
 
 
+class CellWarnings(ValidationError):
+    """Some changed figures of a grid save look wrong; `warnings` maps (indicator id, unit id) to (the figure, the
+    warning). Nothing is saved until the user confirms exactly these figures."""
+
+    def __init__(self, warnings: dict[CellKey, tuple[Value, str]]):
+        super().__init__(
+            f"有{len(warnings)}个数据需要核对(见标黄处),本次未保存。核对无误请勾选“已核对,确认保存”后再次保存;"
+            "您填写的内容已保留。"
+        )
+        self.warnings = warnings
+
+
+def _grid_warnings(
+    session: Session, month: Period, changes: list[tuple], confirmed: dict[CellKey, str]
+) -> dict[CellKey, tuple[Value, str]]:
+    """The plausibility warnings of the changed figures not yet confirmed, against each cell's 24 months before
+    (one query)."""
+    checked = [(ind, unit, new) for ind, unit, _row, new, _src in changes if new is not None]
+    if not checked:
+        return {}
+    start = _shift(month, -HISTORY_MONTHS).code
+    history: dict[CellKey, list[Value]] = defaultdict(list)
+    by_id = {ind.id: ind for ind, _u, _n in checked}
+    for ind_id, uid, count, amount in session.execute(
+        select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.count, MetricValue.amount).where(
+            MetricValue.indicator_id.in_(list(by_id)), MetricValue.month >= start, MetricValue.month < month.code
+        )
+    ):
+        history[(ind_id, uid)].append(stored(by_id[ind_id], count, amount))
+    out: dict[CellKey, tuple[Value, str]] = {}
+    for ind, unit, new in checked:
+        key = (ind.id, unit.id if unit else None)
+        warning = plausibility(ind, new, history.get(key, []))
+        if warning is None:
+            continue
+        try:
+            if key in confirmed and parse_value(ind, confirmed[key]) == new:
+                continue  # the user saw this warning for this very figure and confirmed it
+        except ValidationError:
+            pass
+        out[key] = (new, warning)
+    return out
+
+
 @dataclass(frozen=True)
 class SaveResult:
     month: Period
@@ -496,13 +579,22 @@ class SaveResult:
     deleted: int
 
 
-def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple], reason: str = "") -> SaveResult:
+def save_grid(
+    session: Session,
+    actor,
+    month: str,
+    entries: dict[CellKey, tuple],
+    reason: str = "",
+    confirmed: dict[CellKey, str] | None = None,
+) -> SaveResult:
     """Save a month's grid: entries map (indicator id, unit id or None) to (typed text, version seen) or
     (typed text, version seen, text shown when the page was loaded).
 
     A cell left as it was shown is not written (someone else's newer figure stays); a changed cell whose version
-    moved on is a conflict and nothing is saved; an emptied cell removes its figure. A reviewer's changes are
-    corrections and need a reason. One audit event records every changed cell.
+    moved on is a conflict and nothing is saved; an emptied cell removes its figure. A changed figure that fails
+    the plausibility check (the import's) stops the save with CellWarnings unless `confirmed` holds, for that
+    cell, the same figure the user confirmed after seeing the warning. A reviewer's changes are corrections and
+    need a reason. One audit event records every changed cell.
     """
     p = _month(month)
     if is_future(p):
@@ -561,6 +653,9 @@ def save_grid(session: Session, actor, month: str, entries: dict[CellKey, tuple]
         raise CellErrors(errors)
     if conflicts:
         raise GridConflict(conflicts)
+    warnings = _grid_warnings(session, p, changes, confirmed or {})
+    if warnings:
+        raise CellWarnings(warnings)
     is_correction = any(c[4] == SOURCE_CORRECTION for c in changes)
     if is_correction and not reason:
         raise ValidationError("审核更正须填写更正原因")
@@ -623,17 +718,21 @@ def _shift(p: Period, months: int) -> Period:
 class _Store:
     """All loaded figures of some months, with the aggregation rules applied in Python (Decimal, never float)."""
 
-    def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple]):
+    def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple], session: Session | None = None):
         self.ind = {i.id: i for i in indicators}
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
+        self.units: dict[int, set[int]] = defaultdict(set)  # towns with any figure, per indicator
+        self.session = session
+        self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
         for ind_id, unit_id, month, count, amount in rows:
             v = stored(self.ind[ind_id], count, amount)
             self.data[(ind_id, unit_id, month)] = v
             self.months[ind_id].add(month)
             if unit_id is not None:
                 self.by_month[(ind_id, month)].append(v)
+                self.units[ind_id].add(unit_id)
 
     @classmethod
     def load(
@@ -647,7 +746,11 @@ class _Store:
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
-        return cls(indicators, session.execute(query))
+        return cls(indicators, session.execute(query), session)
+
+    def use_towns(self, town_list: Iterable[Unit]) -> None:
+        """Name the towns of missing figures from a list already read (else they are read when first needed)."""
+        self.names = {u.id: ((u.sort_order, u.id), u.name) for u in town_list}
 
     def covered(self, ind: Indicator, period: Period) -> list[Period]:
         have = self.months.get(ind.id, set())
@@ -663,6 +766,73 @@ class _Store:
             return _combine(ind, vals)
         per_month = [_combine(ind, vs) for m in months if (vs := self.by_month.get((ind.id, m.code)))]
         return _combine(ind, per_month)
+
+    def pair(self, ind: Indicator, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
+        """The unit-months of `months` and of the same months `shift` months away that both have a figure, and
+        those missing on one side (a town, or the district's own row, without a figure where the other side has
+        one; the district as a whole when nobody has a figure in the other month)."""
+        single = unit_id is not None or ind.scope == SCOPE_DISTRICT
+        units = [unit_id] if single else sorted(self.units.get(ind.id, ()))
+        have = self.months.get(ind.id, set())
+        now: list[tuple[int | None, str]] = []
+        then: list[tuple[int | None, str]] = []
+        missing: list[tuple[int | None, str]] = []
+        wholes: list[tuple[int | None, str]] = []
+        for m in months:
+            other = _shift(m, shift).code
+            whole = not single and other not in have
+            if whole:
+                wholes.append((None, other))
+            for u in units:
+                a, b = (ind.id, u, m.code) in self.data, (ind.id, u, other) in self.data
+                if a and b:
+                    now.append((u, m.code))
+                    then.append((u, other))
+                elif a and not whole:
+                    missing.append((u, other))
+                elif b:
+                    missing.append((u, m.code))
+        # a month nobody has figures for is named only when the rest of the span was compared (a span whose
+        # other period has no figures at all is simply not compared: 无同期数据)
+        return _Pairing(now, then, missing + wholes if now else missing)
+
+    def level_of(self, ind: Indicator, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
+        """The figure of a town (or the district) over exactly these unit-months."""
+        if not keys:
+            return None
+        vals = [self.data[(ind.id, u, m)] for u, m in keys]
+        if unit_id is not None or ind.scope == SCOPE_DISTRICT or ind.aggregate == AGG_SUM:
+            return _combine(ind, vals)
+        per_month: dict[str, list[Value]] = defaultdict(list)
+        for (_u, m), v in zip(keys, vals, strict=True):
+            per_month[m].append(v)
+        return _combine(ind, [_combine(ind, per_month[m]) for m in sorted(per_month)])
+
+    def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
+        """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
+        if not missing:
+            return ()
+        if self.names is None:
+            self.names = {}
+            if self.session is not None:
+                self.use_towns(towns(self.session, include_inactive=True))
+        names = self.names
+
+        def key(item: tuple[int | None, str]) -> tuple:
+            u, m = item
+            return (1, (0, 0), m) if u is None else (0, names.get(u, ((0, u), ""))[0], m)
+
+        seen: dict[tuple[str, str], None] = {}
+        for u, m in sorted(set(missing), key=key):
+            seen[(DISTRICT_LABEL if u is None else names.get(u, ((0, u), f"#{u}"))[1], m)] = None
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    now: list[tuple[int | None, str]]  # unit-months of this span that have a counterpart
+    then: list[tuple[int | None, str]]  # their counterparts, in the same order
+    missing: list[tuple[int | None, str]]  # unit-months without a figure (unit None: the district)
 
 
 def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
@@ -719,6 +889,10 @@ class Comparison:
     previous: Value | None = None
     mom_pct: Decimal | None = None
     months: tuple[str, ...] = ()  # the months the figure covers
+    # (unit name, YYYY-MM) without a figure while the other period has one: left out of the 同比 (missing) and the
+    # 环比 (mom_missing) so both compare like for like; 全区 when nobody has a figure in that month
+    missing: tuple[tuple[str, str], ...] = ()
+    mom_missing: tuple[tuple[str, str], ...] = ()
 
     @property
     def state(self) -> str:
@@ -746,9 +920,10 @@ def _change(ind: Indicator, now: Value, base: Value) -> tuple[Value, Decimal | N
 def judge(
     ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None, months: tuple[str, ...] = ()
 ) -> Comparison:
-    """Compare a figure with last year's (and the previous span's) by the indicator's rules."""
+    """Compare a figure with last year's (and the previous span's) by the indicator's rules. Without a figure
+    there is no comparison, but last year's figure is still shown."""
     if val is None:
-        return Comparison(None, None, None, None, None, None, None, ind.direction)
+        return Comparison(None, last, None, None, None, None, None, ind.direction, months=months)
     mom_abs, mom_pct = _change(ind, val, prev) if prev is not None else (None, None)
     if last is None:
         return Comparison(val, None, None, None, mom_abs, None, None, ind.direction, prev, mom_pct, months)
@@ -774,16 +949,34 @@ def judge(
 
 
 def _compare(ind: Indicator, store: _Store, unit_id: int | None, period: Period) -> Comparison:
+    """Like for like: the 同比 adds up only the unit-months that have a figure both this year and last year, the
+    环比 only those with a figure in both spans; what is left out is named in `missing` and `mom_missing`."""
     months = store.covered(ind, period)
-    val = store.level(ind, unit_id, months) if months else None
-    if val is None:
+    if not months:
         return judge(ind, None, None)
-    last = store.level(ind, unit_id, [_shift(m, -12) for m in months])
-    prev = None
+    codes = tuple(m.code for m in months)
+    yoy = store.pair(ind, unit_id, months, -12)
+    if yoy.now:
+        c = judge(ind, store.level_of(ind, unit_id, yoy.now), store.level_of(ind, unit_id, yoy.then), months=codes)
+    else:
+        # nothing to compare: this year's and last year's figures as they are, without a change
+        val = store.level(ind, unit_id, months)
+        last = store.level(ind, unit_id, [_shift(m, -12) for m in months])
+        c = Comparison(val, last, None, None, None, None, None, ind.direction, months=codes)
+    prev = mom_abs = mom_pct = None
+    mom_missing: tuple[tuple[str, str], ...] = ()
     if period.kind in ("month", "quarter"):
         n = len(period.months())
-        prev = store.level(ind, unit_id, [_shift(m, -n) for m in months])
-    return judge(ind, val, last, prev, tuple(m.code for m in months))
+        mom = store.pair(ind, unit_id, months, -n)
+        if mom.now:
+            prev = store.level_of(ind, unit_id, mom.then)
+            mom_abs, mom_pct = _change(ind, store.level_of(ind, unit_id, mom.now), prev)
+        else:
+            prev = store.level(ind, unit_id, [_shift(m, -n) for m in months])
+        mom_missing = store.named(mom.missing)
+    return replace(
+        c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing
+    )
 
 
 def compare(session: Session, code: str, unit_id: int | None, period: Period) -> Comparison:
@@ -828,6 +1021,11 @@ class UnitSummary:
     def verdict(self) -> str:
         return verdict_of(self.comparisons)
 
+    @property
+    def missing(self) -> list[tuple[str, str]]:
+        """(unit, month) missing from the town's 同比 of any of the four."""
+        return _union(self.comparisons.get(k) and self.comparisons[k].missing for k in CORE_CODES)
+
 
 @dataclass(frozen=True)
 class Summary:
@@ -847,6 +1045,17 @@ class Summary:
         return verdict_of(self.district)
 
     @property
+    def missing(self) -> list[tuple[str, str]]:
+        """(unit, month) missing from the district's 同比 of any of the four: while there are any the verdict is
+        数据不全."""
+        return _union(self.district.get(k) and self.district[k].missing for k in CORE_CODES)
+
+    @property
+    def mom_missing(self) -> list[tuple[str, str]]:
+        """(unit, month) left out of the district's 环比 of the four."""
+        return _union(self.district.get(k) and self.district[k].mom_missing for k in CORE_CODES)
+
+    @property
     def core(self) -> list[Indicator]:
         return [i for i in self.indicators if i.code in CORE_CODES]
 
@@ -861,12 +1070,21 @@ class Summary:
         return sorted(self.units, key=lambda u: (u.ranks.get(code, 10**6), u.unit.sort_order, u.unit.id))
 
 
+def _union(groups) -> list[tuple[str, str]]:
+    seen: dict[tuple[str, str], None] = {}
+    for g in groups:
+        for item in g or ():
+            seen[tuple(item)] = None
+    return list(seen)
+
+
 def verdict_of(comparisons: dict[str, Comparison]) -> str:
-    """MET, UNMET, or INCOMPLETE when no indicator failed but one has no figure or no figure a year before."""
+    """MET when all four improved with nothing missing; UNMET when one with nothing missing did not improve;
+    otherwise INCOMPLETE (a figure, last year's figure or some unit-months are missing)."""
     found = [comparisons.get(k) for k in CORE_CODES]
-    if any(c is not None and c.improved is False for c in found):
+    if any(c is not None and c.improved is False and not c.missing for c in found):
         return UNMET
-    return MET if all(c is not None and c.improved is True for c in found) else INCOMPLETE
+    return MET if all(c is not None and c.improved is True and not c.missing for c in found) else INCOMPLETE
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
@@ -891,8 +1109,10 @@ def summary(session: Session, period: Period) -> Summary:
     the small base; towns still equal share a rank (1, 1, 3).
     """
     indicators = active_indicators(session)
-    town_list = towns(session)
+    every_town = towns(session, include_inactive=True)
+    town_list = [u for u in every_town if u.is_active]
     store = _Store.load(session, indicators, _comparison_months(period))
+    store.use_towns(every_town)
     district = {i.code: _compare(i, store, None, period) for i in indicators}
     town_inds = [i for i in indicators if i.scope == SCOPE_TOWNSHIP]
     units = []
@@ -927,22 +1147,55 @@ def monthly_series(session: Session, code: str, unit_id: int | None, year: int) 
     ind = get_indicator(session, code)
     if ind is None:
         raise NotFound(f"指标 {code} 不存在")
-    return trends(session, [ind], unit_id, year)[code][0]
+    levels = _monthly_levels(session, [ind], unit_id, [f"{year}-{m:02d}" for m in range(1, 13)])
+    return [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)]
 
 
 def trends(
     session: Session, indicators: list[Indicator], unit_id: int | None, year: int
 ) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
-    """For each indicator the monthly figures of `year` and of the year before, in one query."""
-    codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
-    levels = _monthly_levels(session, indicators, unit_id, codes)
-    return {
-        ind.code: (
-            [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
-            [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
-        )
-        for ind in indicators
-    }
+    """For each indicator the monthly figures of `year` and of the year before, in one query; the district's
+    like for like (see trends_and_missing)."""
+    return trends_and_missing(session, indicators, unit_id, year)[0]
+
+
+def trends_and_missing(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int
+) -> tuple[dict[str, tuple[list[Value | None], list[Value | None]]], list[tuple[str, str]]]:
+    """The monthly figures of `year` and of the year before per indicator, and the (unit, month) left out.
+
+    A town's are its figures. The district's months are compared like for like: where both years have figures
+    for a month, each year's point adds up only the towns with a figure in both (so 柳溪镇 missing in 2026-08
+    drops its 2025-08 figure from last year's point too); a month with figures in one year only shows that
+    year's total."""
+    if unit_id is not None:
+        codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
+        levels = _monthly_levels(session, indicators, unit_id, codes)
+        return {
+            ind.code: (
+                [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
+                [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
+            )
+            for ind in indicators
+        }, []
+    months = [Period.month(year, m) for m in range(1, 13)]
+    store = _Store.load(session, indicators, [c for m in months for c in (m.code, _shift(m, -12).code)])
+    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
+    missing: list[tuple[int | None, str]] = []
+    for ind in indicators:
+        this: list[Value | None] = []
+        last: list[Value | None] = []
+        for m in months:
+            p = store.pair(ind, None, [m], -12)
+            if p.now:
+                this.append(store.level_of(ind, None, p.now))
+                last.append(store.level_of(ind, None, p.then))
+                missing.extend(p.missing)
+            else:
+                this.append(store.level(ind, None, [m]))
+                last.append(store.level(ind, None, [_shift(m, -12)]))
+        out[ind.code] = (this, last)
+    return out, list(store.named(missing))
 
 
 def _monthly_levels(

@@ -16,7 +16,7 @@ from ..periods import Period
 from ..web import flash_error, get_or_404, require
 from . import exchange, pages, service
 from .excel import check_xlsx, read_sheet
-from .forms import ConfirmForm, IndicatorForm, UploadForm, entries, grid_form, shown_cells
+from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
 
 bp = Blueprint("metrics", __name__, url_prefix="/metrics")
@@ -81,9 +81,9 @@ def entry():
         grid = service.build_entry_grid(db.session, current_user, month)
     except PermissionDenied:
         abort(403)
-    form, errors, conflicts, status = grid_form(grid), {}, {}, 200
+    form, errors, conflicts, warnings, status = grid_form(grid), {}, {}, {}, 200
     if request.method == "POST":
-        status, errors, conflicts = _save_grid(form, grid)
+        status, errors, conflicts, warnings = _save_grid(form, grid)
         if status == 302:
             return redirect(url_for(".entry", month=month.code))
         grid = service.build_entry_grid(db.session, current_user, month)
@@ -93,40 +93,54 @@ def entry():
         form=form,
         errors=errors,
         conflicts=conflicts,
+        warnings=warnings,
         shown=shown_cells(grid, form if status != 200 else None, conflicts),
         prev=month.previous(),
         next=None if service.is_future(month.next()) else month.next(),
     ), status
 
 
-def _save_grid(form, grid) -> tuple[int, dict, dict]:
-    """Save the posted grid: (302, ...) when saved, else the status and the cells' errors or conflicts."""
+def _save_grid(form, grid) -> tuple[int, dict, dict, dict]:
+    """Save the posted grid: (302, ...) when saved, else the status and the cells' errors, conflicts or
+    plausibility warnings (to confirm, as in the import)."""
     if not form.validate_on_submit():
         flash("提交的内容无效(单元格内容过长或页面已过期),请检查后重新保存", "error")
-        return 400, {}, {}
+        return 400, {}, {}, {}
     try:
-        result = service.save_grid(db.session, current_user, grid.month.code, entries(form, grid), form.reason.data)
+        result = service.save_grid(
+            db.session,
+            current_user,
+            grid.month.code,
+            entries(form, grid),
+            form.reason.data,
+            confirmed=confirmed(form, grid),
+        )
         db.session.commit()
         flash(
             f"已保存{grid.month.label}数据,共修改{result.changed}项" if result.changed else "没有修改任何数据",
             "success",
         )
-        return 302, {}, {}
+        return 302, {}, {}, {}
     except service.GridConflict as e:
         db.session.rollback()
         flash(str(e), "error")
-        return 409, {}, e.current
+        return 409, {}, e.current, {}
     except (StaleEdit, StaleDataError, IntegrityError):
         db.session.rollback()
         flash(str(StaleEdit()), "error")
-        return 409, {}, {}
+        return 409, {}, {}, {}
+    except service.CellWarnings as e:
+        db.session.rollback()
+        flash(str(e), "warning")
+        form.accept_warnings.data = False  # each new warning is confirmed anew
+        return 422, {}, {}, e.warnings
     except service.CellErrors as e:
         db.session.rollback()
         flash(str(e), "error")
-        return 422, e.errors, {}
+        return 422, e.errors, {}, {}
     except DomainError as e:
         flash_error(e)
-        return 422, {}, {}
+        return 422, {}, {}, {}
 
 
 # -- Excel ---------------------------------------------------------------------------------
