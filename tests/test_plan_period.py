@@ -368,3 +368,16 @@ def test_demo_plan_runs_from_the_first_month_of_the_demo_reports(app, session, c
         t.late,
         t.overdue,
     )
+
+
+def test_report_list_shows_the_newest_owed_first_and_says_when_it_is_cut(world, session, client, auth, frozen):
+    frozen(2026, 12, 27, 9)
+    # the seed plan runs over 2026 and nothing was written: 62 pairs x 12 months = 744 overdue, more than 500
+    rows = progress.list_reports(session, world["reviewer"], limit=70)
+    assert len(rows) == 70 and {r.state for r in rows} == {"overdue"}
+    assert [r.period for r in rows].count("2026-12") == 62 and rows[62].period == "2026-11"
+    auth.login("reviewer")
+    html = client.get("/progress/reports").get_data(as_text=True)
+    assert "共 500 份(只显示最近的500份,请按月份或单位筛选)" in html
+    # one month: 62 overdue, all shown
+    assert _list_total(client.get("/progress/reports?period=2026-06&status=overdue").get_data(as_text=True)) == 62

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, load_only, selectinload
 
 from .. import clock
 from ..audit.service import record
@@ -471,33 +471,82 @@ def list_reports(
 ) -> list[ReportRow]:
     """What the actor may see, newest month first, each with its state as `report_state` gives it: every saved
     report, and every (task, unit, month) of the plan's period that is 逾期未报 without one (未报 ones, not yet due
-    and with nothing saved, only when filtered by that state). Filtered by month, unit and state."""
+    and with nothing saved, only when filtered by that state). Filtered by month, unit and state; at most `limit`
+    rows, the newest."""
     today = today or clock.today()
     plan = active_plan(session)
     if not policy.can(actor, "report.list_all"):
         unit_id = actor.unit_id
-    q = select(ProgressReport).options(selectinload(ProgressReport.task), selectinload(ProgressReport.unit))
-    if unit_id:
-        q = q.where(ProgressReport.unit_id == unit_id)
-    if period:
-        q = q.where(ProgressReport.period == period)
     rows: list[ReportRow] = []
-    saved: set[tuple[int, int, str]] = set()
-    for r in session.scalars(q):
-        saved.add((r.task_id, r.unit_id, r.period))
-        if plan is not None and r.task.plan_id == plan.id:
-            state = report_state(plan, Period.parse(r.period), r, today)
-        else:
-            state = OUT_OF_PLAN  # a report of another plan
-        rows.append(ReportRow(r.task, r.unit, r.period, state, r))
+    oldest: str | None = None
+    if status != NOT_DUE:  # a saved report is never 未报
+        q = (
+            select(ProgressReport)
+            .join(Task)
+            .options(
+                load_only(
+                    ProgressReport.id,
+                    ProgressReport.task_id,
+                    ProgressReport.unit_id,
+                    ProgressReport.period,
+                    ProgressReport.status,
+                    ProgressReport.is_late,
+                    ProgressReport.submitted_at,
+                ),
+                selectinload(ProgressReport.task),
+                selectinload(ProgressReport.unit),
+            )
+        )
+        if unit_id:
+            q = q.where(ProgressReport.unit_id == unit_id)
+        if period:
+            q = q.where(ProgressReport.period == period)
+        if status in (DRAFT, OVERDUE):
+            q = q.where(ProgressReport.status == DRAFT)
+        elif status in (SUBMITTED, RETURNED, ACCEPTED):
+            q = q.where(ProgressReport.status == status)
+        if plan is not None and status == OUT_OF_PLAN:
+            q = q.where(
+                or_(
+                    Task.plan_id != plan.id,
+                    ProgressReport.period < plan.start_month,
+                    ProgressReport.period > plan.end_month,
+                )
+            )
+        elif plan is not None and status is not None:
+            q = q.where(
+                Task.plan_id == plan.id,
+                ProgressReport.period >= plan.start_month,
+                ProgressReport.period <= plan.end_month,
+            )
+        q = q.order_by(ProgressReport.period.desc(), ProgressReport.task_id, ProgressReport.unit_id).limit(limit)
+        saved = list(session.scalars(q))
+        if len(saved) == limit:
+            oldest = saved[-1].period  # the list is cut: owed months older than the saved ones shown are left out
+        for r in saved:
+            if plan is not None and r.task.plan_id == plan.id:
+                state = report_state(plan, Period.parse(r.period), r, today)
+            else:
+                state = OUT_OF_PLAN  # a report of another plan
+            rows.append(ReportRow(r.task, r.unit, r.period, state, r))
     if plan is not None and status in (None, OVERDUE, NOT_DUE):
         # (task, unit, month) owed without a report: overdue ones always, not-yet-due ones when asked for
         this_month = Period.of_date(today)
-        months = [m for m in plan_months(plan) if m <= this_month and (not period or m.code == period)]
-        my_duties = [d for d in duties(session, plan) if not unit_id or d.unit.id == unit_id]
+        months = [
+            m
+            for m in plan_months(plan)
+            if m <= this_month and (not period or m.code == period) and (oldest is None or m.code > oldest)
+        ]
+        keys = select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period).where(
+            ProgressReport.period.in_([m.code for m in months])
+        )
+        if unit_id:
+            keys = keys.where(ProgressReport.unit_id == unit_id)
+        written = set(session.execute(keys).tuples()) if months else set()
+        my_duties = [d for d in duties(session, plan) if not unit_id or d.unit.id == unit_id] if months else []
         for m in months:
             for d in my_duties:
-                if (d.task.id, d.unit.id, m.code) in saved:
+                if (d.task.id, d.unit.id, m.code) in written:
                     continue
                 state = report_state(plan, m, None, today)
                 if state == OVERDUE or (state == NOT_DUE and status == NOT_DUE):

@@ -19,6 +19,7 @@ from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
+LIST_LIMIT = 500
 
 
 def _period_arg(default: Period | None = None) -> Period:
@@ -74,7 +75,9 @@ def reports():
     status = request.args.get("status") or None
     status = status if status in service.LIST_STATES else None
     period = request.args.get("period") or None
-    rows = service.list_reports(db.session, current_user, period=period, unit_id=unit_id, status=status)
+    rows = service.list_reports(
+        db.session, current_user, period=period, unit_id=unit_id, status=status, limit=LIST_LIMIT
+    )
     units = active_units(db.session) if current_user.role != "officer" else [current_user.unit]
     return render_template(
         "progress/reports.html",
@@ -84,6 +87,7 @@ def reports():
         status=status,
         period=period,
         list_states=service.LIST_STATES,
+        limit=LIST_LIMIT,
     )
 
 
