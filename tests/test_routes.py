@@ -73,6 +73,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("plans.task", "GET"): "any",
     ("plans.settings", "GET"): "admin",
     ("plans.settings", "POST"): "admin",
+    ("plans.period", "POST"): "admin",
     ("plans.import_start", "GET"): "admin",
     ("plans.import_start", "POST"): "admin",
     ("plans.import_confirm", "POST"): "admin",

@@ -20,7 +20,7 @@ from .meetings.models import Decision, Meeting, meeting_units
 from .metrics.models import Indicator, MetricValue
 from .org.models import KIND_TOWNSHIP, Unit
 from .periods import Period
-from .plans.service import active_plan, due_date, duties
+from .plans.service import active_plan, due_date, duties, update_period
 from .progress.models import ProgressReport
 
 CORE = ("cases", "losses", "arrests", "solved")
@@ -67,6 +67,15 @@ def generate(
         months.append(p)
         p = p.previous()
     months.reverse()
+    # the generated history is the plan's: its period covers every generated month
+    update_period(
+        session,
+        actor,
+        plan.id,
+        plan.version,
+        start_month=min(plan.start_month, months[0].code),
+        end_month=max(plan.end_month, months[-1].code),
+    )
     officer_of = dict(session.execute(select(User.unit_id, User.id).where(User.role == ROLE_OFFICER)).all())
     reviewer_id = session.scalar(select(User.id).where(User.role == "reviewer"))
     existing = set(session.execute(select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period)))

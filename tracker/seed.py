@@ -21,7 +21,7 @@ from .metrics import demo as metrics_demo
 from .metrics.service import load_indicators
 from .org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from .periods import Period
-from .plans.service import active_plan, due_date, duties, load_plan
+from .plans.service import active_plan, due_date, duties, load_plan, update_period
 from .progress import service as progress
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -158,6 +158,8 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
             password=password,
         )
     session.flush()
+    if with_reports:
+        _demo_period(session, today, demo.get("months", 4))
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
     meetings = meetings_demo.load(session, users, today) if with_reports else {}
@@ -173,14 +175,30 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     }
 
 
+def _demo_span(today: date, months: int) -> list[Period]:
+    """The demo's months of reports: the last `months` months up to today's."""
+    span = [Period.of_date(today)]
+    for _ in range(months - 1):
+        span.insert(0, span[0].previous())
+    return span
+
+
+def _demo_period(session: Session, today: date, months: int) -> None:
+    """The demo plan runs from the first month of the demo's reports, so no month before them owes anything, to
+    the end of the plan's year (or today's month, if that is later). The plan's text stays as the seed has it."""
+    plan = active_plan(session)
+    span = _demo_span(today, months)
+    end = max(plan.end_month, span[-1].code)
+    update_period(session, SYSTEM, plan.id, plan.version, start_month=span[0].code, end_month=end)
+    session.flush()
+
+
 def _demo_reports(session: Session, users: dict, today: date, months: int) -> int:
     plan = active_plan(session)
     officers = {u.unit_id: u for u in users.values() if u.role == "officer"}
     reviewer = users["reviewer"]
     period = Period.of_date(today)
-    span = [period]
-    for _ in range(months - 1):
-        span.insert(0, span[0].previous())
+    span = _demo_span(today, months)
     count = 0
     try:
         for m in span:

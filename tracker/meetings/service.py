@@ -16,7 +16,7 @@ from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.service import active_plan, due_date
+from ..plans.service import active_plan, due_date, in_plan_period, last_due_month
 from ..progress.service import month_counts
 from .models import (
     ANSWERED,
@@ -644,10 +644,13 @@ class Agenda:
     previous: list[Meeting]  # held on the last meeting day before this one: their decisions are followed up
     earlier: list[Decision]
     earlier_counts: dict[str, int]
-    report_month: Period | None  # the period's last month, whose progress reports are counted
+    # the last month of the period whose due day has passed (never a month still open for reporting), whose
+    # progress reports are counted
+    report_month: Period | None
     report_due: date | None
-    report_counts: dict[str, int]  # progress-report state -> count (empty without an active plan)
+    report_counts: dict[str, int]  # progress-report state -> count (empty without a plan or outside its period)
     facts: list[FactsRow]  # decisions due in the period, per lead unit
+    report_in_plan: bool = True  # False: report_month lies outside the plan's period and owes nothing
 
 
 def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Agenda:
@@ -658,6 +661,9 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
     earlier = follow_up_decisions(session, previous, meeting.date)
     plan = active_plan(session)
     month = Period.month(period.year, period.last)
+    if plan is not None:
+        # a period still running shows the last month whose reports have fallen due, not one still open
+        month = min(month, last_due_month(plan, today))
     facts = decision_facts(session, None, period.start, period.end, today)
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(list(facts))))} if facts else {}
     rows = sorted(
@@ -672,4 +678,5 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
         due_date(plan, month) if plan is not None else None,
         month_counts(session, plan, month, today) if plan is not None else {},
         rows,
+        plan is None or in_plan_period(plan, month),
     )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
+from .. import db
 from ..errors import DomainError
-from ..periods import Period
-from ..plans.service import unit_duties
-from ..progress.service import timeliness
+from ..plans.service import plan_period_label, unit_duties
+from ..progress.service import unit_timeliness
 from ..web import current_plan, flash_error, get_or_404, require
 from . import service
 from .forms import UnitCreateForm, UnitEditForm
@@ -24,9 +23,9 @@ def show(unit_id: int):
     unit = get_or_404(Unit, unit_id)
     require("unit.view", unit)
     plan = current_plan()
-    this_year = Period.ytd(clock.today().year, clock.today().month)
     duties = unit_duties(db.session, plan, unit)
-    counts = timeliness(db.session, plan, this_year.months(), unit_id=unit.id, plan_duties=duties).get(unit.id)
+    # the plan's period so far: the same counts as the officer's to-do, the grid and the report list
+    counts = unit_timeliness(db.session, plan, unit, plan_duties=duties)
     # the page is where areas meet: the unit's cards come from the assessment area
     from ..assessment.cards import board, card_state
 
@@ -35,7 +34,7 @@ def show(unit_id: int):
         unit=unit,
         duties=duties,
         counts=counts,
-        span=this_year,
+        span=plan_period_label(plan),
         cards=board(db.session, unit.id),
         card_state=card_state,
     )

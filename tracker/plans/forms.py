@@ -24,6 +24,14 @@ class SettingsForm(FlaskForm):
     )
 
 
+class PeriodForm(FlaskForm):
+    """The plan's period: its first and last month (YYYY-MM); the service checks the values."""
+
+    version = IntegerField(validators=[DataRequired("请求无效,请刷新页面后重试")])
+    start_month = StringField("起始月份", validators=[DataRequired("请填写起始月份"), Length(max=20)])
+    end_month = StringField("截止月份", validators=[DataRequired("请填写截止月份"), Length(max=20)])
+
+
 class YearField(IntegerField):
     """A year; a value that is not a number gets a Chinese message."""
 

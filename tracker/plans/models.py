@@ -66,6 +66,8 @@ class Plan(Base):
             "year": self.year,
             "due_day": self.due_day,
             "period_kind": self.period_kind,
+            "start_month": self.start_month,
+            "end_month": self.end_month,
             "is_active": self.is_active,
         }
 

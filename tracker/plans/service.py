@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,7 +13,7 @@ from ..audit.service import record
 from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP, Unit
-from ..periods import Period
+from ..periods import Period, month_range
 from .models import ROLE_LEAD, ROLE_MEMBER, Assignment, Goal, Measure, Plan, Requirement, Task
 
 TOWNSHIPS_LABEL = "各镇(街道)"
@@ -143,6 +144,79 @@ def has_duty(session: Session, task: Task, unit: Unit) -> bool:
 def due_date(plan: Plan, period: Period) -> date:
     """The day a month's report is due: the plan's due day of that month."""
     return date(period.year, period.first, plan.due_day)
+
+
+# -- the plan's period --------------------------------------------------------
+
+
+def plan_start(plan: Plan) -> Period:
+    return Period.parse(plan.start_month)
+
+
+def plan_end(plan: Plan) -> Period:
+    return Period.parse(plan.end_month)
+
+
+def plan_months(plan: Plan) -> list[Period]:
+    """Every month of the plan's period, first to last."""
+    return month_range(plan_start(plan), plan_end(plan))
+
+
+def in_plan_period(plan: Plan, month: Period) -> bool:
+    """Whether a month lies inside the plan's period: a month outside it owes nothing."""
+    return plan.start_month <= month.code <= plan.end_month
+
+
+def plan_period_label(plan: Plan) -> str:
+    """The plan's period as the pages print it: 2026年11月—2026年12月."""
+    start, end = plan_start(plan), plan_end(plan)
+    return start.label if start == end else f"{start.label}—{end.label}"
+
+
+def last_due_month(plan: Plan, today: date) -> Period:
+    """The last month whose due day has passed by `today` (today's month once its due day is over)."""
+    month = Period.of_date(today)
+    return month if today > due_date(plan, month) else month.previous()
+
+
+_MONTH_RE = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _month(text: str, what: str) -> str:
+    value = (text or "").strip()
+    m = _MONTH_RE.fullmatch(value)
+    if not m:
+        raise ValidationError(f"{what}须为“年-月”格式,如2026-11,收到“{value}”")
+    if not 1 <= int(m[2]) <= 12:
+        raise ValidationError(f"{what}的月份须为01至12,收到“{value}”")
+    if not 2000 <= int(m[1]) <= 2100:
+        raise ValidationError(f"{what}的年份须在2000至2100年之间,收到“{value}”")
+    return value
+
+
+def update_period(session: Session, actor, plan_id: int, version: int, *, start_month: str, end_month: str) -> Plan:
+    """Set the plan's period (first and last month, inclusive). Reports already saved are kept; months outside the
+    period simply owe nothing."""
+    policy.require(actor, "plan.manage")
+    plan = get_plan(session, plan_id)
+    if plan.version != version:
+        raise StaleEdit()
+    start, end = _month(start_month, "起始月份"), _month(end_month, "截止月份")
+    if start > end:
+        raise ValidationError(f"起始月份({Period.parse(start).label})不能晚于截止月份({Period.parse(end).label})")
+    if (start, end) == (plan.start_month, plan.end_month):
+        return plan
+    before = plan.snapshot()
+    plan.start_month, plan.end_month = start, end
+    record(
+        session,
+        actor,
+        "plan.period",
+        plan,
+        before=before,
+        summary=f"修改方案期:{plan_period_label(plan)}",
+    )
+    return plan
 
 
 def find_unit(session: Session, name: str) -> Unit | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
-from ..errors import DomainError
+from ..errors import DomainError, StaleEdit
 from ..web import current_plan, flash_error, require
 from . import import_service, service
-from .forms import ImportForm, ImportReviewForm, SettingsForm
+from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
 
 bp = Blueprint("plans", __name__)
 
@@ -63,7 +64,43 @@ def settings():
         except DomainError as e:
             flash_error(e)
             plan = current_plan()
-    return render_template("plans/settings.html", form=form, plan=plan)
+    return render_template("plans/settings.html", form=form, plan=plan, period_form=PeriodForm(obj=plan))
+
+
+@bp.post("/admin/plan/period")
+@login_required
+def period():
+    """The plan's period: only its months owe reports, count as 逾期 or 迟报, can be urged and are scored."""
+    require("plan.manage")
+    plan = current_plan()
+    form = PeriodForm()
+    status = 422
+    if form.validate_on_submit():
+        try:
+            service.update_period(
+                db.session,
+                current_user,
+                plan.id,
+                form.version.data,
+                start_month=form.start_month.data,
+                end_month=form.end_month.data,
+            )
+            db.session.commit()
+            flash(f"方案期已保存:{service.plan_period_label(plan)}", "success")
+            return redirect(url_for(".settings"))
+        except (StaleEdit, StaleDataError):
+            db.session.rollback()
+            flash(str(StaleEdit()), "error")
+            status = 409
+        except DomainError as e:
+            flash_error(e)
+        plan = current_plan()
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+    # what was typed is shown back
+    return render_template("plans/settings.html", form=SettingsForm(obj=plan), plan=plan, period_form=form), status
 
 
 @bp.route("/admin/plan/import", methods=["GET", "POST"])

@@ -25,16 +25,20 @@ from ..org.models import Unit
 from ..plans.models import Measure, Task
 
 DRAFT, SUBMITTED, RETURNED, ACCEPTED = "draft", "submitted", "returned", "accepted"
-# Display states of a grid cell; the two extra ones are derived, never stored.
-NOT_DUE, OVERDUE = "not_due", "overdue"
+# States of a (task, unit, month) as every page shows them (progress.service.report_state); the three extra ones
+# are derived, never stored: nothing saved before the due day, nothing submitted by it (a draft included), and a
+# month outside the plan's period, which owes nothing.
+NOT_DUE, OVERDUE, OUT_OF_PLAN = "not_due", "overdue", "out_of_plan"
 STATE_LABELS = {
     NOT_DUE: "未报",
     DRAFT: "草稿",
     SUBMITTED: "已报送",
     RETURNED: "已退回",
     ACCEPTED: "已通过",
-    OVERDUE: "逾期",
+    OVERDUE: "逾期未报",
+    OUT_OF_PLAN: "不在方案期内",
 }
+# the states counted on a month's grid (a month outside the plan has no cells)
 STATE_ORDER = [NOT_DUE, DRAFT, SUBMITTED, RETURNED, ACCEPTED, OVERDUE]
 
 report_measures = Table(

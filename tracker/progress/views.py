@@ -16,9 +16,10 @@ from ..plans.service import due_date, has_duty
 from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
-from .models import CONTENT_FIELDS, STATE_LABELS, STATE_ORDER, ProgressReport
+from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
+LIST_LIMIT = 500
 
 
 def _period_arg(default: Period | None = None) -> Period:
@@ -51,7 +52,7 @@ def todo():
     require("todo.view")
     plan = current_plan()
     t = service.unit_todo(db.session, plan, current_user.unit)
-    return render_template("progress/todo.html", todo=t, unit=current_user.unit, read_form=EmptyForm())
+    return render_template("progress/todo.html", todo=t, plan=plan, unit=current_user.unit, read_form=EmptyForm())
 
 
 @bp.post("/urges/read")
@@ -72,13 +73,21 @@ def reports():
         # refused (404/403) exactly as the unit's own page would be
         require("report.view", get_or_404(Unit, unit_id))
     status = request.args.get("status") or None
+    status = status if status in service.LIST_STATES else None
     period = request.args.get("period") or None
     rows = service.list_reports(
-        db.session, current_user, period=period, unit_id=unit_id, status=status if status in STATE_LABELS else None
+        db.session, current_user, period=period, unit_id=unit_id, status=status, limit=LIST_LIMIT
     )
     units = active_units(db.session) if current_user.role != "officer" else [current_user.unit]
     return render_template(
-        "progress/reports.html", reports=rows, units=units, unit_id=unit_id, status=status, period=period
+        "progress/reports.html",
+        reports=rows,
+        units=units,
+        unit_id=unit_id,
+        status=status,
+        period=period,
+        list_states=service.LIST_STATES,
+        limit=LIST_LIMIT,
     )
 
 
@@ -86,7 +95,7 @@ def _report_context(task: Task, unit: Unit, period: Period):
     plan = task.plan
     report = service.find_report(db.session, task.id, unit.id, period.code)
     due = due_date(plan, period)
-    state = service.cell_state(report, due, clock.today())
+    state = service.report_state(plan, period, report, clock.today())
     return report, due, state
 
 

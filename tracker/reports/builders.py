@@ -20,9 +20,9 @@ from ..metrics.service import Summary
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
-from ..plans.service import active_plan, due_date, duties, load_tasks
+from ..plans.service import active_plan, due_date, duties, in_plan_period, load_tasks
 from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
-from ..progress.service import cell_state
+from ..progress.service import report_state
 
 ISSUER = "打击治理电信网络诈骗犯罪工作联席会议办公室"
 HIGHLIGHT_CHARS = 80
@@ -216,7 +216,7 @@ def _task_progress(
     for (tid, _u, _p), r in reports.items():
         if tid in accepted_of and r.status == ACCEPTED and r.progress:
             accepted_of[tid].append(r)
-    dues = [(m, due_date(plan, m)) for m in months if m.start <= today]
+    dues = [(m, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
     out, overdue = [], []
     for t in tasks:
         rows = []
@@ -224,7 +224,7 @@ def _task_progress(
             states: Counter = Counter()
             latest = ""
             for m, due in dues:
-                s = cell_state(reports.get((t.id, d.unit.id, m.code)), due, today)
+                s = report_state(plan, m, reports.get((t.id, d.unit.id, m.code)), today)
                 states[s] += 1
                 latest = s
                 if s == "overdue":
