@@ -312,7 +312,9 @@ def test_channels_page_and_cli_are_audited_and_validated(seeded, session, client
         f"/admin/channels/{ch.id}/delete", data={"version": ch.version}, follow_redirects=True
     )  # the same session: already the saved version
     assert "通知渠道已删除,发送记录保留" in r.get_data(as_text=True)
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("channel.%"))).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.like("channel.%")).order_by(AuditEvent.id)
+    ).all()
     assert actions == ["channel.create", "channel.create", "channel.update", "channel.delete"]
     trail = " ".join(str(e.before) + str(e.after) + e.summary for e in session.scalars(select(AuditEvent)))
     for secret in ("ABCDEFGH12345678", "SECsecretvalue99", "WXKEY000111222"):
