@@ -360,3 +360,46 @@ def test_a_digest_channel_gets_one_message_a_day(seeded, session, robot):
     assert robot.subjects("/digest") == ["青石镇 每日提醒(2026年11月22日,共2条)"]
     text = robot.received[0]["text"]
     assert "1. 催办:青石镇 任务二 2026年11月进展报告" in text and "2. 青石镇:2026年11月进展报告3天后截止" in text
+
+
+def test_a_failed_briefing_render_is_retried_then_shown_with_its_reason_and_the_meeting_stays_held(
+    seeded, session, client, auth, monkeypatch
+):
+    from tracker.jobs import ARCHIVE, job_state
+    from tracker.reports import service as reports
+
+    seeded.config["QUEUE_RETRY_DELAY"] = 0
+    reviewer = get_user(session, "reviewer")
+    at(date(2026, 11, 5), 9)
+    m = meetings.schedule_meeting(
+        session,
+        reviewer,
+        title="第四季度联席会议",
+        meeting_date=date(2026, 11, 5),
+        convener="区委政法委",
+        unit_ids=[get_unit(session, "青石镇").id],
+        period="2026-Q3",
+    )
+    session.commit()
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(1)
+        raise RuntimeError("字体文件缺失")
+
+    monkeypatch.setattr(reports, "to_pdf", broken)
+    auth.login("reviewer")
+    r = client.post(f"/meetings/{m.id}/hold", data={"version": m.version})
+    assert r.status_code == 302
+    assert len(calls) == 3  # tried three times
+    status = client.get(f"/jobs/briefing/{m.id}").get_json()
+    assert status == {"state": "failed", "attempts": 3, "error": "RuntimeError: 字体文件缺失"}
+    page = client.get(f"/meetings/{m.id}").get_data(as_text=True)
+    assert "已召开" in page and "通报生成失败(已尝试3次):RuntimeError: 字体文件缺失" in page
+
+    monkeypatch.undo()
+    client.post(f"/jobs/briefing/{m.id}/retry")
+    status = client.get(f"/jobs/briefing/{m.id}").get_json()
+    assert status["state"] == "done" and status["version"] == 1 and len(status["sha256"]) == 64
+    assert job_state(session, ARCHIVE, m.id).state == "done"
+    assert "SHA-256" in client.get(f"/meetings/{m.id}").get_data(as_text=True)
