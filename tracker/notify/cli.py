@@ -98,6 +98,10 @@ def notify_run(today_text: str | None) -> None:
 def worker_command(workers: int, no_periodic: bool) -> None:
     """Run the job queue's consumer (Huey) with the periodic tasks: reminders at 08:30 China time, cards escalate,
     uploads cleanup, and every minute the new notifications and the messages due."""
+    import logging
+
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     huey = current_app.extensions["tracker.huey"]
     if huey.immediate:
         raise click.ClickException("the queue is in immediate mode (TESTING): nothing to consume")
