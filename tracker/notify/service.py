@@ -142,7 +142,8 @@ def _insert_ignore(session: Session, model, rows: list[dict], columns: list[str]
     n = 0
     for i in range(0, len(rows), 500):
         stmt = insert(model).values(rows[i : i + 500]).on_conflict_do_nothing(index_elements=columns)
-        n += session.execute(stmt).rowcount or 0
+        # the rows RETURNING gives back are those inserted (a driver's rowcount may be -1 here)
+        n += len(session.execute(stmt.returning(model.id)).all())
     return n
 
 
