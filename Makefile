@@ -44,7 +44,7 @@ run: system-deps seed
 	@echo "  town1     青石镇填报员   (town2..town6: 柳溪镇、云岭镇、白沙镇、东湖街道、南山街道)"
 	@echo "  zfw office court procuratorate finance econ market urban construction: the other departments' officers"
 	@echo ""
-	WEB_CONCURRENCY=$(WORKERS) $(VENV)/bin/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - wsgi:app
+	VENV=$(VENV) WORKERS=$(WORKERS) PORT=$(PORT) scripts/serve.sh
 
 test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)

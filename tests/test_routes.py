@@ -119,6 +119,17 @@ ROUTES: dict[tuple[str, str], str] = {
     ("metrics.indicator_new", "POST"): "admin",
     ("metrics.indicator_edit", "GET"): "admin",
     ("metrics.indicator_edit", "POST"): "admin",
+    ("notify.inbox", "GET"): "any",
+    ("notify.read", "POST"): "any",
+    ("notify.read_all", "POST"): "any",
+    ("notify.channels", "GET"): "admin",
+    ("notify.channels", "POST"): "admin",
+    ("notify.channel_update", "POST"): "admin",
+    ("notify.channel_delete", "POST"): "admin",
+    ("notify.deliveries", "GET"): "admin",
+    ("notify.delivery_retry", "POST"): "admin",
+    ("notify.archive_status", "GET"): "unit",
+    ("notify.archive_retry", "POST"): "reviewer",
 }
 
 ALLOWED = {
@@ -173,6 +184,9 @@ def sample_args(seeded, session, frozen):
         "filename": "app.css",
         "indicator_id": 1,
         "day": "2027-01-01",
+        "notification_id": 1,
+        "channel_id": 1,
+        "delivery_id": 1,
         **extra,
     }
 

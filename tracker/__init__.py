@@ -47,6 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     ratelimit.configure(app)
     limiter.init_app(app)
+    from . import jobs
+
+    jobs.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
@@ -61,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .main import bp as main_bp
     from .meetings.views import bp as meetings_bp
     from .metrics.views import bp as metrics_bp
+    from .notify.views import bp as notify_bp
     from .org.views import bp as org_bp
     from .plans.views import bp as plans_bp
     from .progress.views import bp as progress_bp
@@ -79,6 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cards_bp,
         calendar_bp,
         reports_bp,
+        notify_bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)

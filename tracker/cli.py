@@ -175,3 +175,7 @@ def register(app) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(check_deploy_command)
+    from .notify.cli import notify_cli, worker_command
+
+    app.cli.add_command(notify_cli)
+    app.cli.add_command(worker_command)

@@ -25,6 +25,13 @@ class Defaults:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     PREFERRED_URL_SCHEME = "http"
+    QUEUE_URL = None  # unset: Huey's SQLite storage in instance/queue.db; redis://… to share one queue
+    QUEUE_RETRY_DELAY = 5  # seconds before a failed background job (the briefing archive) is tried again
+    BASE_URL = "http://127.0.0.1:5000"  # links in messages sent outside the product
+    SMTP_URL = None  # smtp://user:password@host:587?starttls=1 or smtps://…
+    MAIL_FROM = "tracker@localhost"
+    NOTIFY_TIMEOUT = 10  # seconds a robot or the mail server may take to answer
+    NOTIFY_MAX_ATTEMPTS = 3  # a message failing this many times is given up (retried after 1, then 5 minutes)
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are trusted
 
 

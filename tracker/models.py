@@ -17,6 +17,7 @@ from .auth.models import User  # noqa: F401
 from .db import Base  # noqa: F401
 from .meetings.models import Decision, DecisionEvent, Meeting  # noqa: F401
 from .metrics.models import Indicator, MetricValue  # noqa: F401
+from .notify.models import Channel, Delivery, JobState, Notification  # noqa: F401
 from .org.models import Unit  # noqa: F401
 from .plans.models import Assignment, Goal, Measure, Plan, Requirement, Task  # noqa: F401
 from .progress.models import ProgressReport, ReportEvent, Urge  # noqa: F401

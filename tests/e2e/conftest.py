@@ -27,9 +27,24 @@ def live_server(seeded, db_url):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # a worker for the job queue (Huey's SQLite storage in the test's instance folder), as `make run` starts one
+    stop = threading.Event()
+    worker = threading.Thread(target=_consume, args=(app.extensions["tracker.huey"], stop), daemon=True)
+    worker.start()
     yield f"http://127.0.0.1:{server.server_port}"
+    stop.set()
+    worker.join(timeout=30)
     server.shutdown()
     app.extensions["tracker.engine"].dispose()
+
+
+def _consume(huey, stop) -> None:
+    while not stop.is_set():
+        task = huey.dequeue()
+        if task is None:
+            stop.wait(0.1)
+        else:
+            huey.execute(task)
 
 
 @pytest.fixture(scope="session")

@@ -127,6 +127,10 @@ RULES: dict[str, Callable] = {
     "decision.view": _sees_decision,  # obj: decision, or None for the list
     "decision.answer": _answers_decision,  # obj: decision
     "decision.review": _is(ROLE_REVIEWER),  # close (销号) or return
+    # notifications
+    "notify.inbox": lambda user, obj=None: not getattr(user, "is_system", False),  # one's own notifications
+    "notify.manage": lambda user, obj=None: user.role == ROLE_ADMIN,  # channels, delivery records
+    "review.queue": _is(ROLE_REVIEWER),  # the 待我处理 panel
 }
 
 

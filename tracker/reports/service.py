@@ -90,8 +90,11 @@ def archive_briefing(session: Session, actor, meeting, reason: str = "会议召�
 
 
 def archive_on_hold(session: Session, actor, meeting) -> None:
-    """Called when a meeting is marked held: keep the briefing it reviewed, byte for byte."""
-    archive_briefing(session, actor, meeting)
+    """Called when a meeting is marked held: the briefing it reviewed is archived, byte for byte, by a background
+    job enqueued once the meeting's transaction commits (the request does not wait for the PDF)."""
+    from ..jobs import queue_archive
+
+    queue_archive(session, meeting.id, getattr(actor, "id", None))
 
 
 meetings.held_listeners.append(archive_on_hold)

@@ -1,0 +1,1 @@
+"""Notifications: reminders computed from the data, the in-product notification centre, and outside channels."""
