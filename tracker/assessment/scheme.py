@@ -32,6 +32,7 @@ from .models import (
 
 def load_seed(session: Session, actor, scheme: dict, cards: dict, holidays: dict) -> int:
     """Create the items, adjustments, colours, rules and holidays that do not exist yet. Returns rows added."""
+    settings(session)  # the scheme's settings row, with its defaults when missing
     added = 0
     have_items = set(session.scalars(select(SchemeItem.code)))
     for i, it in enumerate(scheme["items"], 1):
