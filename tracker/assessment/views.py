@@ -115,7 +115,7 @@ def unit(unit_id: int):
         row=row,
         pub=pub,
         changes=changes,
-        policy=res.snapshot.get("not_applicable", "full"),
+        not_applicable=res.snapshot.get("not_applicable", "full"),  # a quarter frozen before the setting: full
     )
 
 
@@ -180,7 +180,8 @@ def _item_values(items_) -> dict[int, dict]:
     }
 
 
-def _scheme_page(values: dict[int, dict] | None = None, status: int = 200, settings_version: int | None = None):
+def _scheme_page(values: dict[int, dict] | None = None, status: int = 200):
+    """The scheme page; values: the items as typed, shown back when a save was refused."""
     items_ = scheme.items(db.session)
     settings = scheme.settings(db.session)
     return (
@@ -188,9 +189,8 @@ def _scheme_page(values: dict[int, dict] | None = None, status: int = 200, setti
             "assessment/scheme.html",
             items=items_,
             values=values or _item_values(items_),
-            totals=scheme.weight_totals([it for it in items_]),
+            totals=scheme.weight_totals(items_),
             settings=settings,
-            settings_version=settings_version or settings.version,
             policies=NOT_APPLICABLE_POLICIES,
             adjustments=scheme.adjustments(db.session),
             rules=scheme.rules(db.session),
