@@ -46,8 +46,14 @@ def test_metric_yoy_counts_the_share_of_indicators_that_improved(q3, session, fr
     # cases down (good), losses up (bad), arrests up (good), solved flat (not improved): 40 × 2/4
     assert item.points == Decimal("20.00")
     assert any("发案数" in f.label and "达标" in f.value for f in item.facts)
-    # a town with no figures at all: every indicator without comparison counts half
-    assert _item(_row(scoring.compute(session, q3, Q3), "柳溪镇"), "outcome").points == Decimal("20.00")
+    # a town with no figures at all: no indicator can be compared, the item does not apply to it
+    none = _item(_row(scoring.compute(session, q3, Q3), "柳溪镇"), "outcome")
+    assert (none.applicable, none.points, none.note) == (False, None, "各项指标均无同期数据,不适用")
+    # only cases compared for 白沙镇 (fell): the three without figures leave the share, 40 × 1/1
+    put_figures(session, "2025-07", "白沙镇", cases=30)
+    put_figures(session, "2026-07", "白沙镇", cases=20)
+    one = _item(_row(scoring.compute(session, q3, Q3), "白沙镇"), "outcome")
+    assert one.points == Decimal("40.00") and one.note == "1项可比指标中向好1项,按比例计分(3项无同期数据,不计入)"
 
 
 def test_report_share_on_time_and_accepted_over_due(q3, session, frozen):
@@ -68,8 +74,8 @@ def test_report_share_on_time_and_accepted_over_due(q3, session, frozen):
     member = _item(s, "member_reports")
     # towns are members of all six tasks: 6 × 3 months = 18 due, 3 on time and accepted: 15 × 3/18
     assert member.points == Decimal("2.50")
-    assert _item(s, "lead_reports").points == Decimal("20.00")  # leads nothing: full marks, said so
-    assert "无应报" in _item(s, "lead_reports").note
+    lead = _item(s, "lead_reports")  # leads nothing: not applicable, said so
+    assert (lead.applicable, lead.points, lead.note) == (False, None, "本期无应报报告,不适用")
     adj = {a.code: a for a in s.adjustments}
     assert adj["late"].count == 1 and adj["late"].points == Decimal("-0.50")
     assert adj["overdue"].count == 14 and adj["overdue"].points == Decimal("-10.00")  # capped at 10

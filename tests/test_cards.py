@@ -385,16 +385,28 @@ def test_three_consecutive_months_reach_into_the_previous_quarter(plan, session)
 
 def test_ties_at_the_bottom_are_all_flagged(plan, session):
     _only_rule(session, "rank_bottom")
-    # three pairs with identical figures. Outcome points per indicator: 1 improved, 0 not, 0.5 no data:
-    # cases fell 2.5, no figures 2.0, cases rose 1.5 -> ranks 1,1,3,3,5,5; the third from the bottom holds rank 3
+    # three pairs with identical figures. Every town has 18 member reports due and none sent (0 of 15, overdue
+    # −10 capped); lead tasks, decisions and cards are not applicable, so the maximum is 40 + 15 = 55:
+    #   cases fell:              outcome 40 × 1/1 = 40 → 100 × 40/55 = 72.73 − 10 = 62.73
+    #   cases fell, losses rose: outcome 40 × 1/2 = 20 → 100 × 20/55 = 36.36 − 10 = 26.36
+    #   cases rose:              outcome 0              → 0 − 10, never below 0 = 0.00
+    # -> ranks 1,1,3,3,5,5; the third from the bottom holds rank 3
     for town in ("青石镇", "柳溪镇"):
         _quarter(session, 2025, town, 20)
         _quarter(session, 2026, town, 10)
+    for town in ("云岭镇", "白沙镇"):
+        put_figures(session, "2025-07", town, cases=20, losses="10.00")
+        put_figures(session, "2026-07", town, cases=10, losses="12.00")
     for town in ("东湖街道", "南山街道"):
         _quarter(session, 2025, town, 20)
         _quarter(session, 2026, town, 25)
     fired = _fired(session, plan, "rank_bottom")
-    assert sorted(f.figures["rank"] for f in fired) == [3, 3, 5, 5]
+    assert sorted((f.figures["rank"], f.figures["score"]) for f in fired) == [
+        (3, "26.36"),
+        (3, "26.36"),
+        (5, "0.00"),
+        (5, "0.00"),
+    ]
     assert {f.unit.name for f in fired} == {"云岭镇", "白沙镇", "东湖街道", "南山街道"}
     assert "并列" in fired[0].reason
 

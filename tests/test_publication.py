@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tracker.assessment import cards, scoring
+from tracker.assessment import cards, scheme, scoring
 from tracker.assessment.models import Publication
 from tracker.audit.models import AuditEvent
 from tracker.meetings import service as meetings
@@ -55,7 +55,11 @@ def _finding(rows, unit, kind_reason_word):
 @pytest.fixture
 def published(seeded, session, frozen, app):
     """Q3 2026: 青石镇 26 cases (20 a year before), 柳溪镇 10 (40); 青石镇 sends one report on time, not yet
-    reviewed when the quarter is published from the command line on 20 October."""
+    reviewed when the quarter is published from the command line on 20 October. The scheme scores items with
+    nothing due in full (the setting 按满分计), which the arithmetic below follows."""
+    settings = scheme.settings(session)
+    scheme.update_settings(session, get_user(session, "admin"), settings.version, not_applicable="full")
+    session.commit()
     frozen(2026, 9, 20, 9)
     put_figures(session, "2025-07", "青石镇", cases=20)
     put_figures(session, "2026-07", "青石镇", cases=26)

@@ -30,7 +30,8 @@ ROUTES: dict[tuple[str, str], str] = {
     ("assessment.publish", "POST"): "reviewer",
     ("assessment.reopen", "POST"): "reviewer",
     ("assessment.scheme_page", "GET"): "staff",
-    ("assessment.item_update", "POST"): "admin",
+    ("assessment.items_update", "POST"): "admin",
+    ("assessment.settings_update", "POST"): "admin",
     ("assessment.adjustment_update", "POST"): "admin",
     ("assessment.rule_update", "POST"): "admin",
     ("calendar.index", "GET"): "admin",
@@ -194,7 +195,7 @@ def sample_args(seeded, session, frozen):
 def _card_samples(session, town, officer) -> dict:
     """A card of unit A with a rectification plan, and a pending recommendation for unit A."""
     from tracker.assessment import cards
-    from tracker.assessment.models import Adjustment, CardRule, Recommendation, SchemeItem
+    from tracker.assessment.models import Adjustment, CardRule, Recommendation
 
     reviewer = get_user(session, "reviewer")
     card = cards.issue_card(
@@ -223,7 +224,6 @@ def _card_samples(session, town, officer) -> dict:
         "card_id": card.id,
         "rect_id": rect.id,
         "rec_id": rec.id,
-        "item_id": session.scalar(select(SchemeItem.id).limit(1)),
         "adj_id": session.scalar(select(Adjustment.id).limit(1)),
         "rule_id": rule.id,
     }

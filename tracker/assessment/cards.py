@@ -95,7 +95,11 @@ def _rank_bottom(session, plan, rule, period, as_of, towns, town_cases, district
     n = int(rule.params.get("n", 3))
     units = {u.id: u for u in towns}
     # a published quarter: the published scores and ranks, whatever the facts say today
-    rows = [r for r in _results(session, plan, period, as_of).snapshot["groups"]["township"] if r["unit_id"] in units]
+    rows = [
+        r
+        for r in _results(session, plan, period, as_of).snapshot["groups"]["township"]
+        if r["unit_id"] in units and r["rank"] is not None  # a town without a score (无适用考核项) is not ranked
+    ]
     worst = sorted(rows, key=lambda r: -r["rank"])
     count = len(rows)
     cutoff = bottom_cutoff([r["rank"] for r in rows], n)
@@ -529,6 +533,7 @@ def issue_recommended(
     _check_version(rec, version)
     if rec.status != "pending":
         raise WorkflowError("该建议已处理")
+    _check_rank_published(session, rec)
     escalated_from = rec.escalates
     if escalated_from is not None and escalated_from.status != "active":
         raise WorkflowError("原黄牌已摘牌或已升级,不能再升级")
@@ -549,6 +554,18 @@ def issue_recommended(
     rec.status, rec.card, rec.decided_by_id, rec.decided_at = "issued", card, actor.id, clock.now()
     record(session, actor, "recommendation.issue", rec, before=before, summary=f"采纳红黄牌建议#{rec.id}")
     return card
+
+
+def _check_rank_published(session: Session, rec: Recommendation) -> None:
+    """A card on the quarter's ranking names the unit's rank, which its officer may read only once the quarter is
+    published (before, it is derived from other units' unpublished scores): it is issued after publication."""
+    if rec.rule is None or rec.rule.kind != "rank_bottom":
+        return
+    from .scoring import current_publication  # scoring reads the cards: imported here, not at the top
+
+    period = Period.parse(rec.period)
+    if current_publication(session, period) is None:
+        raise WorkflowError(f"{period.label}考评结果尚未发布:依据考评排名的建议须在发布后发牌(排名发布前不对单位公开)")
 
 
 def dismiss(session: Session, actor, rec_id: int, version: int, reason: str) -> Recommendation:

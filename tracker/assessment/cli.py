@@ -59,7 +59,9 @@ def assess_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
     for kind, rows in data["groups"].items():
         click.echo(f"== {kind}")
         for r in rows:
-            click.echo(f"{r['rank']:>3}  {r['unit']}  {r.get('total', r.get('mean'))}")
+            rank = "—" if r["rank"] is None else r["rank"]
+            total = r.get("total", r.get("mean"))
+            click.echo(f"{rank:>3}  {r['unit']}  {scoring.NO_SCORE if total is None else total}")
     if data.get("changed_since_publication"):
         click.echo("发布后数据有更新(以上为发布时冻结的结果):")
         for line in data["changed_since_publication"]:

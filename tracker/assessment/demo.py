@@ -42,9 +42,12 @@ def load(session: Session, plan: Plan, users: dict, today: date) -> dict:
         _at(today - timedelta(days=125))
         cards.lift(session, reviewer, c.id, c.version, "整改方案落实到位,宣传覆盖已补齐,同意摘牌")
 
-        # the rules' findings for the last ended quarter
+        # the rules' findings for the last ended quarter, which is then published (a card on the ranking is issued
+        # only once the ranks are public)
         _at(min(quarter.end + timedelta(days=5), today))
-        recs = {(r.unit_id, r.rule.kind): r for r in cards.refresh_recommendations(session, reviewer, plan, quarter)}
+        cards.refresh_recommendations(session, reviewer, plan, quarter)
+        scoring.publish(session, reviewer, plan, quarter)
+        recs = {(r.unit_id, r.rule.kind): r for r in cards.pending(session, quarter)}
         meeting = session.scalar(
             select(Meeting).where(Meeting.held_at.is_not(None)).order_by(Meeting.date.desc()).limit(1)
         )
@@ -76,8 +79,6 @@ def load(session: Session, plan: Plan, users: dict, today: date) -> dict:
                 )
         _at(today)
         escalated = cards.escalate_overdue(session, reviewer, today)
-        _at(min(quarter.end + timedelta(days=20), today))
-        scoring.publish(session, reviewer, plan, quarter)
     finally:
         clock.freeze(None)
     return {"cards": len(issued) + 1, "escalations": len(escalated), "published": quarter.code}

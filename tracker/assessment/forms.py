@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .models import COLOUR_LABELS
+from .models import COLOUR_LABELS, NOT_APPLICABLE_POLICIES
 
 
 class PeriodActionForm(FlaskForm):
@@ -16,13 +16,14 @@ class ReopenForm(FlaskForm):
     reason = TextAreaField("重新开放理由", validators=[DataRequired("请填写理由"), Length(max=1000)])
 
 
-class ItemForm(FlaskForm):
+class ItemsForm(FlaskForm):
+    """The scheme's items, edited together (fields item-<id>-name, -weight_township, -weight_department, -params,
+    -is_active, -version are read by the view): weight moves between items in one save."""
+
+
+class SchemeSettingsForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
-    name = StringField("项目名称", validators=[DataRequired(), Length(max=100)])
-    weight_township = StringField("镇(街道)分值", validators=[DataRequired()])
-    weight_department = StringField("部门分值", validators=[DataRequired()])
-    params = StringField("参数(JSON)", validators=[Optional(), Length(max=1000)])
-    is_active = BooleanField("计分")
+    not_applicable = SelectField("不适用项目", choices=list(NOT_APPLICABLE_POLICIES.items()))
 
 
 class AdjustmentForm(FlaskForm):

@@ -31,6 +31,15 @@ FORMULAS = {
     "rectification": "本单位红黄牌按期整改",
     "rank": "按指标排名计分",
 }
+# Each formula's parameters (the keys its params object may hold): key -> label on the scheme page.
+FORMULA_PARAMS = {
+    "metric_yoy": {"indicators": "指标代码列表"},
+    "target": {"indicator": "指标代码", "target": "目标值"},
+    "report_share": {"role": "牵头(lead)或配合(member)"},
+    "decision_share": {},
+    "rectification": {},
+    "rank": {},
+}
 EVENTS = {
     "late_report": "迟报一份",
     "overdue_report": "逾期未报一份",
@@ -90,6 +99,9 @@ class SchemeSettings(Base):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+    def snapshot(self) -> dict:
+        return {"not_applicable": self.not_applicable}
 
 
 class SchemeItem(Base):

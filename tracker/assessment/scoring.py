@@ -21,9 +21,10 @@ from ..periods import Period
 from ..plans.models import Plan
 from ..progress.service import timeliness
 from .models import EVENTS, FORMULAS, Card, Publication
-from .scheme import adjustments, items
+from .scheme import adjustments, items, not_applicable_policy
 
 Q = Decimal("0.01")
+NO_SCORE = "无适用考核项"  # a unit none of whose items applies: no score, not ranked
 KIND_ORDER = (KIND_TOWNSHIP, KIND_DEPARTMENT)
 KIND_GROUP_LABELS = {KIND_TOWNSHIP: "镇(街道)", KIND_DEPARTMENT: "部门"}
 
@@ -49,13 +50,17 @@ class Fact:
 
 @dataclass
 class ItemScore:
+    """One item of a unit's score. Not applicable (nothing due for the unit): under the default policy (rescale)
+    points is None and the weight leaves the unit's maximum; under full or zero it is the weight or 0."""
+
     code: str
     name: str
     formula: str
     weight: Decimal
-    points: Decimal
+    points: Decimal | None
     facts: list[Fact] = field(default_factory=list)
     note: str = ""
+    applicable: bool = True
 
 
 @dataclass
@@ -70,18 +75,43 @@ class AdjustmentScore:
 
 @dataclass
 class UnitScore:
+    """A unit's score: total = 100 × Σ points / max, then the deductions and bonuses (never below 0).
+
+    max is the sum of the weights the items that count carry: under rescale the applicable items only. A unit with
+    no item counting (max 0) has no score and no rank (无适用考核项).
+    """
+
     unit: Unit
     items: list[ItemScore]
     adjustments: list[AdjustmentScore]
-    rank: int = 0
+    rank: int | None = None
+
+    @property
+    def counted(self) -> list[ItemScore]:
+        return [i for i in self.items if i.points is not None]
 
     @property
     def max(self) -> Decimal:
-        return sum((i.weight for i in self.items), Decimal(0))
+        return sum((i.weight for i in self.counted), Decimal(0))
 
     @property
-    def total(self) -> Decimal:
-        raw = sum((i.points for i in self.items), Decimal(0)) + sum((a.points for a in self.adjustments), Decimal(0))
+    def subtotal(self) -> Decimal:
+        return sum((i.points for i in self.counted), Decimal(0))
+
+    @property
+    def scored(self) -> bool:
+        return self.max > 0
+
+    @property
+    def scaled(self) -> Decimal | None:
+        """The items' points on a scale of 100 (= subtotal when every item counts and the weights total 100)."""
+        return q(Decimal(100) * self.subtotal / self.max) if self.scored else None
+
+    @property
+    def total(self) -> Decimal | None:
+        if not self.scored:
+            return None
+        raw = self.scaled + sum((a.points for a in self.adjustments), Decimal(0))
         return q(max(raw, Decimal(0)))
 
 
@@ -91,8 +121,6 @@ def _assessment_period(period: Period) -> None:
 
 
 def _share_points(weight: Decimal, num: int, den: int) -> Decimal:
-    if den == 0:
-        return weight
     return q(weight * Decimal(num) / Decimal(den))
 
 
@@ -120,6 +148,7 @@ def _compute(
     for c in cards:
         cards_by_unit.setdefault(c.unit_id, []).append(c)
     ranks = _outcome_ranks(summary)
+    not_applicable = not_applicable_policy(session)
     out: list[UnitScore] = []
     for unit in units:
         ctx = _UnitContext(
@@ -132,6 +161,7 @@ def _compute(
             cards_by_unit.get(unit.id, []),
             ranks,
             summary,
+            not_applicable,
         )
         scored = [_score_item(session, it, ctx) for it in scheme_items if it.weight_for(unit.kind) > 0]
         adjusted = [_adjust(a, ctx) for a in adjs if a.applies_to(unit.kind)]
@@ -142,10 +172,13 @@ def _compute(
 
 
 def _rank(scores: list[UnitScore]) -> None:
-    """Competition ranking: equal totals share a rank (1, 1, 3)."""
-    scores.sort(key=lambda s: (-s.total, s.unit.sort_order, s.unit.id))
-    for i, s in enumerate(scores):
-        s.rank = scores[i - 1].rank if i and s.total == scores[i - 1].total else i + 1
+    """Competition ranking: equal totals share a rank (1, 1, 3); a unit without a score is not ranked."""
+    ranked = sorted((s for s in scores if s.total is not None), key=lambda s: (-s.total, s.unit.sort_order, s.unit.id))
+    for i, s in enumerate(ranked):
+        s.rank = ranked[i - 1].rank if i and s.total == ranked[i - 1].total else i + 1
+    for s in scores:
+        if s.total is None:
+            s.rank = None
 
 
 def _outcome_ranks(summary) -> dict[int, int]:
@@ -163,6 +196,7 @@ class _UnitContext:
     cards: list[Card]
     ranks: dict[int, int]
     summary: object
+    not_applicable: str = "rescale"  # the scheme's policy for items with nothing due: rescale, full or zero
 
 
 def _score_item(session: Session, it, ctx: _UnitContext) -> ItemScore:
@@ -170,22 +204,39 @@ def _score_item(session: Session, it, ctx: _UnitContext) -> ItemScore:
     return _FORMULAS[it.formula](session, it, ctx, q(weight))
 
 
+def _not_applicable(it, ctx: _UnitContext, weight: Decimal, facts: list[Fact], why: str) -> ItemScore:
+    """An item with nothing due for the unit, scored as the scheme says: not counted (rescale), full marks or 0."""
+    if ctx.not_applicable == "full":
+        points, note = weight, f"{why},按满分计"
+    elif ctx.not_applicable == "zero":
+        points, note = q(0), f"{why},按0分计"
+    else:
+        points, note = None, f"{why},不适用"
+    return ItemScore(it.code, it.name, it.formula, weight, points, facts, note, applicable=False)
+
+
 def _metric_yoy(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
+    """The share of indicators that improved year on year. An indicator without a comparison (no figure this year
+    or last) is not applicable: under rescale it leaves the share (none comparable: the item is not applicable);
+    under full it counts half (as before), under zero nothing."""
     codes = it.params.get("indicators", [])
-    facts, score = [], Decimal(0)
+    facts, score, compared, missing = [], Decimal(0), 0, 0
     comps = ctx.metrics.comparisons if ctx.metrics else {}
+    link = _link("metrics.town", unit_id=ctx.unit.id, period=ctx.period.code)
+    missing_value = {"full": "无同期数据,按一半计", "zero": "无同期数据,按0计"}.get(
+        ctx.not_applicable, "无同期数据,不计入"
+    )
     for code in codes:
         c = comps.get(code)
         ind = ctx.summary.indicator(code)
         name = ind.name if ind else code
         if c is None or c.improved is None:
-            score += Decimal("0.5")
-            facts.append(
-                Fact(
-                    f"{name}", "无同期数据,按一半计", _link("metrics.town", unit_id=ctx.unit.id, period=ctx.period.code)
-                )
-            )
+            missing += 1
+            if ctx.not_applicable == "full":
+                score += Decimal("0.5")
+            facts.append(Fact(f"{name}", missing_value, link))
             continue
+        compared += 1
         score += 1 if c.improved else 0
         change = (
             f"同比{'+' if c.yoy_pct > 0 else ''}{c.yoy_pct}%"
@@ -196,12 +247,26 @@ def _metric_yoy(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
             Fact(
                 name,
                 f"{c.value}(去年同期{c.last_year}),{change},{'达标' if c.improved else '未达标'}",
-                _link("metrics.town", unit_id=ctx.unit.id, period=ctx.period.code),
+                link,
             )
         )
-    points = _share_points(weight, 0, 0) if not codes else q(weight * score / Decimal(len(codes)))
+    if not codes:
+        return _not_applicable(it, ctx, weight, facts, "未指定指标")
+    if ctx.not_applicable == "rescale":
+        if not compared:
+            return _not_applicable(it, ctx, weight, facts, "各项指标均无同期数据")
+        note = f"{compared}项可比指标中向好{score}项,按比例计分" + (
+            f"({missing}项无同期数据,不计入)" if missing else ""
+        )
+        return ItemScore(it.code, it.name, it.formula, weight, q(weight * score / Decimal(compared)), facts, note)
     return ItemScore(
-        it.code, it.name, it.formula, weight, points, facts, f"{len(codes)}项指标中向好{score}项,按比例计分"
+        it.code,
+        it.name,
+        it.formula,
+        weight,
+        q(weight * score / Decimal(len(codes))),
+        facts,
+        f"{len(codes)}项指标中向好{score}项,按比例计分",
     )
 
 
@@ -230,9 +295,7 @@ def _report_share(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     t = ctx.reports.get((ctx.unit.id, role))
     link = _link("progress.reports", unit=ctx.unit.id)
     if t is None or t.due == 0:
-        return ItemScore(
-            it.code, it.name, it.formula, weight, weight, [Fact("应报", "0 份", link)], "本期无应报报告,按满分计"
-        )
+        return _not_applicable(it, ctx, weight, [Fact("应报", "0 份", link)], "本期无应报报告")
     facts = [
         Fact("应报", f"{t.due} 份", link),
         Fact("按时且通过", f"{t.on_time_accepted} 份", link),
@@ -255,15 +318,7 @@ def _decision_share(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScor
     d = ctx.decisions
     link = _link("meetings.decisions", unit=ctx.unit.id)
     if d is None or d.due == 0:
-        return ItemScore(
-            it.code,
-            it.name,
-            it.formula,
-            weight,
-            weight,
-            [Fact("到期督办事项", "0 项", link)],
-            "本期无到期督办事项,按满分计",
-        )
+        return _not_applicable(it, ctx, weight, [Fact("到期督办事项", "0 项", link)], "本期无到期督办事项")
     facts = [
         Fact("到期督办事项", f"{d.due} 项", link),
         Fact("按期销号", f"{d.closed_on_time} 项", link),
@@ -298,7 +353,8 @@ def _rectification(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore
         if c.status == "active" or (c.closed_at and clock.local(c.closed_at).date() >= ctx.period.start)
     ]
     if not relevant:
-        return ItemScore(it.code, it.name, it.formula, weight, weight, [Fact("红黄牌", "无")], "本期无红黄牌,按满分计")
+        # no card to rectify is nothing due, not a rectification done: the item does not apply
+        return _not_applicable(it, ctx, weight, [Fact("红黄牌", "无")], "本期无红黄牌")
     ok = [c for c in relevant if card_rectified_in_time(c, ctx.as_of)]
     facts = [
         Fact(f"{c.colour_label} #{c.id}", "按期整改" if c in ok else "未按期整改", _link("cards.show", card_id=c.id))
@@ -319,9 +375,8 @@ def _rank_based(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     rank = ctx.ranks.get(ctx.unit.id)
     n = len(ctx.ranks)
     if rank is None or n <= 1:
-        return ItemScore(
-            it.code, it.name, it.formula, weight, weight if n == 1 else q(0), [Fact("排名", "无排名")], "无排名数据"
-        )
+        why = "无两降两升排名" if rank is None else "参与排名的单位不足2个"
+        return _not_applicable(it, ctx, weight, [Fact("排名", "无排名")], why)
     points = q(weight * Decimal(n - rank) / Decimal(n - 1))
     return ItemScore(
         it.code,
@@ -360,8 +415,33 @@ def _adjust(a, ctx: _UnitContext) -> AdjustmentScore:
 # -- snapshots, publication ----------------------------------------------------
 
 
+RANK_AFTER_PUBLICATION = "考评结果发布后公布"
+
+
+def without_rank(row: dict | None) -> dict | None:
+    """A unit's score row as an officer may read it before publication: the score, no rank, and no rank read
+    through an item either (the facts and note of a rank-based item)."""
+    if row is None:
+        return None
+    items = [
+        {**i, "facts": [{"label": "排名", "value": RANK_AFTER_PUBLICATION, "link": None}], "note": "按排名计分"}
+        if i["formula"] == "rank"
+        else i
+        for i in row["items"]
+    ]
+    return {**row, "rank": None, "rank_hidden": True, "items": items}
+
+
+def _fmt_or_none(x) -> str | None:
+    return None if x is None else fmt(x)
+
+
 def to_snapshot(
-    scores: list[UnitScore], period: Period, summary: metrics.Summary | None = None, trends: dict | None = None
+    scores: list[UnitScore],
+    period: Period,
+    summary: metrics.Summary | None = None,
+    trends: dict | None = None,
+    not_applicable: str = "rescale",
 ) -> dict:
     """A JSON form of the scores: what a published period keeps, and what pages render.
 
@@ -369,15 +449,17 @@ def to_snapshot(
     and the district's monthly figures of the year (trends: code -> (this year, last year)).
     """
     groups: dict[str, list] = {k: [] for k in KIND_ORDER}
-    for s in sorted(scores, key=lambda s: (s.rank, s.unit.sort_order)):
+    for s in sorted(scores, key=lambda s: (s.rank is None, s.rank or 0, s.unit.sort_order)):
         groups[s.unit.kind].append(
             {
                 "unit_id": s.unit.id,
                 "unit": s.unit.name,
                 "kind": s.unit.kind,
-                "rank": s.rank,
-                "total": fmt(s.total),
-                "max": fmt(s.max),
+                "rank": s.rank,  # None: no item applies (无适用考核项), not ranked
+                "total": _fmt_or_none(s.total),
+                "max": fmt(s.max),  # the weights that count (rescale: the applicable items'), before rescaling
+                "subtotal": fmt(s.subtotal),
+                "scaled": _fmt_or_none(s.scaled),
                 "items": [
                     {
                         "code": i.code,
@@ -385,7 +467,8 @@ def to_snapshot(
                         "formula": i.formula,
                         "formula_label": FORMULAS[i.formula],
                         "weight": fmt(i.weight),
-                        "points": fmt(i.points),
+                        "applicable": i.applicable,
+                        "points": _fmt_or_none(i.points),
                         "note": i.note,
                         "facts": [{"label": f.label, "value": f.value, "link": f.link} for f in i.facts],
                     }
@@ -404,7 +487,13 @@ def to_snapshot(
                 ],
             }
         )
-    snap = {"period": period.code, "label": period.label, "computed_at": clock.now().isoformat(), "groups": groups}
+    snap = {
+        "period": period.code,
+        "label": period.label,
+        "computed_at": clock.now().isoformat(),
+        "not_applicable": not_applicable,
+        "groups": groups,
+    }
     if summary is not None:
         snap["figures"] = frozen.summary_to_json(summary, trends)
     return snap
@@ -413,7 +502,8 @@ def to_snapshot(
 def live_snapshot(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict:
     """The quarter scored from today's facts, with the figures used: what publishing freezes."""
     scores, summary = _compute(session, plan, period, today)
-    return to_snapshot(scores, period, summary, metrics.trends(session, summary.core, None, period.year))
+    trends = metrics.trends(session, summary.core, None, period.year)
+    return to_snapshot(scores, period, summary, trends, not_applicable_policy(session))
 
 
 @dataclass(frozen=True)
@@ -477,6 +567,14 @@ def quarter_results(
     return QuarterResults(period, snap, pub, summary, _trends(figures), diff, "figures" in snap)
 
 
+def _total_text(row: dict) -> str:
+    return NO_SCORE if row["total"] is None else f"{row['total']}分"
+
+
+def _rank_text(row: dict) -> str:
+    return "不排名" if row["rank"] is None else f"第{row['rank']}名"
+
+
 def _trends(figures: dict) -> dict:
     return frozen.trends_from_json(figures)
 
@@ -495,9 +593,9 @@ def _changes(snap: dict, kept: metrics.Summary, live_snap: dict, live: metrics.S
             if x is None:
                 continue
             if x["total"] != r["total"]:
-                out.append(Change(r["unit"], "得分", f"{r['total']}分", f"{x['total']}分"))
+                out.append(Change(r["unit"], "得分", _total_text(r), _total_text(x)))
             if x["rank"] != r["rank"]:
-                out.append(Change(r["unit"], "排名", f"第{r['rank']}名", f"第{x['rank']}名"))
+                out.append(Change(r["unit"], "排名", _rank_text(r), _rank_text(x)))
     live_units = {u.unit.id: u for u in live.units}
     pairs = [("全区", kept.district, live.district)] + [
         (u.unit.name, u.comparisons, live_units[u.unit.id].comparisons) for u in kept.units if u.unit.id in live_units
@@ -629,9 +727,12 @@ def year_scores(session: Session, plan: Plan, year: int, today: date | None = No
         for kind, rows in snap["groups"].items():
             for r in rows:
                 u = per_unit.setdefault(r["unit_id"], {"unit": r["unit"], "kind": kind, "quarters": {}})
-                u["quarters"][p.code] = Decimal(r["total"])
+                if r["total"] is not None:  # a quarter without a score (无适用考核项) is left out of the mean
+                    u["quarters"][p.code] = Decimal(r["total"])
     out = {k: [] for k in KIND_ORDER}
     for uid, u in per_unit.items():
+        if not u["quarters"]:
+            continue
         mean = q(sum(u["quarters"].values()) / len(u["quarters"]))
         out[u["kind"]].append(
             {

@@ -6,16 +6,26 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db
 from ..auth import policy
-from ..errors import DomainError, ValidationError
+from ..errors import DomainError, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period
 from ..web import current_plan, flash_error, get_or_404, require
 from . import scheme, scoring
-from .forms import AdjustmentForm, ItemForm, PeriodActionForm, ReopenForm, RuleForm
-from .models import EVENTS, FORMULAS, RULE_KINDS, RULE_PARAMS, Adjustment, CardRule, SchemeItem
+from .forms import AdjustmentForm, ItemsForm, PeriodActionForm, ReopenForm, RuleForm, SchemeSettingsForm
+from .models import (
+    EVENTS,
+    FORMULA_PARAMS,
+    FORMULAS,
+    NOT_APPLICABLE_POLICIES,
+    RULE_KINDS,
+    RULE_PARAMS,
+    Adjustment,
+    CardRule,
+)
 
 bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
@@ -44,14 +54,14 @@ def quarter_arg() -> Period:
 
 
 def _visible(snapshot: dict, published: bool) -> dict:
-    """Before publishing, a unit's officer sees only its own score."""
+    """Before publishing, a unit's officer sees only its own score, without its rank."""
     if published or policy.can(current_user, "assessment.view_all"):
         return snapshot
     own = current_user.unit_id
-    return {
-        **snapshot,
-        "groups": {k: [r for r in rows if r["unit_id"] == own] for k, rows in snapshot["groups"].items()},
-    }
+    shown = {k: [r for r in rows if r["unit_id"] == own] for k, rows in snapshot["groups"].items()}
+    if not policy.can(current_user, "assessment.view_ranks", published):
+        shown = {k: [scoring.without_rank(r) for r in rows] for k, rows in shown.items()}
+    return {**snapshot, "groups": shown}
 
 
 def _checks_changes() -> bool:
@@ -71,6 +81,7 @@ def index():
         "assessment/index.html",
         period=period,
         snap=_visible(snap, pub is not None),
+        show_ranks=policy.can(current_user, "assessment.view_ranks", res),
         pub=pub,
         res=res,
         history=scoring.publication_history(db.session, period),
@@ -94,7 +105,18 @@ def unit(unit_id: int):
     ):
         abort(403)
     changes = [c for c in res.changes if c.who == u.name]
-    return render_template("assessment/unit.html", unit=u, period=period, row=res.row(u.id), pub=pub, changes=changes)
+    row = res.row(u.id)
+    if not policy.can(current_user, "assessment.view_ranks", res):
+        row = scoring.without_rank(row)
+    return render_template(
+        "assessment/unit.html",
+        unit=u,
+        period=period,
+        row=row,
+        pub=pub,
+        changes=changes,
+        not_applicable=res.snapshot.get("not_applicable", "full"),  # a quarter frozen before the setting: full
+    )
 
 
 def _posted_period(form) -> Period | None:
@@ -143,55 +165,129 @@ def reopen():
     return redirect(url_for(".index", period=period.code))
 
 
+def _item_values(items_) -> dict[int, dict]:
+    """What the scheme form shows for each item: as stored."""
+    return {
+        it.id: {
+            "version": it.version,
+            "name": it.name,
+            "weight_township": str(it.weight_township),
+            "weight_department": str(it.weight_department),
+            "params": json.dumps(it.params or {}, ensure_ascii=False),
+            "is_active": it.is_active,
+        }
+        for it in items_
+    }
+
+
+def _scheme_page(values: dict[int, dict] | None = None, status: int = 200):
+    """The scheme page; values: the items as typed, shown back when a save was refused."""
+    items_ = scheme.items(db.session)
+    settings = scheme.settings(db.session)
+    return (
+        render_template(
+            "assessment/scheme.html",
+            items=items_,
+            values=values or _item_values(items_),
+            totals=scheme.weight_totals(items_),
+            settings=settings,
+            policies=NOT_APPLICABLE_POLICIES,
+            adjustments=scheme.adjustments(db.session),
+            rules=scheme.rules(db.session),
+            formulas=FORMULAS,
+            formula_params=FORMULA_PARAMS,
+            events=EVENTS,
+            rule_kinds=RULE_KINDS,
+            rule_params=RULE_PARAMS,
+            items_form=ItemsForm(),
+            settings_form=SchemeSettingsForm(),
+            adj_form=AdjustmentForm(),
+            rule_form=RuleForm(),
+        ),
+        status,
+    )
+
+
 @bp.get("/scheme")
 @login_required
 def scheme_page():
     require("scheme.view")
-    return render_template(
-        "assessment/scheme.html",
-        items=scheme.items(db.session),
-        adjustments=scheme.adjustments(db.session),
-        rules=scheme.rules(db.session),
-        formulas=FORMULAS,
-        events=EVENTS,
-        rule_kinds=RULE_KINDS,
-        rule_params=RULE_PARAMS,
-        item_form=ItemForm(),
-        adj_form=AdjustmentForm(),
-        rule_form=RuleForm(),
-    )
+    return _scheme_page()
 
 
-@bp.post("/scheme/items/<int:item_id>")
-@login_required
-def item_update(item_id: int):
-    require("scheme.manage")
-    get_or_404(SchemeItem, item_id)
-    form = ItemForm()
-    if form.validate_on_submit():
-        try:
-            params = json.loads(form.params.data) if form.params.data else None
-            if params is not None and not isinstance(params, dict):
-                raise ValidationError("参数须为JSON对象")
-            scheme.update_item(
-                db.session,
-                current_user,
-                item_id,
-                form.version.data,
-                name=form.name.data,
-                weight_township=form.weight_township.data,
-                weight_department=form.weight_department.data,
-                is_active=form.is_active.data,
-                params=params,
+def _posted_items() -> tuple[list[scheme.ItemEdit], dict[int, dict]]:
+    """The items as the form posted them (the ones it names), and the same as values to show back."""
+    edits, values = [], {}
+    for it in scheme.items(db.session):
+        prefix = f"item-{it.id}-"
+        if prefix + "version" not in request.form:
+            continue
+        version = request.form.get(prefix + "version", type=int)
+        v = {
+            "version": version,
+            "name": request.form.get(prefix + "name", ""),
+            "weight_township": request.form.get(prefix + "weight_township", ""),
+            "weight_department": request.form.get(prefix + "weight_department", ""),
+            "params": request.form.get(prefix + "params", ""),
+            "is_active": request.form.get(prefix + "is_active") == "y",
+        }
+        values[it.id] = v
+        edits.append(
+            scheme.ItemEdit(
+                it.id,
+                version,
+                v["name"],
+                v["weight_township"],
+                v["weight_department"],
+                v["is_active"],
+                v["params"],
             )
-            db.session.commit()
-            flash("考评项目已保存", "success")
-        except json.JSONDecodeError:
-            flash("参数不是有效的JSON", "error")
-        except DomainError as e:
-            flash_error(e)
-    else:
-        flash("请填写项目名称和分值", "error")
+        )
+    return edits, values
+
+
+@bp.post("/scheme/items")
+@login_required
+def items_update():
+    require("scheme.manage")
+    form = ItemsForm()
+    edits, values = _posted_items()
+    if not form.validate_on_submit() or not edits:
+        flash("表单已过期或没有可保存的考评项目,请刷新后重试", "error")
+        return _scheme_page(status=400)
+    try:
+        scheme.update_items(db.session, current_user, edits)
+        db.session.commit()
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(str(StaleEdit()), "error")
+        # saving again, after checking, overwrites knowingly
+        current = {it.id: it.version for it in scheme.items(db.session)}
+        return _scheme_page({i: {**v, "version": current[i]} for i, v in values.items()}, 409)
+    except DomainError as e:
+        flash_error(e)
+        return _scheme_page({**_item_values(scheme.items(db.session)), **values}, 422)
+    flash("考评项目已保存;未发布季度的得分按新办法计算,已发布季度不受影响", "success")
+    return redirect(url_for(".scheme_page"))
+
+
+@bp.post("/scheme/settings")
+@login_required
+def settings_update():
+    require("scheme.manage")
+    form = SchemeSettingsForm()
+    if not form.validate_on_submit():
+        flash("请选择不适用项目的计分办法", "error")
+        return redirect(url_for(".scheme_page"))
+    try:
+        scheme.update_settings(db.session, current_user, form.version.data, not_applicable=form.not_applicable.data)
+        db.session.commit()
+        flash("计分办法已保存;未发布季度的得分按新办法计算,已发布季度不受影响", "success")
+    except (StaleEdit, StaleDataError):
+        db.session.rollback()
+        flash(str(StaleEdit()), "error")
+    except DomainError as e:
+        flash_error(e)
     return redirect(url_for(".scheme_page"))
 
 

@@ -77,6 +77,13 @@ def _sees_decision(user, decision=None) -> bool:
     return decision.lead_unit_id == user.unit_id or any(u.id == user.unit_id for u in decision.supporting_units)
 
 
+def _sees_ranks(user, quarter=None) -> bool:
+    """A quarter's assessment ranks (quarter: its results, or whether it is published). Before publication a rank
+    is read from other units' unpublished scores: staff only; an officer sees the unit's own score alone."""
+    published = getattr(quarter, "published", quarter)
+    return bool(published) or user.role in (ROLE_ADMIN, ROLE_REVIEWER)
+
+
 def _answers_decision(user, decision) -> bool:
     """Only the lead unit's officer reports back on a supervised item."""
     return user.role == ROLE_OFFICER and decision is not None and decision.lead_unit_id == user.unit_id
@@ -101,6 +108,7 @@ RULES: dict[str, Callable] = {
     # assessment and cards
     "assessment.view": lambda user, obj=None: True,
     "assessment.view_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "assessment.view_ranks": _sees_ranks,  # obj: the quarter's results (QuarterResults) or its published flag
     # the system actor: `flask assess publish/reopen` on the server's command line
     "assessment.publish": lambda user, obj=None: user.role == ROLE_REVIEWER or getattr(user, "is_system", False),
     "scheme.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),

@@ -437,6 +437,7 @@ class Scorecard:
     decisions: list[DecisionRow]
     changes: list = field(default_factory=list)  # this unit's, since publication (the note 发布后数据有更新)
     figures_frozen: bool = True
+    not_applicable: str = "rescale"  # how the scores treated items with nothing due (frozen with the quarter)
 
 
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
@@ -474,4 +475,5 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
         decisions=decisions,
         changes=[c for c in results.changes if c.who == unit.name],
         figures_frozen=results.figures_frozen,
+        not_applicable=results.snapshot.get("not_applicable", "full"),
     )

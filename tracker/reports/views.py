@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
+from ..assessment import scoring
 from ..assessment.views import quarter_arg
+from ..auth import policy
 from ..errors import DomainError, ValidationError
 from ..meetings.models import Meeting
 from ..org.models import Unit
@@ -54,7 +58,6 @@ def _meeting_material():
 
     def meeting_material(meeting) -> dict:
         from ..assessment import cards as card_service
-        from ..assessment import scoring
         from ..assessment.forms import DismissForm, IssueForm
         from ..metrics import service as metrics
         from ..plans.service import active_plan
@@ -66,6 +69,10 @@ def _meeting_material():
         results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
         # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
         recs = card_service.pending(db.session, quarter)
+        published = scoring.current_publication(db.session, quarter) is not None
+        if not policy.can(current_user, "assessment.view_ranks", published):
+            # a recommendation on the ranking quotes the rank, which units read only after publication
+            recs = [r for r in recs if r.rule.kind != "rank_bottom"]
         return {
             "archive": service.current_archive(db.session, meeting.id, with_pdf=False),
             "regenerate_form": RegenerateForm(),
@@ -157,7 +164,11 @@ def _scorecard_data():
     period = _period()
     if period.kind != "quarter":
         abort(400, "记分卡按季度生成")
-    return builders.scorecard(db.session, current_plan(), unit, period, _district()), unit, period
+    data = builders.scorecard(db.session, current_plan(), unit, period, _district())
+    if not policy.can(current_user, "assessment.view_ranks", data):
+        # before publication an officer reads the unit's own score, not its rank
+        data = replace(data, score=scoring.without_rank(data.score))
+    return data, unit, period
 
 
 @bp.get("/scorecard")
