@@ -512,3 +512,40 @@ def test_lifting_text_never_shows_none(plan, session, frozen):
     frozen(2026, 11, 12, 9)  # no figures entered for September and October
     text = ";".join(c.detail for c in cards.lift_conditions(session, red))
     assert "None" not in text and "2026年9月未录入" in text
+
+
+def test_a_published_quarter_keeps_the_overdue_count_its_scores_used(plan, session, frozen):
+    """Y4 after publication reads the count the published scorecard deducted for, not what was filed since."""
+    from tracker.assessment import scoring
+    from tracker.progress import service as progress
+
+    _only_rule(session, "overdue_count")
+    reviewer, officer, town = get_user(session, "reviewer"), get_user(session, "town1"), get_unit(session, "青石镇")
+    # Q3 published on 2026-10-20 with nothing filed: 6 tasks × 3 months = 18 overdue reports for 青石镇
+    scoring.publish(session, reviewer, plan, Q3)
+    session.commit()
+    assert scoring.quarter_results(session, plan, Q3).row(town.id)["overdue"] == {"reports": 18, "decisions": 0}
+
+    # then the officer files 16 of them late: live, 2 would remain (16 = 6 tasks in July and August + 4 in September)
+    frozen(2026, 10, 22, 9)
+    for month in ("2026-07", "2026-08", "2026-09"):
+        for task in plan.tasks if month != "2026-09" else plan.tasks[:4]:
+            r = progress.save_draft(
+                session,
+                officer,
+                task_id=task.id,
+                unit_id=town.id,
+                period=month,
+                fields={"progress": "补报", "completion": "已完成"},
+            )
+            progress.submit_report(session, officer, r.id, r.version)
+    session.commit()
+
+    fired = {f.unit.name: f for f in _fired(session, plan, "overdue_count")}
+    assert fired["青石镇"].figures["overdue_reports"] == 18 and "逾期未报报告18份" in fired["青石镇"].reason
+
+    # re-opened, the quarter is live again: 18 − 16 = 2 still overdue, which still reaches the threshold of 2
+    scoring.reopen(session, reviewer, Q3, "补报后重新核算")
+    session.commit()
+    fired = {f.unit.name: f for f in _fired(session, plan, "overdue_count")}
+    assert fired["青石镇"].figures["overdue_reports"] == 2 and "逾期未报报告2份" in fired["青石镇"].reason

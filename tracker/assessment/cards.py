@@ -199,14 +199,27 @@ def _cases_up_consecutive(session, plan, rule, period, as_of, towns, town_cases,
             )
 
 
+def _frozen_overdue(session, plan, period, as_of) -> dict[int, dict[str, int]]:
+    """A published quarter's overdue reports and decisions per town as its scores counted them: the rule then reads
+    the same numbers as the scorecard, whatever was submitted or closed since."""
+    res = _results(session, plan, period, as_of)
+    if not res.published:
+        return {}
+    return {r["unit_id"]: r["overdue"] for r in res.snapshot["groups"].get("township", []) if "overdue" in r}
+
+
 def _overdue_count(session, plan, rule, period, as_of, towns, town_cases, district_cases, fired):
     n = int(rule.params.get("n", 2))
+    kept = _frozen_overdue(session, plan, period, as_of)
     counts = timeliness(session, plan, period.months(), today=as_of + timedelta(days=1))
     decisions = meetings.decision_facts(session, None, period.start, period.end, as_of + timedelta(days=1))
     for u in towns:
-        reports = counts.get(u.id)
-        r_over = reports.overdue if reports else 0
-        d_over = decisions[u.id].overdue if u.id in decisions else 0
+        if u.id in kept:
+            r_over, d_over = kept[u.id]["reports"], kept[u.id]["decisions"]
+        else:  # not published, or published before the counts were kept: as of the quarter's end
+            reports = counts.get(u.id)
+            r_over = reports.overdue if reports else 0
+            d_over = decisions[u.id].overdue if u.id in decisions else 0
         if r_over + d_over >= n:
             yield Finding(
                 u,

@@ -85,6 +85,8 @@ class UnitScore:
     items: list[ItemScore]
     adjustments: list[AdjustmentScore]
     rank: int | None = None
+    # the overdue reports and decisions the scores counted: the card rule Y4 reads them from a published quarter
+    overdue: dict[str, int] = field(default_factory=dict)
 
     @property
     def counted(self) -> list[ItemScore]:
@@ -165,7 +167,11 @@ def _compute(
         )
         scored = [_score_item(session, it, ctx) for it in scheme_items if it.weight_for(unit.kind) > 0]
         adjusted = [_adjust(a, ctx) for a in adjs if a.applies_to(unit.kind)]
-        out.append(UnitScore(unit, scored, [a for a in adjusted if a.count]))
+        overdue = {
+            "reports": sum(t.overdue for key, t in reports.items() if key[0] == unit.id),
+            "decisions": ctx.decisions.overdue if ctx.decisions else 0,
+        }
+        out.append(UnitScore(unit, scored, [a for a in adjusted if a.count], overdue=overdue))
     for kind in KIND_ORDER:
         _rank([s for s in out if s.unit.kind == kind])
     return out, summary
@@ -459,6 +465,7 @@ def to_snapshot(
                 "total": _fmt_or_none(s.total),
                 "max": fmt(s.max),  # the weights that count (rescale: the applicable items'), before rescaling
                 "subtotal": fmt(s.subtotal),
+                "overdue": s.overdue,
                 "scaled": _fmt_or_none(s.scaled),
                 "items": [
                     {
