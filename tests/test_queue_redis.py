@@ -74,7 +74,7 @@ def test_two_consumers_on_redis_send_each_message_once(seeded, session, db_url, 
             for _ in range(2)
         ]
         try:
-            deadline = time.monotonic() + 60  # starting a worker (imports, WeasyPrint) takes seconds
+            deadline = time.monotonic() + 180  # starting a worker takes seconds, more on a busy machine
             while time.monotonic() < deadline:
                 statuses = set(session.scalars(select(Delivery.status)))
                 session.rollback()  # never hold SQLite's lock while the workers write
