@@ -6,7 +6,8 @@ transaction back, flashes the Chinese message and ends the request with one of:
 
 - 403 / 404 for `PermissionDenied` / `NotFound`;
 - `page(409)` for a stale edit and `page(422)` for any other refusal: the form shown again with what the user typed
-  (the page callable runs after the rollback, so it reloads what it shows);
+  (the page callable runs after the rollback, so it reloads what it shows; it returns the response, usually with
+  the status it was given);
 - else a redirect to `back` (the page the button was on).
 """
 
@@ -61,9 +62,7 @@ def save(
 def _refuse(message: str, page: Callable[[int], Any] | None, status: int, back: str | None):
     flash(message, "error")
     if page is not None:
-        response = make_response(page(status))
-        response.status_code = status
-        abort(response)
+        abort(make_response(page(status)))
     if back is None:
         raise ValueError("save() needs a page or a place to go back to")
     abort(redirect(back))

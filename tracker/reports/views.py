@@ -11,12 +11,13 @@ from .. import db
 from ..assessment import scoring
 from ..assessment.views import quarter_arg
 from ..auth import policy
-from ..errors import DomainError, ValidationError
+from ..errors import ValidationError
 from ..meetings.models import Meeting
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period
-from ..web import current_plan, flash_error, get_or_404, require
+from ..saving import save
+from ..web import current_plan, get_or_404, require
 from . import builders, service
 from .forms import RegenerateForm
 from .pdf import FontMissing
@@ -197,16 +198,13 @@ def regenerate(meeting_id: int):
     require("meeting.manage")
     meeting = get_or_404(Meeting, meeting_id)
     form = RegenerateForm()
-    if form.validate_on_submit():
-        try:
-            arc = service.regenerate(db.session, current_user, meeting, form.reason.data)
-            db.session.commit()
-            flash(f"已生成通报第{arc.version}版,SHA-256 {arc.sha256[:16]}…", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for("meetings.show", meeting_id=meeting_id)
+    if not form.validate_on_submit():
         flash("重新生成须填写理由", "error")
-    return redirect(url_for("meetings.show", meeting_id=meeting_id))
+        return redirect(back)
+    arc = save(lambda: service.regenerate(db.session, current_user, meeting, form.reason.data), back=back)
+    flash(f"已生成通报第{arc.version}版,SHA-256 {arc.sha256[:16]}…", "success")
+    return redirect(back)
 
 
 def _district() -> str:
