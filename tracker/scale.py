@@ -176,7 +176,7 @@ def generate(
 def _meetings_and_cards(
     session: Session, towns: list[Unit], months: list[Period], today: date, reviewer_id: int
 ) -> tuple[int, int, int]:
-    quarters = sorted({Period.quarter(m.year, (m.first - 1) // 3 + 1) for m in months if m.end < today})
+    quarters = sorted({m.in_quarter for m in months if m.end < today})
     n_meetings = n_decisions = n_cards = 0
     for q in quarters:
         held = q.end + timedelta(days=15)

@@ -850,7 +850,7 @@ def escalate_overdue(session: Session, actor, today: date | None = None) -> list
     rule = session.scalar(select(CardRule).where(CardRule.kind == "yellow_not_lifted", CardRule.is_active.is_(True)))
     if rule is None:
         return []
-    period = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    period = Period.quarter_of(today.year, today.month)
     made = []
     for card in overdue_yellows(session, today):
         exists = session.scalar(select(Recommendation.id).where(Recommendation.escalates_card_id == card.id))

@@ -11,7 +11,7 @@ from .. import clock, db
 from ..auth import policy
 from ..errors import ValidationError
 from ..org.models import Unit
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import current_plan, get_or_404, require
 from . import scheme, scoring
@@ -32,21 +32,14 @@ bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
 def last_ended_quarter() -> Period:
     today = clock.today()
-    q = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    q = Period.quarter_of(today.year, today.month)
     return q.previous()
 
 
 def quarter_arg() -> Period:
-    text = request.args.get("period")
-    if not text:
-        return last_ended_quarter()
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return last_ended_quarter()
+    p = period_arg(request.args.get("period"), default=last_ended_quarter)
     if p.kind == "month":
-        return Period.quarter(p.year, (p.first - 1) // 3 + 1)
+        return p.in_quarter
     if p.kind != "quarter":
         flash("考评按季度计分,已显示该年第四季度", "info")
         return Period.quarter(p.year, 4)
@@ -88,7 +81,7 @@ def index():
         publish_form=PeriodActionForm(period=period.code),
         reopen_form=ReopenForm(period=period.code),
         prev=period.previous(),
-        next=Period.quarter(period.year + (period.last == 12), (period.last % 12) // 3 + 1),
+        next=Period.month(period.year, period.last).next().in_quarter,
         can_publish=period.end < clock.today(),
     )
 

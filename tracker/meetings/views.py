@@ -75,7 +75,7 @@ def index():
 
 def _default_period() -> str:
     today = clock.today()
-    return Period.quarter(today.year, (today.month - 1) // 3 + 1).previous().code
+    return Period.quarter_of(today.year, today.month).previous().code
 
 
 def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, conflict: bool = False):

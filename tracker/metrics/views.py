@@ -12,7 +12,7 @@ from .. import db, uploads
 from ..auth import policy
 from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
 from . import exchange, pages, service
@@ -26,14 +26,7 @@ TICKET_MAX_AGE = uploads.PREVIEW_SECONDS
 
 def _period(name: str = "period", month_only: bool = False) -> Period:
     """The span named in the query string; the latest month with figures when there is none or it is invalid."""
-    text = request.args.get(name)
-    if not text:
-        return service.latest_month(db.session)
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return service.latest_month(db.session)
+    p = period_arg(request.args.get(name), default=lambda: service.latest_month(db.session))
     return Period.month(p.year, p.last) if month_only and p.kind != "month" else p
 
 

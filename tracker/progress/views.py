@@ -9,7 +9,7 @@ from .. import clock, db
 from ..errors import ValidationError
 from ..org.models import Unit
 from ..org.service import active_units
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
 from ..saving import save
@@ -22,15 +22,9 @@ bp = Blueprint("progress", __name__, url_prefix="/progress")
 LIST_LIMIT = 500
 
 
-def _period_arg(default: Period | None = None) -> Period:
-    text = request.args.get("period")
-    if not text:
-        return default or Period.of_date(clock.today())
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return Period.of_date(clock.today())
+def _month_arg() -> Period:
+    """The month the URL names (a longer span: its first month); this month when none or invalid."""
+    p = period_arg(request.args.get("period"), default=lambda: Period.of_date(clock.today()))
     return p if p.kind == "month" else Period.month(p.year, p.first)
 
 
@@ -39,7 +33,7 @@ def _period_arg(default: Period | None = None) -> Period:
 def grid():
     require("dashboard.view")
     plan = current_plan()
-    period = _period_arg()
+    period = _month_arg()
     g = service.build_grid(db.session, plan, period)
     return render_template(
         "progress/grid.html", grid=g, plan=plan, states=STATE_ORDER, prev=period.previous(), next=period.next()

@@ -11,11 +11,10 @@ from .. import db
 from ..assessment import scoring
 from ..assessment.views import quarter_arg
 from ..auth import policy
-from ..errors import ValidationError
 from ..meetings.models import Meeting
 from ..org.models import Unit
 from ..org.service import active_units
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..saving import save
 from ..web import current_plan, get_or_404, require
 from . import builders, service
@@ -38,13 +37,8 @@ def _quote(name: str) -> str:
 
 
 def _period() -> Period:
-    text = request.args.get("period")
-    if not text:
-        return quarter_arg()
-    try:
-        return Period.parse(text)
-    except ValidationError as e:
-        abort(400, str(e))
+    """The span the URL names (the last ended quarter when none); an invalid one is refused with 400."""
+    return period_arg(request.args.get("period"), default=quarter_arg, on_invalid=lambda reason: abort(400, reason))
 
 
 def _meeting() -> Meeting | None:
@@ -64,7 +58,7 @@ def _meeting_material():
         from ..plans.service import active_plan
 
         period = service.meeting_period(meeting)
-        quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
+        quarter = period.in_quarter
         # a quarter's figures come from its results: frozen once published (months are never published)
         plan = active_plan(db.session)
         results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
