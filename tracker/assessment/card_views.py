@@ -14,7 +14,7 @@ from ..web import EmptyForm, current_plan, get_or_404, require, safe_next
 from . import cards as service
 from . import holidays
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
-from .models import Card, CardColour, Recommendation, Rectification
+from .models import Card, CardColour, CardStatus, Recommendation, Rectification
 from .views import quarter_arg
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
@@ -158,9 +158,9 @@ def show(card_id: int):
         "cards/card.html",
         card=card,
         state=service.card_state(card),
-        conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
+        conditions=service.lift_conditions(db.session, card) if card.status == CardStatus.ACTIVE else [],
         monthly=service.monthly_reports(db.session, card),
-        calendar_gaps=holidays.card_gaps(db.session, card) if card.status == "active" else [],
+        calendar_gaps=holidays.card_gaps(db.session, card) if card.status == CardStatus.ACTIVE else [],
         earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),
