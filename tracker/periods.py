@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+
+from flask import flash
 
 from .errors import ValidationError
 
@@ -46,6 +49,16 @@ class Period:
     @classmethod
     def of_date(cls, d: date) -> Period:
         return cls.month(d.year, d.month)
+
+    @classmethod
+    def quarter_of(cls, year: int, month: int) -> Period:
+        """The quarter month `month` of `year` is in: (2026, 8) -> 2026-Q3."""
+        return cls.quarter(year, (month - 1) // 3 + 1)
+
+    @property
+    def in_quarter(self) -> Period:
+        """The quarter this span's first month is in (a quarter is its own)."""
+        return Period.quarter_of(self.year, self.first)
 
     @classmethod
     def parse(cls, text: str) -> Period:
@@ -136,3 +149,20 @@ def month_range(start: Period, end: Period) -> list[Period]:
         out.append(p)
         p = p.next()
     return out
+
+
+def period_arg(
+    text: str | None, default: Callable[[], Period], on_invalid: Callable[[str], Period] | None = None
+) -> Period:
+    """The period a page's URL names (`text`, e.g. request.args.get("period")): `default()` when it names none;
+    when it does not parse, the reason is flashed and `default()` shown instead, unless `on_invalid(reason)` is
+    given (e.g. to refuse with 400)."""
+    if not text:
+        return default()
+    try:
+        return Period.parse(text)
+    except ValidationError as e:
+        if on_invalid is not None:
+            return on_invalid(str(e))
+        flash(str(e), "error")
+        return default()

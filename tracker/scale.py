@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from . import clock
-from .assessment.models import Card
+from .assessment.models import Card, CardStatus
 from .audit.service import record
 from .auth.models import ROLE_OFFICER, User
 from .auth.service import hash_password
@@ -176,7 +176,7 @@ def generate(
 def _meetings_and_cards(
     session: Session, towns: list[Unit], months: list[Period], today: date, reviewer_id: int
 ) -> tuple[int, int, int]:
-    quarters = sorted({Period.quarter(m.year, (m.first - 1) // 3 + 1) for m in months if m.end < today})
+    quarters = sorted({m.in_quarter for m in months if m.end < today})
     n_meetings = n_decisions = n_cards = 0
     for q in quarters:
         held = q.end + timedelta(days=15)
@@ -236,7 +236,7 @@ def _meetings_and_cards(
                 meeting_id=m.id,
                 plan_due=issued + timedelta(days=7),
                 deadline=issued + timedelta(days=30),
-                status="lifted" if lifted < today else "active",
+                status=CardStatus.LIFTED if lifted < today else CardStatus.ACTIVE,
                 closed_at=_at(lifted, 10) if lifted < today else None,
                 closed_by_id=reviewer_id if lifted < today else None,
                 close_note="整改到位(样本)" if lifted < today else "",

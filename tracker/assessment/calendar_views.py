@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 
 from .. import clock, db
 from ..auth import policy
-from ..errors import DomainError
-from ..web import EmptyForm, flash_error, require
+from ..saving import save
+from ..web import EmptyForm, require
 from . import holidays as service
 from .forms import CalendarImportForm, CalendarYearForm, HolidayDayForm
 
@@ -58,12 +58,9 @@ def import_year():
     if not form.validate_on_submit():
         flash("请填写年份并粘贴节假日安排", "error")
         return redirect(url_for(".index", year=year))
-    try:
-        result = service.import_year(db.session, current_user, form.year.data, form.text.data, form.source.data)
-        db.session.commit()
-    except DomainError as e:
-        flash_error(e)
-        # the pasted text is shown back, nothing saved is lost
+
+    def page(_status: int):
+        # the pasted text is shown back, nothing saved is lost (with 200, as the page the text was pasted on)
         view = service.year_view(db.session, year)
         return render_template(
             "assessment/calendar.html",
@@ -75,6 +72,11 @@ def import_year():
             year_form=CalendarYearForm(year=view.year),
             empty=EmptyForm(),
         )
+
+    result = save(
+        lambda: service.import_year(db.session, current_user, form.year.data, form.text.data, form.source.data),
+        page=page,
+    )
     off = sum(not d.is_workday for d in result.days)
     flash(f"已录入{result.year}年节假日安排:工作日放假{off}天,调休上班{len(result.days) - off}天", "success")
     if result.cards:
@@ -91,13 +93,13 @@ def add_day():
     if not form.validate_on_submit():
         flash("请填写有效日期", "error")
         return redirect(url_for(".index", year=_year_arg()))
-    try:
-        service.add_day(db.session, current_user, form.day.data, form.kind.data == "work", form.name.data)
-        db.session.commit()
-        flash(f"已录入{form.day.data:%Y-%m-%d}", "success")
-    except DomainError as e:
-        flash_error(e)
-    return redirect(url_for(".index", year=form.day.data.year))
+    back = url_for(".index", year=form.day.data.year)
+    save(
+        lambda: service.add_day(db.session, current_user, form.day.data, form.kind.data == "work", form.name.data),
+        back=back,
+    )
+    flash(f"已录入{form.day.data:%Y-%m-%d}", "success")
+    return redirect(back)
 
 
 @bp.post("/days/<day>/delete")
@@ -109,14 +111,11 @@ def remove_day(day: str):
     except ValueError:
         flash("日期无效", "error")
         return redirect(url_for(".index"))
+    back = url_for(".index", year=d.year)
     if EmptyForm().validate_on_submit():
-        try:
-            service.remove_day(db.session, current_user, d)
-            db.session.commit()
-            flash(f"已删除{d:%Y-%m-%d}", "success")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".index", year=d.year))
+        save(lambda: service.remove_day(db.session, current_user, d), back=back)
+        flash(f"已删除{d:%Y-%m-%d}", "success")
+    return redirect(back)
 
 
 @bp.post("/years")
@@ -124,11 +123,8 @@ def remove_day(day: str):
 def mark_year():
     require("calendar.manage")
     form = CalendarYearForm()
+    back = url_for(".index", year=form.year.data or _year_arg())
     if form.validate_on_submit():
-        try:
-            service.set_entered(db.session, current_user, form.year.data, form.entered.data == "1")
-            db.session.commit()
-            flash("已更新该年的录入状态", "success")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".index", year=form.year.data or _year_arg()))
+        save(lambda: service.set_entered(db.session, current_user, form.year.data, form.entered.data == "1"), back=back)
+        flash("已更新该年的录入状态", "success")
+    return redirect(back)

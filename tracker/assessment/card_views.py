@@ -7,14 +7,14 @@ from flask_login import current_user, login_required
 
 from .. import clock, db
 from ..auth import policy
-from ..errors import DomainError, ValidationError
 from ..org.service import active_units
 from ..periods import Period
-from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from ..saving import save
+from ..web import EmptyForm, current_plan, get_or_404, require, safe_next
 from . import cards as service
 from . import holidays
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
-from .models import Card, CardColour, Recommendation, Rectification
+from .models import Card, CardColour, CardStatus, Recommendation, Rectification
 from .views import quarter_arg
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
@@ -69,15 +69,19 @@ def board():
 def recommend():
     require("card.decide")
     form = PeriodActionForm()
-    try:
+    back = url_for(".board", period=form.period.data)
+
+    def refresh():
         period = Period.parse(form.period.data or "")
-        if form.validate_on_submit():
-            recs = service.refresh_recommendations(db.session, current_user, current_plan(), period)
-            db.session.commit()
-            flash(f"已按规则研判{period.label},待决定的建议{len(recs)}条", "success")
-    except DomainError as e:
-        flash_error(e)
-    return redirect(url_for(".board", period=form.period.data))
+        if not form.validate_on_submit():
+            return None
+        return period, service.refresh_recommendations(db.session, current_user, current_plan(), period)
+
+    done = save(refresh, back=back)
+    if done:
+        period, recs = done
+        flash(f"已按规则研判{period.label},待决定的建议{len(recs)}条", "success")
+    return redirect(back)
 
 
 @bp.post("/escalate")
@@ -100,9 +104,10 @@ def issue():
     if not form.validate_on_submit():
         flash("发牌信息不完整:" + ";".join(e for errs in form.errors.values() for e in errs), "error")
         return redirect(target)
-    try:
+
+    def write():
         if form.recommendation_id.data:
-            card = service.issue_recommended(
+            return service.issue_recommended(
                 db.session,
                 current_user,
                 form.recommendation_id.data,
@@ -112,7 +117,7 @@ def issue():
                 meeting_id=form.meeting_id.data,
             )
         else:
-            card = service.issue_card(
+            return service.issue_card(
                 db.session,
                 current_user,
                 unit_id=form.unit_id.data,
@@ -122,12 +127,10 @@ def issue():
                 deadline=form.deadline.data,
                 meeting_id=form.meeting_id.data,
             )
-        db.session.commit()
-        flash(f"已向{card.unit.name}发出{card.colour_label},整改期限{card.deadline:%Y年%m月%d日}", "success")
-        return redirect(url_for(".show", card_id=card.id))
-    except DomainError as e:
-        flash_error(e)
-        return redirect(target)
+
+    card = save(write, back=target)
+    flash(f"已向{card.unit.name}发出{card.colour_label},整改期限{card.deadline:%Y年%m月%d日}", "success")
+    return redirect(url_for(".show", card_id=card.id))
 
 
 @bp.post("/recommendations/<int:rec_id>/dismiss")
@@ -136,16 +139,13 @@ def dismiss(rec_id: int):
     require("card.decide")
     rec = get_or_404(Recommendation, rec_id)
     form = DismissForm()
-    if form.validate_on_submit():
-        try:
-            service.dismiss(db.session, current_user, rec.id, form.version.data, form.reason.data)
-            db.session.commit()
-            flash("已不予发牌,理由已记录", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".board", period=rec.period)
+    if not form.validate_on_submit():
         flash("不予发牌须填写理由", "error")
-    return redirect(url_for(".board", period=rec.period))
+        return redirect(back)
+    save(lambda: service.dismiss(db.session, current_user, rec.id, form.version.data, form.reason.data), back=back)
+    flash("已不予发牌,理由已记录", "success")
+    return redirect(back)
 
 
 @bp.get("/<int:card_id>")
@@ -158,9 +158,9 @@ def show(card_id: int):
         "cards/card.html",
         card=card,
         state=service.card_state(card),
-        conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
+        conditions=service.lift_conditions(db.session, card) if card.status == CardStatus.ACTIVE else [],
         monthly=service.monthly_reports(db.session, card),
-        calendar_gaps=holidays.card_gaps(db.session, card) if card.status == "active" else [],
+        calendar_gaps=holidays.card_gaps(db.session, card) if card.status == CardStatus.ACTIVE else [],
         earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),
@@ -175,23 +175,23 @@ def edit(card_id: int):
     require("card.decide")
     get_or_404(Card, card_id)
     form = EditCardForm()
-    if form.validate_on_submit():
-        try:
-            service.edit_card(
-                db.session,
-                current_user,
-                card_id,
-                form.version.data,
-                reason=form.reason.data,
-                deadline=form.deadline.data,
-            )
-            db.session.commit()
-            flash("已修改理由和整改期限", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".show", card_id=card_id)
+    if not form.validate_on_submit():
         flash("请填写理由和有效的整改期限", "error")
-    return redirect(url_for(".show", card_id=card_id))
+        return redirect(back)
+    save(
+        lambda: service.edit_card(
+            db.session,
+            current_user,
+            card_id,
+            form.version.data,
+            reason=form.reason.data,
+            deadline=form.deadline.data,
+        ),
+        back=back,
+    )
+    flash("已修改理由和整改期限", "success")
+    return redirect(back)
 
 
 @bp.post("/<int:card_id>/rectify")
@@ -200,16 +200,16 @@ def rectify(card_id: int):
     card = get_or_404(Card, card_id)
     require("card.rectify", card)
     form = RectifyForm()
-    if form.validate_on_submit():
-        try:
-            service.submit_rectification(db.session, current_user, card.id, form.kind.data, form.text.data)
-            db.session.commit()
-            flash("已报送,等待审核", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".show", card_id=card_id)
+    if not form.validate_on_submit():
         flash("请填写整改内容", "error")
-    return redirect(url_for(".show", card_id=card_id))
+        return redirect(back)
+    save(
+        lambda: service.submit_rectification(db.session, current_user, card.id, form.kind.data, form.text.data),
+        back=back,
+    )
+    flash("已报送,等待审核", "success")
+    return redirect(back)
 
 
 @bp.post("/rectifications/<int:rect_id>/review")
@@ -218,16 +218,17 @@ def review(rect_id: int):
     require("card.decide")
     r = get_or_404(Rectification, rect_id)
     form = RectReviewForm()
-    if form.validate_on_submit():
-        try:
-            service.review_rectification(
-                db.session, current_user, r.id, form.version.data, form.decision.data, form.comment.data
-            )
-            db.session.commit()
-            flash("审核意见已记录", "success")
-        except (DomainError, ValidationError) as e:
-            flash_error(e)
-    return redirect(url_for(".show", card_id=r.card_id))
+    back = url_for(".show", card_id=r.card_id)
+    if not form.validate_on_submit():
+        return redirect(back)
+    save(
+        lambda: service.review_rectification(
+            db.session, current_user, r.id, form.version.data, form.decision.data, form.comment.data
+        ),
+        back=back,
+    )
+    flash("审核意见已记录", "success")
+    return redirect(back)
 
 
 @bp.post("/<int:card_id>/lift")
@@ -236,13 +237,10 @@ def lift(card_id: int):
     require("card.decide")
     get_or_404(Card, card_id)
     form = LiftForm()
-    if form.validate_on_submit():
-        try:
-            service.lift(db.session, current_user, card_id, form.version.data, form.note.data)
-            db.session.commit()
-            flash("已摘牌", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".show", card_id=card_id)
+    if not form.validate_on_submit():
         flash("摘牌须填写意见", "error")
-    return redirect(url_for(".show", card_id=card_id))
+        return redirect(back)
+    save(lambda: service.lift(db.session, current_user, card_id, form.version.data, form.note.data), back=back)
+    flash("已摘牌", "success")
+    return redirect(back)

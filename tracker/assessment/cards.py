@@ -22,7 +22,16 @@ from ..plans.service import active_plan
 from ..progress.service import timeliness
 from .calendar import WorkCalendar, add_months
 from .calendar import load as load_calendar
-from .models import COLOUR_LABELS, Card, CardColour, CardRule, Recommendation, Rectification
+from .models import (
+    COLOUR_LABELS,
+    Card,
+    CardColour,
+    CardRule,
+    CardStatus,
+    Recommendation,
+    RecommendationStatus,
+    Rectification,
+)
 from .scheme import rules as all_rules
 
 MAX_TEXT = 5000
@@ -300,7 +309,7 @@ def overdue_yellows(session: Session, as_of: date) -> list[Card]:
     return list(
         session.scalars(
             select(Card)
-            .where(Card.colour == "yellow", Card.status == "active", Card.deadline < as_of)
+            .where(Card.colour == "yellow", Card.status == CardStatus.ACTIVE, Card.deadline < as_of)
             .options(selectinload(Card.unit))
             .order_by(Card.deadline)
         )
@@ -348,10 +357,10 @@ def _refresh(session: Session, actor, plan: Plan, period: Period) -> list[Recomm
                 created_at=clock.now(),
             )
             session.add(rec)
-        elif rec.status == "pending":
+        elif rec.status == RecommendationStatus.PENDING:
             rec.reason, rec.figures = f.reason, f.figures
     for key, rec in existing.items():
-        if key not in fired and rec.status == "pending":
+        if key not in fired and rec.status == RecommendationStatus.PENDING:
             session.delete(rec)
     session.flush()
     record(
@@ -368,7 +377,7 @@ def _refresh(session: Session, actor, plan: Plan, period: Period) -> list[Recomm
 def pending(session: Session, period: Period | None = None) -> list[Recommendation]:
     q = (
         select(Recommendation)
-        .where(Recommendation.status == "pending")
+        .where(Recommendation.status == RecommendationStatus.PENDING)
         .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
     )
     if period is not None:
@@ -443,7 +452,7 @@ def same_active_card(session: Session, unit_id: int, rule: CardRule | None, figu
     if rule is None:
         return None
     for card in session.scalars(
-        select(Card).where(Card.unit_id == unit_id, Card.rule_id == rule.id, Card.status == "active")
+        select(Card).where(Card.unit_id == unit_id, Card.rule_id == rule.id, Card.status == CardStatus.ACTIVE)
     ):
         if (card.figures or {}) == (figures or {}):
             return card
@@ -506,14 +515,14 @@ def issue_card(
         meeting_id=meeting_id,
         plan_due=plan_due,
         deadline=deadline or default_deadline,
-        status="active",
+        status=CardStatus.ACTIVE,
         escalated_from_id=escalated_from.id if escalated_from else None,
     )
     session.add(card)
     if escalated_from is not None:
         before = escalated_from.snapshot()
         escalated_from.status, escalated_from.closed_at, escalated_from.closed_by_id = (
-            "escalated",
+            CardStatus.ESCALATED,
             clock.now(),
             actor.id,
         )
@@ -548,7 +557,7 @@ def issue_recommended(
         raise WorkflowError("该建议已处理")
     _check_rank_published(session, rec)
     escalated_from = rec.escalates
-    if escalated_from is not None and escalated_from.status != "active":
+    if escalated_from is not None and escalated_from.status != CardStatus.ACTIVE:
         raise WorkflowError("原黄牌已摘牌或已升级,不能再升级")
     card = issue_card(
         session,
@@ -564,7 +573,7 @@ def issue_recommended(
         escalated_from=escalated_from,
     )
     before = rec.snapshot()
-    rec.status, rec.card, rec.decided_by_id, rec.decided_at = "issued", card, actor.id, clock.now()
+    rec.status, rec.card, rec.decided_by_id, rec.decided_at = RecommendationStatus.ISSUED, card, actor.id, clock.now()
     record(session, actor, "recommendation.issue", rec, before=before, summary=f"采纳红黄牌建议#{rec.id}")
     return card
 
@@ -589,7 +598,7 @@ def dismiss(session: Session, actor, rec_id: int, version: int, reason: str) -> 
     if rec.status != "pending":
         raise WorkflowError("该建议已处理")
     before = rec.snapshot()
-    rec.status, rec.dismiss_reason = "dismissed", _clean(reason, "不予发牌的理由")
+    rec.status, rec.dismiss_reason = RecommendationStatus.DISMISSED, _clean(reason, "不予发牌的理由")
     rec.decided_by_id, rec.decided_at = actor.id, clock.now()
     record(
         session,
@@ -607,7 +616,7 @@ def edit_card(session: Session, actor, card_id: int, version: int, *, reason: st
     policy.require(actor, "card.decide")
     card = _get(session, Card, card_id, "红黄牌")
     _check_version(card, version)
-    if card.status != "active":
+    if card.status != CardStatus.ACTIVE:
         raise WorkflowError("只能修改生效中的红黄牌")
     if deadline is None:
         raise ValidationError("请填写整改期限")
@@ -624,7 +633,7 @@ def submit_rectification(session: Session, actor, card_id: int, kind: str, text:
     """The carded unit files its rectification plan or a rectification report."""
     card = _get(session, Card, card_id, "红黄牌")
     policy.require(actor, "card.rectify", card)
-    if card.status != "active":
+    if card.status != CardStatus.ACTIVE:
         raise WorkflowError("该红黄牌已摘牌或已升级,无需再报送")
     if kind not in ("plan", "report"):
         raise ValidationError("报送类型无效")
@@ -843,13 +852,13 @@ def lift(session: Session, actor, card_id: int, version: int, note: str) -> Card
     policy.require(actor, "card.decide")
     card = _get(session, Card, card_id, "红黄牌")
     _check_version(card, version)
-    if card.status != "active":
+    if card.status != CardStatus.ACTIVE:
         raise WorkflowError("该红黄牌不在生效状态")
     unmet = [c for c in lift_conditions(session, card) if not c.ok]
     if unmet:
         raise WorkflowError("尚不具备摘牌条件:" + ";".join(f"{c.label}({c.detail})" for c in unmet))
     before = card.snapshot()
-    card.status, card.closed_at, card.closed_by_id = "lifted", clock.now(), actor.id
+    card.status, card.closed_at, card.closed_by_id = CardStatus.LIFTED, clock.now(), actor.id
     card.close_note = _clean(note, "摘牌意见")
     record(
         session, actor, "card.lift", card, before=before, summary=f"{card.unit.name}{card.colour_label}#{card.id}摘牌"
@@ -863,7 +872,7 @@ def escalate_overdue(session: Session, actor, today: date | None = None) -> list
     rule = session.scalar(select(CardRule).where(CardRule.kind == "yellow_not_lifted", CardRule.is_active.is_(True)))
     if rule is None:
         return []
-    period = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    period = Period.quarter_of(today.year, today.month)
     made = []
     for card in overdue_yellows(session, today):
         exists = session.scalar(select(Recommendation.id).where(Recommendation.escalates_card_id == card.id))
@@ -905,9 +914,9 @@ def escalate_overdue(session: Session, actor, today: date | None = None) -> list
 def card_state(card: Card, today: date | None = None) -> tuple[str, str]:
     """(css state, label) for display."""
     today = today or clock.today()
-    if card.status == "lifted":
+    if card.status == CardStatus.LIFTED:
         return "accepted", "已摘牌"
-    if card.status == "escalated":
+    if card.status == CardStatus.ESCALATED:
         return "not_due", "已升级为红牌"
     if today > card.deadline:
         return "overdue", "逾期未整改"
@@ -926,12 +935,12 @@ def board(session: Session, unit_id: int | None = None) -> dict:
     else:
         q = q.options(selectinload(Card.unit))
     cards = list(session.scalars(q.order_by(Card.deadline)))
-    active = [c for c in cards if c.status == "active"]
+    active = [c for c in cards if c.status == CardStatus.ACTIVE]
     wc = load_calendar(session)
     monthly = {c.id: monthly_reports(session, c, wc=wc) for c in active if c.colour == "red"}
     return {
         "monthly": monthly,
         "red": [c for c in active if c.colour == "red"],
         "yellow": [c for c in active if c.colour == "yellow"],
-        "history": sorted([c for c in cards if c.status != "active"], key=lambda c: c.closed_at, reverse=True),
+        "history": sorted([c for c in cards if c.status != CardStatus.ACTIVE], key=lambda c: c.closed_at, reverse=True),
     }

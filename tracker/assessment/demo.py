@@ -25,7 +25,7 @@ def load(session: Session, plan: Plan, users: dict, today: date) -> dict:
     reviewer = users["reviewer"]
     officers = {u.unit_id: u for u in users.values() if u.role == "officer"}
     towns = list(session.scalars(select(Unit).where(Unit.kind == KIND_TOWNSHIP).order_by(Unit.sort_order)))
-    quarter = Period.quarter(today.year, (today.month - 1) // 3 + 1).previous()
+    quarter = Period.quarter_of(today.year, today.month).previous()
     try:
         # a card raised by the reviewer months ago, rectified and lifted
         lifted_town = towns[5]

@@ -16,7 +16,7 @@ from ..auth import policy
 from ..errors import NotFound, ValidationError
 from .calendar import WorkCalendar
 from .calendar import load as load_calendar
-from .models import Card, CardColour, Holiday, HolidayYear
+from .models import Card, CardColour, CardStatus, Holiday, HolidayYear
 
 MAX_TEXT = 5000
 _NORMALISE = str.maketrans({"(": "(", ")": ")", ":": ":", ",": ",", ";": ";", " ": " "})
@@ -309,7 +309,7 @@ def card_gaps(session: Session, card: Card, wc: WorkCalendar | None = None) -> l
 def cards_in_year(session: Session, year: int) -> list[Card]:
     """Active cards with a date in the year."""
     wc = load_calendar(session)
-    active = session.scalars(select(Card).where(Card.status == "active").order_by(Card.id))
+    active = session.scalars(select(Card).where(Card.status == CardStatus.ACTIVE).order_by(Card.id))
     return [c for c in active if any(d.year == year for d in card_dates(session, c, wc))]
 
 
@@ -328,7 +328,7 @@ def gaps(session: Session, today: date | None = None) -> list[Gap]:
     if today.year not in wc.years:
         by_year[today.year] = []
     active = session.scalars(
-        select(Card).where(Card.status == "active").options(selectinload(Card.unit)).order_by(Card.id)
+        select(Card).where(Card.status == CardStatus.ACTIVE).options(selectinload(Card.unit)).order_by(Card.id)
     )
     for c in active:
         for y in wc.missing_years(*card_dates(session, c, wc)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -21,7 +22,32 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..db import Base, UTCDateTime, utcnow
+from ..enums import one_of
 from ..org.models import Unit
+
+
+class CardStatus(StrEnum):
+    ACTIVE = "active"
+    LIFTED = "lifted"  # 摘牌
+    ESCALATED = "escalated"  # a yellow card replaced by a red one
+
+
+class RecommendationStatus(StrEnum):
+    PENDING = "pending"
+    ISSUED = "issued"
+    DISMISSED = "dismissed"
+
+
+class RectificationStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class PublicationStatus(StrEnum):
+    PUBLISHED = "published"
+    REOPENED = "reopened"
+
 
 FORMULAS = {
     "metric_yoy": "两降两升指标同比(降者为好/升者为好)",
@@ -190,7 +216,7 @@ class Publication(Base):
     """A published (frozen) quarter of scores, or its re-opening. The newest row of a period is current."""
 
     __tablename__ = "assessment_publications"
-    __table_args__ = (CheckConstraint("status IN ('published', 'reopened')", name="status"),)
+    __table_args__ = (one_of("status", PublicationStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     period: Mapped[str] = mapped_column(String(16), index=True)
@@ -294,7 +320,7 @@ class Card(Base):
     __tablename__ = "cards"
     __table_args__ = (
         CheckConstraint("colour IN ('yellow', 'red')", name="colour"),
-        CheckConstraint("status IN ('active', 'lifted', 'escalated')", name="status"),
+        one_of("status", CardStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -309,7 +335,7 @@ class Card(Base):
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     plan_due: Mapped[date] = mapped_column(Date)
     deadline: Mapped[date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=CardStatus.ACTIVE)
     escalated_from_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -354,7 +380,7 @@ class Recommendation(Base):
     __tablename__ = "card_recommendations"
     __table_args__ = (
         UniqueConstraint("period", "unit_id", "rule_id"),
-        CheckConstraint("status IN ('pending', 'issued', 'dismissed')", name="status"),
+        one_of("status", RecommendationStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,7 +390,7 @@ class Recommendation(Base):
     colour: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(Text)
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=RecommendationStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -400,7 +426,7 @@ class Rectification(Base):
     __tablename__ = "rectifications"
     __table_args__ = (
         CheckConstraint("kind IN ('plan', 'report')", name="kind"),
-        CheckConstraint("status IN ('submitted', 'accepted', 'returned')", name="status"),
+        one_of("status", RectificationStatus),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -409,7 +435,7 @@ class Rectification(Base):
     text: Mapped[str] = mapped_column(Text)
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    status: Mapped[str] = mapped_column(String(16), default=RectificationStatus.SUBMITTED)
     review_comment: Mapped[str] = mapped_column(Text, default="", server_default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,7 +20,7 @@ from ..org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from ..periods import Period
 from ..plans.models import Plan
 from ..progress.service import timeliness
-from .models import EVENTS, FORMULAS, Card, Publication
+from .models import EVENTS, FORMULAS, Card, CardStatus, Publication
 from .scheme import adjustments, items, not_applicable_policy
 
 Q = Decimal("0.01")
@@ -344,9 +344,9 @@ def _decision_share(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScor
 
 def card_rectified_in_time(card: Card, as_of: date) -> bool:
     """Lifted by its deadline, or still within it with the plan in by its due date."""
-    if card.status == "lifted":
+    if card.status == CardStatus.LIFTED:
         return clock.local(card.closed_at).date() <= card.deadline
-    if card.status == "escalated" or as_of > card.deadline:
+    if card.status == CardStatus.ESCALATED or as_of > card.deadline:
         return False
     plan_in = any(r.kind == "plan" and r.status != "returned" for r in card.rectifications)
     return plan_in or as_of <= card.plan_due
@@ -356,7 +356,7 @@ def _rectification(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore
     relevant = [
         c
         for c in ctx.cards
-        if c.status == "active" or (c.closed_at and clock.local(c.closed_at).date() >= ctx.period.start)
+        if c.status == CardStatus.ACTIVE or (c.closed_at and clock.local(c.closed_at).date() >= ctx.period.start)
     ]
     if not relevant:
         # no card to rectify is nothing due, not a rectification done: the item does not apply

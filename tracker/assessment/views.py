@@ -6,14 +6,14 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db
 from ..auth import policy
-from ..errors import DomainError, StaleEdit, ValidationError
+from ..errors import ValidationError
 from ..org.models import Unit
-from ..periods import Period
-from ..web import current_plan, flash_error, get_or_404, require
+from ..periods import Period, period_arg
+from ..saving import STALE, save
+from ..web import current_plan, get_or_404, require
 from . import scheme, scoring
 from .forms import AdjustmentForm, ItemsForm, PeriodActionForm, ReopenForm, RuleForm, SchemeSettingsForm
 from .models import (
@@ -32,21 +32,14 @@ bp = Blueprint("assessment", __name__, url_prefix="/assessment")
 
 def last_ended_quarter() -> Period:
     today = clock.today()
-    q = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    q = Period.quarter_of(today.year, today.month)
     return q.previous()
 
 
 def quarter_arg() -> Period:
-    text = request.args.get("period")
-    if not text:
-        return last_ended_quarter()
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return last_ended_quarter()
+    p = period_arg(request.args.get("period"), default=last_ended_quarter)
     if p.kind == "month":
-        return Period.quarter(p.year, (p.first - 1) // 3 + 1)
+        return p.in_quarter
     if p.kind != "quarter":
         flash("考评按季度计分,已显示该年第四季度", "info")
         return Period.quarter(p.year, 4)
@@ -88,7 +81,7 @@ def index():
         publish_form=PeriodActionForm(period=period.code),
         reopen_form=ReopenForm(period=period.code),
         prev=period.previous(),
-        next=Period.quarter(period.year + (period.last == 12), (period.last % 12) // 3 + 1),
+        next=Period.month(period.year, period.last).next().in_quarter,
         can_publish=period.end < clock.today(),
     )
 
@@ -135,14 +128,11 @@ def publish():
     period = _posted_period(form)
     if period is None:
         return redirect(url_for(".index"))
+    back = url_for(".index", period=period.code)
     if form.validate_on_submit():
-        try:
-            scoring.publish(db.session, current_user, current_plan(), period)
-            db.session.commit()
-            flash(f"{period.label}考评结果已发布,排名对所有单位可见", "success")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".index", period=period.code))
+        save(lambda: scoring.publish(db.session, current_user, current_plan(), period), back=back)
+        flash(f"{period.label}考评结果已发布,排名对所有单位可见", "success")
+    return redirect(back)
 
 
 @bp.post("/reopen")
@@ -153,16 +143,13 @@ def reopen():
     period = _posted_period(form)
     if period is None:
         return redirect(url_for(".index"))
-    if form.validate_on_submit():
-        try:
-            scoring.reopen(db.session, current_user, period, form.reason.data, plan=current_plan())
-            db.session.commit()
-            flash(f"{period.label}已重新开放,得分按最新数据计算", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".index", period=period.code)
+    if not form.validate_on_submit():
         flash("重新开放须填写理由", "error")
-    return redirect(url_for(".index", period=period.code))
+        return redirect(back)
+    save(lambda: scoring.reopen(db.session, current_user, period, form.reason.data, plan=current_plan()), back=back)
+    flash(f"{period.label}已重新开放,得分按最新数据计算", "success")
+    return redirect(back)
 
 
 def _item_values(items_) -> dict[int, dict]:
@@ -255,18 +242,14 @@ def items_update():
     if not form.validate_on_submit() or not edits:
         flash("表单已过期或没有可保存的考评项目,请刷新后重试", "error")
         return _scheme_page(status=400)
-    try:
-        scheme.update_items(db.session, current_user, edits)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(str(StaleEdit()), "error")
-        # saving again, after checking, overwrites knowingly
-        current = {it.id: it.version for it in scheme.items(db.session)}
-        return _scheme_page({i: {**v, "version": current[i]} for i, v in values.items()}, 409)
-    except DomainError as e:
-        flash_error(e)
-        return _scheme_page({**_item_values(scheme.items(db.session)), **values}, 422)
+
+    def page(status: int):
+        if status == STALE:  # saving again, after checking, overwrites knowingly
+            current = {it.id: it.version for it in scheme.items(db.session)}
+            return _scheme_page({i: {**v, "version": current[i]} for i, v in values.items()}, status)
+        return _scheme_page({**_item_values(scheme.items(db.session)), **values}, status)
+
+    save(lambda: scheme.update_items(db.session, current_user, edits), page=page)
     flash("考评项目已保存;未发布季度的得分按新办法计算,已发布季度不受影响", "success")
     return redirect(url_for(".scheme_page"))
 
@@ -279,16 +262,15 @@ def settings_update():
     if not form.validate_on_submit():
         flash("请选择不适用项目的计分办法", "error")
         return redirect(url_for(".scheme_page"))
-    try:
-        scheme.update_settings(db.session, current_user, form.version.data, not_applicable=form.not_applicable.data)
-        db.session.commit()
-        flash("计分办法已保存;未发布季度的得分按新办法计算,已发布季度不受影响", "success")
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(str(StaleEdit()), "error")
-    except DomainError as e:
-        flash_error(e)
-    return redirect(url_for(".scheme_page"))
+    back = url_for(".scheme_page")
+    save(
+        lambda: scheme.update_settings(
+            db.session, current_user, form.version.data, not_applicable=form.not_applicable.data
+        ),
+        back=back,
+    )
+    flash("计分办法已保存;未发布季度的得分按新办法计算,已发布季度不受影响", "success")
+    return redirect(back)
 
 
 @bp.post("/scheme/adjustments/<int:adj_id>")
@@ -297,24 +279,24 @@ def adjustment_update(adj_id: int):
     require("scheme.manage")
     get_or_404(Adjustment, adj_id)
     form = AdjustmentForm()
-    if form.validate_on_submit():
-        try:
-            scheme.update_adjustment(
-                db.session,
-                current_user,
-                adj_id,
-                form.version.data,
-                points=form.points.data,
-                cap=form.cap.data,
-                is_active=form.is_active.data,
-            )
-            db.session.commit()
-            flash("扣分加分项已保存", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".scheme_page")
+    if not form.validate_on_submit():
         flash("请填写分值和上限", "error")
-    return redirect(url_for(".scheme_page"))
+        return redirect(back)
+    save(
+        lambda: scheme.update_adjustment(
+            db.session,
+            current_user,
+            adj_id,
+            form.version.data,
+            points=form.points.data,
+            cap=form.cap.data,
+            is_active=form.is_active.data,
+        ),
+        back=back,
+    )
+    flash("扣分加分项已保存", "success")
+    return redirect(back)
 
 
 @bp.post("/scheme/rules/<int:rule_id>")
@@ -323,17 +305,17 @@ def rule_update(rule_id: int):
     require("scheme.manage")
     get_or_404(CardRule, rule_id)
     form = RuleForm()
-    if form.validate_on_submit():
-        keys = ("n", "pct", "months", "small_base", "abs")
-        params = {k: getattr(form, k).data for k in keys if getattr(form, k).data is not None}
-        try:
-            scheme.update_rule(
-                db.session, current_user, rule_id, form.version.data, params=params, is_active=form.is_active.data
-            )
-            db.session.commit()
-            flash("红黄牌规则已保存", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".scheme_page")
+    if not form.validate_on_submit():
         flash("参数须为整数", "error")
-    return redirect(url_for(".scheme_page"))
+        return redirect(back)
+    keys = ("n", "pct", "months", "small_base", "abs")
+    params = {k: getattr(form, k).data for k in keys if getattr(form, k).data is not None}
+    save(
+        lambda: scheme.update_rule(
+            db.session, current_user, rule_id, form.version.data, params=params, is_active=form.is_active.data
+        ),
+        back=back,
+    )
+    flash("红黄牌规则已保存", "success")
+    return redirect(back)

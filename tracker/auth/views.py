@@ -8,10 +8,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from .. import db
-from ..errors import DomainError
 from ..extensions import limiter, login_manager
 from ..org.service import active_units
-from ..web import EmptyForm, flash_error, get_or_404, require, safe_next
+from ..saving import save
+from ..web import EmptyForm, get_or_404, require, safe_next
 from . import service
 from .forms import LoginForm, PasswordForm, ResetPasswordForm, UserCreateForm, UserEditForm
 from .models import User
@@ -76,16 +76,15 @@ def password():
         if form.new_password.data != form.confirm.data:
             flash("两次输入的新密码不一致", "error")
         else:
-            try:
-                user = service.change_own_password(
+            user = save(
+                lambda: service.change_own_password(
                     db.session, current_user._get_current_object(), form.old_password.data, form.new_password.data
-                )
-                db.session.commit()
-                login_user(user)  # this session continues with the new token; all others end
-                flash("密码已修改,其他设备上的登录已失效", "success")
-                return redirect(url_for("main.home"))
-            except DomainError as e:
-                flash_error(e)
+                ),
+                page=lambda _status: render_template("auth/password.html", form=form),
+            )
+            login_user(user)  # this session continues with the new token; all others end
+            flash("密码已修改,其他设备上的登录已失效", "success")
+            return redirect(url_for("main.home"))
     return render_template("auth/password.html", form=form)
 
 
@@ -107,23 +106,26 @@ def user_new():
     require("user.manage")
     form = UserCreateForm()
     form.unit_id.choices = _unit_choices()
-    if form.validate_on_submit():
-        try:
-            user = service.create_user(
-                db.session,
-                current_user,
-                username=form.username.data,
-                display_name=form.display_name.data,
-                role=form.role.data,
-                unit_id=form.unit_id.data or None,
-                password=form.password.data,
-            )
-            db.session.commit()
-            flash(f"已创建用户 {user.username}", "success")
-            return redirect(url_for(".users"))
-        except DomainError as e:
-            flash_error(e)
-    return render_template("auth/user_new.html", form=form)
+
+    def page(_status: int):  # the form again, with 200, refused or not yet sent
+        return render_template("auth/user_new.html", form=form)
+
+    if not form.validate_on_submit():
+        return page(200)
+    user = save(
+        lambda: service.create_user(
+            db.session,
+            current_user,
+            username=form.username.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            unit_id=form.unit_id.data or None,
+            password=form.password.data,
+        ),
+        page=page,
+    )
+    flash(f"已创建用户 {user.username}", "success")
+    return redirect(url_for(".users"))
 
 
 @bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
@@ -135,25 +137,28 @@ def user_edit(user_id: int):
     form.unit_id.choices = _unit_choices()
     if request.method == "GET":
         form.unit_id.data = user.unit_id or 0
-    if form.validate_on_submit():
-        try:
-            service.update_user(
-                db.session,
-                current_user,
-                user.id,
-                form.version.data,
-                display_name=form.display_name.data,
-                role=form.role.data,
-                unit_id=form.unit_id.data or None,
-                is_active=form.is_active.data,
-            )
-            db.session.commit()
-            flash("用户信息已保存", "success")
-            return redirect(url_for(".users"))
-        except DomainError as e:
-            flash_error(e)
-            user = get_or_404(User, user_id)
-    return render_template("auth/user_edit.html", form=form, user=user, reset_form=ResetPasswordForm())
+
+    def page(_status: int):  # the form again, with 200, refused or not yet sent
+        shown = get_or_404(User, user_id)
+        return render_template("auth/user_edit.html", form=form, user=shown, reset_form=ResetPasswordForm())
+
+    if not form.validate_on_submit():
+        return page(200)
+    save(
+        lambda: service.update_user(
+            db.session,
+            current_user,
+            user.id,
+            form.version.data,
+            display_name=form.display_name.data,
+            role=form.role.data,
+            unit_id=form.unit_id.data or None,
+            is_active=form.is_active.data,
+        ),
+        page=page,
+    )
+    flash("用户信息已保存", "success")
+    return redirect(url_for(".users"))
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -161,13 +166,10 @@ def user_edit(user_id: int):
 def user_reset_password(user_id: int):
     require("user.manage")
     form = ResetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            user = service.reset_password(db.session, current_user, user_id, form.new_password.data)
-            db.session.commit()
-            flash(f"已重置 {user.username} 的密码,其现有登录已失效", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".user_edit", user_id=user_id)
+    if not form.validate_on_submit():
         flash("请输入新密码", "error")
-    return redirect(url_for(".user_edit", user_id=user_id))
+        return redirect(back)
+    user = save(lambda: service.reset_password(db.session, current_user, user_id, form.new_password.data), back=back)
+    flash(f"已重置 {user.username} 的密码,其现有登录已失效", "success")
+    return redirect(back)

@@ -60,7 +60,7 @@ def load(session: Session, users: dict, today: date) -> dict:
     """Two held meetings reviewing the last two ended quarters, and one scheduled next week for this month."""
     demo = _Demo(session, users, today)
     everyone = [u.id for u in demo.units.values() if u.is_active and u.kind in (KIND_DEPARTMENT, KIND_TOWNSHIP)]
-    current = Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    current = Period.quarter_of(today.year, today.month)
     q2 = current.previous()
     q1 = q2.previous()
     first = q1.end + timedelta(days=15)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -20,14 +21,34 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..db import Base, UTCDateTime, utcnow
+from ..enums import one_of
 from ..org.models import Unit
 
-# meeting status
-SCHEDULED, HELD = "scheduled", "held"
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+
+
+class DecisionStatus(StrEnum):
+    """A decision's status as stored; OVERDUE is derived (not closed and past the deadline), never stored."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    RETURNED = "returned"
+    CLOSED = "closed"
+
+
+SCHEDULED, HELD = MeetingStatus.SCHEDULED, MeetingStatus.HELD
 MEETING_LABELS = {SCHEDULED: "待召开", HELD: "已召开"}
 
-# decision status as stored; OVERDUE is derived (not closed and past the deadline), never stored
-OPEN, ANSWERED, RETURNED, CLOSED = "open", "answered", "returned", "closed"
+# OVERDUE is derived (not closed and past the deadline), never stored
+OPEN, ANSWERED, RETURNED, CLOSED = (
+    DecisionStatus.OPEN,
+    DecisionStatus.ANSWERED,
+    DecisionStatus.RETURNED,
+    DecisionStatus.CLOSED,
+)
 OVERDUE = "overdue"
 DECISION_LABELS = {OPEN: "未反馈", ANSWERED: "已反馈", RETURNED: "已退回", CLOSED: "已销号", OVERDUE: "逾期"}
 DECISION_ORDER = [OPEN, ANSWERED, RETURNED, CLOSED, OVERDUE]
@@ -61,7 +82,7 @@ class Meeting(Base):
     __tablename__ = "meetings"
     __table_args__ = (
         UniqueConstraint("date", "title"),
-        CheckConstraint("status IN ('scheduled', 'held')", name="status"),
+        one_of("status", MeetingStatus),
         CheckConstraint(
             "(status = 'held' AND held_at IS NOT NULL) OR (status = 'scheduled' AND held_at IS NULL)", name="held_at"
         ),
@@ -75,7 +96,7 @@ class Meeting(Base):
     convener: Mapped[str] = mapped_column(String(64))
     location: Mapped[str] = mapped_column(String(200), default="", server_default="")
     notes: Mapped[str] = mapped_column(Text, default="", server_default="")
-    status: Mapped[str] = mapped_column(String(16), default=SCHEDULED, server_default=SCHEDULED)
+    status: Mapped[str] = mapped_column(String(16), default=SCHEDULED, server_default=SCHEDULED.value)
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -117,7 +138,7 @@ class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
         UniqueConstraint("meeting_id", "number"),
-        CheckConstraint("status IN ('open', 'answered', 'returned', 'closed')", name="status"),
+        one_of("status", DecisionStatus),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at"),
         CheckConstraint("(status = 'closed') = (closed_on_time IS NOT NULL)", name="closed_on_time"),
         CheckConstraint("number >= 1", name="number"),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db
 from ..auth import policy
-from ..errors import DomainError, StaleEdit, ValidationError
+from ..errors import ValidationError
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
 from ..periods import Period
-from ..web import EmptyForm, flash_error, get_or_404, require
+from ..saving import STALE, save
+from ..web import EmptyForm, get_or_404, require
 from . import service
 from .forms import AnswerForm, DecisionForm, MeetingForm, ReviewForm
 from .models import ANSWERED, DECISION_COLOURS, DECISION_LABELS, Decision, Meeting
@@ -75,7 +75,7 @@ def index():
 
 def _default_period() -> str:
     today = clock.today()
-    return Period.quarter(today.year, (today.month - 1) // 3 + 1).previous().code
+    return Period.quarter_of(today.year, today.month).previous().code
 
 
 def _meeting_form_page(form: MeetingForm, meeting: Meeting | None, status: int = 200, conflict: bool = False):
@@ -106,19 +106,14 @@ def _meeting_form_post(form: MeetingForm, meeting: Meeting | None):
     """Validate and save; on any problem show the form again with what was typed."""
     if not form.validate_on_submit():
         return _meeting_form_page(form, meeting, 422)
-    try:
-        saved = _save_meeting(form, meeting)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(str(StaleEdit()), "error")
+
+    def page(status: int):
         current = db.session.get(Meeting, meeting.id) if meeting else None
-        if current is not None:
+        if status == STALE and current is not None:
             form.version.data = current.version  # saving again, after checking, overwrites knowingly
-        return _meeting_form_page(form, current, 409, conflict=True)
-    except DomainError as e:
-        flash_error(e)
-        return _meeting_form_page(form, db.session.get(Meeting, meeting.id) if meeting else None, 422)
+        return _meeting_form_page(form, current, status, conflict=status == STALE)
+
+    saved = save(lambda: _save_meeting(form, meeting), page=page)
     flash("会议已安排" if meeting is None else "会议信息已保存", "success")
     return redirect(url_for(".show", meeting_id=saved.id))
 
@@ -177,19 +172,17 @@ def hold(meeting_id: int):
     require("meeting.manage")
     get_or_404(Meeting, meeting_id)
     form = EmptyForm()
+    back = url_for(".show", meeting_id=meeting_id)
     if not form.validate_on_submit():
         flash("请求无效,请刷新后重试", "error")
-    else:
-        try:
-            service.mark_held(db.session, current_user, meeting_id, form.version.data)
-            db.session.commit()
-            flash("会议已标记为召开,会议信息已锁定;议定事项仍可录入", "success")
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash("会议信息已被他人修改,请核对后再标记召开", "error")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".show", meeting_id=meeting_id))
+        return redirect(back)
+    save(
+        lambda: service.mark_held(db.session, current_user, meeting_id, form.version.data),
+        back=back,
+        stale_message="会议信息已被他人修改,请核对后再标记召开",
+    )
+    flash("会议已标记为召开,会议信息已锁定;议定事项仍可录入", "success")
+    return redirect(back)
 
 
 @bp.route("/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
@@ -200,35 +193,37 @@ def decision_new(meeting_id: int):
     form = DecisionForm()
     form.lead_unit.choices = [(0, "请选择")] + _unit_choices()
     form.supporting.choices = _unit_choices()
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                d = service.record_decision(
-                    db.session,
-                    current_user,
-                    meeting.id,
-                    text=form.text.data,
-                    lead_unit_id=form.lead_unit.data or None,
-                    supporting_unit_ids=form.supporting.data or [],
-                    deadline=form.deadline.data,
-                )
-                db.session.commit()
-                flash(f"已录入第{d.number}项议定事项,已交{d.lead_unit.name}办理", "success")
-                if request.form.get("then") == "next":
-                    return redirect(url_for(".decision_new", meeting_id=meeting.id))
-                return redirect(url_for(".show", meeting_id=meeting.id))
-            except DomainError as e:
-                flash_error(e)
-                meeting = db.session.get(Meeting, meeting_id)
-    return render_template(
-        "meetings/decision_form.html",
-        form=form,
-        meeting=meeting,
-        number=service.next_number(db.session, meeting),
-        township_ids=_township_ids(),
-    ), status
+
+    def page(status: int):
+        shown = db.session.get(Meeting, meeting_id)
+        return render_template(
+            "meetings/decision_form.html",
+            form=form,
+            meeting=shown,
+            number=service.next_number(db.session, shown),
+            township_ids=_township_ids(),
+        ), status
+
+    if request.method == "GET":
+        return page(200)
+    if not form.validate_on_submit():
+        return page(422)
+    d = save(
+        lambda: service.record_decision(
+            db.session,
+            current_user,
+            meeting.id,
+            text=form.text.data,
+            lead_unit_id=form.lead_unit.data or None,
+            supporting_unit_ids=form.supporting.data or [],
+            deadline=form.deadline.data,
+        ),
+        page=page,
+    )
+    flash(f"已录入第{d.number}项议定事项,已交{d.lead_unit.name}办理", "success")
+    if request.form.get("then") == "next":
+        return redirect(url_for(".decision_new", meeting_id=meeting.id))
+    return redirect(url_for(".show", meeting_id=meeting.id))
 
 
 @bp.get("/decisions")
@@ -302,18 +297,17 @@ def answer(decision_id: int):
     form = AnswerForm()
     if not form.validate_on_submit():
         return _decision_page(d, answer_form=form, status=422)
-    try:
-        service.answer_decision(db.session, current_user, d.id, form.version.data, form.feedback.data)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash(str(StaleEdit()), "error")
+
+    def page(status: int):
         current = get_or_404(Decision, decision_id)
-        form.version.data = current.version
-        return _decision_page(current, answer_form=form, status=409)
-    except DomainError as e:
-        flash_error(e)
-        return _decision_page(get_or_404(Decision, decision_id), answer_form=form, status=422)
+        if status == STALE:
+            form.version.data = current.version
+        return _decision_page(current, answer_form=form, status=status)
+
+    save(
+        lambda: service.answer_decision(db.session, current_user, d.id, form.version.data, form.feedback.data),
+        page=page,
+    )
     flash("反馈已提交,等待联席办审核", "success")
     return redirect(url_for(".decision", decision_id=d.id))
 
@@ -327,17 +321,19 @@ def review(decision_id: int):
     if not form.validate_on_submit():
         flash("请求无效,请刷新后重试", "error")
         return _decision_page(d, review_form=form, status=422)
-    try:
-        service.review_decision(db.session, current_user, d.id, form.version.data, form.verdict.data, form.comment.data)
-        db.session.commit()
-    except (StaleEdit, StaleDataError):
-        db.session.rollback()
-        flash("该事项已有新的反馈或处理,请核对后重新审核。您填写的意见已保留在下方。", "error")
+
+    def page(status: int):
         current = get_or_404(Decision, decision_id)
-        form.version.data = current.version
-        return _decision_page(current, review_form=form, status=409)
-    except DomainError as e:
-        flash_error(e)
-        return _decision_page(get_or_404(Decision, decision_id), review_form=form, status=422)
+        if status == STALE:
+            form.version.data = current.version
+        return _decision_page(current, review_form=form, status=status)
+
+    save(
+        lambda: service.review_decision(
+            db.session, current_user, d.id, form.version.data, form.verdict.data, form.comment.data
+        ),
+        page=page,
+        stale_message="该事项已有新的反馈或处理,请核对后重新审核。您填写的意见已保留在下方。",
+    )
     flash("已销号" if form.verdict.data == "close" else f"已退回,{d.lead_unit.name}将重新反馈", "success")
     return redirect(url_for(".decision", decision_id=d.id))

@@ -45,11 +45,11 @@ class PeriodNav:
 def period_nav(period: Period) -> PeriodNav:
     now = current_month()
     nxt = step(period, 1)
-    last_q = step(Period.quarter(now.year, (now.first - 1) // 3 + 1), -1)
+    last_q = step(now.in_quarter, -1)
     quick = [
         ("本月", now.code),
         ("上月", now.previous().code),
-        ("本季度", Period.quarter(now.year, (now.first - 1) // 3 + 1).code),
+        ("本季度", now.in_quarter.code),
         ("上季度", last_q.code),
         ("今年累计", Period.ytd(now.year, now.first).code),
         ("去年全年", str(now.year - 1)),

@@ -12,7 +12,8 @@ from .. import db, uploads
 from ..auth import policy
 from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
-from ..periods import Period
+from ..periods import Period, period_arg
+from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
 from . import exchange, pages, service
 from .excel import check_xlsx, read_sheet
@@ -25,14 +26,7 @@ TICKET_MAX_AGE = uploads.PREVIEW_SECONDS
 
 def _period(name: str = "period", month_only: bool = False) -> Period:
     """The span named in the query string; the latest month with figures when there is none or it is invalid."""
-    text = request.args.get(name)
-    if not text:
-        return service.latest_month(db.session)
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return service.latest_month(db.session)
+    p = period_arg(request.args.get(name), default=lambda: service.latest_month(db.session))
     return Period.month(p.year, p.last) if month_only and p.kind != "month" else p
 
 
@@ -295,17 +289,17 @@ def _indicator_form(obj: Indicator | None = None) -> IndicatorForm:
 def indicator_new():
     require("indicator.manage")
     form = _indicator_form()
-    if form.validate_on_submit():
-        try:
-            ind = service.create_indicator(db.session, current_user, form.values())
-            db.session.commit()
-            flash(f"已新增指标 {ind.label}", "success")
-            return redirect(url_for(".indicators"))
-        except DomainError as e:
-            flash_error(e)
-    return render_template(
-        "metrics/indicator_form.html", form=form, indicator=None
-    ), 422 if request.method == "POST" else 200
+
+    def page(status: int):
+        return render_template("metrics/indicator_form.html", form=form, indicator=None), status
+
+    if request.method == "GET":
+        return page(200)
+    if not form.validate_on_submit():
+        return page(422)
+    ind = save(lambda: service.create_indicator(db.session, current_user, form.values()), page=page)
+    flash(f"已新增指标 {ind.label}", "success")
+    return redirect(url_for(".indicators"))
 
 
 @bp.route("/indicators/<int:indicator_id>", methods=["GET", "POST"])
@@ -314,20 +308,21 @@ def indicator_edit(indicator_id: int):
     require("indicator.manage")
     ind = get_or_404(Indicator, indicator_id)
     form = _indicator_form(ind)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            try:
-                service.update_indicator(db.session, current_user, ind.id, form.version.data or 0, form.values())
-                db.session.commit()
-                flash(f"已保存指标 {ind.label}", "success")
-                return redirect(url_for(".indicators"))
-            except (StaleEdit, StaleDataError):
-                db.session.rollback()
-                flash("该指标已被他人修改,请核对后重新保存。您填写的内容已保留在下方。", "error")
-                form.version.data, status = get_or_404(Indicator, indicator_id).version, 409
-            except DomainError as e:
-                flash_error(e)
-        ind = get_or_404(Indicator, indicator_id)
-    return render_template("metrics/indicator_form.html", form=form, indicator=ind), status
+
+    def page(status: int):
+        current = get_or_404(Indicator, indicator_id)
+        if status == STALE:
+            form.version.data = current.version
+        return render_template("metrics/indicator_form.html", form=form, indicator=current), status
+
+    if request.method == "GET":
+        return page(200)
+    if not form.validate_on_submit():
+        return page(422)
+    save(
+        lambda: service.update_indicator(db.session, current_user, ind.id, form.version.data or 0, form.values()),
+        page=page,
+        stale_message="该指标已被他人修改,请核对后重新保存。您填写的内容已保留在下方。",
+    )
+    flash(f"已保存指标 {ind.label}", "success")
+    return redirect(url_for(".indicators"))

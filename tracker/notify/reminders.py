@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
-from ..assessment.models import Card, Recommendation, Rectification
+from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus, Rectification
 from ..meetings.models import CLOSED, Decision, DecisionEvent, Meeting
 from ..org.models import Unit
 from ..periods import Period
@@ -242,7 +242,7 @@ def _cards(session: Session, today: date) -> list[Notice]:
     )
     for c in session.scalars(
         select(Card)
-        .where(Card.status == "active", Card.plan_due.in_((soon, late)), ~has_plan)
+        .where(Card.status == CardStatus.ACTIVE, Card.plan_due.in_((soon, late)), ~has_plan)
         .options(selectinload(Card.unit))
     ):
         kind = "plan_due3" if c.plan_due == soon else "plan_overdue"
@@ -315,7 +315,7 @@ def reviewer_queue(session: Session, today: date, days: int = 7) -> Queue:
     q.recommendations = list(
         session.scalars(
             select(Recommendation)
-            .where(Recommendation.status == "pending")
+            .where(Recommendation.status == RecommendationStatus.PENDING)
             .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
             .order_by(Recommendation.period, Recommendation.id)
         )
@@ -335,7 +335,7 @@ def reviewer_queue(session: Session, today: date, days: int = 7) -> Queue:
         q.deadlines.append((d.deadline, f"督办事项到期:{d.label}({d.lead_unit.name})", f"/meetings/decisions/{d.id}"))
     for c in session.scalars(
         select(Card)
-        .where(Card.status == "active", Card.plan_due >= today, Card.plan_due <= end)
+        .where(Card.status == CardStatus.ACTIVE, Card.plan_due >= today, Card.plan_due <= end)
         .options(selectinload(Card.unit))
     ):
         q.deadlines.append((c.plan_due, f"{c.unit.name}{c.colour_label}整改方案截止", f"/cards/{c.id}"))
@@ -370,6 +370,6 @@ def count_waiting(session: Session) -> int:
             (ProgressReport, ProgressReport.status == SUBMITTED),
             (Rectification, Rectification.status == "submitted"),
             (Decision, Decision.status == "answered"),
-            (Recommendation, Recommendation.status == "pending"),
+            (Recommendation, Recommendation.status == RecommendationStatus.PENDING),
         )
     )

@@ -12,11 +12,11 @@ from wtforms.validators import Optional
 from .. import clock, db
 from ..auth import policy
 from ..auth.models import User
-from ..errors import DomainError
 from ..jobs import ARCHIVE, job_state, queue_archive
 from ..meetings.models import Meeting
 from ..org.service import active_units
-from ..web import EmptyForm, flash_error, get_or_404, require, safe_next
+from ..saving import save
+from ..web import EmptyForm, get_or_404, require, safe_next
 from . import reminders, service
 from .models import CHANNEL_LABELS, DELIVERY_LABELS, QUEUED
 
@@ -74,12 +74,9 @@ def read(notification_id: int):
     form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        service.mark_read(db.session, current_user, notification_id)
-    except DomainError as e:
-        flash_error(e)
-    db.session.commit()
-    return redirect(safe_next(form.next.data) or url_for(".inbox"))
+    back = safe_next(form.next.data) or url_for(".inbox")
+    save(lambda: service.mark_read(db.session, current_user, notification_id), back=back)
+    return redirect(back)
 
 
 @bp.post("/notifications/read-all")
@@ -119,35 +116,33 @@ def channels():
     require("notify.manage")
     form = ChannelForm()
     form.owner.choices = _owner_choices()
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.validate_on_submit():
-            unit_id, user_id = _owner(form.owner.data)
-            try:
-                ch = service.add_channel(
-                    db.session,
-                    current_user,
-                    kind=form.kind.data,
-                    target=form.target.data,
-                    secret=form.secret.data,
-                    unit_id=unit_id,
-                    user_id=user_id,
-                    digest=form.digest.data,
-                )
-                db.session.commit()
-                flash(f"已添加通知渠道:{ch.label}", "success")
-                return redirect(url_for(".channels"))
-            except DomainError as e:
-                flash_error(e)
-        else:
-            flash("请求无效,请刷新后重试", "error")
-    return (
-        render_template(
+
+    def page(status: int):
+        return render_template(
             "notify/channels.html", form=form, channels=service.list_channels(db.session), button=EmptyForm()
+        ), status
+
+    if request.method == "GET":
+        return page(200)
+    if not form.validate_on_submit():
+        flash("请求无效,请刷新后重试", "error")
+        return page(422)
+    unit_id, user_id = _owner(form.owner.data)
+    ch = save(
+        lambda: service.add_channel(
+            db.session,
+            current_user,
+            kind=form.kind.data,
+            target=form.target.data,
+            secret=form.secret.data,
+            unit_id=unit_id,
+            user_id=user_id,
+            digest=form.digest.data,
         ),
-        status,
+        page=lambda _status: page(422),  # a stale add is a refusal like any other
     )
+    flash(f"已添加通知渠道:{ch.label}", "success")
+    return redirect(url_for(".channels"))
 
 
 @bp.post("/admin/channels/<int:channel_id>")
@@ -157,25 +152,25 @@ def channel_update(channel_id: int):
     get_or_404(service.Channel, channel_id)
     form = ChannelForm()
     form.owner.choices = _owner_choices()
-    if form.validate_on_submit():
-        try:
-            service.update_channel(
-                db.session,
-                current_user,
-                channel_id,
-                form.version.data,
-                target=form.target.data,
-                secret=form.secret.data or None,
-                digest=form.digest.data,
-                active=form.active.data,
-            )
-            db.session.commit()
-            flash("通知渠道已保存", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".channels")
+    if not form.validate_on_submit():
         flash("请求无效,请刷新后重试", "error")
-    return redirect(url_for(".channels"))
+        return redirect(back)
+    save(
+        lambda: service.update_channel(
+            db.session,
+            current_user,
+            channel_id,
+            form.version.data,
+            target=form.target.data,
+            secret=form.secret.data or None,
+            digest=form.digest.data,
+            active=form.active.data,
+        ),
+        back=back,
+    )
+    flash("通知渠道已保存", "success")
+    return redirect(back)
 
 
 @bp.post("/admin/channels/<int:channel_id>/delete")
@@ -184,14 +179,11 @@ def channel_delete(channel_id: int):
     require("notify.manage")
     get_or_404(service.Channel, channel_id)
     form = EmptyForm()
+    back = url_for(".channels")
     if form.validate_on_submit():
-        try:
-            service.delete_channel(db.session, current_user, channel_id, form.version.data)
-            db.session.commit()
-            flash("通知渠道已删除,发送记录保留", "success")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".channels"))
+        save(lambda: service.delete_channel(db.session, current_user, channel_id, form.version.data), back=back)
+        flash("通知渠道已删除,发送记录保留", "success")
+    return redirect(back)
 
 
 @bp.get("/admin/deliveries")
@@ -214,16 +206,16 @@ def delivery_retry(delivery_id: int):
     require("notify.manage")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        service.retry_now(db.session, current_user, delivery_id)
-        from ..jobs import enqueue_after_commit
+    from ..jobs import enqueue_after_commit
 
+    def retry():
+        service.retry_now(db.session, current_user, delivery_id)
         enqueue_after_commit(db.session, "deliver", delivery_id)
-        db.session.commit()
-        flash("已重新排入发送队列", "success")
-    except DomainError as e:
-        flash_error(e)
-    return redirect(url_for(".deliveries"))
+
+    back = url_for(".deliveries")
+    save(retry, back=back)
+    flash("已重新排入发送队列", "success")
+    return redirect(back)
 
 
 # -- the held meeting's briefing archive ------------------------------------------------

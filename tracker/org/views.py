@@ -6,10 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
-from ..errors import DomainError
 from ..plans.service import plan_period_label, unit_duties
 from ..progress.service import unit_timeliness
-from ..web import current_plan, flash_error, get_or_404, require
+from ..saving import save
+from ..web import current_plan, get_or_404, require
 from . import service
 from .forms import UnitCreateForm, UnitEditForm
 from .models import Unit
@@ -52,18 +52,18 @@ def units():
 def unit_create():
     require("unit.manage")
     form = UnitCreateForm()
-    if form.validate_on_submit():
-        try:
-            unit = service.create_unit(
-                db.session, current_user, name=form.name.data, kind=form.kind.data, aliases=form.aliases.data
-            )
-            db.session.commit()
-            flash(f"已新增单位 {unit.name}", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".units")
+    if not form.validate_on_submit():
         flash("请输入单位名称", "error")
-    return redirect(url_for(".units"))
+        return redirect(back)
+    unit = save(
+        lambda: service.create_unit(
+            db.session, current_user, name=form.name.data, kind=form.kind.data, aliases=form.aliases.data
+        ),
+        back=back,
+    )
+    flash(f"已新增单位 {unit.name}", "success")
+    return redirect(back)
 
 
 @bp.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
@@ -72,21 +72,23 @@ def unit_edit(unit_id: int):
     require("unit.manage")
     unit = get_or_404(Unit, unit_id)
     form = UnitEditForm(obj=unit if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            service.update_unit(
-                db.session,
-                current_user,
-                unit.id,
-                form.version.data,
-                name=form.name.data,
-                aliases=form.aliases.data,
-                is_active=form.is_active.data,
-            )
-            db.session.commit()
-            flash("单位信息已保存", "success")
-            return redirect(url_for(".units"))
-        except DomainError as e:
-            flash_error(e)
-            unit = get_or_404(Unit, unit_id)
-    return render_template("org/unit_edit.html", form=form, unit=unit)
+
+    def page(_status: int):  # the form again, with 200, refused or not yet sent
+        return render_template("org/unit_edit.html", form=form, unit=get_or_404(Unit, unit_id))
+
+    if not form.validate_on_submit():
+        return page(200)
+    save(
+        lambda: service.update_unit(
+            db.session,
+            current_user,
+            unit.id,
+            form.version.data,
+            name=form.name.data,
+            aliases=form.aliases.data,
+            is_active=form.is_active.data,
+        ),
+        page=page,
+    )
+    flash("单位信息已保存", "success")
+    return redirect(url_for(".units"))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import db
-from ..errors import DomainError, StaleEdit
+from ..errors import DomainError
+from ..saving import save
 from ..web import current_plan, flash_error, require
 from . import import_service, service
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
@@ -48,23 +48,26 @@ def settings():
     require("plan.manage")
     plan = current_plan()
     form = SettingsForm(obj=plan if request.method == "GET" else None)
-    if form.validate_on_submit():
-        try:
-            service.update_settings(
-                db.session,
-                current_user,
-                plan.id,
-                form.version.data,
-                due_day=form.due_day.data,
-                period_kind=form.period_kind.data,
-            )
-            db.session.commit()
-            flash("填报设置已保存", "success")
-            return redirect(url_for(".settings"))
-        except DomainError as e:
-            flash_error(e)
-            plan = current_plan()
-    return render_template("plans/settings.html", form=form, plan=plan, period_form=PeriodForm(obj=plan))
+
+    def page(_status: int):  # shown again with 200, refused or not
+        shown = current_plan()
+        return render_template("plans/settings.html", form=form, plan=shown, period_form=PeriodForm(obj=shown))
+
+    if not form.validate_on_submit():
+        return page(200)
+    save(
+        lambda: service.update_settings(
+            db.session,
+            current_user,
+            plan.id,
+            form.version.data,
+            due_day=form.due_day.data,
+            period_kind=form.period_kind.data,
+        ),
+        page=page,
+    )
+    flash("填报设置已保存", "success")
+    return redirect(url_for(".settings"))
 
 
 @bp.post("/admin/plan/period")
@@ -74,33 +77,32 @@ def period():
     require("plan.manage")
     plan = current_plan()
     form = PeriodForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            service.update_period(
-                db.session,
-                current_user,
-                plan.id,
-                form.version.data,
-                start_month=form.start_month.data,
-                end_month=form.end_month.data,
-            )
-            db.session.commit()
-            flash(f"方案期已保存:{service.plan_period_label(plan)}", "success")
-            return redirect(url_for(".settings"))
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash(str(StaleEdit()), "error")
-            status = 409
-        except DomainError as e:
-            flash_error(e)
-        plan = current_plan()
-    else:
+
+    def page(status: int):
+        # what was typed is shown back
+        shown = current_plan()
+        return render_template(
+            "plans/settings.html", form=SettingsForm(obj=shown), plan=shown, period_form=form
+        ), status
+
+    if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
                 flash(str(message), "error")
-    # what was typed is shown back
-    return render_template("plans/settings.html", form=SettingsForm(obj=plan), plan=plan, period_form=form), status
+        return page(422)
+    save(
+        lambda: service.update_period(
+            db.session,
+            current_user,
+            plan.id,
+            form.version.data,
+            start_month=form.start_month.data,
+            end_month=form.end_month.data,
+        ),
+        page=page,
+    )
+    flash(f"方案期已保存:{service.plan_period_label(plan)}", "success")
+    return redirect(url_for(".settings"))
 
 
 @bp.route("/admin/plan/import", methods=["GET", "POST"])
@@ -157,12 +159,10 @@ def import_confirm():
         elif not confirming:
             flash("已按修改重新核对,尚未保存。", "info")
         return _review_page(preview, decisions)
-    try:
-        result = import_service.import_plan(db.session, current_user, preview.data, decisions, source=preview.source)
-    except DomainError as e:
-        flash_error(e)
-        return _review_page(preview, decisions)
-    db.session.commit()
+    result = save(
+        lambda: import_service.import_plan(db.session, current_user, preview.data, decisions, source=preview.source),
+        page=lambda _status: _review_page(preview, decisions),  # shown again with 200, as after a re-check
+    )
     flash(result.message, "success")
     return redirect(url_for(".show"))
 

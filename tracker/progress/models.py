@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     JSON,
@@ -21,10 +22,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
 from ..db import Base, UTCDateTime, utcnow
+from ..enums import one_of
 from ..org.models import Unit
 from ..plans.models import Measure, Task
 
-DRAFT, SUBMITTED, RETURNED, ACCEPTED = "draft", "submitted", "returned", "accepted"
+
+class ReportStatus(StrEnum):
+    """A progress report's status as stored (not due, overdue and late are derived, never stored)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+DRAFT, SUBMITTED, RETURNED, ACCEPTED = (
+    ReportStatus.DRAFT,
+    ReportStatus.SUBMITTED,
+    ReportStatus.RETURNED,
+    ReportStatus.ACCEPTED,
+)
 # States of a (task, unit, month) as every page shows them (progress.service.report_state); the three extra ones
 # are derived, never stored: nothing saved before the due day, nothing submitted by it (a draft included), and a
 # month outside the plan's period, which owes nothing.
@@ -61,7 +78,7 @@ class ProgressReport(Base):
         # the reports of a plan's tasks in some months (the briefing, the grid): the unique constraint's index
         # leads with the unit, so without this one every month of a task would be read
         Index("ix_progress_reports_task_id_period", "task_id", "period"),
-        CheckConstraint("status IN ('draft', 'submitted', 'returned', 'accepted')", name="status"),
+        one_of("status", ReportStatus),
         CheckConstraint("length(period) = 7", name="period_format"),
     )
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db
-from ..errors import DomainError, StaleEdit, ValidationError
+from ..errors import ValidationError
 from ..org.models import Unit
 from ..org.service import active_units
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
-from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from ..saving import save
+from ..web import EmptyForm, current_plan, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
@@ -22,15 +22,9 @@ bp = Blueprint("progress", __name__, url_prefix="/progress")
 LIST_LIMIT = 500
 
 
-def _period_arg(default: Period | None = None) -> Period:
-    text = request.args.get("period")
-    if not text:
-        return default or Period.of_date(clock.today())
-    try:
-        p = Period.parse(text)
-    except ValidationError as e:
-        flash(str(e), "error")
-        return Period.of_date(clock.today())
+def _month_arg() -> Period:
+    """The month the URL names (a longer span: its first month); this month when none or invalid."""
+    p = period_arg(request.args.get("period"), default=lambda: Period.of_date(clock.today()))
     return p if p.kind == "month" else Period.month(p.year, p.first)
 
 
@@ -39,7 +33,7 @@ def _period_arg(default: Period | None = None) -> Period:
 def grid():
     require("dashboard.view")
     plan = current_plan()
-    period = _period_arg()
+    period = _month_arg()
     g = service.build_grid(db.session, plan, period)
     return render_template(
         "progress/grid.html", grid=g, plan=plan, states=STATE_ORDER, prev=period.previous(), next=period.next()
@@ -110,43 +104,36 @@ def report(task_id: int, unit_id: int, period: str):
         return render_template("errors/error.html", code=404, message="期间无效"), 404
     if not has_duty(db.session, task, unit):
         return render_template("errors/error.html", code=404, message=f"{unit.name}不承担该任务"), 404
-    report, due, state = _report_context(task, unit, p)
+    report = service.find_report(db.session, task.id, unit.id, p.code)
     form = ReportForm(obj=report if request.method == "GET" else None)
     form.measures.choices = [(m.id, m.text) for m in task.measures]
     if request.method == "GET" and report:
         form.measures.data = [m.id for m in report.measures]
-    status_code = 200
-    if request.method == "POST":
-        require("report.write", unit.id)
-        if form.validate_on_submit():
-            try:
-                _save(form, task, unit, p)
-                db.session.commit()
-                flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
-                return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
-            except (StaleEdit, StaleDataError):
-                db.session.rollback()
-                flash(str(StaleEdit()), "error")
-                status_code = 409
-            except DomainError as e:
-                flash_error(e)
-                status_code = 422
-            report, due, state = _report_context(task, unit, p)
-        else:
-            status_code = 422
-    return render_template(
-        "progress/report.html",
-        task=task,
-        unit=unit,
-        period=p,
-        report=report,
-        due=due,
-        state=state,
-        form=form,
-        review_form=ReviewForm(),
-        urge_form=UrgeForm(),
-        fields=CONTENT_FIELDS,
-    ), status_code
+
+    def page(status: int):
+        report, due, state = _report_context(task, unit, p)
+        return render_template(
+            "progress/report.html",
+            task=task,
+            unit=unit,
+            period=p,
+            report=report,
+            due=due,
+            state=state,
+            form=form,
+            review_form=ReviewForm(),
+            urge_form=UrgeForm(),
+            fields=CONTENT_FIELDS,
+        ), status
+
+    if request.method == "GET":
+        return page(200)
+    require("report.write", unit.id)
+    if not form.validate_on_submit():
+        return page(422)
+    save(lambda: _save(form, task, unit, p), page=page)
+    flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
+    return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
 
 
 def _save(form: ReportForm, task: Task, unit: Unit, p: Period):
@@ -172,18 +159,18 @@ def review(report_id: int):
     require("report.review")
     r = get_or_404(ProgressReport, report_id)
     form = ReviewForm()
-    if form.validate_on_submit():
-        try:
-            service.review_report(
-                db.session, current_user, report_id, form.version.data, form.decision.data, form.comment.data
-            )
-            db.session.commit()
-            flash("已审核通过" if form.decision.data == "accept" else "已退回,单位将收到退回意见", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for(".report", task_id=r.task_id, unit_id=r.unit_id, period=r.period)
+    if not form.validate_on_submit():
         flash("请求无效,请刷新后重试", "error")
-    return redirect(url_for(".report", task_id=r.task_id, unit_id=r.unit_id, period=r.period))
+        return redirect(back)
+    save(
+        lambda: service.review_report(
+            db.session, current_user, report_id, form.version.data, form.decision.data, form.comment.data
+        ),
+        back=back,
+    )
+    flash("已审核通过" if form.decision.data == "accept" else "已退回,单位将收到退回意见", "success")
+    return redirect(back)
 
 
 @bp.post("/urge")
@@ -192,20 +179,19 @@ def urge():
     require("report.urge")
     form = UrgeForm()
     target = safe_next(form.next.data) or url_for(".grid")
-    if form.validate_on_submit():
-        try:
-            u = service.urge(
-                db.session,
-                current_user,
-                task_id=form.task_id.data,
-                unit_id=form.unit_id.data,
-                period=form.period.data,
-                message=form.message.data,
-            )
-            db.session.commit()
-            flash(f"已向{u.unit.name}发出催办", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    if not form.validate_on_submit():
         flash("催办请求无效", "error")
+        return redirect(target)
+    u = save(
+        lambda: service.urge(
+            db.session,
+            current_user,
+            task_id=form.task_id.data,
+            unit_id=form.unit_id.data,
+            period=form.period.data,
+            message=form.message.data,
+        ),
+        back=target,
+    )
+    flash(f"已向{u.unit.name}发出催办", "success")
     return redirect(target)

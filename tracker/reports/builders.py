@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import clock
 from ..assessment import cards as card_service
 from ..assessment import scoring
-from ..assessment.models import Card, Recommendation
+from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus
 from ..meetings import service as meetings
 from ..metrics import pages as metric_pages
 from ..metrics.service import Summary
@@ -318,14 +318,16 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         scores=results.snapshot if results is not None else None,
         scores_published=results is not None and results.published,
         recommendations=recs,
-        active_cards=[_card_row(c, today) for c in cards_ if c.status == "active"],
+        active_cards=[_card_row(c, today) for c in cards_ if c.status == CardStatus.ACTIVE],
         escalations=[
             _card_row(c, today)
             for c in cards_
-            if c.status == "escalated" and c.closed_at and start <= c.closed_at <= end
+            if c.status == CardStatus.ESCALATED and c.closed_at and start <= c.closed_at <= end
         ],
         lifted_cards=[
-            _card_row(c, today) for c in cards_ if c.status == "lifted" and c.closed_at and start <= c.closed_at <= end
+            _card_row(c, today)
+            for c in cards_
+            if c.status == CardStatus.LIFTED and c.closed_at and start <= c.closed_at <= end
         ],
         earlier_decisions=earlier,
         meeting_decisions=this_meeting,
@@ -357,9 +359,9 @@ def _recommendations(session: Session, period: Period) -> list[RecommendationRow
 
 
 def _rec_decision(r: Recommendation) -> str:
-    if r.status == "issued":
+    if r.status == RecommendationStatus.ISSUED:
         return f"已发牌(#{r.card_id})"
-    if r.status == "dismissed":
+    if r.status == RecommendationStatus.DISMISSED:
         return f"不予发牌:{r.dismiss_reason}"
     return "待决定"
 
@@ -408,9 +410,9 @@ def card_report(session: Session, period: Period, district: str = "") -> CardRep
         issuer=ISSUER,
         generated_at=clock.now(),
         issued=[_card_row(c, today) for c in cards_ if within(c.issued_at) or c.period == period.code],
-        escalated=[_card_row(c, today) for c in cards_ if c.status == "escalated" and within(c.closed_at)],
-        lifted=[_card_row(c, today) for c in cards_ if c.status == "lifted" and within(c.closed_at)],
-        active=[_card_row(c, today) for c in cards_ if c.status == "active"],
+        escalated=[_card_row(c, today) for c in cards_ if c.status == CardStatus.ESCALATED and within(c.closed_at)],
+        lifted=[_card_row(c, today) for c in cards_ if c.status == CardStatus.LIFTED and within(c.closed_at)],
+        active=[_card_row(c, today) for c in cards_ if c.status == CardStatus.ACTIVE],
         recommendations=recs,
         published=results.published if results is not None else None,
         changes=results.changes if results is not None else [],

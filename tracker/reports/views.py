@@ -11,12 +11,12 @@ from .. import db
 from ..assessment import scoring
 from ..assessment.views import quarter_arg
 from ..auth import policy
-from ..errors import DomainError, ValidationError
 from ..meetings.models import Meeting
 from ..org.models import Unit
 from ..org.service import active_units
-from ..periods import Period
-from ..web import current_plan, flash_error, get_or_404, require
+from ..periods import Period, period_arg
+from ..saving import save
+from ..web import current_plan, get_or_404, require
 from . import builders, service
 from .forms import RegenerateForm
 from .pdf import FontMissing
@@ -37,13 +37,8 @@ def _quote(name: str) -> str:
 
 
 def _period() -> Period:
-    text = request.args.get("period")
-    if not text:
-        return quarter_arg()
-    try:
-        return Period.parse(text)
-    except ValidationError as e:
-        abort(400, str(e))
+    """The span the URL names (the last ended quarter when none); an invalid one is refused with 400."""
+    return period_arg(request.args.get("period"), default=quarter_arg, on_invalid=lambda reason: abort(400, reason))
 
 
 def _meeting() -> Meeting | None:
@@ -63,7 +58,7 @@ def _meeting_material():
         from ..plans.service import active_plan
 
         period = service.meeting_period(meeting)
-        quarter = Period.quarter(period.year, (period.first - 1) // 3 + 1)
+        quarter = period.in_quarter
         # a quarter's figures come from its results: frozen once published (months are never published)
         plan = active_plan(db.session)
         results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
@@ -197,16 +192,13 @@ def regenerate(meeting_id: int):
     require("meeting.manage")
     meeting = get_or_404(Meeting, meeting_id)
     form = RegenerateForm()
-    if form.validate_on_submit():
-        try:
-            arc = service.regenerate(db.session, current_user, meeting, form.reason.data)
-            db.session.commit()
-            flash(f"已生成通报第{arc.version}版,SHA-256 {arc.sha256[:16]}…", "success")
-        except DomainError as e:
-            flash_error(e)
-    else:
+    back = url_for("meetings.show", meeting_id=meeting_id)
+    if not form.validate_on_submit():
         flash("重新生成须填写理由", "error")
-    return redirect(url_for("meetings.show", meeting_id=meeting_id))
+        return redirect(back)
+    arc = save(lambda: service.regenerate(db.session, current_user, meeting, form.reason.data), back=back)
+    flash(f"已生成通报第{arc.version}版,SHA-256 {arc.sha256[:16]}…", "success")
+    return redirect(back)
 
 
 def _district() -> str:
