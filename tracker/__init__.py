@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db, hardening, ratelimit
+from .audit import service as audit_service
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     hardening.init_app(app)
     db.init_app(app)
+    # the audit service signs events outside a request's session too (command line, jobs)
+    audit_service.set_default_key(app.config["AUDIT_KEY"])
     csrf.init_app(app)
     ratelimit.configure(app)
     limiter.init_app(app)

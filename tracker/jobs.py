@@ -68,7 +68,7 @@ def init_app(app: Flask) -> None:
     def cards_escalate():
         from . import db
         from .assessment import cards
-        from .seed import SYSTEM
+        from .auth.system import SYSTEM
 
         with app.app_context():
             made = cards.escalate_overdue(db.session, SYSTEM, clock.today())
@@ -173,10 +173,10 @@ def run_archive(app: Flask, meeting_id: int, actor_id: int | None) -> None:
     """Render and archive the briefing; a failure is retried (up to 3 tries) and then kept with its reason."""
     from . import db
     from .auth.models import User
+    from .auth.system import SYSTEM
     from .meetings.models import Meeting
     from .notify.models import DONE, JOB_FAILED, RUNNING
     from .reports import service as reports
-    from .seed import SYSTEM
 
     delay = float(app.config.get("QUEUE_RETRY_DELAY", 5))
     with app.app_context():

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from . import clock, db
-from .auth import policy
+from . import clock, db, policy
 from .periods import Period
 from .plans.service import active_plan
 from .progress.models import STATE_ORDER

@@ -15,7 +15,8 @@ from .assessment import demo as cards_demo
 from .assessment.scheme import load_seed as load_scheme
 from .audit.service import record
 from .auth import service as auth_service
-from .auth.models import ROLE_ADMIN, User
+from .auth.models import User
+from .auth.system import SYSTEM
 from .meetings import demo as meetings_demo
 from .metrics import demo as metrics_demo
 from .metrics.service import load_indicators
@@ -25,21 +26,6 @@ from .plans.service import active_plan, due_date, duties, load_plan, update_peri
 from .progress import service as progress
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
-
-
-class SystemActor:
-    """The actor of seeding and scheduled jobs: an administrator that is nobody in particular."""
-
-    id = None
-    username = "system"
-    role = ROLE_ADMIN
-    unit_id = None
-    is_authenticated = True
-    is_active = True
-    is_system = True
-
-
-SYSTEM = SystemActor()
 
 
 def read_json(name: str) -> dict:

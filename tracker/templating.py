@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from flask_login import current_user
 
-from . import clock
-from .auth import policy
+from . import clock, policy
 from .progress.models import STATE_LABELS
 
 

@@ -7,8 +7,7 @@ from datetime import date
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import DomainError
 from ..web import EmptyForm, flash_error, require
 from . import holidays as service

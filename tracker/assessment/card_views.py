@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import DomainError, ValidationError
 from ..org.service import active_units
 from ..periods import Period
-from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from ..plans.current import current_plan
+from ..web import EmptyForm, flash_error, get_or_404, require, safe_next
 from . import cards as service
 from . import holidays
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import DomainError, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period
-from ..web import current_plan, flash_error, get_or_404, require
+from ..plans.current import current_plan
+from ..web import flash_error, get_or_404, require
 from . import scheme, scoring
 from .forms import AdjustmentForm, ItemsForm, PeriodActionForm, ReopenForm, RuleForm, SchemeSettingsForm
 from .models import (

@@ -10,9 +10,8 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period

@@ -6,8 +6,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import DomainError, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units

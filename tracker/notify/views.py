@@ -9,8 +9,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..auth.models import User
 from ..errors import DomainError
 from ..jobs import ARCHIVE, job_state, queue_archive

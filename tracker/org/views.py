@@ -7,9 +7,10 @@ from flask_login import current_user, login_required
 
 from .. import db
 from ..errors import DomainError
+from ..plans.current import current_plan
 from ..plans.service import plan_period_label, unit_duties
 from ..progress.service import unit_timeliness
-from ..web import current_plan, flash_error, get_or_404, require
+from ..web import flash_error, get_or_404, require
 from . import service
 from .forms import UnitCreateForm, UnitEditForm
 from .models import Unit

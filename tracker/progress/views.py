@@ -11,9 +11,10 @@ from ..errors import DomainError, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period
+from ..plans.current import current_plan
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
-from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from ..web import EmptyForm, flash_error, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport

@@ -9,11 +9,10 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from .. import clock
+from .. import clock, policy
 from ..audit import anchors
 from ..audit.service import head as audit_head
 from ..audit.service import record
-from ..auth import policy
 from ..errors import ValidationError, WorkflowError
 from ..meetings import service as meetings
 from ..periods import Period

@@ -7,16 +7,16 @@ from dataclasses import replace
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import db
+from .. import db, policy
 from ..assessment import scoring
 from ..assessment.views import quarter_arg
-from ..auth import policy
 from ..errors import DomainError, ValidationError
 from ..meetings.models import Meeting
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period
-from ..web import current_plan, flash_error, get_or_404, require
+from ..plans.current import current_plan
+from ..web import flash_error, get_or_404, require
 from . import builders, service
 from .forms import RegenerateForm
 from .pdf import FontMissing
