@@ -30,17 +30,6 @@ def _issue_form(meeting_id: int | None = None) -> IssueForm:
     return form
 
 
-@bp.app_context_processor
-def _unit_cards():
-    """The unit's active cards for its to-do page."""
-
-    def active_cards(unit_id: int) -> list:
-        data = service.board(db.session, unit_id)
-        return [(c, service.card_state(c)) for c in data["red"] + data["yellow"]]
-
-    return {"active_cards": active_cards}
-
-
 @bp.get("/")
 @login_required
 def board():

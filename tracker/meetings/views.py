@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -11,26 +11,12 @@ from ..errors import DomainError, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
 from ..periods import Period
-from ..web import EmptyForm, flash_error, get_or_404, require
+from ..web import flash_error, get_or_404, require
 from . import service
 from .forms import AnswerForm, DecisionForm, MeetingForm, ReviewForm
-from .models import ANSWERED, DECISION_COLOURS, DECISION_LABELS, Decision, Meeting
+from .models import ANSWERED, DECISION_LABELS, Decision, Meeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-
-
-@bp.app_context_processor
-def _supervised_items():
-    def supervised_todo(unit_id: int) -> service.UnitTodo:
-        """The unit's open and returned supervised items, for its to-do page."""
-        return service.unit_todo(db.session, unit_id)
-
-    return {
-        "supervised_todo": supervised_todo,
-        "decision_status": service.decision_status,
-        "DECISION_LABELS": DECISION_LABELS,
-        "DECISION_COLOURS": DECISION_COLOURS,
-    }
 
 
 @bp.app_template_filter("period_label")
@@ -149,46 +135,6 @@ def edit(meeting_id: int):
         form.version.data = meeting.version
         return _meeting_form_page(form, meeting)
     return _meeting_form_post(form, meeting)
-
-
-@bp.get("/<int:meeting_id>")
-@login_required
-def show(meeting_id: int):
-    meeting = get_or_404(Meeting, meeting_id, options=service.page_options())
-    require("meeting.view", meeting)
-    today = clock.today()
-    agenda = service.agenda(db.session, meeting, today) if policy.can(current_user, "meeting.view_all") else None
-    has_briefing = "reports.briefing" in current_app.view_functions and policy.can(current_user, "reports.view")
-    briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None
-    return render_template(
-        "meetings/show.html",
-        meeting=meeting,
-        agenda=agenda,
-        hold_form=EmptyForm(),
-        counts=service.status_counts(meeting.decisions, today),
-        briefing_url=briefing_url,
-    )
-
-
-@bp.post("/<int:meeting_id>/hold")
-@login_required
-def hold(meeting_id: int):
-    require("meeting.manage")
-    get_or_404(Meeting, meeting_id)
-    form = EmptyForm()
-    if not form.validate_on_submit():
-        flash("请求无效,请刷新后重试", "error")
-    else:
-        try:
-            service.mark_held(db.session, current_user, meeting_id, form.version.data)
-            db.session.commit()
-            flash("会议已标记为召开,会议信息已锁定;议定事项仍可录入", "success")
-        except (StaleEdit, StaleDataError):
-            db.session.rollback()
-            flash("会议信息已被他人修改,请核对后再标记召开", "error")
-        except DomainError as e:
-            flash_error(e)
-    return redirect(url_for(".show", meeting_id=meeting_id))
 
 
 @bp.route("/<int:meeting_id>/decisions/new", methods=["GET", "POST"])

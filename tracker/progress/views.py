@@ -47,15 +47,6 @@ def grid():
     )
 
 
-@bp.get("/todo")
-@login_required
-def todo():
-    require("todo.view")
-    plan = current_plan()
-    t = service.unit_todo(db.session, plan, current_user.unit)
-    return render_template("progress/todo.html", todo=t, plan=plan, unit=current_user.unit, read_form=EmptyForm())
-
-
 @bp.post("/urges/read")
 @login_required
 def urges_read():
