@@ -326,6 +326,7 @@ def test_an_archived_briefing_carries_the_audit_head_in_its_row_its_pdf_and_the_
 
     from pypdf import PdfReader
 
+    from tracker.desk.meeting import hold_meeting
     from tracker.meetings import service as meetings
     from tracker.reports.models import BriefingArchive
 
@@ -341,7 +342,7 @@ def test_an_archived_briefing_carries_the_audit_head_in_its_row_its_pdf_and_the_
             unit_ids=[get_unit(session, "青石镇").id],
             period="2026-Q3",
         )
-        m = meetings.mark_held(session, reviewer, m.id, m.version)
+        m = hold_meeting(session, reviewer, m.id, m.version)
         # the head the briefing names: the newest event before its own archive event (the meeting marked held)
         held = session.scalar(
             select(AuditEvent).where(AuditEvent.action != "briefing.archive").order_by(AuditEvent.id.desc())

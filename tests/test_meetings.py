@@ -22,12 +22,6 @@ from tracker.progress import service as progress
 from .conftest import get_unit, get_user
 
 
-@pytest.fixture(autouse=True)
-def _no_held_listeners(monkeypatch):
-    """Other areas react to a meeting being held (the briefing archive renders a PDF); not this file's concern."""
-    monkeypatch.setattr(meetings, "held_listeners", [])
-
-
 @pytest.fixture
 def world(seeded, session, frozen):
     frozen(2026, 11, 10, 9)
@@ -566,14 +560,6 @@ def test_officers_see_only_meetings_their_unit_attends_or_answers_to(session, wo
     assert len(meetings.list_meetings(session, w["admin"]).past) == 2
     assert [m.id for m in meetings.list_meetings(session, w["reviewer"], "2026").past] != []
     assert meetings.list_meetings(session, w["reviewer"], "2026-Q2").past == []
-
-
-def test_held_listeners_run_in_the_same_transaction(session, world, monkeypatch):
-    w = world
-    seen = []
-    monkeypatch.setattr(meetings, "held_listeners", [lambda s, actor, m: seen.append((actor.username, m.status))])
-    _meeting(session, w)
-    assert seen == [("reviewer", HELD)]
 
 
 # -- demo ----------------------------------------------------------------------------------------------------------

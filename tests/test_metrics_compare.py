@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from tracker.auth.system import SYSTEM
 from tracker.metrics import service
 from tracker.org import service as org_service
 from tracker.periods import Period
-from tracker.seed import SYSTEM
 
 from .conftest import get_unit, get_user
 from .metrics_util import NOW, put, series

@@ -365,8 +365,8 @@ def test_a_digest_channel_gets_one_message_a_day(seeded, session, robot):
 def test_a_failed_briefing_render_is_retried_then_shown_with_its_reason_and_the_meeting_stays_held(
     seeded, session, client, auth, monkeypatch
 ):
-    from tracker.jobs import ARCHIVE, job_state
     from tracker.reports import service as reports
+    from tracker.reports.archive_job import ARCHIVE, job_state
 
     seeded.config["QUEUE_RETRY_DELAY"] = 0
     reviewer = get_user(session, "reviewer")

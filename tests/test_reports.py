@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tracker.assessment import cards, scoring
 from tracker.audit.models import AuditEvent
+from tracker.desk.meeting import hold_meeting
 from tracker.meetings import service as meetings
 from tracker.metrics import service as metrics
 from tracker.periods import Period
@@ -165,7 +166,7 @@ def test_held_meeting_briefing_is_archived_byte_for_byte(district, session, app,
             unit_ids=[district["town"].id],
             period="2026-Q3",
         )
-        m = meetings.mark_held(session, reviewer, m.id, m.version)
+        m = hold_meeting(session, reviewer, m.id, m.version)
         session.commit()
     archive = session.scalar(select(BriefingArchive).where(BriefingArchive.meeting_id == m.id))
     assert archive.version == 1 and len(archive.sha256) == 64
@@ -192,7 +193,7 @@ def test_briefing_follows_up_the_previous_meetings_decisions_and_earlier_open_on
         m = meetings.schedule_meeting(
             session, reviewer, title=title, meeting_date=on, convener="区委政法委", unit_ids=[town.id], period=period
         )
-        return meetings.mark_held(session, reviewer, m.id, m.version)
+        return hold_meeting(session, reviewer, m.id, m.version)
 
     def decide(m, text, deadline):
         return meetings.record_decision(

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db, hardening, ratelimit
+from .audit import service as audit_service
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -44,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     hardening.init_app(app)
     db.init_app(app)
+    # the audit service signs events outside a request's session too (command line, jobs)
+    audit_service.set_default_key(app.config["AUDIT_KEY"])
     csrf.init_app(app)
     ratelimit.configure(app)
     limiter.init_app(app)
@@ -55,13 +58,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
 
-    from . import templating
+    from . import desk, templating
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
     from .assessment.views import bp as assessment_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
-    from .main import bp as main_bp
     from .meetings.views import bp as meetings_bp
     from .metrics.views import bp as metrics_bp
     from .notify.views import bp as notify_bp
@@ -73,7 +75,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     for bp in (
         auth_bp,
-        main_bp,
         plans_bp,
         progress_bp,
         org_bp,
@@ -87,6 +88,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
+    # the desk (pages where areas meet) adds its routes to the areas' blueprints when imported above, and
+    # registers the workbench, the labels templates share and the queue's tasks
+    desk.init_app(app)
 
     from .cli import register
 

@@ -39,8 +39,9 @@ def uploads_cleanup() -> None:
 @click.option("--years", type=click.IntRange(1, 20), default=10, help="Years of monthly history.")
 def demo_data_command(scale: int, years: int) -> None:
     """Generate a plausible district SCALE times the demo (towns, years of reports, figures, meetings, cards)."""
+    from .auth.system import SYSTEM
     from .scale import generate
-    from .seed import SYSTEM, load_base, load_demo
+    from .seed import load_base, load_demo
 
     load_base(db.session)
     load_demo(db.session, current_app.config["DEMO_PASSWORD"])

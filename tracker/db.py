@@ -143,9 +143,6 @@ def init_app(app) -> None:
         "audit_db": database_label(app.config["DATABASE_URL"]),
     }
     app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
-    from .audit.service import set_default_key
-
-    set_default_key(app.config["AUDIT_KEY"])
 
     @app.before_request
     def _declare_intent():

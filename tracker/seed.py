@@ -15,31 +15,19 @@ from .assessment import demo as cards_demo
 from .assessment.scheme import load_seed as load_scheme
 from .audit.service import record
 from .auth import service as auth_service
-from .auth.models import ROLE_ADMIN, User
+from .auth.models import User
+from .auth.system import SYSTEM
 from .meetings import demo as meetings_demo
+from .meetings.models import HELD, Meeting
 from .metrics import demo as metrics_demo
 from .metrics.service import load_indicators
 from .org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from .periods import Period
 from .plans.service import active_plan, due_date, duties, load_plan, update_period
 from .progress import service as progress
+from .reports.archive_job import queue_archive
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
-
-
-class SystemActor:
-    """The actor of seeding and scheduled jobs: an administrator that is nobody in particular."""
-
-    id = None
-    username = "system"
-    role = ROLE_ADMIN
-    unit_id = None
-    is_authenticated = True
-    is_active = True
-    is_system = True
-
-
-SYSTEM = SystemActor()
 
 
 def read_json(name: str) -> dict:
@@ -163,6 +151,10 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
     meetings = meetings_demo.load(session, users, today) if with_reports else {}
+    if with_reports:
+        # as when a meeting is marked held on its page: each held meeting's briefing is archived after the commit
+        for meeting_id in session.scalars(select(Meeting.id).where(Meeting.status == HELD).order_by(Meeting.id)).all():
+            queue_archive(session, meeting_id, users["reviewer"].id)
     # cards last: they read the figures, reports and meetings above
     cards = cards_demo.load(session, active_plan(session), users, today) if with_reports else {}
     return {

@@ -7,9 +7,7 @@ from decimal import Decimal
 
 from flask_login import current_user
 
-from . import clock
-from .auth import policy
-from .progress.models import STATE_LABELS
+from . import clock, policy
 
 
 def cn_date(value) -> str:
@@ -45,12 +43,6 @@ def number(value, decimals: int = 0) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.filters.update(cn_date=cn_date, cn_datetime=cn_datetime, cn_month=cn_month, number=number)
-    from .metrics.service import VERDICT_LABELS
-    from .plans.service import plan_period_label
-
-    app.jinja_env.globals.update(
-        STATE_LABELS=STATE_LABELS, VERDICT_LABELS=VERDICT_LABELS, plan_period_label=plan_period_label
-    )
 
     @app.context_processor
     def _globals():

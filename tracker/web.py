@@ -10,10 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
 from wtforms.validators import Optional
 
-from . import db
-from .auth import policy
+from . import db, policy
 from .errors import DomainError, NotFound, PermissionDenied
-from .plans.service import active_plan
 
 
 class EmptyForm(FlaskForm):
@@ -34,13 +32,6 @@ def get_or_404(model, ident: int, options: list | None = None):
     if obj is None:
         abort(404)
     return obj
-
-
-def current_plan():
-    plan = active_plan(db.session)
-    if plan is None:
-        abort(404, "尚未载入实施方案")
-    return plan
 
 
 def flash_error(e: DomainError) -> None:

@@ -8,23 +8,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import clock, db
-from ..auth import policy
 from ..saving import save
 from ..web import EmptyForm, require
 from . import holidays as service
 from .forms import CalendarImportForm, CalendarYearForm, HolidayDayForm
 
 bp = Blueprint("calendar", __name__, url_prefix="/admin/calendar")
-
-
-@bp.app_context_processor
-def _calendar_gaps():
-    """The administrator's to-do: years without a holiday schedule that deadlines reach into."""
-
-    def calendar_gaps() -> list:
-        return service.gaps(db.session) if policy.can(current_user, "calendar.manage") else []
-
-    return {"calendar_gaps": calendar_gaps}
 
 
 def _year_arg() -> int:

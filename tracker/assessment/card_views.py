@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..org.service import active_units
 from ..periods import Period
+from ..plans.current import current_plan
 from ..saving import save
-from ..web import EmptyForm, current_plan, get_or_404, require, safe_next
+from ..web import EmptyForm, get_or_404, require, safe_next
 from . import cards as service
 from . import holidays
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
@@ -28,17 +28,6 @@ def _issue_form(meeting_id: int | None = None) -> IssueForm:
     form = IssueForm(meeting_id=meeting_id)
     form.unit_id.choices = [(u.id, u.name) for u in active_units(db.session)]
     return form
-
-
-@bp.app_context_processor
-def _unit_cards():
-    """The unit's active cards for its to-do page."""
-
-    def active_cards(unit_id: int) -> list:
-        data = service.board(db.session, unit_id)
-        return [(c, service.card_state(c)) for c in data["red"] + data["yellow"]]
-
-    return {"active_cards": active_cards}
 
 
 @bp.get("/")

@@ -9,9 +9,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError
 from ..meetings import service as meetings
 from ..metrics import service as metrics

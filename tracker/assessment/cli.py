@@ -9,10 +9,10 @@ import click
 from flask.cli import AppGroup, with_appcontext
 
 from .. import clock, db
+from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..periods import Period
 from ..plans.service import active_plan
-from ..seed import SYSTEM
 from . import cards as card_service
 from . import scoring
 

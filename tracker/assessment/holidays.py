@@ -10,9 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, ValidationError
 from .calendar import WorkCalendar
 from .calendar import load as load_calendar

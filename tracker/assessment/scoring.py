@@ -9,9 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, joinedload
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import ValidationError, WorkflowError
 from ..meetings import service as meetings
 from ..metrics import frozen

@@ -7,13 +7,13 @@ import json
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import ValidationError
 from ..org.models import Unit
 from ..periods import Period, period_arg
+from ..plans.current import current_plan
 from ..saving import STALE, save
-from ..web import current_plan, get_or_404, require
+from ..web import get_or_404, require
 from . import scheme, scoring
 from .forms import AdjustmentForm, ItemsForm, PeriodActionForm, ReopenForm, RuleForm, SchemeSettingsForm
 from .models import (

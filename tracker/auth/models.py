@@ -10,10 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
 from ..org.models import Unit
+from ..policy import ROLE_ADMIN, ROLE_OFFICER, ROLE_REVIEWER
 
-ROLE_ADMIN = "admin"
-ROLE_REVIEWER = "reviewer"
-ROLE_OFFICER = "officer"
 ROLE_LABELS = {ROLE_ADMIN: "系统管理员", ROLE_REVIEWER: "审核员", ROLE_OFFICER: "单位填报员"}
 
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import policy
 from ..audit.service import record
 from ..errors import NotFound, StaleEdit, ValidationError, on_unique_violation
 from ..org.models import Unit
-from . import policy
 from .models import ROLE_LABELS, ROLE_OFFICER, User, new_session_token
 
 MIN_PASSWORD = 8

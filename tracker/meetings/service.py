@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
@@ -46,11 +45,6 @@ ANSWERABLE = (OPEN, RETURNED)
 # Listing filters: the stored states, the derived 逾期, and 待办 (what the unit still owes: open or returned).
 PENDING = "pending"
 FILTERS = {PENDING: "待办", OPEN: "未反馈", ANSWERED: "已反馈", RETURNED: "已退回", OVERDUE: "逾期", CLOSED: "已销号"}
-
-# Called as listener(session, actor, meeting) inside the transaction that marks a meeting held, so an area
-# above this one (the briefing archive) can act on it without this module importing it.
-held_listeners: list[Callable] = []
-
 
 # -- reading ---------------------------------------------------------------
 
@@ -513,8 +507,6 @@ def mark_held(session: Session, actor, meeting_id: int, version: int | None) -> 
     meeting.status, meeting.held_at, meeting.held_by_id, meeting.updated_at = HELD, now, actor.id, now
     session.flush()
     record(session, actor, "meeting.hold", meeting, before=before, summary=f"联席会议“{meeting.title}”已召开")
-    for listener in held_listeners:
-        listener(session, actor, meeting)
     return meeting
 
 

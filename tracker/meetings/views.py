@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import clock, db
-from ..auth import policy
+from .. import clock, db, policy
 from ..errors import ValidationError
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
 from ..periods import Period
 from ..saving import STALE, save
-from ..web import EmptyForm, get_or_404, require
+from ..web import get_or_404, require
 from . import service
 from .forms import AnswerForm, DecisionForm, MeetingForm, ReviewForm
-from .models import ANSWERED, DECISION_COLOURS, DECISION_LABELS, Decision, Meeting
+from .models import ANSWERED, DECISION_LABELS, Decision, Meeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
-
-
-@bp.app_context_processor
-def _supervised_items():
-    def supervised_todo(unit_id: int) -> service.UnitTodo:
-        """The unit's open and returned supervised items, for its to-do page."""
-        return service.unit_todo(db.session, unit_id)
-
-    return {
-        "supervised_todo": supervised_todo,
-        "decision_status": service.decision_status,
-        "DECISION_LABELS": DECISION_LABELS,
-        "DECISION_COLOURS": DECISION_COLOURS,
-    }
 
 
 @bp.app_template_filter("period_label")
@@ -145,44 +130,6 @@ def edit(meeting_id: int):
         form.version.data = meeting.version
         return _meeting_form_page(form, meeting)
     return _meeting_form_post(form, meeting)
-
-
-@bp.get("/<int:meeting_id>")
-@login_required
-def show(meeting_id: int):
-    meeting = get_or_404(Meeting, meeting_id, options=service.page_options())
-    require("meeting.view", meeting)
-    today = clock.today()
-    agenda = service.agenda(db.session, meeting, today) if policy.can(current_user, "meeting.view_all") else None
-    has_briefing = "reports.briefing" in current_app.view_functions and policy.can(current_user, "reports.view")
-    briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None
-    return render_template(
-        "meetings/show.html",
-        meeting=meeting,
-        agenda=agenda,
-        hold_form=EmptyForm(),
-        counts=service.status_counts(meeting.decisions, today),
-        briefing_url=briefing_url,
-    )
-
-
-@bp.post("/<int:meeting_id>/hold")
-@login_required
-def hold(meeting_id: int):
-    require("meeting.manage")
-    get_or_404(Meeting, meeting_id)
-    form = EmptyForm()
-    back = url_for(".show", meeting_id=meeting_id)
-    if not form.validate_on_submit():
-        flash("请求无效,请刷新后重试", "error")
-        return redirect(back)
-    save(
-        lambda: service.mark_held(db.session, current_user, meeting_id, form.version.data),
-        back=back,
-        stale_message="会议信息已被他人修改,请核对后再标记召开",
-    )
-    flash("会议已标记为召开,会议信息已锁定;议定事项仍可录入", "success")
-    return redirect(back)
 
 
 @bp.route("/<int:meeting_id>/decisions/new", methods=["GET", "POST"])

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .. import db
 from ..auth.models import User
+from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
 from . import exchange, service
@@ -22,8 +23,6 @@ metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import
 
 def _actor(username: str | None):
     if not username:
-        from ..seed import SYSTEM
-
         return SYSTEM
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:

@@ -28,9 +28,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, PermissionDenied, StaleEdit, ValidationError, on_unique_violation
 from ..org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from ..periods import Period

@@ -8,8 +8,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import db, uploads
-from ..auth import policy
+from .. import db, policy, uploads
 from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period, period_arg

@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from .. import clock, db
+from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..plans.service import find_unit
 from . import service
@@ -29,7 +30,6 @@ notify_cli.add_command(channels_cli)
 def channels_add(unit_name, username, kind, target, secret, digest) -> None:
     """Add a channel (audited as the system actor; the key and secret are never printed)."""
     from ..auth.models import User
-    from ..seed import SYSTEM
 
     unit_id = user_id = None
     if unit_name:

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import clock
+from .. import clock, policy
 from ..audit.service import record
-from ..auth import policy
 from ..auth.models import ROLE_OFFICER, ROLE_REVIEWER, User
+from ..auth.system import SYSTEM
 from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import Unit
 from . import channels as senders
@@ -279,8 +279,6 @@ def run_day(session: Session, today: date, config: dict) -> RunResult:
 
 def _audit_run(session: Session, result: RunResult, what: str) -> None:
     if result.notifications or result.messages:
-        from ..seed import SYSTEM
-
         record(
             session,
             SYSTEM,
@@ -349,7 +347,6 @@ def deliver(session: Session, delivery_id: int, config: dict) -> str | None:
         d.status, d.sent_at, d.last_error, d.next_attempt_at = SENT, now, "", None
     elif final:
         d.status, d.last_error, d.next_attempt_at = FAILED, error[:500], None
-        from ..seed import SYSTEM
 
         record(
             session,

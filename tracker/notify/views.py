@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
-from .. import clock, db
-from ..auth import policy
+from .. import db, policy
 from ..auth.models import User
-from ..jobs import ARCHIVE, job_state, queue_archive
-from ..meetings.models import Meeting
+from ..jobs import enqueue_after_commit
 from ..org.service import active_units
 from ..saving import save
 from ..web import EmptyForm, get_or_404, require, safe_next
-from . import reminders, service
-from .models import CHANNEL_LABELS, DELIVERY_LABELS, QUEUED
+from . import service
+from .models import CHANNEL_LABELS, DELIVERY_LABELS
 
 bp = Blueprint("notify", __name__)
 
@@ -41,13 +39,6 @@ class _Notify:
         if not policy.can(current_user, "notify.inbox"):
             return 0
         return service.unread_count(db.session, current_user)
-
-    def queue(self):
-        return reminders.reviewer_queue(db.session, clock.today())
-
-    def archive_job(self, meeting_id: int):
-        """The held meeting's briefing archive job (None when none was queued)."""
-        return job_state(db.session, ARCHIVE, meeting_id)
 
 
 @bp.app_context_processor
@@ -206,7 +197,6 @@ def delivery_retry(delivery_id: int):
     require("notify.manage")
     if not EmptyForm().validate_on_submit():
         abort(400)
-    from ..jobs import enqueue_after_commit
 
     def retry():
         service.retry_now(db.session, current_user, delivery_id)
@@ -216,38 +206,3 @@ def delivery_retry(delivery_id: int):
     save(retry, back=back)
     flash("已重新排入发送队列", "success")
     return redirect(back)
-
-
-# -- the held meeting's briefing archive ------------------------------------------------
-
-
-@bp.get("/jobs/briefing/<int:meeting_id>")
-@login_required
-def archive_status(meeting_id: int):
-    meeting = get_or_404(Meeting, meeting_id)
-    require("meeting.view", meeting)
-    from ..reports.service import current_archive
-
-    job = job_state(db.session, ARCHIVE, meeting_id)
-    arc = current_archive(db.session, meeting_id, with_pdf=False)
-    body = {"state": job.state if job else ("done" if arc else "none"), "attempts": job.attempts if job else 0}
-    if job is not None and job.state == "failed":
-        body["error"] = job.error
-    if arc is not None:
-        body.update(version=arc.version, sha256=arc.sha256)
-    return jsonify(body)
-
-
-@bp.post("/jobs/briefing/<int:meeting_id>/retry")
-@login_required
-def archive_retry(meeting_id: int):
-    require("meeting.manage")
-    meeting = get_or_404(Meeting, meeting_id)
-    job = job_state(db.session, ARCHIVE, meeting_id)
-    if not EmptyForm().validate_on_submit() or not meeting.is_held or job is None or job.state != "failed":
-        flash("只有生成失败的通报可以重试", "error")
-    else:
-        queue_archive(db.session, meeting_id, current_user.id)
-        db.session.commit()
-        flash("已重新排入生成队列" if job.state == QUEUED else "通报生成已重试", "success")
-    return redirect(url_for("meetings.show", meeting_id=meeting_id))

@@ -7,8 +7,8 @@ import re
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError, on_unique_violation
 from .models import KIND_LABELS, Unit
 

@@ -6,38 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import db
-from ..plans.service import plan_period_label, unit_duties
-from ..progress.service import unit_timeliness
 from ..saving import save
-from ..web import current_plan, get_or_404, require
+from ..web import get_or_404, require
 from . import service
 from .forms import UnitCreateForm, UnitEditForm
 from .models import Unit
 
 bp = Blueprint("org", __name__)
-
-
-@bp.get("/units/<int:unit_id>")
-@login_required
-def show(unit_id: int):
-    unit = get_or_404(Unit, unit_id)
-    require("unit.view", unit)
-    plan = current_plan()
-    duties = unit_duties(db.session, plan, unit)
-    # the plan's period so far: the same counts as the officer's to-do, the grid and the report list
-    counts = unit_timeliness(db.session, plan, unit, plan_duties=duties)
-    # the page is where areas meet: the unit's cards come from the assessment area
-    from ..assessment.cards import board, card_state
-
-    return render_template(
-        "org/unit.html",
-        unit=unit,
-        duties=duties,
-        counts=counts,
-        span=plan_period_label(plan),
-        cards=board(db.session, unit.id),
-        card_state=card_state,
-    )
 
 
 @bp.get("/admin/units")

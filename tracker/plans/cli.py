@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .. import db
+from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..org.models import KIND_DEPARTMENT
-from ..seed import SYSTEM
 from . import import_service, importer
 
 plan_cli = AppGroup("plan", help="Implementation plans.")

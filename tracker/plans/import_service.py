@@ -14,8 +14,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .. import policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import ValidationError
 from ..org.models import KIND_DEPARTMENT, KIND_LABELS, KIND_TOWNSHIP, Unit
 from ..org.service import create_unit

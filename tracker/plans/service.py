@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import policy
 from ..audit.service import record
-from ..auth import policy
 from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period, month_range

@@ -8,8 +8,9 @@ from flask_login import current_user, login_required
 from .. import db
 from ..errors import DomainError
 from ..saving import save
-from ..web import current_plan, flash_error, require
+from ..web import flash_error, require
 from . import import_service, service
+from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
 
 bp = Blueprint("plans", __name__)

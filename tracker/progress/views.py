@@ -10,10 +10,11 @@ from ..errors import ValidationError
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period, period_arg
+from ..plans.current import current_plan
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
 from ..saving import save
-from ..web import EmptyForm, current_plan, get_or_404, require, safe_next
+from ..web import EmptyForm, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
@@ -38,15 +39,6 @@ def grid():
     return render_template(
         "progress/grid.html", grid=g, plan=plan, states=STATE_ORDER, prev=period.previous(), next=period.next()
     )
-
-
-@bp.get("/todo")
-@login_required
-def todo():
-    require("todo.view")
-    plan = current_plan()
-    t = service.unit_todo(db.session, plan, current_user.unit)
-    return render_template("progress/todo.html", todo=t, plan=plan, unit=current_user.unit, read_form=EmptyForm())
 
 
 @bp.post("/urges/read")

@@ -9,13 +9,11 @@ from flask import current_app, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from .. import clock
+from .. import clock, policy
 from ..audit import anchors
 from ..audit.service import head as audit_head
 from ..audit.service import record
-from ..auth import policy
 from ..errors import ValidationError, WorkflowError
-from ..meetings import service as meetings
 from ..periods import Period
 from ..plans.service import active_plan
 from . import builders
@@ -87,17 +85,6 @@ def archive_briefing(session: Session, actor, meeting, reason: str = "会议召�
         summary=f"存档联席会议通报(第{arc.version}版):{meeting.title};{arc.reason}",
     )
     return arc
-
-
-def archive_on_hold(session: Session, actor, meeting) -> None:
-    """Called when a meeting is marked held: the briefing it reviewed is archived, byte for byte, by a background
-    job enqueued once the meeting's transaction commits (the request does not wait for the PDF)."""
-    from ..jobs import queue_archive
-
-    queue_archive(session, meeting.id, getattr(actor, "id", None))
-
-
-meetings.held_listeners.append(archive_on_hold)
 
 
 def regenerate(session: Session, actor, meeting, reason: str) -> BriefingArchive:

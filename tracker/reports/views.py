@@ -7,16 +7,16 @@ from dataclasses import replace
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import db
+from .. import db, policy
 from ..assessment import scoring
 from ..assessment.views import quarter_arg
-from ..auth import policy
 from ..meetings.models import Meeting
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period, period_arg
+from ..plans.current import current_plan
 from ..saving import save
-from ..web import current_plan, get_or_404, require
+from ..web import get_or_404, require
 from . import builders, service
 from .forms import RegenerateForm
 from .pdf import FontMissing
@@ -44,44 +44,6 @@ def _period() -> Period:
 def _meeting() -> Meeting | None:
     mid = request.args.get("meeting", type=int)
     return get_or_404(Meeting, mid) if mid else None
-
-
-@bp.app_context_processor
-def _meeting_material():
-    """What a meeting page shows from the areas above it: the archived briefing and the agenda's figures and
-    card recommendations (the meetings area knows none of them)."""
-
-    def meeting_material(meeting) -> dict:
-        from ..assessment import cards as card_service
-        from ..assessment.forms import DismissForm, IssueForm
-        from ..metrics import service as metrics
-        from ..plans.service import active_plan
-
-        period = service.meeting_period(meeting)
-        quarter = period.in_quarter
-        # a quarter's figures come from its results: frozen once published (months are never published)
-        plan = active_plan(db.session)
-        results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
-        # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
-        recs = card_service.pending(db.session, quarter)
-        published = scoring.current_publication(db.session, quarter) is not None
-        if not policy.can(current_user, "assessment.view_ranks", published):
-            # a recommendation on the ranking quotes the rank, which units read only after publication
-            recs = [r for r in recs if r.rule.kind != "rank_bottom"]
-        return {
-            "archive": service.current_archive(db.session, meeting.id, with_pdf=False),
-            "regenerate_form": RegenerateForm(),
-            "summary": results.summary if results is not None else metrics.summary(db.session, period),
-            "published": results is not None and results.published,
-            "changes": results.changes if results is not None else [],
-            "recommendations": recs,
-            "in_progress": card_service.in_progress(db.session, recs),
-            "issue_form": IssueForm(meeting_id=meeting.id),
-            "dismiss_form": DismissForm(),
-            "quarter": quarter,
-        }
-
-    return {"meeting_material": meeting_material}
 
 
 @bp.get("/")

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import PermissionDenied
-from .models import ROLE_ADMIN, ROLE_OFFICER, ROLE_REVIEWER
+from .errors import PermissionDenied
+
+# the roles a user can hold (users.role); auth.models names them for the forms
+ROLE_ADMIN = "admin"
+ROLE_REVIEWER = "reviewer"
+ROLE_OFFICER = "officer"
 
 
 def _is(role: str) -> Callable:

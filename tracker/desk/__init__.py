@@ -1,0 +1,36 @@
+"""The desk: the pages where areas meet, on the top floor of the package.
+
+The workbench, an officer's to-do list, a unit's page, a meeting's page with its material and agenda, and
+"hold the meeting, then archive its briefing" read or act on several areas at once. They live here so that the
+areas below only import downwards; nothing but the app factory imports the desk. Pages keep their areas'
+endpoint names (progress.todo, org.show, meetings.show, ...): their routes are added to the areas' blueprints.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from ..meetings.models import DECISION_COLOURS, DECISION_LABELS
+from ..meetings.service import decision_status
+from ..metrics.service import VERDICT_LABELS
+from ..plans.service import plan_period_label
+from ..progress.models import STATE_LABELS
+from . import home, meeting, tasks, unit
+from .home import bp
+
+
+def init_app(app: Flask) -> None:
+    """The workbench's blueprint, the labels templates of every area use, and the queue's tasks."""
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        STATE_LABELS=STATE_LABELS,
+        VERDICT_LABELS=VERDICT_LABELS,
+        plan_period_label=plan_period_label,
+        DECISION_LABELS=DECISION_LABELS,
+        DECISION_COLOURS=DECISION_COLOURS,
+        decision_status=decision_status,
+    )
+    tasks.register(app)
+
+
+__all__ = ["home", "init_app", "meeting", "unit"]
