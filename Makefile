@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 WORKERS ?= 2
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 poppler-utils
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 poppler-utils
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
 export TRACKER_DEMO_PASSWORD ?= demo-2026
 

@@ -127,6 +127,7 @@ RULES: dict[str, Callable] = {
     # reports
     "reports.view": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
     "reports.scorecard": _view_unit_data,  # obj: unit
+    "documents.manage": _is(ROLE_ADMIN),  # the 发文字号 prefix, next number and 抄送 line
     # 两降两升 figures
     "metrics.view": lambda user, obj=None: True,  # figures and rankings are circulated to every unit
     "metrics.enter": _enters_metric,  # obj: an entry cell (indicator, unit id or None for the district)

@@ -359,7 +359,7 @@ def _rectification(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore
     ]
     if not relevant:
         # no card to rectify is nothing due, not a rectification done: the item does not apply
-        return _not_applicable(it, ctx, weight, [Fact("红黄牌", "无")], "本期无红黄牌")
+        return _not_applicable(it, ctx, weight, [Fact("本期应整改的红黄牌", "无")], "本期无红黄牌")
     ok = [c for c in relevant if card_rectified_in_time(c, ctx.as_of)]
     facts = [
         Fact(f"{c.colour_label} #{c.id}", "按期整改" if c in ok else "未按期整改", _link("cards.show", card_id=c.id))

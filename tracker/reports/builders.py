@@ -23,9 +23,18 @@ from ..plans.models import Plan, Task
 from ..plans.service import active_plan, due_date, duties, in_plan_period, load_tasks
 from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import report_state
+from . import official
 
-ISSUER = "打击治理电信网络诈骗犯罪工作联席会议办公室"
+ISSUER = official.ISSUER
 HIGHLIGHT_CHARS = 80
+
+
+class _Titled:
+    """The title in lines broken at sensible places (the PDF's and the Word file's title)."""
+
+    @property
+    def title_lines(self) -> list[str]:
+        return official.title_lines(self.title)
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,7 @@ class DecisionRow:
 
 
 @dataclass(frozen=True)
-class Briefing:
+class Briefing(_Titled):
     """联席会议通报: cover, then seven sections."""
 
     district: str
@@ -141,6 +150,7 @@ class Briefing:
     # a published quarter: what differs today from the frozen figures, scores and ranks (the note 发布后数据有更新)
     changes: list = field(default_factory=list)
     figures_frozen: bool = True
+    head: official.Head | None = None  # 版头, 主送, 落款, 版记
 
 
 def _card_row(card: Card, today: date) -> CardRow:
@@ -257,8 +267,10 @@ def _task_progress(
 
 
 def _clip(text: str) -> str:
+    """One highlight, without its closing punctuation: the list joins them with ";" and ends with "。"."""
     text = " ".join(text.split())
-    return text if len(text) <= HIGHLIGHT_CHARS else text[:HIGHLIGHT_CHARS] + "…"
+    text = text if len(text) <= HIGHLIGHT_CHARS else text[:HIGHLIGHT_CHARS] + "…"
+    return text.rstrip("。.;；,，、 ") or text
 
 
 def briefing(session: Session, plan: Plan, period: Period, meeting=None, district: str = "") -> Briefing:
@@ -335,6 +347,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         previous_meeting_date=previous[0].date if previous else None,
         changes=results.changes if results is not None else [],
         figures_frozen=results is None or results.figures_frozen,
+        head=official.head(session, district, meeting=meeting),
     )
 
 
@@ -367,7 +380,7 @@ def _rec_decision(r: Recommendation) -> str:
 
 
 @dataclass(frozen=True)
-class CardReport:
+class CardReport(_Titled):
     """红黄牌考评通报 for a quarter."""
 
     district: str
@@ -382,6 +395,7 @@ class CardReport:
     recommendations: list[RecommendationRow]
     published: bool | None = None  # None: not a quarter
     changes: list = field(default_factory=list)  # since publication (the note 发布后数据有更新)
+    head: official.Head | None = None
 
 
 def card_report(session: Session, period: Period, district: str = "") -> CardReport:
@@ -416,11 +430,12 @@ def card_report(session: Session, period: Period, district: str = "") -> CardRep
         recommendations=recs,
         published=results.published if results is not None else None,
         changes=results.changes if results is not None else [],
+        head=official.head(session, district),
     )
 
 
 @dataclass(frozen=True)
-class Scorecard:
+class Scorecard(_Titled):
     """A unit's scorecard for a quarter: score breakdown, figures, reports, cards, decisions."""
 
     district: str
@@ -440,6 +455,9 @@ class Scorecard:
     changes: list = field(default_factory=list)  # this unit's, since publication (the note 发布后数据有更新)
     figures_frozen: bool = True
     not_applicable: str = "rescale"  # how the scores treated items with nothing due (frozen with the quarter)
+    head: official.Head | None = None
+    # the unit's other cards: closed before the quarter or issued after it (`cards`: those to rectify in it)
+    earlier_cards: list[CardRow] = field(default_factory=list)
 
 
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
@@ -459,6 +477,10 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
             .order_by(Card.issued_at)
         )
     ]
+    # the cards the quarter's rectification item reads (issued by the quarter's end, active or closed since it
+    # began), apart from the others, so the score's "本期应整改的红黄牌:无" never stands beside a list of cards
+    current = [c for c in cards_ if c.issued <= period.end and (c.closed is None or c.closed >= period.start)]
+    earlier = [c for c in cards_ if c not in current]
     decisions = [_decision_row(d, today) for d in meetings.list_decisions(session, None, unit_id=unit.id)]
     return Scorecard(
         district=district,
@@ -473,9 +495,11 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
         comparisons=mine.comparisons if mine else None,
         indicators=results.summary.town_indicators if mine else [],
         report_rows=rows,
-        cards=cards_,
+        cards=current,
+        earlier_cards=earlier,
         decisions=decisions,
         changes=[c for c in results.changes if c.who == unit.name],
         figures_frozen=results.figures_frozen,
         not_applicable=results.snapshot.get("not_applicable", "full"),
+        head=official.head(session, district, recipients=f"{unit.name}:"),
     )

@@ -18,7 +18,7 @@ from ..plans.service import active_plan
 from . import builders, service
 from .pdf import FontMissing
 
-report_cli = AppGroup("report", help="PDF reports.")
+report_cli = AppGroup("report", help="PDF reports (and their Word versions).")
 
 
 def _period(text: str) -> Period:
@@ -28,49 +28,62 @@ def _period(text: str) -> Period:
         raise click.ClickException(str(e)) from None
 
 
-def _write(kind: str, data, out: Path) -> None:
+FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["pdf", "docx"]),
+    default="pdf",
+    show_default=True,
+    help="docx: the Word version, a draft to edit (the archived PDF is the record).",
+)
+
+
+def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
     try:
-        pdf = service.to_pdf(kind, data)
+        body = service.to_docx(kind, data) if fmt == "docx" else service.to_pdf(kind, data)
     except FontMissing as e:
         raise click.ClickException(str(e)) from None
-    out.write_bytes(pdf)
-    click.echo(f"{out}: {len(pdf)} bytes")
+    out.write_bytes(body)
+    click.echo(f"{out}: {len(body)} bytes")
 
 
 @report_cli.command("briefing")
 @click.option("--period", required=True, help="2026-Q3, 2026-10 …")
 @click.option("--meeting", "meeting_id", type=int, default=None, help="A meeting id: its archived PDF once held.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def briefing_command(period: str, meeting_id: int | None, output: Path) -> None:
+@FORMAT
+def briefing_command(period: str, meeting_id: int | None, output: Path, fmt: str) -> None:
     """The joint-meeting briefing (通报) for a period or a meeting."""
     meeting = None
     if meeting_id is not None:
         meeting = db.session.get(Meeting, meeting_id)
         if meeting is None:
             raise click.ClickException(f"会议 {meeting_id} 不存在")
-        archive = service.current_archive(db.session, meeting.id)
+        archive = service.current_archive(db.session, meeting.id) if fmt == "pdf" else None
         if archive is not None:
             output.write_bytes(archive.pdf)
             click.echo(f"{output}: archived version {archive.version}, sha256 {archive.sha256}")
             return
     p = service.meeting_period(meeting) if meeting else _period(period)
-    _write("briefing", service.briefing_data(db.session, p, meeting), output)
+    _write("briefing", service.briefing_data(db.session, p, meeting), output, fmt)
 
 
 @report_cli.command("cards")
 @click.option("--period", required=True, help="A quarter such as 2026-Q3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def cards_command(period: str, output: Path) -> None:
+@FORMAT
+def cards_command(period: str, output: Path, fmt: str) -> None:
     """The card assessment report (红黄牌考评通报) for a quarter."""
     data = builders.card_report(db.session, _period(period), current_app.config["DISTRICT_NAME"])
-    _write("cards", data, output)
+    _write("cards", data, output, fmt)
 
 
 @report_cli.command("scorecard")
 @click.option("--unit", "unit_name", required=True, help="The unit's name, e.g. 青石镇.")
 @click.option("--period", required=True, help="A quarter such as 2026-Q3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def scorecard_command(unit_name: str, period: str, output: Path) -> None:
+@FORMAT
+def scorecard_command(unit_name: str, period: str, output: Path, fmt: str) -> None:
     """A unit's scorecard for a quarter."""
     unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
     if unit is None:
@@ -79,4 +92,4 @@ def scorecard_command(unit_name: str, period: str, output: Path) -> None:
     if p.kind != "quarter":
         raise click.ClickException("记分卡按季度生成,请使用 2026-Q3 这样的季度")
     data = builders.scorecard(db.session, active_plan(db.session), unit, p, current_app.config["DISTRICT_NAME"])
-    _write("scorecard", data, output)
+    _write("scorecard", data, output, fmt)

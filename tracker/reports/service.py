@@ -16,7 +16,7 @@ from ..audit.service import record
 from ..errors import ValidationError, WorkflowError
 from ..periods import Period
 from ..plans.service import active_plan
-from . import builders
+from . import builders, official
 from .models import BriefingArchive
 from .pdf import render_pdf
 
@@ -28,15 +28,28 @@ TEMPLATES = {
 
 
 def render_html(kind: str, data, for_print: bool, keywords: str = "") -> str:
-    """The report's HTML: the print layout for WeasyPrint, or the body inside the app's page for preview."""
+    """The report's HTML: the print layout for WeasyPrint, or the body inside the app's page for preview.
+
+    For print, each face is named only when it covers every character it sets (official.choose_faces)."""
     layout = "reports/print.html" if for_print else "reports/preview.html"
-    return render_template(layout, body_template=TEMPLATES[kind], r=data, kind=kind, keywords=keywords)
+    html = render_template(layout, body_template=TEMPLATES[kind], r=data, kind=kind, keywords=keywords)
+    if for_print:
+        html = html.replace("/*FACES*/", official.choose_faces(html).css(), 1)
+    return html
 
 
 def to_pdf(kind: str, data, keywords: str = "") -> bytes:
     html = render_html(kind, data, for_print=True, keywords=keywords)
     pdf, _fetcher = render_pdf(html, Path(current_app.static_folder))
     return pdf
+
+
+def to_docx(kind: str, data) -> bytes:
+    """The Word version (a draft to edit) from the same data object and the same sections as the PDF."""
+    from .word import to_docx as html_to_docx
+
+    html = render_html(kind, data, for_print=True)
+    return html_to_docx(html, data.title, Path(current_app.static_folder))
 
 
 def meeting_period(meeting) -> Period:
@@ -58,7 +71,10 @@ def current_archive(session: Session, meeting_id: int, with_pdf: bool = True) ->
 
 
 def archive_briefing(session: Session, actor, meeting, reason: str = "会议召开时存档") -> BriefingArchive:
-    """Render the meeting's briefing now and store the bytes with their SHA-256 as a new version."""
+    """Render the meeting's briefing now and store the bytes with their SHA-256 as a new version.
+
+    The first version takes the meeting's document number (发文字号); later versions keep it."""
+    number = official.take_number(session, meeting, clock.today())
     data = briefing_data(session, meeting_period(meeting), meeting)
     chain = audit_head(session)
     pdf = to_pdf("briefing", data, keywords=f"audit-head #{chain.seq} {chain.mac}" if chain else "")
@@ -82,7 +98,7 @@ def archive_briefing(session: Session, actor, meeting, reason: str = "会议召�
         actor,
         "briefing.archive",
         arc,
-        summary=f"存档联席会议通报(第{arc.version}版):{meeting.title};{arc.reason}",
+        summary=f"存档联席会议通报(第{arc.version}版,{number.text}):{meeting.title};{arc.reason}",
     )
     return arc
 

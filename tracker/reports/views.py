@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from .. import db, policy
 from ..assessment import scoring
@@ -17,8 +18,9 @@ from ..periods import Period, period_arg
 from ..plans.current import current_plan
 from ..saving import save
 from ..web import get_or_404, require
-from . import builders, service
-from .forms import RegenerateForm
+from . import builders, official, service
+from .forms import NumberingForm, RegenerateForm
+from .models import DocumentNumber
 from .pdf import FontMissing
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -26,6 +28,15 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 def _pdf_response(pdf: bytes, filename: str) -> Response:
     resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
+    return resp
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _docx_response(body: bytes, filename: str) -> Response:
+    resp = Response(body, mimetype=DOCX)
     resp.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{filename}"
     return resp
 
@@ -71,6 +82,7 @@ def briefing():
         kind="briefing",
         archive=archive,
         pdf_url=url_for(".briefing_pdf", period=period.code, meeting=meeting.id if meeting else None),
+        docx_url=url_for(".briefing_docx", period=period.code, meeting=meeting.id if meeting else None),
     )
 
 
@@ -103,6 +115,7 @@ def cards():
         r=data,
         kind="cards",
         pdf_url=url_for(".cards_pdf", period=period.code),
+        docx_url=url_for(".cards_docx", period=period.code),
     )
 
 
@@ -138,6 +151,7 @@ def scorecard():
         r=data,
         kind="scorecard",
         pdf_url=url_for(".scorecard_pdf", unit=unit.id, period=period.code),
+        docx_url=url_for(".scorecard_docx", unit=unit.id, period=period.code),
     )
 
 
@@ -146,6 +160,34 @@ def scorecard():
 def scorecard_pdf():
     data, unit, period = _scorecard_data()
     return _pdf_response(service.to_pdf("scorecard", data), _quote(f"{unit.name}-记分卡-{period.code}.pdf"))
+
+
+@bp.get("/briefing.docx")
+@login_required
+def briefing_docx():
+    """The Word version of the briefing: built from today's data, a draft (a held meeting's record is its PDF)."""
+    require("reports.view")
+    meeting = _meeting()
+    period = service.meeting_period(meeting) if meeting else _period()
+    body = service.to_docx("briefing", service.briefing_data(db.session, period, meeting))
+    name = f"{meeting.title}-通报-草稿.docx" if meeting else f"联席会议通报-{period.code}-草稿.docx"
+    return _docx_response(body, _quote(name))
+
+
+@bp.get("/cards.docx")
+@login_required
+def cards_docx():
+    require("reports.view")
+    period = _period()
+    body = service.to_docx("cards", builders.card_report(db.session, period, _district()))
+    return _docx_response(body, _quote(f"红黄牌考评通报-{period.code}-草稿.docx"))
+
+
+@bp.get("/scorecard.docx")
+@login_required
+def scorecard_docx():
+    data, unit, period = _scorecard_data()
+    return _docx_response(service.to_docx("scorecard", data), _quote(f"{unit.name}-记分卡-{period.code}-草稿.docx"))
 
 
 @bp.post("/meetings/<int:meeting_id>/regenerate")
@@ -167,3 +209,51 @@ def _district() -> str:
     from flask import current_app
 
     return current_app.config["DISTRICT_NAME"]
+
+
+@bp.route("/numbering", methods=["GET", "POST"])
+@login_required
+def numbering():
+    """系统管理 › 发文字号: the prefix, the next sequence number of a year and the 抄送 line."""
+    require("documents.manage")
+    form = NumberingForm()
+
+    def page(status: int = 200):
+        row = official.numbering(db.session)
+        numbers = db.session.execute(
+            select(DocumentNumber, Meeting)
+            .join(Meeting, Meeting.id == DocumentNumber.meeting_id)
+            .order_by(DocumentNumber.year.desc(), DocumentNumber.seq.desc())
+        ).all()
+        body = render_template(
+            "reports/numbering.html",
+            form=form,
+            row=row,
+            taken=official.highest_taken(db.session, row.year),
+            preview=official.format_number(row.prefix, row.year, official.next_number(db.session, row.year)),
+            numbers=numbers,
+        )
+        return body, status
+
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            flash(";".join(m for msgs in form.errors.values() for m in msgs) or "请检查填写内容", "error")
+            return page(422)
+        save(
+            lambda: official.update_numbering(
+                db.session,
+                current_user,
+                int(form.version.data) if (form.version.data or "").isdigit() else None,
+                prefix=form.prefix.data,
+                year=form.year.data,
+                next_seq=form.next_seq.data,
+                copy_to=form.copy_to.data or "",
+            ),
+            page=page,
+        )
+        flash("发文字号设置已保存", "success")
+        return redirect(url_for(".numbering"))
+    row = official.numbering(db.session)
+    form.prefix.data, form.year.data, form.next_seq.data = row.prefix, row.year, row.next_seq
+    form.copy_to.data, form.version.data = row.copy_to, str(row.version)
+    return page()
