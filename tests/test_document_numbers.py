@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from tracker.audit.models import AuditEvent
+from tracker.desk.meeting import hold_meeting
 from tracker.meetings import service as meetings
 from tracker.reports import official
 from tracker.reports.models import BriefingArchive, DocumentNumber
@@ -34,7 +35,7 @@ def _hold(session, app, title: str, on: date):
             unit_ids=[get_unit(session, "青石镇").id],
             period="2026-Q3",
         )
-        m = meetings.mark_held(session, reviewer, m.id, m.version)
+        m = hold_meeting(session, reviewer, m.id, m.version)
         session.commit()
     return m
 
