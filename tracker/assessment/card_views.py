@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import clock, db
 from ..auth import policy
 from ..errors import DomainError, ValidationError
+from ..meetings.models import Meeting
 from ..org.service import active_units
 from ..periods import Period
 from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
@@ -161,6 +162,7 @@ def show(card_id: int):
         conditions=service.lift_conditions(db.session, card) if card.status == "active" else [],
         monthly=service.monthly_reports(db.session, card),
         calendar_gaps=holidays.card_gaps(db.session, card) if card.status == "active" else [],
+        meeting=db.session.get(Meeting, card.meeting_id) if card.meeting_id else None,
         earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),

@@ -13,7 +13,7 @@ from ..org.service import active_units
 from ..periods import Period
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
-from ..web import EmptyForm, current_plan, flash_error, get_or_404, require, safe_next
+from ..web import EmptyForm, current_plan, flash_error, form_error, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_LABELS, STATE_ORDER, ProgressReport
@@ -120,7 +120,7 @@ def report(task_id: int, unit_id: int, period: str):
                 flash(str(StaleEdit()), "error")
                 status_code = 409
             except DomainError as e:
-                flash_error(e)
+                form_error(form, e)
                 status_code = 422
             report, due, state = _report_context(task, unit, p)
         else:
