@@ -47,6 +47,15 @@ document.addEventListener("click", function (ev) {
     else if ((what === "township") === (towns.indexOf(c.value) >= 0)) c.checked = true;
   });
 });
+// A link of the error summary puts the focus in its field (a plain #fragment would only scroll to it).
+document.addEventListener("click", function (ev) {
+  var a = ev.target.closest(".error-summary a[href^='#']");
+  var field = a && document.getElementById(a.getAttribute("href").slice(1));
+  if (!field) return;
+  ev.preventDefault();
+  field.focus();
+  field.scrollIntoView({ block: "center" });
+});
 // Enter on a checkbox ticks or clears it, as Space does, instead of submitting the form with half of it filled in.
 document.addEventListener("keydown", function (ev) {
   var t = ev.target;

@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,17 +20,26 @@ CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("TRACKER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tracker-screenshots")
 
 
-@pytest.fixture
-def live_server(seeded, db_url):
+@contextmanager
+def serving(db_url: str):
+    """Serve the database at db_url on a free port while the block runs; gives the base URL."""
     app = create_app(
         {"DATABASE_URL": db_url, "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123", "RATELIMIT_ENABLED": False}
     )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["tracker.engine"].dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        app.extensions["tracker.engine"].dispose()
+
+
+@pytest.fixture
+def live_server(seeded, db_url):
+    with serving(db_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
