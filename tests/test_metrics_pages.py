@@ -123,5 +123,5 @@ def test_navigation_has_the_area_and_an_empty_district_shows_the_last_month(seed
     frozen(*NOW)
     auth.login("town2")
     html = client.get("/metrics/").get_data(as_text=True)
-    assert '<a href="/metrics/" class="active">两降两升</a>' in html
+    assert '<a href="/metrics/" class="active" aria-current="page">两降两升</a>' in html
     assert "两降两升 › 2026年10月" in html and "暂无数据" in html

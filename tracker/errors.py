@@ -10,7 +10,12 @@ class DomainError(Exception):
 
 
 class ValidationError(DomainError):
-    """Input does not meet the rules."""
+    """Input does not meet the rules. `fields` names the form fields at fault (field name -> what is wrong with it),
+    so the page can mark each field and link to it from its error summary."""
+
+    def __init__(self, message: str = "", fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class WorkflowError(DomainError):

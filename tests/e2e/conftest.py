@@ -6,6 +6,7 @@ import os
 import shutil
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,9 @@ CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("TRACKER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tracker-screenshots")
 
 
-@pytest.fixture
-def live_server(seeded, db_url):
+@contextmanager
+def serving(db_url: str):
+    """Serve the database at db_url on a free port while the block runs; gives the base URL."""
     app = create_app(
         {"DATABASE_URL": db_url, "SECRET_KEY": "e2e-secret-key-0123456789abcdef0123", "RATELIMIT_ENABLED": False}
     )
@@ -31,11 +33,19 @@ def live_server(seeded, db_url):
     stop = threading.Event()
     worker = threading.Thread(target=_consume, args=(app.extensions["tracker.huey"], stop), daemon=True)
     worker.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    stop.set()
-    worker.join(timeout=30)
-    server.shutdown()
-    app.extensions["tracker.engine"].dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        server.shutdown()
+        app.extensions["tracker.engine"].dispose()
+
+
+@pytest.fixture
+def live_server(seeded, db_url):
+    with serving(db_url) as url:
+        yield url
 
 
 def _consume(huey, stop) -> None:

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import clock, db, policy
+from ..meetings.models import Meeting
 from ..org.service import active_units
 from ..periods import Period
 from ..plans.current import current_plan
@@ -150,6 +151,7 @@ def show(card_id: int):
         conditions=service.lift_conditions(db.session, card) if card.status == CardStatus.ACTIVE else [],
         monthly=service.monthly_reports(db.session, card),
         calendar_gaps=holidays.card_gaps(db.session, card) if card.status == CardStatus.ACTIVE else [],
+        meeting=db.session.get(Meeting, card.meeting_id) if card.meeting_id else None,
         earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),

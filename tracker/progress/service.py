@@ -665,9 +665,12 @@ def submit_report(session: Session, actor, report_id: int, version: int) -> Prog
     if report.status not in EDITABLE:
         raise WorkflowError("只有草稿或已退回的报告可以报送")
     _check_in_plan(report.task.plan, Period.parse(report.period), "无需报送")
-    missing = [CONTENT_LABELS[f] for f in REQUIRED_ON_SUBMIT if not getattr(report, f).strip()]
+    missing = [f for f in REQUIRED_ON_SUBMIT if not getattr(report, f).strip()]
     if missing:
-        raise ValidationError("报送前请填写:" + "、".join(missing))
+        raise ValidationError(
+            "报送前请填写:" + "、".join(CONTENT_LABELS[f] for f in missing),
+            fields=dict.fromkeys(missing, "报送前必须填写"),
+        )
     before = report.snapshot()
     now = clock.now()
     if report.first_submitted_at is None:
