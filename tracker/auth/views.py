@@ -133,9 +133,9 @@ def user_new():
 def user_edit(user_id: int):
     require("user.manage")
     user = get_or_404(User, user_id)
-    form = UserEditForm(obj=user if request.method == "GET" else None)
+    form = UserEditForm(obj=user if request.method != "POST" else None)
     form.unit_id.choices = _unit_choices()
-    if request.method == "GET":
+    if request.method != "POST":
         form.unit_id.data = user.unit_id or 0
 
     def page(_status: int):  # the form again, with 200, refused or not yet sent

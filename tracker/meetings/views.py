@@ -109,7 +109,7 @@ def new():
     require("meeting.manage")
     form = MeetingForm()
     form.units.choices = _unit_choices()
-    if request.method == "GET":
+    if request.method != "POST":
         form.period.data = _default_period()
         return _meeting_form_page(form, None)
     return _meeting_form_post(form, None)
@@ -120,9 +120,9 @@ def new():
 def edit(meeting_id: int):
     require("meeting.manage")
     meeting = get_or_404(Meeting, meeting_id)
-    form = MeetingForm(obj=meeting if request.method == "GET" else None)
+    form = MeetingForm(obj=meeting if request.method != "POST" else None)
     form.units.choices = _unit_choices()
-    if request.method == "GET":
+    if request.method != "POST":
         if meeting.is_held:
             flash("会议已召开,会议信息不能再修改", "error")
             return redirect(url_for(".show", meeting_id=meeting.id))
@@ -151,7 +151,7 @@ def decision_new(meeting_id: int):
             township_ids=_township_ids(),
         ), status
 
-    if request.method == "GET":
+    if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         return page(422)

@@ -276,8 +276,8 @@ def indicators():
 
 
 def _indicator_form(obj: Indicator | None = None) -> IndicatorForm:
-    form = IndicatorForm(obj=obj if request.method == "GET" else None)
-    if request.method == "GET":
+    form = IndicatorForm(obj=obj if request.method != "POST" else None)
+    if request.method != "POST":
         form.owner_unit_id.data = (obj.owner_unit_id or 0) if obj is not None else service.default_owner_id(db.session)
     form.owner_unit_id.choices = [(0, "各镇(街道)自行填报")] + [(u.id, u.name) for u in service.departments(db.session)]
     return form
@@ -292,7 +292,7 @@ def indicator_new():
     def page(status: int):
         return render_template("metrics/indicator_form.html", form=form, indicator=None), status
 
-    if request.method == "GET":
+    if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         return page(422)
@@ -314,7 +314,7 @@ def indicator_edit(indicator_id: int):
             form.version.data = current.version
         return render_template("metrics/indicator_form.html", form=form, indicator=current), status
 
-    if request.method == "GET":
+    if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         return page(422)

@@ -113,7 +113,7 @@ def channels():
             "notify/channels.html", form=form, channels=service.list_channels(db.session), button=EmptyForm()
         ), status
 
-    if request.method == "GET":
+    if request.method != "POST":
         return page(200)
     if not form.validate_on_submit():
         flash("请求无效,请刷新后重试", "error")

@@ -46,7 +46,7 @@ def unit_create():
 def unit_edit(unit_id: int):
     require("unit.manage")
     unit = get_or_404(Unit, unit_id)
-    form = UnitEditForm(obj=unit if request.method == "GET" else None)
+    form = UnitEditForm(obj=unit if request.method != "POST" else None)
 
     def page(_status: int):  # the form again, with 200, refused or not yet sent
         return render_template("org/unit_edit.html", form=form, unit=get_or_404(Unit, unit_id))

@@ -48,7 +48,7 @@ def task(task_id: int):
 def settings():
     require("plan.manage")
     plan = current_plan()
-    form = SettingsForm(obj=plan if request.method == "GET" else None)
+    form = SettingsForm(obj=plan if request.method != "POST" else None)
 
     def page(_status: int):  # shown again with 200, refused or not
         shown = current_plan()

@@ -118,7 +118,7 @@ def report(task_id: int, unit_id: int, period: str):
             fields=CONTENT_FIELDS,
         ), status
 
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD as a link checker sends it
         return page(200)
     require("report.write", unit.id)
     if not form.validate_on_submit():
