@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 PORT ?= 5000
 WORKERS ?= 2
 SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 poppler-utils
-TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
+TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium libreoffice-writer-nogui
 export TRACKER_DEMO_PASSWORD ?= demo-2026
 
 .PHONY: run test install install-test system-deps migrate seed lint audit screenshots
