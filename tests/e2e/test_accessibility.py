@@ -42,7 +42,17 @@ STAFF_MENU = [
     "报表",
     "审计日志",
 ]
-ADMIN_MENU = STAFF_MENU + ["用户管理", "单位管理", "填报设置", "指标管理", "考评办法", "节假日安排", "导入方案"]
+ADMIN_MENU = STAFF_MENU + [
+    "用户管理",
+    "单位管理",
+    "通知渠道",
+    "填报设置",
+    "指标管理",
+    "考评办法",
+    "节假日安排",
+    "发文字号",
+    "导入方案",
+]
 MENUS = {"reviewer": STAFF_MENU, "town1": OFFICER_MENU, "police": OFFICER_MENU, "admin": ADMIN_MENU}
 
 

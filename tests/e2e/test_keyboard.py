@@ -75,7 +75,7 @@ def test_report_review_sort_and_card_by_keyboard_alone(browser, live_server, ses
     assert "青石镇待办" in officer.inner_text("h1")
     skip_to_main(officer)
     _, presses = tab_to(officer, lambda f: f["href"].endswith(report_path))
-    assert presses == 3, presses  # the links of 任务一, 任务二, 任务三
+    assert presses == 4, presses  # 查看 (the earlier months 逾期未报), then the links of 任务一, 任务二, 任务三
     follow(officer)
     tab_to(officer, lambda f: f["name"] == "progress")
     officer.keyboard.type("张贴防骗海报120张,覆盖图书馆、食堂和教学楼")
@@ -109,11 +109,11 @@ def test_report_review_sort_and_card_by_keyboard_alone(browser, live_server, ses
     assert "已报送,等待审核" in officer.inner_text("main")
     ctx.close()
 
-    # 2. the reviewer returns it, from the grid on the home page
+    # 2. the reviewer returns it, from 待我处理 on the home page, which lists the submitted report first
     ctx, reviewer = login(browser, live_server, "reviewer")
     skip_to_main(reviewer)
     cell, _ = tab_to(reviewer, lambda f: f["href"].endswith(report_path))
-    assert cell["text"] == "已报送"
+    assert cell["text"] == "青石镇 任务三 2026年11月"
     follow(reviewer)
     tab_to(reviewer, lambda f: f["name"] == "comment")
     reviewer.keyboard.type("请补充讲座场次和听众人数")

@@ -124,14 +124,18 @@ def report(task_id: int, unit_id: int, period: str):
     if not form.validate_on_submit():
         return page(422)
 
-    def write():
+    def write() -> bool:
         try:
-            return _save(form, task, unit, p)
+            _save(form, task, unit, p)
         except ValidationError as e:
-            form_error(form, e)  # the fields at fault carry their message; the summary links to each
-            raise
+            if not any(name in form for name in e.fields):
+                raise
+            form_error(form, e)  # rolled back; the fields at fault carry their message, the summary links to each
+            return False
+        return True
 
-    save(write, page=page)
+    if not save(write, page=page):
+        return page(422)
     flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
     return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
 
