@@ -35,11 +35,14 @@ def save(
     page: Callable[[int], Any] | None = None,
     stale_message: str | None = None,
     stale_page: bool = True,
+    form=None,
 ) -> T:
     """Run `write` and commit; return what it returned. A domain error ends the request (see the module).
 
     `stale_message` replaces the stale-edit message; `stale_page=False` answers a stale edit like any other
-    refusal (a redirect to `back`) even when there is a form page.
+    refusal (a redirect to `back`) even when there is a form page. With `form`, a validation error that names
+    fields of the form marks those fields (the page's error summary lists and links them) instead of a flashed
+    message.
     """
     try:
         result = write()
@@ -55,6 +58,11 @@ def save(
         if isinstance(e, NotFound):
             abort(404)
         db.session.rollback()
+        fields = {n: text for n, text in getattr(e, "fields", {}).items() if form is not None and n in form}
+        if fields and page is not None:
+            for name, text in fields.items():
+                form[name].errors = [*form[name].errors, text]
+            abort(make_response(page(REFUSED)))
         _refuse(str(e), page, REFUSED, back)
     raise AssertionError("unreachable")  # pragma: no cover
 

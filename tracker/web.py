@@ -44,18 +44,6 @@ def flash_error(e: DomainError) -> None:
     flash(str(e), "error")
 
 
-def form_error(form, e: DomainError) -> None:
-    """A validation error naming fields of `form` marks those fields (the page's error summary links to each);
-    any other domain error is flashed as flash_error does."""
-    fields = {name: text for name, text in getattr(e, "fields", {}).items() if name in form}
-    if not fields:
-        flash_error(e)
-        return
-    db.session.rollback()
-    for name, text in fields.items():
-        form[name].errors = [*form[name].errors, text]
-
-
 def safe_next(target: str | None) -> str | None:
     """Only same-site relative paths are followed after login."""
     if not target:

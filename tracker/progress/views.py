@@ -14,7 +14,7 @@ from ..plans.current import current_plan
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
 from ..saving import save
-from ..web import EmptyForm, form_error, get_or_404, require, safe_next
+from ..web import EmptyForm, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
@@ -124,18 +124,7 @@ def report(task_id: int, unit_id: int, period: str):
     if not form.validate_on_submit():
         return page(422)
 
-    def write() -> bool:
-        try:
-            _save(form, task, unit, p)
-        except ValidationError as e:
-            if not any(name in form for name in e.fields):
-                raise
-            form_error(form, e)  # rolled back; the fields at fault carry their message, the summary links to each
-            return False
-        return True
-
-    if not save(write, page=page):
-        return page(422)
+    save(lambda: _save(form, task, unit, p), page=page, form=form)
     flash("已报送,等待审核" if form.action.data == "submit" else "草稿已保存", "success")
     return redirect(url_for(".report", task_id=task.id, unit_id=unit.id, period=p.code))
 
