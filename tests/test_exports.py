@@ -1,0 +1,297 @@
+"""Every list in Excel: each page and its 导出Excel file, fetched with the same filters, hold the same rows; the files
+have Chinese headers in a frozen first row, dates as dates, numbers as numbers and formula-like text as text; an
+officer's file is limited like the officer's page; every export is audited; the export CLI writes the same files and
+refuses a bad period with exit code 2.
+
+The district is the demo as `flask --app tracker seed --demo` loads it on 3 December 2026 (reports of August to
+November, the demo's meetings, decisions and cards).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from datetime import date, datetime
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD, PG_URL, TEST_AUDIT_KEY, _truncate_postgres, get_unit
+from tracker import clock, create_app
+from tracker import db as tdb
+from tracker.audit.models import AuditEvent
+from tracker.seed import load_base, load_demo
+
+
+@pytest.fixture(scope="module")
+def district(template_db, tmp_path_factory):
+    """The demo district, loaded once for the module (loading it takes half a minute): the tests only read it,
+    apart from the audit events their exports add, which they count by actor and action."""
+    instance = tmp_path_factory.mktemp("exports-instance")
+    saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_AUDIT_KEY")}
+    os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
+    os.environ["TRACKER_AUDIT_KEY"] = TEST_AUDIT_KEY
+    if PG_URL:
+        _truncate_postgres()
+        url = PG_URL
+    else:
+        path = tmp_path_factory.mktemp("exports") / "demo.db"
+        shutil.copy(template_db, path)
+        url = f"sqlite:///{path}"
+    clock.freeze(datetime(2026, 12, 3, 9, tzinfo=clock.CHINA_TZ))
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "test-secret-key-not-for-production",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "localhost",
+        }
+    )
+    with app.app_context():
+        load_base(tdb.session)
+        load_demo(tdb.session, PASSWORD, today=date(2026, 12, 3))
+        tdb.session.commit()
+    yield app
+    clock.freeze(None)
+    app.extensions["tracker.engine"].dispose()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture
+def session(district):
+    with district.app_context():
+        yield tdb.session
+        tdb.session.rollback()
+
+
+def login(district, username: str):
+    client = district.test_client()
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+class Tables(HTMLParser):
+    """The text of every cell of every <table> of a page: tables[i] is a list of rows, a row a list of cell texts
+    (whitespace collapsed)."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(re.sub(r"\s+", " ", "".join(self._cell)).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def page_tables(client, url: str) -> list[list[list[str]]]:
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    return Tables(resp.get_data(as_text=True)).tables
+
+
+def body_rows(table: list[list[str]]) -> list[list[str]]:
+    """A table's rows below its header, without the "nothing here" row an empty table shows."""
+    return [r for r in table[1:] if len(r) > 1]
+
+
+def xlsx(client, url: str):
+    resp = client.get(url)
+    assert resp.status_code == 200, (url, resp.status_code)
+    assert resp.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return load_workbook(io.BytesIO(resp.data))
+
+
+def sheet_rows(ws) -> tuple[list, list[list]]:
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    return rows[0], rows[1:]
+
+
+def exports_audited(session, name: str, actor: str) -> list[AuditEvent]:
+    session.expire_all()
+    q = select(AuditEvent).where(AuditEvent.action == f"export.{name}", AuditEvent.actor_name == actor)
+    return list(session.scalars(q.order_by(AuditEvent.id)))
+
+
+# -- the report list ----------------------------------------------------------------------------------------------
+
+
+def test_report_list_export_has_the_pages_rows(district, session):
+    client = login(district, "reviewer")
+    url = "?period=2026-10&status=accepted"
+    page = body_rows(page_tables(client, "/progress/reports" + url)[0])
+    wb = xlsx(client, "/exports/reports.xlsx" + url)
+    ws = wb.worksheets[0]
+    assert ws.freeze_panes == "A2"
+    headers, rows = sheet_rows(ws)
+    assert headers == ["月份", "任务编号", "任务", "单位", "状态", "迟报", "报送时间"]
+    assert len(page) > 0 and len(rows) == len(page)
+    # the page: 月份 (2026年10月), 任务 (短名 + 标题), 单位, 状态 (+迟报), 报送时间, 查看
+    for p, x in zip(page, rows, strict=True):
+        assert x[0] == "2026-10" and p[0] == "2026年10月"
+        assert p[1] == f"{x[1]} {x[2]}" and p[2] == x[3]
+        assert p[3] == x[4] + ("迟报" if x[5] else "")
+        assert x[4] == "已通过"
+        # submitted at: a real date and time, China time as the page shows it (年月日 时:分)
+        assert isinstance(x[6], datetime)
+        assert p[4] == f"{x[6].year}年{x[6].month}月{x[6].day}日 {x[6]:%H:%M}"
+    event = exports_audited(session, "reports", "reviewer")[-1]
+    assert event.after == {"list": "reports", "filters": {"period": "2026-10", "status": "accepted"}, "rows": len(page)}
+    assert event.actor_name == "reviewer"
+
+
+def test_an_officers_report_export_is_its_own_units_like_its_page(district, session):
+    client = login(district, "town1")
+    page = body_rows(page_tables(client, "/progress/reports?period=2026-11")[0])
+    headers, rows = sheet_rows(xlsx(client, "/exports/reports.xlsx?period=2026-11").worksheets[0])
+    assert len(rows) == len(page) > 0
+    assert {r[3] for r in rows} == {"青石镇"}
+    # another unit named in the URL is refused as the page refuses it
+    other = get_unit(session, "柳溪镇")
+    assert client.get(f"/progress/reports?unit={other.id}").status_code == 403
+    assert client.get(f"/exports/reports.xlsx?unit={other.id}").status_code == 403
+
+
+def cn_date(v) -> str:
+    return f"{v.year}年{v.month}月{v.day}日"
+
+
+# -- the grid of a month ------------------------------------------------------------------------------------------
+
+
+def test_grid_export_is_the_months_grid(district, session):
+    client = login(district, "reviewer")
+    page = page_tables(client, "/progress/grid?period=2026-10")[0]
+    wb = xlsx(client, "/exports/grid.xlsx?period=2026-10")
+    assert wb.sheetnames == ["2026年10月填报情况", "2026年10月各状态数量"]
+    ws = wb.worksheets[0]
+    assert ws.freeze_panes == "A2"
+    headers, rows = sheet_rows(ws)
+    # the page's header row: the corner, then every unit; the export: 任务编号, 任务, then the same units
+    assert headers[:2] == ["任务编号", "任务"] and headers[2:] == page[0][1:]
+    # the six tasks, then the 逾期未报 row: as many rows as the page's body and foot
+    assert len(rows) == len(page) - 1 == 7
+    for p, x in zip(page[1:-1], rows[:-1], strict=True):
+        assert p[0] == x[0]
+        for shown, written in zip(p[1:], x[2:], strict=True):
+            # the page writes 已通过 with a 牵 (lead) and 催 (urged) mark; the file says (牵头、迟报、已催办N次)
+            assert (shown.replace("牵", "").replace("催", "") or None) == (written.split("(")[0] if written else None)
+            assert ("牵" in shown) == ("牵头" in (written or ""))
+    # the last row: each unit's 逾期未报 of the month, as numbers
+    assert rows[-1][0] == "逾期未报" and page[-1][1:] == [str(n) for n in rows[-1][2:]]
+    assert all(isinstance(n, int) for n in rows[-1][2:])
+    # the counts per state: the numbers above the page's grid
+    _h, counts = sheet_rows(wb.worksheets[1])
+    assert sum(n for _s, n in counts) == sum(1 for r in rows[:-1] for v in r[2:] if v)
+
+
+def test_an_officer_gets_no_grid_like_the_page(district):
+    client = login(district, "town1")
+    assert client.get("/progress/grid?period=2026-10").status_code == 403
+    assert client.get("/exports/grid.xlsx?period=2026-10").status_code == 403
+
+
+# -- decisions and meetings ---------------------------------------------------------------------------------------
+
+
+def _record_formula_decision(session):
+    """A decision whose text starts like a formula, led by 青石镇, due 20 December 2026."""
+    from tracker.auth.models import User
+    from tracker.meetings import service
+    from tracker.meetings.models import Decision, Meeting
+
+    if session.scalar(select(Decision.id).where(Decision.text.startswith("=1+1"))):
+        return
+    meeting = session.scalars(select(Meeting).where(Meeting.status == "held").order_by(Meeting.date.desc())).first()
+    reviewer = session.scalar(select(User).where(User.username == "reviewer"))
+    service.record_decision(
+        session,
+        reviewer,
+        meeting.id,
+        text="=1+1 核查涉诈电话卡",
+        lead_unit_id=get_unit(session, "青石镇").id,
+        supporting_unit_ids=[get_unit(session, "公安分局").id],
+        deadline=date(2026, 12, 20),
+    )
+    session.commit()
+
+
+def test_decisions_export_has_the_pages_rows_and_keeps_formula_text_as_text(district, session):
+    _record_formula_decision(session)
+    client = login(district, "reviewer")
+    page = body_rows(page_tables(client, "/meetings/decisions?status=all")[0])
+    wb = xlsx(client, "/exports/decisions.xlsx?status=all")
+    ws = wb.worksheets[0]
+    assert ws.freeze_panes == "A2"
+    headers, rows = sheet_rows(ws)
+    assert headers[:8] == ["会议日期", "会议", "序号", "议定事项", "牵头单位", "配合单位", "办结期限", "状态"]
+    assert len(rows) == len(page) > 1
+    for p, x in zip(page, rows, strict=True):
+        # page: 议定事项 (cut at 80 characters), 会议 (date and number), 牵头单位, 配合单位, 办结期限, 状态
+        assert p[0].rstrip("…") == x[3][: len(p[0].rstrip("…"))]
+        assert p[1] == f"{cn_date(x[0])}会议 第{x[2]}项"
+        assert isinstance(x[0], datetime) and isinstance(x[6], datetime) and isinstance(x[2], int)
+        assert (p[2], p[4]) == (x[4], cn_date(x[6]))
+    formula = next(r for r in rows if r[3].startswith("=1+1"))
+    # read back as the text typed, not a formula (openpyxl would give "=1+1 …" as a formula's text too: check the
+    # cell's type) and due 20 December 2026
+    cell = next(c for c in ws["D"] if c.value == formula[3])
+    assert cell.data_type == "s" and cell.quotePrefix
+    assert formula[6] == datetime(2026, 12, 20) and formula[4] == "青石镇" and formula[5] == "公安分局"
+
+
+def test_an_officers_decisions_export_is_its_units_like_its_page(district, session):
+    _record_formula_decision(session)
+    client = login(district, "town2")
+    page = body_rows(page_tables(client, "/meetings/decisions")[0])  # default filter: 待办
+    _h, rows = sheet_rows(xlsx(client, "/exports/decisions.xlsx").worksheets[0])
+    assert len(rows) == len(page)
+    # 青石镇's item is not 柳溪镇's to see, on the page or in the file
+    assert not any(r[3].startswith("=1+1") for r in rows)
+    assert all("柳溪镇" in (r[4] + (r[5] or "")) for r in rows)
+    _h, mine = sheet_rows(xlsx(login(district, "town1"), "/exports/decisions.xlsx?status=all").worksheets[0])
+    assert any(r[3].startswith("=1+1") for r in mine)
+
+
+def test_meetings_export_lists_both_tables_of_the_page(district, session):
+    client = login(district, "reviewer")
+    tables = page_tables(client, "/meetings/?period=2026")
+    page = body_rows(tables[0]) + body_rows(tables[1])
+    headers, rows = sheet_rows(xlsx(client, "/exports/meetings.xlsx?period=2026").worksheets[0])
+    assert headers[:4] == ["会议日期", "会议名称", "研究期间", "召集人"]
+    assert len(rows) == len(page) > 0
+    for p, x in zip(page, rows, strict=True):
+        assert (p[0], p[1], p[2], p[3]) == (cn_date(x[0]), x[1], x[2], x[3])
+        assert p[4] == f"{x[4]}个单位" and isinstance(x[4], int)
+    held = [r for r in rows if r[7] == "已召开"]
+    assert held and all(isinstance(r[8], int) for r in held)
+    # an officer sees the meetings its unit attends or has items of, no more
+    officer = login(district, "town6")
+    o_tables = page_tables(officer, "/meetings/?period=2026")
+    o_page = body_rows(o_tables[0]) + body_rows(o_tables[1])
+    _h, o_rows = sheet_rows(xlsx(officer, "/exports/meetings.xlsx?period=2026").worksheets[0])
+    assert len(o_rows) == len(o_page)
