@@ -18,7 +18,7 @@ from html.parser import HTMLParser
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, PG_URL, TEST_AUDIT_KEY, _truncate_postgres, get_unit
 from tracker import clock, create_app
@@ -295,3 +295,130 @@ def test_meetings_export_lists_both_tables_of_the_page(district, session):
     o_page = body_rows(o_tables[0]) + body_rows(o_tables[1])
     _h, o_rows = sheet_rows(xlsx(officer, "/exports/meetings.xlsx?period=2026").worksheets[0])
     assert len(o_rows) == len(o_page)
+
+
+# -- scores -------------------------------------------------------------------------------------------------------
+
+
+def test_scores_export_is_the_ranking_with_breakdowns(district, session):
+    client = login(district, "reviewer")
+    tables = page_tables(client, "/assessment/?period=2026-Q4")
+    wb = xlsx(client, "/exports/scores.xlsx?period=2026-Q4")
+    assert wb.sheetnames == ["镇(街道)排名", "部门排名", "2026年第四季度得分明细"]
+    breakdown_headers, breakdown = sheet_rows(wb.worksheets[2])
+    assert breakdown_headers == ["分组", "单位", "考评项目", "计分方法", "满分", "适用", "得分", "依据", "说明"]
+    for table, ws in zip(tables[:2], wb.worksheets[:2], strict=True):
+        assert ws.freeze_panes == "A2"
+        headers, rows = sheet_rows(ws)
+        page = body_rows(table)
+        assert headers[:4] == ["名次", "单位", "总分", "适用满分"] and headers[-1] == "扣分/加分"
+        assert len(rows) == len(page) > 0
+        for p, x in zip(page, rows, strict=True):
+            # page: 名次, 单位, "72.50 分", 适用满分, item points …, 扣分/加分 ("+0.00" style or —)
+            assert (p[0], p[1]) == (str(x[0]), x[1])
+            assert isinstance(x[2], (int, float)) and p[2] == f"{x[2]:.2f} 分"
+            assert p[3] == f"{x[3]:.2f}"
+            for shown, written in zip(p[4:-1], x[4:-1], strict=True):
+                assert shown == (written if isinstance(written, str) else f"{written:.2f}")
+            assert p[-1] == ("—" if x[-1] is None else f"{x[-1]:+.2f}")
+            # every unit's items are in the breakdown, as many as the table's item columns
+            assert sum(1 for b in breakdown if b[1] == x[1] and b[4] is not None) == len(headers) - 5
+    # 办公室 on 3 December: 100 × 66.67 ÷ 70 = 95.24 (lead 50 × 2/2 = 50, member 20 × 5/6 = 16.67; decisions and
+    # cards not applicable), ranked 2nd of the departments, its decision and card items 不适用 in the breakdown
+    _h, departments = sheet_rows(wb.worksheets[1])
+    office = next(r for r in departments if r[1] == "办公室")
+    assert (office[0], office[2], office[3]) == (2, 95.24, 70.0)
+    office_items = {b[2]: b for b in breakdown if b[1] == "办公室" and b[4] is not None}
+    assert sum(1 for b in office_items.values() if b[6] == "不适用" and b[5] == "否") == 2
+    assert sum(b[6] for b in office_items.values() if not isinstance(b[6], str)) == pytest.approx(66.67)
+
+
+def test_an_officers_scores_export_has_its_own_score_and_no_rank_before_publication(district, session):
+    client = login(district, "town1")
+    tables = page_tables(client, "/assessment/?period=2026-Q4")
+    wb = xlsx(client, "/exports/scores.xlsx?period=2026-Q4")
+    # not published: the officer's page shows only its own row, no 名次 column; so does the file
+    assert wb.sheetnames == ["镇(街道)得分", "部门得分", "2026年第四季度得分明细"]
+    headers, rows = sheet_rows(wb.worksheets[0])
+    assert "名次" not in headers and [r[0] for r in rows] == ["青石镇"]
+    assert [r[0] for r in body_rows(tables[0])] == ["青石镇"]
+    assert sheet_rows(wb.worksheets[1])[1] == []
+    _h, breakdown = sheet_rows(wb.worksheets[2])
+    assert {b[1] for b in breakdown} == {"青石镇"}
+    # a rank-based item reads 考评结果发布后公布, as on the page
+    assert all("名次" not in (b[7] or "") and "第" not in (b[7] or "")[:2] for b in breakdown)
+    assert any("考评结果发布后公布" in (b[7] or "") for b in breakdown) or not any(
+        b[3] == "按指标排名计分" for b in breakdown
+    )
+
+
+# -- cards --------------------------------------------------------------------------------------------------------
+
+
+def test_cards_export_lists_the_boards_cards_and_their_rectification(district, session):
+    from tracker.assessment.models import Card, Rectification
+
+    client = login(district, "reviewer")
+    tables = page_tables(client, "/cards/")
+    # the board's last two tables: cards in force, then the history
+    page = body_rows(tables[-2]) + body_rows(tables[-1])
+    wb = xlsx(client, "/exports/cards.xlsx")
+    assert wb.sheetnames == ["红黄牌", "整改材料"]
+    headers, rows = sheet_rows(wb.worksheets[0])
+    assert headers[:10] == [
+        "编号",
+        "牌色",
+        "单位",
+        "规则",
+        "所属期间",
+        "理由",
+        "发牌时间",
+        "整改方案期限",
+        "整改期限",
+        "状态",
+    ]
+    assert len(rows) == len(page) == session.scalar(select(func.count()).select_from(Card)) > 0
+    for p, x in zip(page, rows, strict=True):
+        # page: #编号, 牌色, 单位, 规则, 发牌日, 整改期限, 状态 (with 整改报告逾期N份)
+        assert (p[0], p[1], p[2], p[3]) == (f"#{x[0]}", x[1], x[2], x[3])
+        assert isinstance(x[6], datetime) and p[4] == cn_date(x[6])
+        assert isinstance(x[8], datetime) and p[5] == cn_date(x[8])
+        assert p[6].startswith(x[9])
+    _h, material = sheet_rows(wb.worksheets[1])
+    assert len(material) == session.scalar(select(func.count()).select_from(Rectification))
+    assert all(isinstance(m[0], int) and isinstance(m[3], datetime) for m in material)
+    # an officer's board and file: its own unit's cards only
+    officer = login(district, "town1")
+    o_tables = page_tables(officer, "/cards/")
+    o_page = body_rows(o_tables[-2]) + body_rows(o_tables[-1])
+    _h, o_rows = sheet_rows(xlsx(officer, "/exports/cards.xlsx").worksheets[0])
+    assert len(o_rows) == len(o_page) and {r[2] for r in o_rows} <= {"青石镇"}
+
+
+# -- the audit log ------------------------------------------------------------------------------------------------
+
+
+def test_audit_export_holds_the_filtered_log_and_records_itself(district, session):
+    client = login(district, "admin")
+    page = body_rows(page_tables(client, "/audit?action=report.")[0])
+    wb = xlsx(client, "/exports/audit.xlsx?action=report.")
+    headers, rows = sheet_rows(wb.worksheets[0])
+    assert headers == ["序号", "时间", "操作人", "操作", "对象", "摘要", "修改前", "修改后"]
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action.startswith("report.")))
+    # the page shows the newest 100 (then 下一页); the file every matching event, the page's first
+    assert total > 100 and len(page) == 100 and len(rows) == total
+    for p, x in zip(page, rows[:100], strict=True):
+        assert (p[1], p[2]) == (x[2], x[3]) and isinstance(x[1], datetime)
+    event = exports_audited(session, "audit", "admin")[-1]
+    assert event.after == {"list": "audit", "filters": {"action": "report."}, "rows": total}
+    # an officer may read neither
+    officer = login(district, "town1")
+    assert officer.get("/audit").status_code == 403 and officer.get("/exports/audit.xlsx").status_code == 403
+
+
+def test_every_export_is_audited(district, session):
+    client = login(district, "reviewer")
+    for name in ("reports", "grid", "decisions", "scores", "cards", "meetings", "audit"):
+        before = len(exports_audited(session, name, "reviewer"))
+        xlsx(client, f"/exports/{name}.xlsx")
+        assert len(exports_audited(session, name, "reviewer")) == before + 1, name
