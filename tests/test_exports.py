@@ -422,3 +422,72 @@ def test_every_export_is_audited(district, session):
         before = len(exports_audited(session, name, "reviewer"))
         xlsx(client, f"/exports/{name}.xlsx")
         assert len(exports_audited(session, name, "reviewer")) == before + 1, name
+
+
+# -- the command line ---------------------------------------------------------------------------------------------
+
+
+def test_cli_writes_the_same_rows_as_the_reviewers_files(district, session, tmp_path):
+    runner = district.test_cli_runner()
+    client = login(district, "reviewer")
+
+    out = tmp_path / "reports.xlsx"
+    result = runner.invoke(args=["export", "reports", "--period", "2026-11", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    _h, rows = sheet_rows(load_workbook(out).worksheets[0])
+    _h, web = sheet_rows(xlsx(client, "/exports/reports.xlsx?period=2026-11").worksheets[0])
+    assert rows == web and len(rows) > 0
+    assert f"wrote {len(rows)} row(s)" in result.output
+
+    # a quarter of the monthly grid: one grid and one count sheet per month, October to December
+    out = tmp_path / "grid.xlsx"
+    assert runner.invoke(args=["export", "grid", "--period", "2026-Q4", "-o", str(out)]).exit_code == 0
+    wb = load_workbook(out)
+    assert wb.sheetnames[::2] == ["2026年10月填报情况", "2026年11月填报情况", "2026年12月填报情况"]
+    assert all(ws.freeze_panes == "A2" for ws in wb.worksheets)
+    _h, october = sheet_rows(wb.worksheets[0])
+    _h, web = sheet_rows(xlsx(client, "/exports/grid.xlsx?period=2026-10").worksheets[0])
+    assert october == web
+
+    # scores: a month stands for its quarter; the system actor sees every unit and the ranks, like the reviewer
+    out = tmp_path / "scores.xlsx"
+    assert runner.invoke(args=["export", "scores", "--period", "2026-11", "-o", str(out)]).exit_code == 0
+    cli_wb, web_wb = load_workbook(out), xlsx(client, "/exports/scores.xlsx?period=2026-Q4")
+    assert cli_wb.sheetnames == web_wb.sheetnames
+    for a, b in zip(cli_wb.worksheets, web_wb.worksheets, strict=True):
+        assert sheet_rows(a) == sheet_rows(b)
+
+    for name in ("decisions", "cards", "meetings"):
+        out = tmp_path / f"{name}.xlsx"
+        result = runner.invoke(args=["export", name, "--period", "2026", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert load_workbook(out).worksheets[0].freeze_panes == "A2"
+    out = tmp_path / "audit.xlsx"
+    assert runner.invoke(args=["export", "audit", "--action", "export.", "-o", str(out)]).exit_code == 0
+    _h, events = sheet_rows(load_workbook(out).worksheets[0])
+    # the CLI's own exports above are in the log, by the system actor
+    assert sum(1 for e in events if e[2] == "system" and e[3].startswith("export.")) >= 6
+    assert exports_audited(session, "scores", "system")[-1].after == {
+        "list": "scores",
+        "filters": {"period": "2026-Q4"},
+        "rows": len(sheet_rows(web_wb.worksheets[0])[1]) + len(sheet_rows(web_wb.worksheets[1])[1]),
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["reports", "--period", "2026-13"], "月份应为1至12,收到 13"),
+        (["decisions", "--period", "九月"], "无法识别的期间“九月”"),
+        (["grid", "--period", "2026"], "此列表只接受月份 2026-09、季度 2026-Q3"),
+        (["scores", "--period", "Q3"], "not a period"),
+        (["cards", "--period", "2026-YTD-10"], "this list takes month, quarter, year"),
+        (["reports", "--unit", "不存在镇"], "没有名为“不存在镇”的单位"),
+    ],
+)
+def test_cli_refuses_bad_input_with_exit_code_2_and_writes_nothing(district, tmp_path, args, message):
+    out = tmp_path / "x.xlsx"
+    result = district.test_cli_runner().invoke(args=["export", *args, "-o", str(out)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not out.exists()
