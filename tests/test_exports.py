@@ -491,3 +491,29 @@ def test_cli_refuses_bad_input_with_exit_code_2_and_writes_nothing(district, tmp
     assert result.exit_code == 2
     assert message in result.output
     assert not out.exists()
+
+
+# -- the 导出Excel buttons ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page", "export"),
+    [
+        ("/progress/reports?period=2026-10&status=accepted", "/exports/reports.xlsx?period=2026-10&status=accepted"),
+        ("/progress/grid?period=2026-09", "/exports/grid.xlsx?period=2026-09"),
+        ("/meetings/decisions?status=overdue&due=2026-Q4", "/exports/decisions.xlsx?status=overdue&due=2026-Q4"),
+        ("/meetings/?period=2026-Q3", "/exports/meetings.xlsx?period=2026-Q3"),
+        ("/assessment/?period=2026-Q3", "/exports/scores.xlsx?period=2026-Q3"),
+        ("/cards/", "/exports/cards.xlsx"),
+        ("/audit?action=report.&page=2", "/exports/audit.xlsx?action=report."),
+    ],
+)
+def test_each_list_has_an_export_button_carrying_its_filters(district, page, export):
+    client = login(district, "reviewer")
+    html = client.get(page).get_data(as_text=True)
+    (href,) = re.findall(r'<a class="button export" href="([^"]+)">导出Excel</a>', html)
+    path, _, query = href.replace("&amp;", "&").partition("?")
+    want_path, _, want_query = export.partition("?")
+    assert path.removeprefix("http://localhost") == want_path
+    assert sorted(query.split("&")) == sorted(want_query.split("&")) if want_query else not query
+    assert xlsx(client, href.replace("&amp;", "&")).worksheets[0].freeze_panes == "A2"
