@@ -21,11 +21,13 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DECIMAL_FORMAT = "0.00"
 MIN_WIDTH, MAX_WIDTH = 6, 60
+HEADER_WIDTH = 20  # a longer header wraps instead of widening its column
 _WIDTH_SAMPLE = 300  # rows looked at for a column's width
 _BAD_TITLE = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="F2E6E6")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 
 
 @dataclass
@@ -76,7 +78,8 @@ def _widths(sheet: Sheet) -> list[float]:
     widths = []
     for i, header in enumerate(sheet.headers):
         longest = max(
-            [_display_width(header)] + [_display_width(r[i]) for r in sheet.rows[:_WIDTH_SAMPLE] if i < len(r)]
+            [min(_display_width(header), HEADER_WIDTH)]
+            + [_display_width(r[i]) for r in sheet.rows[:_WIDTH_SAMPLE] if i < len(r)]
         )
         widths.append(min(max(longest + 2, MIN_WIDTH), MAX_WIDTH))
     return widths
@@ -109,6 +112,7 @@ def workbook(sheets: list[Sheet]) -> bytes:
             c = cell(ws, text)
             c.font = _HEADER_FONT
             c.fill = _HEADER_FILL
+            c.alignment = _HEADER_ALIGN
             header.append(c)
         ws.append(header)
         for r in rows:
