@@ -517,3 +517,42 @@ def test_each_list_has_an_export_button_carrying_its_filters(district, page, exp
     assert path.removeprefix("http://localhost") == want_path
     assert sorted(query.split("&")) == sorted(want_query.split("&")) if want_query else not query
     assert xlsx(client, href.replace("&amp;", "&")).worksheets[0].freeze_panes == "A2"
+
+
+# -- the workbook writer ------------------------------------------------------------------------------------------
+
+
+def test_workbook_keeps_types_and_writes_formula_like_text_as_text():
+    from datetime import UTC
+    from decimal import Decimal
+
+    from tracker.exports.sheets import Sheet, workbook
+
+    row = [
+        '=HYPERLINK("http://x","y")',
+        "+86 138",
+        "-整改",
+        "@SUM(A1)",
+        date(2026, 9, 30),
+        datetime(2026, 9, 30, 16, 30, tzinfo=UTC),  # 00:30 on 1 October in China
+        Decimal("72.50"),
+        -3,
+        None,
+        True,
+    ]
+    headers = ["公式", "加号", "减号", "at", "日期", "时间", "得分", "扣分", "空", "是否"]
+    wb = load_workbook(io.BytesIO(workbook([Sheet("测试[1]", headers, [row])])))
+    ws = wb.worksheets[0]
+    assert ws.title == "测试_1_" and ws.freeze_panes == "A2"
+    values = [c.value for c in ws[2]]
+    assert values[:4] == row[:4]
+    assert all(c.data_type == "s" and c.quotePrefix for c in ws[2][:4])
+    assert values[4] == datetime(2026, 9, 30) and ws["E2"].number_format == "yyyy-mm-dd"
+    assert values[5] == datetime(2026, 10, 1, 0, 30) and ws["F2"].number_format == "yyyy-mm-dd hh:mm"
+    assert values[6] == 72.5 and ws["G2"].number_format == "0.00"
+    assert values[7] == -3 and ws["H2"].data_type == "n"
+    assert values[8] is None and values[9] == "是"
+    # widths: the contents' display width + 2, a CJK character counting two, at least 6:
+    # '=HYPERLINK("http://x","y")' is 26 characters -> 28; 日期 10 -> 12; 时间 16 -> 18; "是" 2 and "是否" 4 -> 6
+    widths = {k: v.width for k, v in ws.column_dimensions.items()}
+    assert (widths["A"], widths["E"], widths["F"], widths["J"]) == (28, 12, 18, 6)
