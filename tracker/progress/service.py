@@ -479,81 +479,100 @@ def list_reports(
     rows: list[ReportRow] = []
     oldest: str | None = None
     if status != NOT_DUE:  # a saved report is never 未报
-        q = (
-            select(ProgressReport)
-            .join(Task)
-            .options(
-                load_only(
-                    ProgressReport.id,
-                    ProgressReport.task_id,
-                    ProgressReport.unit_id,
-                    ProgressReport.period,
-                    ProgressReport.status,
-                    ProgressReport.is_late,
-                    ProgressReport.submitted_at,
-                ),
-                selectinload(ProgressReport.task),
-                selectinload(ProgressReport.unit),
-            )
-        )
-        if unit_id:
-            q = q.where(ProgressReport.unit_id == unit_id)
-        if period:
-            q = q.where(ProgressReport.period == period)
-        if status in (DRAFT, OVERDUE):
-            q = q.where(ProgressReport.status == DRAFT)
-        elif status in (SUBMITTED, RETURNED, ACCEPTED):
-            q = q.where(ProgressReport.status == status)
-        if plan is not None and status == OUT_OF_PLAN:
-            q = q.where(
-                or_(
-                    Task.plan_id != plan.id,
-                    ProgressReport.period < plan.start_month,
-                    ProgressReport.period > plan.end_month,
-                )
-            )
-        elif plan is not None and status is not None:
-            q = q.where(
-                Task.plan_id == plan.id,
-                ProgressReport.period >= plan.start_month,
-                ProgressReport.period <= plan.end_month,
-            )
-        q = q.order_by(ProgressReport.period.desc(), ProgressReport.task_id, ProgressReport.unit_id).limit(limit)
-        saved = list(session.scalars(q))
-        if len(saved) == limit:
-            oldest = saved[-1].period  # the list is cut: owed months older than the saved ones shown are left out
-        for r in saved:
-            if plan is not None and r.task.plan_id == plan.id:
-                state = report_state(plan, Period.parse(r.period), r, today)
-            else:
-                state = OUT_OF_PLAN  # a report of another plan
-            rows.append(ReportRow(r.task, r.unit, r.period, state, r))
+        rows, oldest = _saved_rows(session, plan, period, unit_id, status, limit, today)
     if plan is not None and status in (None, OVERDUE, NOT_DUE):
-        # (task, unit, month) owed without a report: overdue ones always, not-yet-due ones when asked for
-        this_month = Period.of_date(today)
-        months = [
-            m
-            for m in plan_months(plan)
-            if m <= this_month and (not period or m.code == period) and (oldest is None or m.code > oldest)
-        ]
-        keys = select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period).where(
-            ProgressReport.period.in_([m.code for m in months])
-        )
-        if unit_id:
-            keys = keys.where(ProgressReport.unit_id == unit_id)
-        written = set(session.execute(keys).tuples()) if months else set()
-        my_duties = [d for d in duties(session, plan) if not unit_id or d.unit.id == unit_id] if months else []
-        for m in months:
-            for d in my_duties:
-                if (d.task.id, d.unit.id, m.code) in written:
-                    continue
-                state = report_state(plan, m, None, today)
-                if state == OVERDUE or (state == NOT_DUE and status == NOT_DUE):
-                    rows.append(ReportRow(d.task, d.unit, m.code, state))
+        rows += _owed_rows(session, plan, period, unit_id, status, oldest, today)
     if status:
         rows = [r for r in rows if r.state == status]
     rows.sort(key=lambda r: (_neg_month(r.period), r.task.number, _unit_key(r.unit)))
     return rows[:limit]
+
+
+def _saved_rows(
+    session: Session, plan, period: str | None, unit_id: int | None, status: str | None, limit: int, today: date
+) -> tuple[list[ReportRow], str | None]:
+    """The saved reports that match, newest first, at most `limit`; and the oldest month shown when the list is cut
+    (owed months older than that are then left out too)."""
+    q = (
+        select(ProgressReport)
+        .join(Task)
+        .options(
+            load_only(
+                ProgressReport.id,
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.period,
+                ProgressReport.status,
+                ProgressReport.is_late,
+                ProgressReport.submitted_at,
+            ),
+            selectinload(ProgressReport.task),
+            selectinload(ProgressReport.unit),
+        )
+    )
+    if unit_id:
+        q = q.where(ProgressReport.unit_id == unit_id)
+    if period:
+        q = q.where(ProgressReport.period == period)
+    if status in (DRAFT, OVERDUE):
+        q = q.where(ProgressReport.status == DRAFT)
+    elif status in (SUBMITTED, RETURNED, ACCEPTED):
+        q = q.where(ProgressReport.status == status)
+    if plan is not None and status == OUT_OF_PLAN:
+        q = q.where(
+            or_(
+                Task.plan_id != plan.id,
+                ProgressReport.period < plan.start_month,
+                ProgressReport.period > plan.end_month,
+            )
+        )
+    elif plan is not None and status is not None:
+        q = q.where(
+            Task.plan_id == plan.id,
+            ProgressReport.period >= plan.start_month,
+            ProgressReport.period <= plan.end_month,
+        )
+    q = q.order_by(ProgressReport.period.desc(), ProgressReport.task_id, ProgressReport.unit_id).limit(limit)
+    saved = list(session.scalars(q))
+    oldest = saved[-1].period if len(saved) == limit else None
+    rows = []
+    for r in saved:
+        if plan is not None and r.task.plan_id == plan.id:
+            state = report_state(plan, Period.parse(r.period), r, today)
+        else:
+            state = OUT_OF_PLAN  # a report of another plan
+        rows.append(ReportRow(r.task, r.unit, r.period, state, r))
+    return rows, oldest
+
+
+def _owed_rows(
+    session: Session, plan, period: str | None, unit_id: int | None, status: str | None, oldest: str | None, today: date
+) -> list[ReportRow]:
+    """(task, unit, month) owed without a report: overdue ones always, not-yet-due ones when asked for."""
+    this_month = Period.of_date(today)
+    months = [
+        m
+        for m in plan_months(plan)
+        if m <= this_month and (not period or m.code == period) and (oldest is None or m.code > oldest)
+    ]
+    if not months:
+        return []
+    keys = select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period).where(
+        ProgressReport.period.in_([m.code for m in months])
+    )
+    if unit_id:
+        keys = keys.where(ProgressReport.unit_id == unit_id)
+    written = set(session.execute(keys).tuples())
+    my_duties = [d for d in duties(session, plan) if not unit_id or d.unit.id == unit_id]
+    rows = []
+    for m in months:
+        for d in my_duties:
+            if (d.task.id, d.unit.id, m.code) in written:
+                continue
+            state = report_state(plan, m, None, today)
+            if state == OVERDUE or (state == NOT_DUE and status == NOT_DUE):
+                rows.append(ReportRow(d.task, d.unit, m.code, state))
+    return rows
 
 
 def _neg_month(code: str) -> int:
