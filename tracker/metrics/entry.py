@@ -196,6 +196,29 @@ def save_grid(
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise ValidationError(f"更正原因不能超过{MAX_REASON}字")
+    changes = _changed_cells(session, actor, p, entries)
+    warnings = _grid_warnings(session, p, changes, confirmed or {})
+    if warnings:
+        raise CellWarnings(warnings)
+    is_correction = any(c[4] == SOURCE_CORRECTION for c in changes)
+    if is_correction and not reason:
+        raise ValidationError("审核更正须填写更正原因")
+    # before and after are read before the writes change the stored rows
+    before = {audit_name(ind, unit): audit_value(_old(ind, row)) for ind, unit, row, _new, _s in changes}
+    after = {audit_name(ind, unit): audit_value(new) for ind, unit, _row, new, _s in changes}
+    counts = _write_changes(session, actor, p, changes, reason)
+    if changes:
+        session.flush()
+        _record_save(session, actor, p, (before, after), reason if is_correction else None)
+    return SaveResult(p, len(changes), **counts)
+
+
+_Change = tuple[Indicator, Unit | None, MetricValue | None, Value | None, str]  # (…, stored row, new figure, source)
+
+
+def _changed_cells(session: Session, actor, p: Period, entries: dict[CellKey, tuple]) -> list[_Change]:
+    """The cells of a save that change a figure; CellErrors for invalid cells, GridConflict for cells someone
+    else changed since the grid was loaded, PermissionDenied for a cell the actor may not write."""
     indicators = {i.id: i for i in session.scalars(select(Indicator).where(Indicator.id.in_({k[0] for k in entries})))}
     units = {u.id: u for u in towns(session)}
     existing = {
@@ -206,7 +229,7 @@ def save_grid(
     }
     errors: dict[CellKey, str] = {}
     conflicts: dict[CellKey, Value | None] = {}
-    changes: list[tuple[Indicator, Unit | None, MetricValue | None, Value | None, str]] = []
+    changes: list[_Change] = []
     for key, entry in entries.items():
         raw, seen_version = entry[0], entry[1]
         shown = entry[2] if len(entry) > 2 else False
@@ -229,14 +252,10 @@ def save_grid(
         except ValidationError as e:
             errors[key] = str(e)
             continue
-        if shown is not False:
-            try:
-                if parse_value(ind, shown) == new:
-                    continue  # left as shown
-            except ValidationError:
-                pass
+        if shown is not False and _same_as_shown(ind, shown, new):
+            continue
         row = existing.get(key)
-        old = stored(ind, row.count, row.amount) if row else None
+        old = _old(ind, row)
         if new == old:
             continue
         if (row.version if row else 0) != (seen_version or 0):
@@ -247,19 +266,21 @@ def save_grid(
         raise CellErrors(errors)
     if conflicts:
         raise GridConflict(conflicts)
-    warnings = _grid_warnings(session, p, changes, confirmed or {})
-    if warnings:
-        raise CellWarnings(warnings)
-    is_correction = any(c[4] == SOURCE_CORRECTION for c in changes)
-    if is_correction and not reason:
-        raise ValidationError("审核更正须填写更正原因")
-    before, after = {}, {}
+    return changes
+
+
+def _same_as_shown(ind: Indicator, shown, new: Value | None) -> bool:
+    try:
+        return parse_value(ind, shown) == new
+    except ValidationError:
+        return False
+
+
+def _write_changes(session: Session, actor, p: Period, changes: list[_Change], reason: str) -> dict[str, int]:
+    """Insert, update or delete each changed figure; the counts of each."""
     counts = {"inserted": 0, "updated": 0, "deleted": 0}
     now = clock.now()
     for ind, unit, row, new, source in changes:
-        name = audit_name(ind, unit)
-        before[name] = audit_value(stored(ind, row.count, row.amount) if row else None)
-        after[name] = audit_value(new)
         note = reason if source == SOURCE_CORRECTION else ""
         if row is None:
             session.add(
@@ -283,19 +304,25 @@ def save_grid(
                 setattr(row, k, v)
             row.source, row.note, row.updated_at, row.updated_by_id = source, note, now, actor.id
             counts["updated"] += 1
-    if changes:
-        session.flush()
-        who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "")
-        verb = "更正" if is_correction else "保存"
-        record(
-            session,
-            actor,
-            "metrics.correct" if is_correction else "metrics.save",
-            object_type="MetricMonth",
-            object_id=p.year * 100 + p.first,
-            before=before,
-            after={**after, **({"更正原因": reason} if is_correction else {})},
-            summary=f"{who} {verb} {p.label} 两降两升数据 {len(changes)} 项"
-            + (f",原因:{reason}" if is_correction else ""),
-        )
-    return SaveResult(p, len(changes), **counts)
+    return counts
+
+
+def _record_save(session: Session, actor, p: Period, cells: tuple[dict, dict], reason: str | None) -> None:
+    """One audit event for the save: every changed cell before and after (reason: a correction's, else None)."""
+    before, after = cells
+    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "")
+    record(
+        session,
+        actor,
+        "metrics.correct" if reason is not None else "metrics.save",
+        object_type="MetricMonth",
+        object_id=p.year * 100 + p.first,
+        before=before,
+        after={**after, **({"更正原因": reason} if reason is not None else {})},
+        summary=f"{who} {'更正' if reason is not None else '保存'} {p.label} 两降两升数据 {len(after)} 项"
+        + (f",原因:{reason}" if reason is not None else ""),
+    )
+
+
+def _old(ind: Indicator, row: MetricValue | None) -> Value | None:
+    return stored(ind, row.count, row.amount) if row else None

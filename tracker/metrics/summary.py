@@ -14,7 +14,7 @@ from .models import (
     SCOPE_TOWNSHIP,
     Indicator,
 )
-from .rankings import competition_ranks, rate_key
+from .rankings import rank_towns
 from .units import towns
 
 # the 两降两升 verdict of a span: all four improved; one of them did not; none failed but some cannot be compared yet
@@ -114,11 +114,8 @@ def _meets(comparisons: dict[str, Comparison]) -> bool:
 def summary(session: Session, period: Period) -> Summary:
     """Every active indicator for the district and each active town, the verdicts and the rankings.
 
-    Three queries whatever the number of towns: indicators, towns, and every figure of the months needed.
-
-    Combined ranking (综合排名): more of the four 两降两升 indicators improved year on year ranks higher; equal counts
-    are ordered by the change in cases (发案数), measured as the difference over last year's figure but at least
-    the small base; towns still equal share a rank (1, 1, 3).
+    Three queries whatever the number of towns: indicators, towns, and every figure of the months needed. The
+    rankings: `rankings.rank_towns`.
     """
     indicators = active_indicators(session)
     every_town = towns(session, include_inactive=True)
@@ -135,17 +132,5 @@ def summary(session: Session, period: Period) -> Summary:
                 u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
             )
         )
-    cases = next((i for i in indicators if i.code == "cases"), None)
-
-    def combined_key(s: UnitSummary) -> tuple:
-        return (-s.improved_count, rate_key(cases, s.comparisons.get("cases")) if cases else (1, 0))
-
-    ordered = sorted(units, key=combined_key)
-    for s, r in zip(ordered, competition_ranks([combined_key(s) for s in ordered]), strict=True):
-        s.rank = r
-    for ind in town_inds:
-        ordered = sorted(units, key=lambda s, ind=ind: rate_key(ind, s.comparisons.get(ind.code)))
-        keys = [rate_key(ind, s.comparisons.get(ind.code)) for s in ordered]
-        for s, r in zip(ordered, competition_ranks(keys), strict=True):
-            s.ranks[ind.code] = r
+    rank_towns(units, town_inds)
     return Summary(period, indicators, district, _meets(district), units)
