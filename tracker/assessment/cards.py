@@ -233,23 +233,19 @@ def issue_card(
     )
     session.add(card)
     if escalated_from is not None:
-        before = escalated_from.snapshot()
-        escalated_from.status, escalated_from.closed_at, escalated_from.closed_by_id = (
-            CardStatus.ESCALATED,
-            clock.now(),
-            actor.id,
-        )
-        escalated_from.close_note = "逾期未整改,升级为红牌"
-        record(
-            session,
-            actor,
-            "card.escalate",
-            escalated_from,
-            before=before,
-            summary=f"{unit.name}黄牌#{escalated_from.id}升级为红牌",
-        )
+        _close_escalated(session, actor, escalated_from)
     record(session, actor, "card.issue", card, summary=f"向{unit.name}发出{COLOUR_LABELS[colour]}")
     return card
+
+
+def _close_escalated(session: Session, actor, yellow: Card) -> None:
+    """The yellow card a red one escalates closes as 升级为红牌."""
+    before = yellow.snapshot()
+    yellow.status, yellow.closed_at, yellow.closed_by_id = CardStatus.ESCALATED, clock.now(), actor.id
+    yellow.close_note = "逾期未整改,升级为红牌"
+    record(
+        session, actor, "card.escalate", yellow, before=before, summary=f"{yellow.unit.name}黄牌#{yellow.id}升级为红牌"
+    )
 
 
 def issue_recommended(

@@ -265,34 +265,9 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
     "skip". A plan of the same title and year is refused, never merged.
     """
     policy.require(actor, "plan.manage")
-    title = (data.get("title") or "").strip()
-    year = data.get("year")
-    if not title:
-        raise ValidationError("请填写方案标题。")
-    if len(title) > 200:
-        raise ValidationError("方案标题不能超过200字。")
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise ValidationError("请填写方案年度(2000至2100年)。")
-    if not data.get("tasks"):
-        raise ValidationError("方案没有主要任务,不能导入。")
-    for t in data["tasks"]:
-        if not (t.get("title") or "").strip():
-            raise ValidationError(f"任务{task_label(t['number'])}没有标题。")
-    if session.scalar(select(Plan.id).where(Plan.title == title, Plan.year == year)):
-        raise ValidationError(f"已有{year}年度的“{title}”,不能重复导入。如要导入新的方案,请修改方案标题或年度。")
-
+    title, year = _check_plan(session, data)
     index = unit_index(session, data.get("district") or "")
-    bad = [
-        n
-        for n in names_in(data)
-        if bad_unit_name(n) and index.match(n) is None and (decisions.get(n) or "").startswith("new:")
-    ]
-    if bad:
-        raise ValidationError(
-            "以下名称含有括号或标点,不能新建为单位:"
-            + "、".join(f"“{n}”" for n in bad)
-            + "。请改正名称(或对应已有单位、不导入)后再导入。"
-        )
+    _check_new_names(data, decisions, index)
     resolved: dict[str, str | None] = {}
     new_units: list[Unit] = []
     skipped: list[str] = []
@@ -329,6 +304,41 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
     )
     session.flush()
     return ImportResult(plan, new_units, skipped)
+
+
+def _check_plan(session: Session, data: dict) -> tuple[str, int]:
+    """The plan's title and year, once the title, year and tasks are valid and no plan of that title and year exists."""
+    title = (data.get("title") or "").strip()
+    year = data.get("year")
+    if not title:
+        raise ValidationError("请填写方案标题。")
+    if len(title) > 200:
+        raise ValidationError("方案标题不能超过200字。")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValidationError("请填写方案年度(2000至2100年)。")
+    if not data.get("tasks"):
+        raise ValidationError("方案没有主要任务,不能导入。")
+    for t in data["tasks"]:
+        if not (t.get("title") or "").strip():
+            raise ValidationError(f"任务{task_label(t['number'])}没有标题。")
+    if session.scalar(select(Plan.id).where(Plan.title == title, Plan.year == year)):
+        raise ValidationError(f"已有{year}年度的“{title}”,不能重复导入。如要导入新的方案,请修改方案标题或年度。")
+    return title, year
+
+
+def _check_new_names(data: dict, decisions: dict[str, str], index) -> None:
+    """A name to be created as a unit may hold no brackets or punctuation (a misread responsibility line)."""
+    bad = [
+        n
+        for n in names_in(data)
+        if bad_unit_name(n) and index.match(n) is None and (decisions.get(n) or "").startswith("new:")
+    ]
+    if bad:
+        raise ValidationError(
+            "以下名称含有括号或标点,不能新建为单位:"
+            + "、".join(f"“{n}”" for n in bad)
+            + "。请改正名称(或对应已有单位、不导入)后再导入。"
+        )
 
 
 def _decide(session: Session, actor, name: str, decision: str | None) -> Unit | None:

@@ -64,11 +64,23 @@ def timeliness(
         return {}
     plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
     plan_duties = [d for d in plan_duties if unit_id is None or d.unit.id == unit_id]
-    codes = [m.code for m in months]
-    in_span = [Task.plan_id == plan.id, ProgressReport.period.in_(codes)]
+    reports, returns = _filed(session, plan, months, unit_id)
+    acc: dict = defaultdict(Counter)
+    units: dict = {}
+    for m in months:
+        for d in plan_duties:
+            key = (d.unit.id, d.role) if by_role else d.unit.id
+            units[key] = d.unit
+            _count(acc[key], plan, m, reports.get((d.task.id, d.unit.id, m.code)), returns, today)
+    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+
+
+def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[dict, Counter]:
+    """The reports of the months as rows keyed (task, unit, month) (only the columns counted, not the texts), and how
+    many times each was returned."""
+    in_span = [Task.plan_id == plan.id, ProgressReport.period.in_([m.code for m in months])]
     if unit_id is not None:
         in_span.append(ProgressReport.unit_id == unit_id)
-    # only the columns counted: rows instead of whole reports with their texts
     reports = {
         (r.task_id, r.unit_id, r.period): r
         for r in session.execute(
@@ -89,28 +101,24 @@ def timeliness(
             select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
         ).scalars()
     )
-    acc: dict = defaultdict(Counter)
-    units: dict = {}
-    for m in months:
-        for d in plan_duties:
-            key = (d.unit.id, d.role) if by_role else d.unit.id
-            units[key] = d.unit
-            c = acc[key]
-            c["due"] += 1
-            r = reports.get((d.task.id, d.unit.id, m.code))
-            state = report_state(plan, m, r, today)
-            if state == OVERDUE:
-                c["overdue"] += 1
-                continue
-            c["late" if r.is_late else "on_time"] += 1
-            c["return_events"] += returns.get(r.id, 0)
-            if state == ACCEPTED:
-                c["accepted"] += 1
-                if not r.is_late:
-                    c["on_time_accepted"] += 1
-            elif state == RETURNED:
-                c["returned"] += 1
-    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+    return reports, returns
+
+
+def _count(c: Counter, plan: Plan, month: Period, r, returns: Counter, today: date) -> None:
+    """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
+    c["due"] += 1
+    state = report_state(plan, month, r, today)
+    if state == OVERDUE:
+        c["overdue"] += 1
+        return
+    c["late" if r.is_late else "on_time"] += 1
+    c["return_events"] += returns.get(r.id, 0)
+    if state == ACCEPTED:
+        c["accepted"] += 1
+        if not r.is_late:
+            c["on_time_accepted"] += 1
+    elif state == RETURNED:
+        c["returned"] += 1
 
 
 def unit_timeliness(
