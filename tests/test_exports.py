@@ -170,6 +170,12 @@ def test_an_officers_report_export_is_its_own_units_like_its_page(district, sess
     headers, rows = sheet_rows(xlsx(client, "/exports/reports.xlsx?period=2026-11").worksheets[0])
     assert len(rows) == len(page) > 0
     assert {r[3] for r in rows} == {"青石镇"}
+    # a period typed into the URL that names no month: the page lists nothing, and so does the file, whose name
+    # keeps only letters, digits and hyphens
+    assert body_rows(page_tables(client, '/progress/reports?period=九月"x')[0]) == []
+    resp = client.get('/exports/reports.xlsx?period=九月"x')
+    assert resp.headers["Content-Disposition"].startswith('attachment; filename="reports-x.xlsx"')
+    assert sheet_rows(load_workbook(io.BytesIO(resp.data)).worksheets[0])[1] == []
     # another unit named in the URL is refused as the page refuses it
     other = get_unit(session, "柳溪镇")
     assert client.get(f"/progress/reports?unit={other.id}").status_code == 403

@@ -3,6 +3,8 @@ the same permission checks, so the file holds exactly the rows the page shows it
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, request, url_for
 from flask_login import current_user, login_required
 
@@ -35,7 +37,10 @@ def _send(name: str, sheets: list[Sheet], rows: int, filters: dict, filename: st
 
 
 def _name(stem: str, *parts) -> str:
-    return "-".join([stem, *(str(p) for p in parts if p)]) + ".xlsx"
+    """reports-2026-10.xlsx: the list and its period, in letters, digits and hyphens only (a period typed into the
+    URL is not checked by every page, and the name goes into a header)."""
+    cleaned = (re.sub(r"[^0-9A-Za-z-]", "", str(p)) for p in parts if p)
+    return "-".join([stem, *(p for p in cleaned if p)]) + ".xlsx"
 
 
 @bp.get("/reports.xlsx")
