@@ -231,7 +231,8 @@ class _History:
     def window(self, ind_id: int, unit_id: int | None, month: str) -> list[Value]:
         key = (ind_id, unit_id)
         if key not in self._sorted:
-            items = sorted(self.series.get(key, {}).items())
+            # windows are asked for once every figure is added: the series' dict is not needed any more
+            items = sorted(self.series.pop(key, {}).items())
             self._sorted[key] = ([m for m, _ in items], [v for _, v in items])
         months, values = self._sorted[key]
         start = self._starts.get(month)
