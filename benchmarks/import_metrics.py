@@ -15,7 +15,7 @@ Peak memory is the growth of the process's peak resident set during the step (/p
 what C parsers allocate counts too. Ratios are to the bare scan's time in the same run, which carries the machine's
 load as the step does.
 
-    .venv/bin/python benchmarks/import_metrics.py [--towns 500] [--years 10] [--database-url URL]
+    .venv/bin/python benchmarks/import_metrics.py [--towns 500] [--years 10] [--database-url URL] [--inserts-only]
 
 The default (500 towns × 120 months × 10 indicators, the district's row each month) is 60,120 rows.
 """
@@ -47,8 +47,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from tracker import clock  # noqa: E402
 from tracker.db import make_engine  # noqa: E402
-from tracker.metrics import exchange, service  # noqa: E402
-from tracker.metrics import excel  # noqa: E402
+from tracker.metrics import excel, exchange, service  # noqa: E402
 from tracker.metrics.models import MetricValue  # noqa: E402
 from tracker.org import service as org_service  # noqa: E402
 from tracker.periods import Period, month_range  # noqa: E402
@@ -164,6 +163,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=10)
     ap.add_argument("--towns", type=int, default=500)
     ap.add_argument("--database-url", help="an empty database; default: a new SQLite file in a temporary directory")
+    ap.add_argument("--inserts-only", action="store_true", help="skip the second import (every figure changed)")
     args = ap.parse_args()
     url = args.database_url or f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='metrics-bench-'), 'bench.db')}"
     clock.freeze(datetime(2026, 11, 28, 10, tzinfo=clock.CHINA_TZ))
@@ -184,10 +184,13 @@ def main() -> None:
     print(f"  {'step':38} {'s':>6} {'rows/s':>8} {'× bare':>7} {'peak MB':>8}")
     print(f"  {'bare expat scan of the sheet':38} {bare:6.2f} {rows / bare:8.0f} {1:7.1f} {bare_mb:8.0f}")
     print(f"  {'dry run (check, read, preview)':38} {dry:6.2f} {rows / dry:8.0f} {dry / bare:7.1f} {dry_mb:8.0f}")
-    for label, data in (("real import, inserts", first), ("real import, every figure changed", second)):
+    imports = [("real import, inserts", first), ("real import, every figure changed", second)]
+    for label, data in imports[: 1 if args.inserts_only else 2]:
         (_s, p, result), secs, mb = measured(lambda data=data: real_import(session, data))
-        print(f"  {label:38} {secs:6.2f} {rows / secs:8.0f} {secs / bare:7.1f} {mb:8.0f}"
-              f"   ({result.inserted} new, {result.updated} changed, {len(p.warnings)} warnings)")
+        print(
+            f"  {label:38} {secs:6.2f} {rows / secs:8.0f} {secs / bare:7.1f} {mb:8.0f}"
+            f"   ({result.inserted} new, {result.updated} changed, {len(p.warnings)} warnings)"
+        )
         del p, _s
     stored = session.scalar(select(func.count()).select_from(MetricValue))
     load = os.getloadavg()
