@@ -390,6 +390,8 @@ def _check_cells(
     that may be written, added to the history."""
     seen_rows: dict[tuple[int | None, str], int] = {}
     pending: list[_Pending] = []
+    parsed: dict[tuple, tuple[Value | None, str, str]] = {}
+    refusals: dict[tuple[int, int | None], str] = {}  # per indicator and unit
     for r in rows:
         pr, unit = r.preview, r.unit
         uid = unit.id if unit else None
@@ -404,19 +406,26 @@ def _check_cells(
             if raw is None:
                 continue
             cell = pr.cells[ci]
-            try:
-                new = parse_value(col.ind, raw)
-            except ValidationError as e:
-                cell.status, cell.message = "error", str(e)
-                pr.problems.append(Problem(pr.row, col.label, str(e)))
+            key = (col.id, type(raw), raw)  # 1 and 1.0 differ in what they may be
+            known = parsed.get(key)
+            if known is None:
+                known = _parse_cell(col, raw)
+                if len(parsed) < _PARSED_KEPT:
+                    parsed[key] = known
+            new, shown, error = known
+            if error:
+                cell.status, cell.message = "error", error
+                pr.problems.append(Problem(pr.row, col.label, error))
                 continue
             if new is None:
                 continue
             cell.new = new
-            cell.raw = fmt(new, col.decimals)
+            cell.raw = shown
             if not r.ok_unit:
                 continue
-            msg = _cell_refused(actor, col, unit, sources)
+            msg = refusals.get((col.id, uid))
+            if msg is None:
+                msg = refusals[(col.id, uid)] = _cell_refused(actor, col, unit, sources)
             if msg:
                 cell.status, cell.message = "error", msg
                 pr.problems.append(Problem(pr.row, col.label, msg))
@@ -425,6 +434,18 @@ def _check_cells(
                 history.add(col.id, uid, r.month, new)
                 pending.append((pr, ci, col, uid, r.month, new))
     return pending
+
+
+_PARSED_KEPT = 20_000  # distinct cell values remembered: files repeat most figures (0, 1, 2 …)
+
+
+def _parse_cell(col: _Column, raw) -> tuple[Value | None, str, str]:
+    """(value, value as shown, "") of a cell, or (None, "", the problem)."""
+    try:
+        new = parse_value(col.ind, raw)
+    except ValidationError as e:
+        return None, "", str(e)
+    return new, "" if new is None else fmt(new, col.decimals), ""
 
 
 def _cell_refused(actor, col: _Column, unit: Unit | None, sources: dict) -> str:
