@@ -564,18 +564,18 @@ def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: in
     rows. Either way the values go to the driver as the column types would bind them, without SQLAlchemy handling
     each row. A row someone inserted since the preview (the unique constraint) fails the whole import."""
     table = MetricValue.__table__
-    names = ", ".join(_INSERTED) + ", version"
+    names = ", ".join(_INSERTED) + ", version"  # the statements name only the model's own table and columns
     try:
         if connection.dialect.name == "postgresql":
             with connection.connection.driver_connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:  # nosec B608 - fixed names
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row((*row, now, actor_id, 1))
         else:
             at = UTCDateTime().process_bind_param(now, connection.dialect)
             stored_rows = [(*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows]
             marks = ", ".join("?" * (len(_INSERTED) + 1))
-            connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", stored_rows)  # nosec B608
+            connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", stored_rows)
     except Exception as e:
         if violated_unique(getattr(e, "orig", e)):
             raise StaleEdit(_STALE) from e
