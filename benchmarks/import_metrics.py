@@ -47,7 +47,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from tracker import clock  # noqa: E402
 from tracker.db import make_engine  # noqa: E402
-from tracker.metrics import excel, exchange, service  # noqa: E402
+from tracker.metrics import excel, exchange, importing, service  # noqa: E402
 from tracker.metrics.models import MetricValue  # noqa: E402
 from tracker.org import service as org_service  # noqa: E402
 from tracker.periods import Period, month_range  # noqa: E402
@@ -134,7 +134,7 @@ def dry_run(session, data: bytes):
 def real_import(session, data: bytes):
     sheet, preview = dry_run(session, data)
     assert not preview.errors, preview.errors[:5]
-    result = exchange.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
+    result = importing.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
     session.commit()
     return sheet, preview, result
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import StaleEdit
-from tracker.metrics import exchange, service
+from tracker.metrics import exchange, importing, service
 from tracker.metrics.excel import check_xlsx
 from tracker.metrics.models import MetricValue
 
@@ -54,7 +54,7 @@ def test_inserts_and_updates_store_what_the_preview_showed_with_one_audit_event_
         ],
     )
     assert (preview.inserts, preview.updates) == (4, 1)
-    result = exchange.apply_import(env, police, preview, filename="f.xlsx")
+    result = importing.apply_import(env, police, preview, filename="f.xlsx")
     assert (result.inserted, result.updated, result.months) == (4, 1, 2)
     env.expire_all()
     assert _stored(env, "2026-09") == {(Q, "cases"): (8, None, "import", "", 2, police.id)}
@@ -83,7 +83,7 @@ def test_inserts_and_updates_store_what_the_preview_showed_with_one_audit_event_
 def test_a_correction_stores_its_reason_on_every_row(env):
     reviewer = get_user(env, "reviewer")
     preview = _preview(env, [[Q, "2026-10", 6, None, None, None], [L, "2026-10", 2, None, None, None]], "reviewer")
-    exchange.apply_import(env, reviewer, preview, reason="补录十月")
+    importing.apply_import(env, reviewer, preview, reason="补录十月")
     env.expire_all()
     assert _stored(env, "2026-10") == {
         (Q, "cases"): (6, None, "correction", "补录十月", 1, reviewer.id),
@@ -99,7 +99,7 @@ def test_a_figure_inserted_by_someone_else_since_the_preview_fails_the_whole_imp
     assert preview.inserts == 2
     put(env, "2026-10", {(Q, "cases"): 9})
     with pytest.raises(StaleEdit, match="预览后有数据被他人修改"), env.begin_nested():
-        exchange.apply_import(env, get_user(env, "police"), preview)
+        importing.apply_import(env, get_user(env, "police"), preview)
     env.expire_all()
     # 青石镇 keeps the grid's 9, and 柳溪镇's 7 was not written either
     assert {k: v[0] for k, v in _stored(env, "2026-10").items()} == {(Q, "cases"): 9}

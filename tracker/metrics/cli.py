@@ -15,7 +15,7 @@ from ..auth.models import User
 from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
-from . import exchange, service
+from . import exchange, importing, service, workbooks
 from .excel import check_xlsx
 
 metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import and export, summaries.")
@@ -67,7 +67,7 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
         click.echo("dry run: nothing written")
         return
     try:
-        result = exchange.apply_import(db.session, _actor(username), preview, reason, file.name)
+        result = importing.apply_import(db.session, _actor(username), preview, reason, file.name)
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
@@ -86,7 +86,7 @@ def export_command(start: str, end: str, output: Path) -> None:
     """Write every figure of the months FROM to TO to an .xlsx file in the import template's columns."""
     try:
         a, b = Period.parse(start), Period.parse(end)
-        data = exchange.export_file(db.session, Period.month(a.year, a.first), Period.month(b.year, b.last))
+        data = workbooks.export_file(db.session, Period.month(a.year, a.first), Period.month(b.year, b.last))
     except ValidationError as e:
         raise click.ClickException(str(e)) from None
     output.write_bytes(data)

@@ -14,7 +14,7 @@ from ..org.models import Unit
 from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
-from . import exchange, pages, service
+from . import exchange, importing, pages, service, workbooks
 from .excel import check_xlsx
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
@@ -225,7 +225,7 @@ def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
     if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
         return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
     try:
-        result = exchange.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
+        result = importing.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
         db.session.commit()
     except (StaleEdit, StaleDataError, IntegrityError):
         db.session.rollback()
@@ -248,7 +248,7 @@ def _xlsx(data: bytes, name: str) -> Response:
 def template():
     require("metrics.view")
     month = _period("month", month_only=True)
-    return _xlsx(exchange.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
+    return _xlsx(workbooks.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
 
 
 @bp.get("/export")
@@ -257,7 +257,7 @@ def export():
     require("metrics.view")
     start, end = _period("from", month_only=True), _period("to", month_only=True)
     try:
-        data = exchange.export_file(db.session, Period.month(start.year, start.first), end)
+        data = workbooks.export_file(db.session, Period.month(start.year, start.first), end)
     except ValidationError as e:
         flash(str(e), "error")
         return redirect(url_for(".overview"))
