@@ -4,9 +4,10 @@
 Each command runs --repeat times in turn (bare, then each tracker command), so a busy machine slows both sides
 alike; the figure to compare across runs is the ratio. The load average is printed beside it.
 
-    .venv/bin/python benchmarks/startup.py [--repeat 7] [--root DIR]
+    .venv/bin/python benchmarks/startup.py [--repeat 7] [--root DIR ...]
 
---root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv.
+--root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv;
+given more than once, the checkouts are measured in turn in the same run (before against after).
 """
 
 from __future__ import annotations
@@ -45,51 +46,48 @@ def cpu_of(argv: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
-    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose commands are measured")
+    ap.add_argument("--root", type=Path, action="append", help="a checkout whose commands are measured (repeatable)")
     args = ap.parse_args()
+    roots = args.root or [ROOT]
     python = str(ROOT / ".venv" / "bin" / "python")
+    bare = 'python -c "import flask, sqlalchemy"'
+    commands = {
+        bare: ["-c", "import flask, sqlalchemy"],
+        "flask --app tracker --help": ["-c", PROBE, "--app", "tracker", "--help"],
+        "flask --app tracker report --help": ["-c", PROBE, "--app", "tracker", "report", "--help"],
+        "flask --app tracker metrics summary --help": ["-c", PROBE, "--app", "tracker", "metrics", "summary", "--help"],
+    }
+    samples: dict[tuple, list[tuple[float, float]]] = {(r, c): [] for r in roots for c in commands}
+    heavy: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        env = {
-            **os.environ,
-            "TRACKER_INSTANCE_PATH": tmp,
-            "TRACKER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
-            "PYTHONPATH": str(args.root),
-            "PYTHONDONTWRITEBYTECODE": "",
+        envs = {
+            root: {
+                **os.environ,
+                "TRACKER_INSTANCE_PATH": tmp,
+                "TRACKER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+                "PYTHONPATH": str(root),
+            }
+            for root in roots
         }
-        commands = {
-            'python -c "import flask, sqlalchemy"': [python, "-c", "import flask, sqlalchemy"],
-            "flask --app tracker --help": [python, "-c", PROBE, "--app", "tracker", "--help"],
-            "flask --app tracker report --help": [python, "-c", PROBE, "--app", "tracker", "report", "--help"],
-            "flask --app tracker metrics summary --help": [
-                python,
-                "-c",
-                PROBE,
-                "--app",
-                "tracker",
-                "metrics",
-                "summary",
-                "--help",
-            ],
-        }
-        for argv in commands.values():  # warm the file cache and the bytecode
-            cpu_of(argv, args.root, env)
-        samples: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
-        heavy: dict[str, str] = {}
-        for _ in range(args.repeat):
-            for label, argv in commands.items():
-                cpu, wall, err = cpu_of(argv, args.root, env)
-                samples[label].append((cpu, wall))
-                for line in err.splitlines():
-                    if line.startswith("HEAVY:"):
-                        heavy[label] = line[6:] or "none"
+        for _ in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
+            for root in roots:
+                for label, argv in commands.items():
+                    cpu, wall, err = cpu_of([python, *argv], root, envs[root])
+                    samples[(root, label)].append((cpu, wall))
+                    for line in err.splitlines():
+                        if line.startswith("HEAVY:"):
+                            heavy[(root, label)] = line[6:] or "none"
     load = os.getloadavg()
-    base = statistics.median(c for c, _w in samples['python -c "import flask, sqlalchemy"'])
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; root {args.root}; {args.repeat} runs each")
-    print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}  heavy libraries imported")
-    for label, rows in samples.items():
-        cpu = statistics.median(c for c, _w in rows)
-        wall = statistics.median(w for _c, w in rows)
-        print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}  {heavy.get(label, '-')}")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.repeat} runs each, medians")
+    for root in roots:
+        base = statistics.median(c for c, _w in samples[(root, bare)][1:])
+        print(f"\n{root}")
+        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}  heavy libraries imported")
+        for label in commands:
+            rows = samples[(root, label)][1:]
+            cpu = statistics.median(c for c, _w in rows)
+            wall = statistics.median(w for _c, w in rows)
+            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}  {heavy.get((root, label), '-')}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Deadline-day load run: gunicorn with several workers on PostgreSQL, officers logging in, opening their to-do and
 # submitting this month's reports, driven by locust (headless). Loopback only; bounded in users and time.
-#   benchmarks/load/run.sh [USERS=50] [SECONDS=120] [WORKERS=2]
+#   benchmarks/load/run.sh [USERS=50] [SECONDS=120] [WORKERS=2] [THREADS=1]
 # Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust) and Redis on 127.0.0.1:6379. The scratch database
 # bench_load (or $LOAD_DB) is dropped and created again at the start, and left behind for inspection; the login
 # counts go to Redis database 14 (or $LOAD_REDIS_DB), emptied first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-USERS=${1:-50}; SECONDS_=${2:-120}; WORKERS=${3:-2}
+USERS=${1:-50}; SECONDS_=${2:-120}; WORKERS=${3:-2}; THREADS=${4:-1}
 DB=${LOAD_DB:-bench_load}
 REDIS_DB=${LOAD_REDIS_DB:-14}
 URL="postgresql+psycopg://postgres@127.0.0.1:5432/$DB"
@@ -39,7 +39,7 @@ with app.app_context():
 PY
 redis-cli -n "$REDIS_DB" flushdb >/dev/null
 PORT=$("$PY" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
-"$BIN/gunicorn" --workers "$WORKERS" --bind "127.0.0.1:$PORT" --log-level warning wsgi:app &
+"$BIN/gunicorn" --workers "$WORKERS" --threads "$THREADS" --bind "127.0.0.1:$PORT" --log-level warning wsgi:app &
 GPID=$!
 trap 'kill $GPID 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/login" && break; sleep 0.5; done
@@ -47,7 +47,7 @@ OUT=$(mktemp -d)
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 LOAD_REQUEST_LOG="$OUT/requests.csv" "$BIN/locust" -f benchmarks/load/locustfile.py --headless -u "$USERS" -r 10 -t "${SECONDS_}s" \
   --host "http://127.0.0.1:$PORT" --csv "$OUT/load" --only-summary >"$OUT/log" 2>&1 || true
-echo "load run: $USERS officers, ${SECONDS_} s, $WORKERS gunicorn workers, $(nproc) cores, $(date -u +%F)"
+echo "load run: $USERS officers, ${SECONDS_} s, $WORKERS gunicorn workers × $THREADS threads, $(nproc) cores, $(date -u +%F)"
 echo "machine load average before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the times)"
 "$PY" - "$OUT/requests.csv" "$OUT/load_failures.csv" <<'PY'
 import csv
