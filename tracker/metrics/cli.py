@@ -15,8 +15,7 @@ from ..auth.models import User
 from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
-from . import exchange, importing, service, workbooks
-from .excel import check_xlsx
+from . import service
 
 metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import and export, summaries.")
 
@@ -46,6 +45,10 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
     Without --dry-run and with no problems (or only warnings and --accept-warnings), write every row in one
     transaction.
     """
+    # openpyxl (under exchange and excel) is imported by the commands that read or write a spreadsheet only
+    from . import exchange, importing
+    from .excel import check_xlsx
+
     data = file.read_bytes()
     try:
         preview = exchange.build_preview(db.session, _actor(username), check_xlsx(data, file.name))
@@ -84,6 +87,8 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
 )
 def export_command(start: str, end: str, output: Path) -> None:
     """Write every figure of the months FROM to TO to an .xlsx file in the import template's columns."""
+    from . import workbooks
+
     try:
         a, b = Period.parse(start), Period.parse(end)
         data = workbooks.export_file(db.session, Period.month(a.year, a.first), Period.month(b.year, b.last))

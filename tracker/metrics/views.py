@@ -14,8 +14,7 @@ from ..org.models import Unit
 from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
-from . import exchange, importing, pages, service, workbooks
-from .excel import check_xlsx
+from . import pages, service
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
 
@@ -165,6 +164,10 @@ def import_page():
 
 
 def _preview(data: bytes, filename: str):
+    # openpyxl (under exchange and excel) is imported when a spreadsheet is read or written, not at start-up
+    from . import exchange
+    from .excel import check_xlsx
+
     return exchange.build_preview(db.session, current_user, check_xlsx(data, filename))
 
 
@@ -224,6 +227,8 @@ def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
         return 409, "预览之后数据已发生变化(他人修改了相关数据),请核对下面新的预览后再确认。"
     if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
         return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
+    from . import importing
+
     try:
         result = importing.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
         db.session.commit()
@@ -248,6 +253,8 @@ def _xlsx(data: bytes, name: str) -> Response:
 def template():
     require("metrics.view")
     month = _period("month", month_only=True)
+    from . import workbooks
+
     return _xlsx(workbooks.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
 
 
@@ -256,6 +263,8 @@ def template():
 def export():
     require("metrics.view")
     start, end = _period("from", month_only=True), _period("to", month_only=True)
+    from . import workbooks
+
     try:
         data = workbooks.export_file(db.session, Period.month(start.year, start.first), end)
     except ValidationError as e:
