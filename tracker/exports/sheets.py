@@ -9,13 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from .. import clock
-from ..metrics.excel import cell
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -24,10 +18,6 @@ MIN_WIDTH, MAX_WIDTH = 6, 60
 HEADER_WIDTH = 20  # a longer header wraps instead of widening its column
 _WIDTH_SAMPLE = 300  # rows looked at for a column's width
 _BAD_TITLE = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="F2E6E6")
-_WRAP = Alignment(wrap_text=True, vertical="top")
-_HEADER_ALIGN = Alignment(wrap_text=True, vertical="center")
 
 
 @dataclass
@@ -98,6 +88,15 @@ def _title(text: str, taken: set[str]) -> str:
 
 def workbook(sheets: list[Sheet]) -> bytes:
     """The .xlsx file of the sheets, in order."""
+    # openpyxl (here and under metrics.excel) is imported when a file is written, not at start-up
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    from ..metrics.excel import cell
+
+    header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor="F2E6E6")
+    header_align, wrap = Alignment(wrap_text=True, vertical="center"), Alignment(wrap_text=True, vertical="top")
     wb = Workbook(write_only=True)
     taken: set[str] = set()
     for sheet in sheets:
@@ -107,12 +106,10 @@ def workbook(sheets: list[Sheet]) -> bytes:
         widths = _widths(Sheet(sheet.title, sheet.headers, rows))
         for i, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = width
-        header: list[WriteOnlyCell] = []
+        header = []
         for text in sheet.headers:
             c = cell(ws, text)
-            c.font = _HEADER_FONT
-            c.fill = _HEADER_FILL
-            c.alignment = _HEADER_ALIGN
+            c.font, c.fill, c.alignment = header_font, header_fill, header_align
             header.append(c)
         ws.append(header)
         for r in rows:
@@ -120,7 +117,7 @@ def workbook(sheets: list[Sheet]) -> bytes:
             for v in r:
                 c = cell(ws, v, _number_format(v))
                 if isinstance(v, str) and len(v) > MAX_WIDTH:
-                    c.alignment = _WRAP
+                    c.alignment = wrap
                 out.append(c)
             ws.append(out)
     buf = io.BytesIO()
