@@ -42,7 +42,11 @@ MEASURE = """() => {
         + Math.round(r.width) + "x" + Math.round(r.height));
     }
   }
-  return {overflow: root.scrollWidth - root.clientWidth, small: small};
+  // nothing inside the page scrolls sideways either (a table's box, a long word), but the month grid's own box
+  const scrolling = Array.from(document.querySelectorAll("main *")).filter(
+    el => el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1 && !el.closest(".gridwrap") && getComputedStyle(el).overflowX !== "visible"
+  ).map(el => el.tagName + "." + el.className + " " + (el.scrollWidth - el.clientWidth));
+  return {overflow: root.scrollWidth - root.clientWidth, small: small, scrolling: scrolling};
 }"""
 
 
@@ -64,6 +68,7 @@ def _fits(page, name: str) -> None:
     page.wait_for_load_state()
     found = page.evaluate(MEASURE)
     assert found["overflow"] <= 0, f"{name}: {found['overflow']} px wider than the screen"
+    assert not found["scrolling"], f"{name}: boxes scrolling sideways: {found['scrolling']}"
     assert not found["small"], f"{name}: tap targets under 44 px: {found['small']}"
     shot(page, name)
 
