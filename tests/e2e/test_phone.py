@@ -197,7 +197,7 @@ def test_reviewers_grid_scrolls_sideways_with_the_task_column_held(browser, demo
     page.goto(demo_server + "/progress/grid")
     assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     wrap = page.locator(".gridwrap")
-    # 16 units of ≥ 44 px each are wider than the 390 px screen: the grid's own box scrolls
+    # 16 unit columns of at least 44 px are 704 px, over 300 px wider than the 390 px screen: the grid's box scrolls
     assert wrap.evaluate("w => w.scrollWidth > w.clientWidth + 300")
     before = page.locator("table.grid tbody th.task").first.bounding_box()
     wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
