@@ -233,3 +233,21 @@ def test_desktop_keeps_its_side_menu_and_tables(browser, demo_server):
     assert page.eval_on_selector(cell, "td => getComputedStyle(td).display") == "table-cell"
     assert page.eval_on_selector(cell, "td => getComputedStyle(td, '::before').content") == "none"
     ctx.close()
+
+
+def test_without_script_the_phone_menu_stays_open(browser, demo_server):
+    ctx = browser.new_context(viewport=PHONE, is_mobile=True, java_script_enabled=False, locale="zh-CN")
+    page = ctx.new_page()
+    page.goto(demo_server + "/login")
+    page.fill("input[name=username]", "town3")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    # no button that could not open anything; the menu's 8 links and the account line show as rows of 44 px
+    assert not page.locator("button.menu-toggle").is_visible()
+    assert page.locator("header .account").is_visible()
+    links = page.locator("nav.sidenav a")
+    assert [links.nth(i).is_visible() for i in range(links.count())] == [True] * 8
+    assert min(links.nth(i).bounding_box()["height"] for i in range(8)) >= 44
+    assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    ctx.close()
