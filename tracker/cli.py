@@ -169,6 +169,9 @@ def register(app) -> None:
     app.cli.add_command(assess_command)
     app.cli.add_command(cards_cli)
     app.cli.add_command(report_cli)
+    from .exports.cli import export_cli
+
+    app.cli.add_command(export_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)
