@@ -87,7 +87,27 @@ function markScrolling() {
     }
   });
 }
+// The phone's menu (below 760 px the stylesheet folds the menu and the account line behind the 菜单 button): the button
+// says whether it is open (aria-expanded); Escape closes it and gives the focus back to the button.
+function setupMenu() {
+  var button = document.querySelector(".menu-toggle"), root = document.documentElement;
+  if (!button) return;
+  function show(open) {
+    root.classList.toggle("menu-open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  button.hidden = false;
+  root.classList.add("menu-js");
+  button.addEventListener("click", function () { show(!root.classList.contains("menu-open")); });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape" && root.classList.contains("menu-open")) {
+      show(false);
+      button.focus();
+    }
+  });
+}
 document.addEventListener("DOMContentLoaded", function () {
+  setupMenu();
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), makeSortable);
   Array.prototype.forEach.call(document.querySelectorAll("main table"), wrapTable);
   markScrolling();

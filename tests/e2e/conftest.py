@@ -7,17 +7,24 @@ import shutil
 import tempfile
 import threading
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from tracker import create_app
+from tracker import create_app, seed
+from tracker import db as tdb
+
+from ..conftest import PASSWORD
 
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 # Screenshots go to a temporary folder, so a test run leaves the working tree as it was; `make screenshots`
 # points TRACKER_SCREENSHOTS at docs/screenshots to refresh the README's pictures on purpose.
 SHOTS = Path(os.environ.get("TRACKER_SCREENSHOTS") or Path(tempfile.gettempdir()) / "tracker-screenshots")
+
+# The demo district's day in the browser tests that read it (China time).
+NOW = (2026, 11, 10, 9)
 
 
 @contextmanager
@@ -44,6 +51,24 @@ def serving(db_url: str):
 
 @pytest.fixture
 def live_server(seeded, db_url):
+    with serving(db_url) as url:
+        yield url
+
+
+@pytest.fixture
+def demo_server(app, db_url, frozen, monkeypatch):
+    """The demo district of `make run` (reports, figures, meetings, cards, a published quarter) on 10 November 2026,
+    with one month of report history instead of four: the same mix of states, shorter lists to scan."""
+    frozen(*NOW)
+    read_json = seed.read_json
+    monkeypatch.setattr(
+        seed, "read_json", lambda name: {**read_json(name), "months": 1} if name == "demo.json" else read_json(name)
+    )
+    with app.app_context():
+        seed.load_base(tdb.session)
+        seed.load_demo(tdb.session, PASSWORD, today=date(*NOW[:3]))
+        tdb.session.commit()
+    frozen(*NOW)  # the report history leaves the clock running
     with serving(db_url) as url:
         yield url
 

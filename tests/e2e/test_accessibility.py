@@ -6,19 +6,12 @@ scanned page answers 403."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 
-from tracker import db as tdb
-from tracker import seed
-
 from ..conftest import PASSWORD
-from .conftest import serving
 
-NOW = (2026, 11, 10, 9)
 WIDTHS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
@@ -54,24 +47,6 @@ ADMIN_MENU = STAFF_MENU + [
     "导入方案",
 ]
 MENUS = {"reviewer": STAFF_MENU, "town1": OFFICER_MENU, "police": OFFICER_MENU, "admin": ADMIN_MENU}
-
-
-@pytest.fixture
-def demo_server(app, db_url, frozen, monkeypatch):
-    """The demo district of `make run` (reports, figures, meetings, cards, a published quarter) on 10 November 2026,
-    with one month of report history instead of four: the same mix of states, shorter lists to scan."""
-    frozen(*NOW)
-    read_json = seed.read_json
-    monkeypatch.setattr(
-        seed, "read_json", lambda name: {**read_json(name), "months": 1} if name == "demo.json" else read_json(name)
-    )
-    with app.app_context():
-        seed.load_base(tdb.session)
-        seed.load_demo(tdb.session, PASSWORD, today=date(*NOW[:3]))
-        tdb.session.commit()
-    frozen(*NOW)  # the report history leaves the clock running
-    with serving(db_url) as url:
-        yield url
 
 
 def _shape(path: str) -> str:
