@@ -63,7 +63,8 @@ def prepare_postgres(server: str, scale: int, fresh: bool) -> str:
         probe = create_engine(url)
         with probe.connect() as conn:
             has_users = conn.scalar(text("SELECT to_regclass('users') IS NOT NULL")) and conn.scalar(
-                text("SELECT count(*) FROM users"))
+                text("SELECT count(*) FROM users")
+            )
         probe.dispose()
         if has_users:
             return url
@@ -91,11 +92,18 @@ def pages(app) -> list[tuple[str, str]]:
     with app.app_context():
         s = db.session
         # the town with the most cards, so the page shows every section at both scales
-        town = s.scalar(select(Unit.id).outerjoin(Card, Card.unit_id == Unit.id).where(Unit.kind == KIND_TOWNSHIP)
-                        .group_by(Unit.id).order_by(func.count(Card.id).desc(), Unit.sort_order, Unit.id).limit(1))
+        town = s.scalar(
+            select(Unit.id)
+            .outerjoin(Card, Card.unit_id == Unit.id)
+            .where(Unit.kind == KIND_TOWNSHIP)
+            .group_by(Unit.id)
+            .order_by(func.count(Card.id).desc(), Unit.sort_order, Unit.id)
+            .limit(1)
+        )
         task = s.scalar(select(Task.id).order_by(Task.id))
-        meeting = s.scalar(select(Meeting.id).where(Meeting.status == "held", Meeting.period == "2026-Q3")
-                           .order_by(Meeting.id))
+        meeting = s.scalar(
+            select(Meeting.id).where(Meeting.status == "held", Meeting.period == "2026-Q3").order_by(Meeting.id)
+        )
         month = Period.of_date(clock.today()).code
     return [
         (EMPTY, "/_bench/empty"),
@@ -172,14 +180,19 @@ def measure(url: str, scale: int, repeat: int, only: set[str] | None = None) -> 
 
     from tracker import create_app
 
-    app = create_app({
-        "DATABASE_URL": url,
-        "SECRET_KEY": "bench" * 8,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-    })
-    app.add_url_rule("/_bench/empty", "bench_empty", login_required(
-        lambda: render_template("errors/error.html", code=200, message="")))
+    app = create_app(
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench" * 8,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    app.add_url_rule(
+        "/_bench/empty",
+        "bench_empty",
+        login_required(lambda: render_template("errors/error.html", code=200, message="")),
+    )
     engine = app.extensions["tracker.engine"]
     rec = Recorder(engine)
     client = app.test_client()
@@ -216,9 +229,12 @@ def main() -> None:
     ap.add_argument("--db-dir", type=Path, help="keep the databases here and reuse them")
     ap.add_argument("--scales", default="1,10")
     ap.add_argument("--pages", help="comma-separated page names to measure (default: all)")
-    ap.add_argument("--postgres", metavar="SERVER_URL",
-                    help="measure on PostgreSQL instead, e.g. postgresql+psycopg://postgres@127.0.0.1:5432 "
-                         "(databases tracker_bench_s1, tracker_bench_s10 are created there and reused)")
+    ap.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="measure on PostgreSQL instead, e.g. postgresql+psycopg://postgres@127.0.0.1:5432 "
+        "(databases tracker_bench_s1, tracker_bench_s10 are created there and reused)",
+    )
     ap.add_argument("--fresh", action="store_true", help="with --postgres: rebuild the databases")
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
@@ -228,18 +244,25 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         results: list[Result] = []
         for scale in scales:
-            url = (prepare_postgres(args.postgres, scale, args.fresh) if args.postgres
-                   else prepare(folder / f"s{scale}.db", scale))
+            url = (
+                prepare_postgres(args.postgres, scale, args.fresh)
+                if args.postgres
+                else prepare(folder / f"s{scale}.db", scale)
+            )
             results += measure(url, scale, args.repeat, only)
     # the page's time less the empty page's (the fixed cost of any page), over its raw SQL
     fixed = {r.scale: r.ms for r in results if r.page == EMPTY}
-    print(f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}"
-          f"{'net ratio':>11}")
+    print(
+        f"{'page':<18}{'scale':>6}{'median ms':>11}{'queries':>9}{'repeats':>9}{'raw SQL ms':>12}{'ratio':>8}"
+        f"{'net ratio':>11}"
+    )
     for r in sorted(results, key=lambda r: [x.page for x in results].index(r.page)):
-        net = (f"{(r.ms - fixed[r.scale]) / r.raw_ms:>11.1f}" if r.scale in fixed and r.page != EMPTY and r.raw_ms
-               else f"{'-':>11}")
-        print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}"
-              f"{net}")
+        net = (
+            f"{(r.ms - fixed[r.scale]) / r.raw_ms:>11.1f}"
+            if r.scale in fixed and r.page != EMPTY and r.raw_ms
+            else f"{'-':>11}"
+        )
+        print(f"{r.page:<18}{r.scale:>6}{r.ms:>11.1f}{r.queries:>9}{r.repeats:>9}{r.raw_ms:>12.2f}{r.ratio:>8.1f}{net}")
     if len(scales) > 1:
         print()
         print(f"{'page':<18}  queries at scales {', '.join(map(str, scales))}")
@@ -247,8 +270,11 @@ def main() -> None:
         for r in results:
             by_page.setdefault(r.page, []).append(r.queries)
         for page, counts in by_page.items():
-            verdict = "same (no N+1)" if len(set(counts)) == 1 else (
-                "GROWS with data" if counts[-1] > counts[0] else "fewer with more data (not N+1)")
+            verdict = (
+                "same (no N+1)"
+                if len(set(counts)) == 1
+                else ("GROWS with data" if counts[-1] > counts[0] else "fewer with more data (not N+1)")
+            )
             print(f"{page:<18}  {' / '.join(map(str, counts)):<14}{verdict}")
 
 

@@ -61,15 +61,24 @@ def measure(url: str, period_code: str, repeat: int) -> dict:
             db.session.rollback()
             # WeasyPrint alone on the same HTML, same fetcher
             w0 = time.perf_counter()
-            HTML(string=html, base_url=pdfmod.BASE_URL,
-                 url_fetcher=pdfmod.AppOnlyFetcher(Path(app.static_folder))).write_pdf()
+            HTML(
+                string=html, base_url=pdfmod.BASE_URL, url_fetcher=pdfmod.AppOnlyFetcher(Path(app.static_folder))
+            ).write_pdf()
             w1 = time.perf_counter()
             rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, w1 - w0, pdf))
     pages = len(PdfReader(io.BytesIO(rows[-1][5])).pages)
     med = [statistics.median(r[i] for r in rows) for i in range(5)]
     app.extensions["tracker.engine"].dispose()
-    return {"data": med[0], "html": med[1], "pdf_in_total": med[2], "total": med[3], "weasyprint": med[4],
-            "pages": pages, "bytes": len(rows[-1][5]), "ratio": med[3] / med[4]}
+    return {
+        "data": med[0],
+        "html": med[1],
+        "pdf_in_total": med[2],
+        "total": med[3],
+        "weasyprint": med[4],
+        "pages": pages,
+        "bytes": len(rows[-1][5]),
+        "ratio": med[3] / med[4],
+    }
 
 
 def _child(argv: list, env: dict) -> tuple[float, float]:
@@ -124,23 +133,31 @@ def main() -> None:
     districts = [(label, scale) for label, scale in (("demo", 1), ("10x", 10)) if args.only in (None, label)]
     with tempfile.TemporaryDirectory() as tmp:
         urls = {label: prepare(Path(tmp) / f"{label}.db", scale) for label, scale in districts}
-        print(f"{'district':<10}{'data s':>8}{'html s':>8}{'weasy s':>9}{'total s':>9}{'pages':>7}{'KiB':>8}"
-              f"{'total/weasy':>13}")
+        print(
+            f"{'district':<10}{'data s':>8}{'html s':>8}{'weasy s':>9}{'total s':>9}{'pages':>7}{'KiB':>8}"
+            f"{'total/weasy':>13}"
+        )
         for label, _scale in districts:
             r = measure(urls[label], args.period, args.repeat)
-            print(f"{label:<10}{r['data']:>8.2f}{r['html']:>8.2f}{r['weasyprint']:>9.2f}{r['total']:>9.2f}"
-                  f"{r['pages']:>7}{r['bytes'] / 1024:>8.0f}{r['ratio']:>13.3f}")
+            print(
+                f"{label:<10}{r['data']:>8.2f}{r['html']:>8.2f}{r['weasyprint']:>9.2f}{r['total']:>9.2f}"
+                f"{r['pages']:>7}{r['bytes'] / 1024:>8.0f}{r['ratio']:>13.3f}"
+            )
         print()
         print("whole processes: `report briefing` against a bare `weasyprint` on the saved HTML")
-        print(f"{'district':<10}{'cmd CPU':>8}{'cmd wall':>9}{'bare CPU':>9}{'bare wall':>10}{'CPU ×':>7}{'wall ×':>7}"
-              f"{'KiB':>6}  fonts (all embedded?)")
+        print(
+            f"{'district':<10}{'cmd CPU':>8}{'cmd wall':>9}{'bare CPU':>9}{'bare wall':>10}{'CPU ×':>7}{'wall ×':>7}"
+            f"{'KiB':>6}  fonts (all embedded?)"
+        )
         for label, _scale in districts:
             folder = Path(tmp) / f"p-{label}"
             folder.mkdir()
             r = processes(urls[label], args.period, args.repeat, folder)
-            print(f"{label:<10}{r['cmd_cpu']:>8.2f}{r['cmd_wall']:>9.2f}{r['bare_cpu']:>9.2f}{r['bare_wall']:>10.2f}"
-                  f"{r['cmd_cpu'] / r['bare_cpu']:>7.2f}{r['cmd_wall'] / r['bare_wall']:>7.2f}"
-                  f"{r['bytes'] / 1024:>6.0f}  {', '.join(r['fonts'])} ({'yes' if r['embedded'] else 'NO'})")
+            print(
+                f"{label:<10}{r['cmd_cpu']:>8.2f}{r['cmd_wall']:>9.2f}{r['bare_cpu']:>9.2f}{r['bare_wall']:>10.2f}"
+                f"{r['cmd_cpu'] / r['bare_cpu']:>7.2f}{r['cmd_wall'] / r['bare_wall']:>7.2f}"
+                f"{r['bytes'] / 1024:>6.0f}  {', '.join(r['fonts'])} ({'yes' if r['embedded'] else 'NO'})"
+            )
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

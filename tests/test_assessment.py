@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tracker.assessment import scoring
+from tracker.assessment import publishing, results, scoring
 from tracker.assessment.models import SchemeItem
 from tracker.audit.models import AuditEvent
 from tracker.errors import PermissionDenied, ValidationError, WorkflowError
@@ -180,40 +180,40 @@ def test_published_quarter_is_frozen_against_later_edits(q3, session, frozen, cl
     reviewer = get_user(session, "reviewer")
     put_figures(session, "2025-07", "青石镇", cases=30, losses="10.00", arrests=5, solved=6)
     put_figures(session, "2026-07", "青石镇", cases=20, losses="12.00", arrests=8, solved=6)
-    pub = scoring.publish(session, reviewer, q3, Q3)
+    pub = publishing.publish(session, reviewer, q3, Q3)
     session.commit()
     frozen_total = next(r for r in pub.snapshot["groups"]["township"] if r["unit"] == "青石镇")["total"]
     put_figures(session, "2026-07", "青石镇", cases=45)  # the data changes afterwards
     live = _row(scoring.compute(session, q3, Q3), "青石镇").total
     assert str(live) != frozen_total
-    snap, current = scoring.results(session, q3, Q3)
+    snap, current = results.results(session, q3, Q3)
     assert current is not None
     assert next(r for r in snap["groups"]["township"] if r["unit"] == "青石镇")["total"] == frozen_total
     auth.login("town2")  # after publishing every unit sees the ranking
     html = client.get("/assessment/?period=2026-Q3").get_data(as_text=True)
     assert "青石镇" in html and "已发布" in html
     with pytest.raises(WorkflowError):
-        scoring.publish(session, reviewer, q3, Q3)
+        publishing.publish(session, reviewer, q3, Q3)
 
 
 def test_reopen_needs_a_reason_and_is_audited(q3, session):
     reviewer = get_user(session, "reviewer")
-    scoring.publish(session, reviewer, q3, Q3)
+    publishing.publish(session, reviewer, q3, Q3)
     session.commit()
     with pytest.raises(ValidationError, match="理由"):
-        scoring.reopen(session, reviewer, Q3, "")
-    scoring.reopen(session, reviewer, Q3, "公安分局更正了7月数据")
+        publishing.reopen(session, reviewer, Q3, "")
+    publishing.reopen(session, reviewer, Q3, "公安分局更正了7月数据")
     session.commit()
-    assert scoring.current_publication(session, Q3) is None
+    assert results.current_publication(session, Q3) is None
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "assessment.reopen"))
     assert event.after["reason"] == "公安分局更正了7月数据"
 
 
 def test_only_reviewers_publish_and_units_see_only_their_own_before(q3, session, client, auth):
     with pytest.raises(PermissionDenied):
-        scoring.publish(session, get_user(session, "admin"), q3, Q3)
+        publishing.publish(session, get_user(session, "admin"), q3, Q3)
     with pytest.raises(PermissionDenied):
-        scoring.publish(session, get_user(session, "town1"), q3, Q3)
+        publishing.publish(session, get_user(session, "town1"), q3, Q3)
     auth.login("town1")
     html = client.get("/assessment/?period=2026-Q3").get_data(as_text=True)
     assert "青石镇" in html and "柳溪镇" not in html
@@ -222,12 +222,12 @@ def test_only_reviewers_publish_and_units_see_only_their_own_before(q3, session,
 
 def test_unfinished_quarter_cannot_be_published(q3, session):
     with pytest.raises(WorkflowError, match="尚未结束"):
-        scoring.publish(session, get_user(session, "reviewer"), q3, Period.parse("2026-Q4"))
+        publishing.publish(session, get_user(session, "reviewer"), q3, Period.parse("2026-Q4"))
 
 
 def test_year_is_the_mean_of_its_quarters(q3, session, frozen):
     frozen(2027, 1, 5, 9)
-    data = scoring.year_scores(session, q3, 2026)
+    data = results.year_scores(session, q3, 2026)
     assert data["quarters"] == ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
     row = data["groups"]["township"][0]
     qs = [Decimal(v) for v in row["quarters"].values()]

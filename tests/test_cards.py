@@ -516,15 +516,15 @@ def test_lifting_text_never_shows_none(plan, session, frozen):
 
 def test_a_published_quarter_keeps_the_overdue_count_its_scores_used(plan, session, frozen):
     """Y4 after publication reads the count the published scorecard deducted for, not what was filed since."""
-    from tracker.assessment import scoring
+    from tracker.assessment import publishing, results
     from tracker.progress import service as progress
 
     _only_rule(session, "overdue_count")
     reviewer, officer, town = get_user(session, "reviewer"), get_user(session, "town1"), get_unit(session, "青石镇")
     # Q3 published on 2026-10-20 with nothing filed: 6 tasks × 3 months = 18 overdue reports for 青石镇
-    scoring.publish(session, reviewer, plan, Q3)
+    publishing.publish(session, reviewer, plan, Q3)
     session.commit()
-    assert scoring.quarter_results(session, plan, Q3).row(town.id)["overdue"] == {"reports": 18, "decisions": 0}
+    assert results.quarter_results(session, plan, Q3).row(town.id)["overdue"] == {"reports": 18, "decisions": 0}
 
     # then the officer files 16 of them late: live, 2 would remain (16 = 6 tasks in July and August + 4 in September)
     frozen(2026, 10, 22, 9)
@@ -545,7 +545,7 @@ def test_a_published_quarter_keeps_the_overdue_count_its_scores_used(plan, sessi
     assert fired["青石镇"].figures["overdue_reports"] == 18 and "逾期未报报告18份" in fired["青石镇"].reason
 
     # re-opened, the quarter is live again: 18 − 16 = 2 still overdue, which still reaches the threshold of 2
-    scoring.reopen(session, reviewer, Q3, "补报后重新核算")
+    publishing.reopen(session, reviewer, Q3, "补报后重新核算")
     session.commit()
     fired = {f.unit.name: f for f in _fired(session, plan, "overdue_count")}
     assert fired["青石镇"].figures["overdue_reports"] == 2 and "逾期未报报告2份" in fired["青石镇"].reason

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.assessment import scoring
+from tracker.assessment import results
 from tracker.meetings import service as meetings
 from tracker.metrics import service
 from tracker.periods import Period
@@ -178,7 +178,7 @@ def test_the_briefing_and_the_published_quarter_keep_the_gap(quarter, app, clien
     # 柳溪镇 enters August afterwards: the published quarter still shows what it froze
     put(s, "2026-08", {(L, "cases"): 4})
     s.commit()
-    r = scoring.quarter_results(s, active_plan(s), Period.parse("2026-Q3"))
+    r = results.quarter_results(s, active_plan(s), Period.parse("2026-Q3"))
     kept = r.summary.district["cases"]
     assert (kept.value, kept.last_year, kept.missing) == (5, 2, ((L, "2026-08"),))
     assert r.summary.missing == [(L, "2026-08")] and r.summary.verdict == service.INCOMPLETE

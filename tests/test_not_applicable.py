@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from tracker.assessment import scheme, scoring
+from tracker.assessment import publishing, results, scheme, scoring
 from tracker.assessment.models import SchemeItem
 from tracker.audit.models import AuditEvent
 from tracker.org import service as org
@@ -155,7 +155,7 @@ def test_the_setting_scores_not_applicable_items_in_full_or_as_zero(abc, session
 
 def test_a_published_quarter_keeps_what_applied_and_prints_the_same(abc, session, client, auth):
     reviewer, admin = get_user(session, "reviewer"), get_user(session, "admin")
-    scoring.publish(session, reviewer, abc, Q3)
+    publishing.publish(session, reviewer, abc, Q3)
     session.commit()
     town = get_unit(session, "青石镇")
     auth.login("reviewer")
@@ -168,7 +168,7 @@ def test_a_published_quarter_keeps_what_applied_and_prints_the_same(abc, session
     assert "总分62.50分" in after and "100×58.00÷80.00=72.50" in after and "本期无应报报告,不适用" in after
     # what today's setting would give is only named apart: 62.50 frozen, 68.00 live
     assert "青石镇得分冻结62.50分/现为68.00分" in after
-    row = scoring.quarter_results(session, abc, Q3, changes=False).row(town.id)
+    row = results.quarter_results(session, abc, Q3, changes=False).row(town.id)
     lead = next(i for i in row["items"] if i["code"] == "lead_reports")
     assert (row["max"], lead["applicable"], lead["points"]) == ("80.00", False, None)
 
@@ -183,7 +183,7 @@ def test_a_unit_with_no_applicable_item_has_no_score_and_no_rank(seeded, session
     # leads no task, member of none, no decision, no card: lead 50, member 20, decisions 15, cards 15 all left out
     assert all(not i.applicable and i.points is None for i in s.items)
     assert (s.max, s.total, s.rank) == (Decimal(0), None, None)
-    result = scoring.quarter_results(session, plan, Q3, changes=False)
+    result = results.quarter_results(session, plan, Q3, changes=False)
     depts = result.snapshot["groups"]["department"]
     assert depts[-1]["unit"] == "统计局" and (depts[-1]["total"], depts[-1]["rank"]) == (None, None)
     auth.login("reviewer")
@@ -193,7 +193,7 @@ def test_a_unit_with_no_applicable_item_has_no_score_and_no_rank(seeded, session
     assert "无适用考核项,不计分、不排名" in html
     # the year's mean leaves such a quarter out: no quarter scored, no yearly score
     frozen(2027, 1, 5, 9)
-    year = scoring.year_scores(session, plan, 2026)
+    year = results.year_scores(session, plan, 2026)
     assert "统计局" not in {r["unit"] for r in year["groups"]["department"]}
 
 

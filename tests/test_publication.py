@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tracker.assessment import cards, scheme, scoring
+from tracker.assessment import cards, results, scheme
 from tracker.assessment.models import Publication
 from tracker.audit.models import AuditEvent
 from tracker.meetings import service as meetings
@@ -111,7 +111,7 @@ def _change_the_facts(session, frozen, report):
 
 
 def test_cli_publishes_and_reopens_as_the_system_actor_with_clear_errors(published, session, app):
-    pub = scoring.current_publication(session, Q3)
+    pub = results.current_publication(session, Q3)
     assert pub is not None and pub.actor_id is None and pub.reason == "季度例行发布"
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "assessment.publish"))
     assert event.actor_name == "system" and event.after == {"period": "2026-Q3", "reason": "季度例行发布"}
@@ -121,11 +121,11 @@ def test_cli_publishes_and_reopens_as_the_system_actor_with_clear_errors(publish
     assert unfinished.exit_code != 0 and "尚未结束" in unfinished.output
     no_reason = _cli(app, "assess", "reopen", "--period", "2026-Q3")
     assert no_reason.exit_code != 0 and "理由" in no_reason.output
-    assert scoring.current_publication(session, Q3) is not None  # nothing changed
+    assert results.current_publication(session, Q3) is not None  # nothing changed
     ok = _cli(app, "assess", "reopen", "--period", "2026-Q3", "--reason", "公安分局更正7月数据")
     assert ok.exit_code == 0, ok.output
     session.expire_all()
-    assert scoring.current_publication(session, Q3) is None
+    assert results.current_publication(session, Q3) is None
     rows = session.scalars(select(Publication).where(Publication.period == "2026-Q3").order_by(Publication.id)).all()
     assert [(p.status, p.actor_id, p.reason) for p in rows] == [
         ("published", None, "季度例行发布"),
@@ -136,7 +136,7 @@ def test_cli_publishes_and_reopens_as_the_system_actor_with_clear_errors(publish
     not_published = _cli(app, "assess", "reopen", "--period", "2026-Q3", "--reason", "再次开放试试")
     assert not_published.exit_code != 0 and "尚未发布" in not_published.output
     # the page shows who published: nobody in particular
-    history = scoring.publication_history(session, Q3)
+    history = results.publication_history(session, Q3)
     assert [h.actor_label for h in history] == ["系统(命令行)", "系统(命令行)"]
 
 
@@ -241,7 +241,7 @@ def test_after_reopening_every_consumer_reads_todays_facts(published, session, f
 def test_a_quarter_published_before_figures_were_kept_says_its_figures_are_todays(
     published, session, frozen, client, auth
 ):
-    pub = scoring.current_publication(session, Q3)
+    pub = results.current_publication(session, Q3)
     pub.snapshot = {k: v for k, v in pub.snapshot.items() if k != "figures"}  # as publications made before
     session.commit()
     _change_the_facts(session, frozen, published["report"])

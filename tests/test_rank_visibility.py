@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from tracker.assessment import cards, scheme, scoring
+from tracker.assessment import cards, publishing, scheme
 from tracker.assessment.models import SchemeItem
 from tracker.errors import WorkflowError
 from tracker.meetings import service as meetings
@@ -159,7 +159,7 @@ def test_a_card_on_the_ranking_waits_for_publication_then_everyone_sees_the_rank
         cards.issue_recommended(session, reviewer, y1.id, y1.version)
     session.rollback()
 
-    scoring.publish(session, reviewer, quarter["plan"], Q3)
+    publishing.publish(session, reviewer, quarter["plan"], Q3)
     session.commit()
     y1 = session.merge(y1)
     card = cards.issue_recommended(session, reviewer, y1.id, y1.version)

@@ -13,7 +13,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from tracker.assessment import cards, scoring
+from tracker.assessment import cards, results
 from tracker.audit.models import AuditEvent
 from tracker.desk.meeting import hold_meeting
 from tracker.meetings import service as meetings
@@ -100,7 +100,7 @@ def test_briefing_pdf_carries_the_services_figures(district, session, app):
     for u in s.units:
         if u.comparisons["cases"].value is not None:
             assert f"{u.rank}{u.unit.name}{u.comparisons['cases'].value}" in text
-    snap, _ = scoring.results(session, district["plan"], Q3)
+    snap, _ = results.results(session, district["plan"], Q3)
     first = snap["groups"]["township"][0]
     assert f"{first['unit']}{first['total']}" in text
     assert "案件高发" in text and "—1—" in text

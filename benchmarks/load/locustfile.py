@@ -40,8 +40,13 @@ class Officer(HttpUser):
         self.username = f"load{next(USERS):02d}"
         page = self.client.get("/login", name="/login")
         token = TOKEN.search(page.text).group(1)
-        with self.client.post("/login", data={"username": self.username, "password": PASSWORD, "csrf_token": token},
-                              name="/login [POST]", allow_redirects=False, catch_response=True) as resp:
+        with self.client.post(
+            "/login",
+            data={"username": self.username, "password": PASSWORD, "csrf_token": token},
+            name="/login [POST]",
+            allow_redirects=False,
+            catch_response=True,
+        ) as resp:
             if resp.status_code != 302 or "/login" in resp.headers.get("Location", ""):
                 resp.failure(f"login failed for {self.username}: {resp.status_code}")
 
@@ -59,10 +64,19 @@ class Officer(HttpUser):
         page = self.client.get(url, name="/progress/tasks/[report]")
         token = TOKEN.search(page.text).group(1)
         version = VERSION.search(page.text)
-        with self.client.post(url, name="/progress/tasks/[report] [POST]", allow_redirects=False, catch_response=True,
-                              data={"csrf_token": token, "version": version.group(1) if version else "",
-                                    "progress": f"{self.username} 本月开展反诈宣传3场,覆盖居民420人次。",
-                                    "completion": "按计划完成", "action": "submit"}) as resp:
+        with self.client.post(
+            url,
+            name="/progress/tasks/[report] [POST]",
+            allow_redirects=False,
+            catch_response=True,
+            data={
+                "csrf_token": token,
+                "version": version.group(1) if version else "",
+                "progress": f"{self.username} 本月开展反诈宣传3场,覆盖居民420人次。",
+                "completion": "按计划完成",
+                "action": "submit",
+            },
+        ) as resp:
             # success is the redirect back to the report; anything else (a form error, 409, 5xx, login) is not
             if resp.status_code != 302 or not resp.headers.get("Location", "").endswith(url):
                 resp.failure(f"submit answered {resp.status_code} {resp.headers.get('Location', '')}")

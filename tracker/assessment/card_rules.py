@@ -24,6 +24,7 @@ from .models import (
     CardRule,
     CardStatus,
 )
+from .results import quarter_results
 from .scheme import rules as all_rules
 
 
@@ -85,8 +86,6 @@ def evaluate(session: Session, plan: Plan, period: Period, today: date | None = 
 
 def _results(session, plan, period, as_of):
     """The quarter's scores and figures: frozen when published, otherwise live as of the day after as_of."""
-    from .scoring import quarter_results
-
     return quarter_results(session, plan, period, today=as_of + timedelta(days=1), changes=False)
 
 

@@ -30,6 +30,7 @@ from .models import (
     RecommendationStatus,
     Rectification,
 )
+from .results import current_publication
 
 MAX_TEXT = 5000
 
@@ -292,8 +293,6 @@ def _check_rank_published(session: Session, rec: Recommendation) -> None:
     published (before, it is derived from other units' unpublished scores): it is issued after publication."""
     if rec.rule is None or rec.rule.kind != "rank_bottom":
         return
-    from .scoring import current_publication  # scoring reads the cards: imported here, not at the top
-
     period = Period.parse(rec.period)
     if current_publication(session, period) is None:
         raise WorkflowError(f"{period.label}考评结果尚未发布:依据考评排名的建议须在发布后发牌(排名发布前不对单位公开)")

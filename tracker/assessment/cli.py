@@ -13,7 +13,7 @@ from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..periods import Period
 from ..plans.service import active_plan
-from . import card_rules, scoring
+from . import card_rules, publishing, results, scoring
 from . import cards as card_service
 
 cards_cli = AppGroup("cards", help="Red and yellow cards.")
@@ -47,9 +47,9 @@ def assess_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
         raise click.UsageError("请用 --period 指定季度(如 2026-Q3)或年度(如 2026)")
     p = _period(period)
     if p.kind == "year":
-        data = scoring.year_scores(db.session, _plan(), p.year)
+        data = results.year_scores(db.session, _plan(), p.year)
     elif p.kind == "quarter":
-        r = scoring.quarter_results(db.session, _plan(), p)
+        r = results.quarter_results(db.session, _plan(), p)
         data = {**r.snapshot, "published": r.published, "changed_since_publication": [str(c) for c in r.changes]}
     else:
         raise click.ClickException("考评按季度或年度计算,请使用 2026-Q3 或 2026")
@@ -75,7 +75,7 @@ def publish_command(period: str, reason: str) -> None:
     """Publish (freeze) a quarter's scores, ranks and the figures used, as the system actor; audited."""
     p = _period(period)
     try:
-        pub = scoring.publish(db.session, SYSTEM, _plan(), p, reason=reason)
+        pub = publishing.publish(db.session, SYSTEM, _plan(), p, reason=reason)
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
@@ -90,7 +90,7 @@ def reopen_command(period: str, reason: str) -> None:
     """Re-open a published quarter with a reason, as the system actor; scores are live until published again."""
     p = _period(period)
     try:
-        scoring.reopen(db.session, SYSTEM, p, reason, plan=_plan())
+        publishing.reopen(db.session, SYSTEM, p, reason, plan=_plan())
         db.session.commit()
     except DomainError as e:
         db.session.rollback()

@@ -12,7 +12,7 @@ from ..meetings.models import Meeting
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period
 from ..plans.models import Plan
-from . import cards, scoring
+from . import cards, publishing
 
 
 def _at(d: date, hour: int = 10) -> None:
@@ -46,7 +46,7 @@ def load(session: Session, plan: Plan, users: dict, today: date) -> dict:
         # only once the ranks are public)
         _at(min(quarter.end + timedelta(days=5), today))
         cards.refresh_recommendations(session, reviewer, plan, quarter)
-        scoring.publish(session, reviewer, plan, quarter)
+        publishing.publish(session, reviewer, plan, quarter)
         recs = {(r.unit_id, r.rule.kind): r for r in cards.pending(session, quarter)}
         meeting = session.scalar(
             select(Meeting).where(Meeting.held_at.is_not(None)).order_by(Meeting.date.desc()).limit(1)

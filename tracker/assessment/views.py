@@ -14,7 +14,7 @@ from ..periods import Period, period_arg
 from ..plans.current import current_plan
 from ..saving import STALE, save
 from ..web import get_or_404, require
-from . import scheme, scoring
+from . import publishing, results, scheme
 from .forms import AdjustmentForm, ItemsForm, PeriodActionForm, ReopenForm, RuleForm, SchemeSettingsForm
 from .models import (
     EVENTS,
@@ -53,7 +53,7 @@ def _visible(snapshot: dict, published: bool) -> dict:
     own = current_user.unit_id
     shown = {k: [r for r in rows if r["unit_id"] == own] for k, rows in snapshot["groups"].items()}
     if not policy.can(current_user, "assessment.view_ranks", published):
-        shown = {k: [scoring.without_rank(r) for r in rows] for k, rows in shown.items()}
+        shown = {k: [results.without_rank(r) for r in rows] for k, rows in shown.items()}
     return {**snapshot, "groups": shown}
 
 
@@ -63,13 +63,13 @@ def _checks_changes() -> bool:
     return policy.can(current_user, "assessment.view_all")
 
 
-def ranking(changes: bool | None = None) -> tuple[Period, scoring.QuarterResults, dict, bool]:
+def ranking(changes: bool | None = None) -> tuple[Period, results.QuarterResults, dict, bool]:
     """The quarter the URL names, its results, the score rows the current user may read (an officer: only its own
     before publication, without rank) and whether ranks show; the ranking page and its Excel export both read
     them here. changes: list what changed after publication (default: for those who decide on re-opening)."""
     period = quarter_arg()
     changes = _checks_changes() if changes is None else changes
-    res = scoring.quarter_results(db.session, current_plan(), period, changes=changes)
+    res = results.quarter_results(db.session, current_plan(), period, changes=changes)
     shown = _visible(res.snapshot, res.publication is not None)
     return period, res, shown, policy.can(current_user, "assessment.view_ranks", res)
 
@@ -87,7 +87,7 @@ def index():
         show_ranks=show_ranks,
         pub=pub,
         res=res,
-        history=scoring.publication_history(db.session, period),
+        history=results.publication_history(db.session, period),
         publish_form=PeriodActionForm(period=period.code),
         reopen_form=ReopenForm(period=period.code),
         prev=period.previous(),
@@ -101,7 +101,7 @@ def index():
 def unit(unit_id: int):
     u = get_or_404(Unit, unit_id)
     period = quarter_arg()
-    res = scoring.quarter_results(db.session, current_plan(), period, changes=_checks_changes())
+    res = results.quarter_results(db.session, current_plan(), period, changes=_checks_changes())
     pub = res.publication
     if not (
         policy.can(current_user, "unit.view", u) or (pub is not None and policy.can(current_user, "assessment.view"))
@@ -110,7 +110,7 @@ def unit(unit_id: int):
     changes = [c for c in res.changes if c.who == u.name]
     row = res.row(u.id)
     if not policy.can(current_user, "assessment.view_ranks", res):
-        row = scoring.without_rank(row)
+        row = results.without_rank(row)
     return render_template(
         "assessment/unit.html",
         unit=u,
@@ -140,7 +140,7 @@ def publish():
         return redirect(url_for(".index"))
     back = url_for(".index", period=period.code)
     if form.validate_on_submit():
-        save(lambda: scoring.publish(db.session, current_user, current_plan(), period), back=back)
+        save(lambda: publishing.publish(db.session, current_user, current_plan(), period), back=back)
         flash(f"{period.label}考评结果已发布,排名对所有单位可见", "success")
     return redirect(back)
 
@@ -157,7 +157,7 @@ def reopen():
     if not form.validate_on_submit():
         flash("重新开放须填写理由", "error")
         return redirect(back)
-    save(lambda: scoring.reopen(db.session, current_user, period, form.reason.data, plan=current_plan()), back=back)
+    save(lambda: publishing.reopen(db.session, current_user, period, form.reason.data, plan=current_plan()), back=back)
     flash(f"{period.label}已重新开放,得分按最新数据计算", "success")
     return redirect(back)
 

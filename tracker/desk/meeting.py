@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from .. import clock, db, policy
 from ..assessment import cards as card_service
-from ..assessment import scoring
 from ..assessment.forms import DismissForm, IssueForm
+from ..assessment.results import current_publication, quarter_results
 from ..meetings import service
 from ..meetings.models import Meeting
 from ..meetings.views import bp as meetings_bp
@@ -47,10 +47,10 @@ def material(meeting: Meeting) -> dict:
     quarter = period.in_quarter
     # a quarter's figures come from its results: frozen once published (months are never published)
     plan = active_plan(db.session)
-    results = scoring.quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
+    results = quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
     # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
     recs = card_service.pending(db.session, quarter)
-    published = scoring.current_publication(db.session, quarter) is not None
+    published = current_publication(db.session, quarter) is not None
     if not policy.can(current_user, "assessment.view_ranks", published):
         # a recommendation on the ranking quotes the rank, which units read only after publication
         recs = [r for r in recs if r.rule.kind != "rank_bottom"]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from .. import db, policy
 from ..assessment import cards as card_service
-from ..assessment import scoring
+from ..assessment import results
 from ..audit.views import events_query
 from ..auth.system import SYSTEM
 from ..errors import ValidationError
@@ -136,7 +136,7 @@ def scores_command(period: str, output: Path) -> None:
     """Scores and ranks (考评) of a quarter, with every unit's breakdown; before publication ranks say 未发布."""
     p = _period(period, ("month", "quarter"))
     p = p.in_quarter if p.kind == "month" else p
-    res = scoring.quarter_results(db.session, _plan(), p, changes=False)
+    res = results.quarter_results(db.session, _plan(), p, changes=False)
     groups = res.snapshot["groups"]
     show_ranks = policy.can(SYSTEM, "assessment.view_ranks", res)
     if res.publication is None:

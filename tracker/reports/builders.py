@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..assessment import cards as card_service
-from ..assessment import scoring
 from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus
+from ..assessment.results import quarter_results
 from ..meetings import service as meetings
 from ..metrics import pages as metric_pages
 from ..metrics.charts import SERIF_FONT as CHART_FONT
@@ -278,7 +278,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     """Everything the joint meeting reads for a period (and a meeting)."""
     today = clock.today()
     # a quarter's figures, scores and ranks come from one place: frozen once published, live before
-    results = scoring.quarter_results(session, plan, period) if period.kind == "quarter" else None
+    results = quarter_results(session, plan, period) if period.kind == "quarter" else None
     if results is not None:
         figures = results.summary
         trend_charts = metric_pages.trend_charts_of(results.trends, figures.core, period.year, "全区", CHART_FONT)
@@ -403,7 +403,7 @@ def card_report(session: Session, period: Period, district: str = "") -> CardRep
     """Each card issued, escalated or lifted in the quarter, why, the deadline and the rectification trail."""
     today = clock.today()
     plan = active_plan(session)
-    results = scoring.quarter_results(session, plan, period) if plan and period.kind == "quarter" else None
+    results = quarter_results(session, plan, period) if plan and period.kind == "quarter" else None
     first = datetime.combine(period.start, datetime.min.time(), tzinfo=clock.CHINA_TZ)
     end = clock.end_of_day_utc(period.end)
     cards_ = list(
@@ -464,7 +464,7 @@ class Scorecard(_Titled):
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
     today = clock.today()
     # score, rank and 两降两升 figures from one place: frozen once the quarter is published
-    results = scoring.quarter_results(session, plan, period)
+    results = quarter_results(session, plan, period)
     row = results.row(unit.id)
     mine = next((u for u in results.summary.units if u.unit.id == unit.id), None)
     tasks, _ = _task_progress(session, plan, period, today)

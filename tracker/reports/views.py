@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import db, policy
-from ..assessment import scoring
+from ..assessment import results
 from ..assessment.views import quarter_arg
 from ..meetings.models import Meeting
 from ..org.models import Unit
@@ -137,7 +137,7 @@ def _scorecard_data():
     data = builders.scorecard(db.session, current_plan(), unit, period, _district())
     if not policy.can(current_user, "assessment.view_ranks", data):
         # before publication an officer reads the unit's own score, not its rank
-        data = replace(data, score=scoring.without_rank(data.score))
+        data = replace(data, score=results.without_rank(data.score))
     return data, unit, period
 
 
