@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import StaleEdit, ValidationError
-from tracker.metrics import exchange, service
+from tracker.metrics import exchange, importing, service, workbooks
 from tracker.metrics.excel import Limits, check_xlsx, read_sheet
 from tracker.metrics.models import MetricValue
 from tracker.periods import Period
@@ -174,7 +174,7 @@ def test_one_bad_row_writes_nothing(env, client, auth):
     p = _preview(env, xlsx(rows))
     assert len(p.errors) == 1 and len(p.writes) == 23
     with pytest.raises(ValidationError):
-        exchange.apply_import(env, get_user(env, "police"), p)
+        importing.apply_import(env, get_user(env, "police"), p)
     assert _count(env) == before
     # and through the pages: the preview offers no confirm
     auth.login("police")
@@ -191,7 +191,7 @@ def test_import_is_one_audit_event_per_month(env):
     before = env.scalar(select(func.count()).select_from(AuditEvent))
     rows = [[t.name, m, 5, "1.5", 2, 2] for t in service.towns(env) for m in ("2026-09", "2026-10")]
     p = _preview(env, xlsx(rows))
-    result = exchange.apply_import(env, get_user(env, "police"), p, filename="police.xlsx")
+    result = importing.apply_import(env, get_user(env, "police"), p, filename="police.xlsx")
     assert (result.inserted, result.updated, result.months) == (48, 0, 2)
     events = env.scalars(select(AuditEvent).where(AuditEvent.id > 0).order_by(AuditEvent.id.desc()).limit(2)).all()
     assert env.scalar(select(func.count()).select_from(AuditEvent)) == before + 2
@@ -204,15 +204,15 @@ def test_changed_since_preview_fails_as_a_whole(env):
     p = _preview(env, xlsx([[Q, "2026-10", 6, None, None, None], [L, "2026-10", 7, None, None, None]]))
     put(env, "2026-10", {(Q, "cases"): 9})  # someone else, between preview and confirm
     with pytest.raises(StaleEdit):
-        exchange.apply_import(env, get_user(env, "police"), p)
+        importing.apply_import(env, get_user(env, "police"), p)
 
 
 def test_reviewer_import_is_a_correction_and_needs_a_reason(env):
     p = _preview(env, xlsx([[Q, "2026-10", 6, None, None, None]]), actor="reviewer")
     assert p.is_correction
     with pytest.raises(ValidationError, match="更正原因"):
-        exchange.apply_import(env, get_user(env, "reviewer"), p)
-    exchange.apply_import(env, get_user(env, "reviewer"), p, reason="补录")
+        importing.apply_import(env, get_user(env, "reviewer"), p)
+    importing.apply_import(env, get_user(env, "reviewer"), p, reason="补录")
     row = env.scalar(select(MetricValue).where(MetricValue.month == "2026-10"))
     assert (row.count, row.source, row.note) == (6, "correction", "补录")
 
@@ -296,7 +296,7 @@ def test_another_users_upload_cannot_be_confirmed(env, seeded):
 def test_export_then_import_changes_nothing(env):
     put(env, "2026-09", {(Q, "cases"): 5, (L, "losses"): "3.25"})
     put(env, "2026-10", {(Q, "cases"): 6})
-    data = exchange.export_file(env, Period.parse("2026-01"), Period.parse("2026-10"))
+    data = workbooks.export_file(env, Period.parse("2026-01"), Period.parse("2026-10"))
     sheet = read_sheet(data)
     assert sheet.headers == ["单位", "月份", "发案数(起)", "损失金额(万元)", "抓获数(人)", "破案数(起)"]
     assert [r[1][:2] for r in sheet.rows] == [(Q, "2026-09"), (Q, "2026-10"), (L, "2026-09")]

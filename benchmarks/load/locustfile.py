@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
 import os
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d*)"')
 OWED = re.compile(r'href="(/progress/tasks/\d+/units/\d+/\d{4}-\d{2})">填报')
 USERS = itertools.count(1)
 PASSWORD = os.environ.get("LOAD_PASSWORD", "demo-2026")
+# every request's start (epoch seconds), name and time, so run.sh can report the first minute on its own: the
+# deadline-day burst (all logins and most submits) is diluted in a whole run's percentiles
+REQUEST_LOG = os.environ.get("LOAD_REQUEST_LOG")
+_log_file = open(REQUEST_LOG, "w", newline="") if REQUEST_LOG else None  # noqa: SIM115 (open for the whole run)
+_log = csv.writer(_log_file) if _log_file else None
+
+
+@events.request.add_listener
+def _record(request_type, name, response_time, exception=None, start_time=None, **_kwargs) -> None:
+    if _log is not None:
+        _log.writerow([f"{start_time or 0:.3f}", name, f"{response_time:.1f}", "1" if exception else "0"])
+
+
+@events.quitting.add_listener
+def _close(**_kwargs) -> None:
+    if _log_file is not None:
+        _log_file.close()
 
 
 class Officer(HttpUser):

@@ -566,11 +566,20 @@ def quarter_results(
             period, snap, None, frozen.summary_from_json(snap["figures"], period), _trends(snap["figures"])
         )
     snap = pub.snapshot
-    live = live_snapshot(session, plan, period) if changes or "figures" not in snap else None
-    figures = snap.get("figures") or live["figures"]
-    summary = frozen.summary_from_json(figures, period)
-    diff = _changes(snap, summary, live, frozen.summary_from_json(live["figures"], period)) if changes else []
-    return QuarterResults(period, snap, pub, summary, _trends(figures), diff, "figures" in snap)
+    if "figures" not in snap:  # published before the figures were kept: today's, trends included
+        live = live_snapshot(session, plan, period)
+        figures = live["figures"]
+        summary = frozen.summary_from_json(figures, period)
+        diff = _changes(snap, summary, live, summary) if changes else []
+        return QuarterResults(period, snap, pub, summary, _trends(figures), diff, False)
+    # the figures, ranks and the district's trend are read from the snapshot; only the note of what differs today
+    # needs today's scores and figures, and neither the trend nor a JSON round trip of them
+    summary = frozen.summary_from_json(snap["figures"], period)
+    diff: list[Change] = []
+    if changes:
+        scores, live_summary = _compute(session, plan, period)
+        diff = _changes(snap, summary, to_snapshot(scores, period), live_summary)
+    return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 
 
 def _total_text(row: dict) -> str:

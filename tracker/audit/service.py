@@ -126,14 +126,19 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
         if after is None and hasattr(obj, "snapshot"):
             after = obj.snapshot()
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends so two transactions never chain to the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
-    last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
-    prev = last.hash if last else GENESIS
-    if session.scalar(select(AuditEvent.id).where(AuditEvent.action == MARKER).limit(1)) is None:
-        prev = _seal(session, key, last).hash
-    return _append(
+    tail = _own_tail(session)
+    if tail is not None:
+        # this transaction appended the newest event and still holds the lock: chain to it without asking again
+        prev = tail.hash
+    else:
+        if session.get_bind().dialect.name == "postgresql":
+            # Serialise appends so two transactions never chain to the same predecessor.
+            session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
+        last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+        prev = last.hash if last else GENESIS
+        if session.scalar(select(AuditEvent.id).where(AuditEvent.action == MARKER).limit(1)) is None:
+            prev = _seal(session, key, last).hash
+    event = _append(
         session,
         key,
         prev,
@@ -146,6 +151,26 @@ def record(
         before=_plain(before),
         after=_plain(after),
     )
+    session.info[_TAIL] = (session.get_transaction(), event)
+    return event
+
+
+_TAIL = "audit_tail"
+
+
+def _own_tail(session: Session) -> AuditEvent | None:
+    """The event this session's current transaction appended last, while it is the chain's newest: the transaction
+    holds the append lock (PostgreSQL's advisory lock, SQLite's write lock) from its first append to its end, so
+    no other event can follow it meanwhile. None in a new transaction, or when a rolled-back savepoint took the
+    event away (SQLAlchemy then expunges it): the chain's head is read again."""
+    kept = session.info.get(_TAIL)
+    if kept is None:
+        return None
+    transaction, event = kept
+    if transaction is not session.get_transaction() or event not in session or event.id is None:
+        session.info.pop(_TAIL, None)
+        return None
+    return event
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from markupsafe import Markup, escape
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
+# printed documents set their charts in the serif their text is set in: a PDF then embeds one family fewer
+SERIF_FONT = "Noto Serif CJK SC, Source Han Serif SC, serif"
 INK, MUTED, GRID = "#1f2933", "#6b7785", "#e3e7ec"
 CURRENT, PREVIOUS = "#a8201a", "#8a949e"
 GOOD, BAD = "#2f7d32", "#c62828"
@@ -64,10 +66,10 @@ def _text(x, y, s: str, size: int = 12, anchor: str = "start", fill: str = INK, 
     )
 
 
-def _open(width: int, height: int, title: str) -> list[str]:
+def _open(width: int, height: int, title: str, font: str = FONT) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" font-family="{FONT}">',
+        f'width="{width}" height="{height}" role="img" font-family="{escape(font)}">',
         f"<title>{escape(title)}</title>",
     ]
 
@@ -80,11 +82,12 @@ def trend_chart(
     decimals: int = 0,
     width: int = 520,
     height: int = 230,
+    font: str = FONT,
 ) -> Markup:
     """Lines over months (this year against last year); gaps where a month has no figure."""
     left, right, top, bottom = 48, 16, 44, 28
     plot_w, plot_h = D(width - left - right), D(height - top - bottom)
-    out = _open(width, height, title)
+    out = _open(width, height, title, font)
     out.append(_text(left, 18, title, 14, weight="bold"))
     values = [D(v) for s in series for v in s.values if v is not None]
     if not values:
@@ -165,11 +168,12 @@ def bar_chart(
     width: int = 520,
     current_label: str = "本期",
     previous_label: str = "去年同期",
+    font: str = FONT,
 ) -> Markup:
     """Horizontal bars, one per town: this span's value, and last year's as a thin grey bar beneath."""
     left, right, top, row_h = 86, 90, 40, 30
     height = top + row_h * max(len(bars), 1) + 12
-    out = _open(width, height, title)
+    out = _open(width, height, title, font)
     out.append(_text(8, 18, title, 14, weight="bold"))
     plot_w = D(width - left - right)
     values = [D(v) for b in bars for v in (b.value, b.previous) if v is not None]

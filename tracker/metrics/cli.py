@@ -15,8 +15,7 @@ from ..auth.models import User
 from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
-from . import exchange, service
-from .excel import check_xlsx, read_sheet
+from . import service
 
 metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import and export, summaries.")
 
@@ -46,10 +45,13 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
     Without --dry-run and with no problems (or only warnings and --accept-warnings), write every row in one
     transaction.
     """
+    # openpyxl (under exchange and excel) is imported by the commands that read or write a spreadsheet only
+    from . import exchange, importing
+    from .excel import check_xlsx
+
     data = file.read_bytes()
     try:
-        check_xlsx(data, file.name)
-        preview = exchange.build_preview(db.session, _actor(username), read_sheet(data))
+        preview = exchange.build_preview(db.session, _actor(username), check_xlsx(data, file.name))
     except ValidationError as e:
         click.echo(f"[错误] 文件:{e}")
         raise SystemExit(1) from None
@@ -68,7 +70,7 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
         click.echo("dry run: nothing written")
         return
     try:
-        result = exchange.apply_import(db.session, _actor(username), preview, reason, file.name)
+        result = importing.apply_import(db.session, _actor(username), preview, reason, file.name)
         db.session.commit()
     except DomainError as e:
         db.session.rollback()
@@ -85,9 +87,11 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
 )
 def export_command(start: str, end: str, output: Path) -> None:
     """Write every figure of the months FROM to TO to an .xlsx file in the import template's columns."""
+    from . import workbooks
+
     try:
         a, b = Period.parse(start), Period.parse(end)
-        data = exchange.export_file(db.session, Period.month(a.year, a.first), Period.month(b.year, b.last))
+        data = workbooks.export_file(db.session, Period.month(a.year, a.first), Period.month(b.year, b.last))
     except ValidationError as e:
         raise click.ClickException(str(e)) from None
     output.write_bytes(data)

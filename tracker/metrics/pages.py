@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from ..org.models import Unit
 from ..periods import Period
 from . import service
-from .charts import PREVIOUS, Bar, Series, bar_chart, trend_chart
+from .charts import FONT, PREVIOUS, Bar, Series, bar_chart, trend_chart
 from .comparisons import Comparison
 from .models import Indicator
 from .summary import Summary, UnitSummary
@@ -65,8 +65,9 @@ def _trend_charts(
     return trend_charts_of(service.trends(session, indicators, unit_id, year), indicators, year, who)
 
 
-def trend_charts_of(data: dict, indicators: list, year: int, who: str) -> list[Markup]:
-    """A chart per indicator from its monthly figures: data is code -> (this year, last year)."""
+def trend_charts_of(data: dict, indicators: list, year: int, who: str, font: str = FONT) -> list[Markup]:
+    """A chart per indicator from its monthly figures: data is code -> (this year, last year); font: the charts'
+    family (a printed document passes the serif its text is set in)."""
     out = []
     for ind in indicators:
         this, last = data[ind.code]
@@ -77,6 +78,7 @@ def trend_charts_of(data: dict, indicators: list, year: int, who: str) -> list[M
                 [Series(f"{year - 1}年", last, PREVIOUS, dashed=True), Series(f"{year}年", this)],
                 ind.unit_label,
                 ind.decimals,
+                font=font,
             )
         )
     return out
@@ -91,15 +93,15 @@ class Overview:
     trend_missing: list[tuple[str, str]] = ()  # (unit, month) left out of the district's like-for-like trend
 
 
-def overview(session: Session, period: Period) -> Overview:
+def overview(session: Session, period: Period, font: str = FONT) -> Overview:
     """District figures and verdict, the town table, the district's trends and a bar chart per indicator."""
     s = service.summary(session, period)
     data, trend_missing = service.trends_and_missing(session, s.core, None, period.year)
-    trends = trend_charts_of(data, s.core, period.year, "全区")
-    return Overview(s, period_nav(period), trends, bar_charts_of(s), trend_missing)
+    trends = trend_charts_of(data, s.core, period.year, "全区", font)
+    return Overview(s, period_nav(period), trends, bar_charts_of(s, font), trend_missing)
 
 
-def bar_charts_of(s: Summary) -> list[Markup]:
+def bar_charts_of(s: Summary, font: str = FONT) -> list[Markup]:
     """A bar chart per town indicator: each town's figure against last year's."""
     period = s.period
     bars = []
@@ -109,7 +111,7 @@ def bar_charts_of(s: Summary) -> list[Markup]:
             for u in s.units
             if (c := u.comparisons.get(ind.code)) is not None
         ]
-        bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals))
+        bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals, font=font))
     return bars
 
 

@@ -14,8 +14,7 @@ from ..org.models import Unit
 from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
-from . import exchange, pages, service
-from .excel import check_xlsx, read_sheet
+from . import pages, service
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
 
@@ -165,8 +164,11 @@ def import_page():
 
 
 def _preview(data: bytes, filename: str):
-    check_xlsx(data, filename)
-    return exchange.build_preview(db.session, current_user, read_sheet(data))
+    # openpyxl (under exchange and excel) is imported when a spreadsheet is read or written, not at start-up
+    from . import exchange
+    from .excel import check_xlsx
+
+    return exchange.build_preview(db.session, current_user, check_xlsx(data, filename))
 
 
 @bp.post("/import")
@@ -225,8 +227,10 @@ def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
         return 409, "预览之后数据已发生变化(他人修改了相关数据),请核对下面新的预览后再确认。"
     if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
         return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
+    from . import importing
+
     try:
-        result = exchange.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
+        result = importing.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
         db.session.commit()
     except (StaleEdit, StaleDataError, IntegrityError):
         db.session.rollback()
@@ -249,7 +253,9 @@ def _xlsx(data: bytes, name: str) -> Response:
 def template():
     require("metrics.view")
     month = _period("month", month_only=True)
-    return _xlsx(exchange.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
+    from . import workbooks
+
+    return _xlsx(workbooks.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
 
 
 @bp.get("/export")
@@ -257,8 +263,10 @@ def template():
 def export():
     require("metrics.view")
     start, end = _period("from", month_only=True), _period("to", month_only=True)
+    from . import workbooks
+
     try:
-        data = exchange.export_file(db.session, Period.month(start.year, start.first), end)
+        data = workbooks.export_file(db.session, Period.month(start.year, start.first), end)
     except ValidationError as e:
         flash(str(e), "error")
         return redirect(url_for(".overview"))

@@ -158,7 +158,8 @@ def save_draft(
     report.measures = chosen
     report.updated_at = clock.now()
     session.flush()
-    report.events.append(ReportEvent(action="save", actor_id=actor.id, at=clock.now(), content=report.content()))
+    # added beside the report rather than appended to report.events, which would first load the report's history
+    session.add(ReportEvent(report=report, action="save", actor_id=actor.id, at=clock.now(), content=report.content()))
     record(
         session,
         actor,
@@ -191,7 +192,7 @@ def submit_report(session: Session, actor, report_id: int, version: int) -> Prog
         plan = report.task.plan
         report.is_late = clock.local(now).date() > due_date(plan, Period.parse(report.period))
     report.status, report.submitted_at = SUBMITTED, now
-    report.events.append(ReportEvent(action="submit", actor_id=actor.id, at=now, content=report.content()))
+    session.add(ReportEvent(report=report, action="submit", actor_id=actor.id, at=now, content=report.content()))
     record(
         session,
         actor,
@@ -226,8 +227,8 @@ def review_report(
     before = report.snapshot()
     now = clock.now()
     report.status, report.reviewed_at, report.reviewer_id, report.review_comment = status, now, actor.id, comment
-    report.events.append(
-        ReportEvent(action=action, actor_id=actor.id, at=now, comment=comment, content=report.content())
+    session.add(
+        ReportEvent(report=report, action=action, actor_id=actor.id, at=now, comment=comment, content=report.content())
     )
     record(
         session,

@@ -16,6 +16,7 @@ from ..assessment import scoring
 from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus
 from ..meetings import service as meetings
 from ..metrics import pages as metric_pages
+from ..metrics.charts import SERIF_FONT as CHART_FONT
 from ..metrics.service import Summary
 from ..org.models import Unit
 from ..periods import Period
@@ -280,10 +281,10 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     results = scoring.quarter_results(session, plan, period) if period.kind == "quarter" else None
     if results is not None:
         figures = results.summary
-        trend_charts = metric_pages.trend_charts_of(results.trends, figures.core, period.year, "全区")
-        bar_charts = metric_pages.bar_charts_of(figures)
+        trend_charts = metric_pages.trend_charts_of(results.trends, figures.core, period.year, "全区", CHART_FONT)
+        bar_charts = metric_pages.bar_charts_of(figures, CHART_FONT)
     else:
-        overview = metric_pages.overview(session, period)
+        overview = metric_pages.overview(session, period, CHART_FONT)
         figures, trend_charts, bar_charts = overview.summary, overview.trends, overview.bars
     # the period's urges, read once: counted per report in the task section, listed in the urge section
     period_urges = list(

@@ -1,5 +1,9 @@
 """HTML to PDF with WeasyPrint: an embedded CJK font or a loud failure, and a fetcher that reaches nothing
-outside the app's own static files and data: URIs."""
+outside the app's own static files and data: URIs.
+
+WeasyPrint takes about a second of CPU to import, so it is imported on the first render, not when the app (or any
+command) starts: `AppOnlyFetcher` is built on first use.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,8 @@ import logging
 import mimetypes
 import shutil
 import subprocess
+from functools import cache
 from pathlib import Path
-
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 log = logging.getLogger(__name__)
 
@@ -39,30 +41,45 @@ def require_cjk_font(family: str = CJK_FAMILY) -> None:
         raise FontMissing(f"未安装中文字体“{family}”,无法生成PDF(请安装 fonts-noto-cjk)")
 
 
-class AppOnlyFetcher(URLFetcher):
-    """Serves the app's static files and data: URIs; refuses file://, http(s) and everything else."""
+@cache
+def _fetcher_class() -> type:
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, static_dir: Path):
-        super().__init__(allowed_protocols={"data", "https"}, allow_redirects=False, fail_on_errors=False)
-        self.static_dir = static_dir.resolve()
-        self.refused: list[str] = []
+    class AppOnlyFetcher(URLFetcher):
+        """Serves the app's static files and data: URIs; refuses file://, http(s) and everything else."""
 
-    def fetch(self, url, headers=None):
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        if url.startswith(STATIC_PREFIX):
-            name = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
-            path = (self.static_dir / name).resolve()
-            if path.is_file() and self.static_dir in path.parents:
-                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
-        self.refused.append(url)
-        raise ValueError(f"refused to fetch {url}")
+        def __init__(self, static_dir: Path):
+            super().__init__(allowed_protocols={"data", "https"}, allow_redirects=False, fail_on_errors=False)
+            self.static_dir = static_dir.resolve()
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            if url.startswith(STATIC_PREFIX):
+                name = url[len(STATIC_PREFIX) :].split("?")[0].split("#")[0]
+                path = (self.static_dir / name).resolve()
+                if path.is_file() and self.static_dir in path.parents:
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+            self.refused.append(url)
+            raise ValueError(f"refused to fetch {url}")
+
+    return AppOnlyFetcher
 
 
-def render_pdf(html: str, static_dir: Path) -> tuple[bytes, AppOnlyFetcher]:
-    """Render HTML to PDF bytes; the fetcher tells which URLs were refused."""
+def __getattr__(name: str):
+    # `pdf.AppOnlyFetcher` stays a plain attribute for callers; WeasyPrint is imported when it is first asked for
+    if name == "AppOnlyFetcher":
+        return _fetcher_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def render_pdf(html: str, static_dir: Path) -> tuple[bytes, object]:
+    """Render HTML to PDF bytes; the fetcher (an AppOnlyFetcher) tells which URLs were refused."""
+    from weasyprint import HTML
+
     require_cjk_font()
-    fetcher = AppOnlyFetcher(static_dir)
+    fetcher = _fetcher_class()(static_dir)
     pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
     return pdf, fetcher

@@ -1,0 +1,94 @@
+"""Start-up benchmark: CPU seconds of a `flask --app tracker …` command before it does anything, against a bare
+`python -c "import flask, sqlalchemy"` measured in the same run, and which heavy libraries the command imported.
+
+Each command runs --repeat times in turn (bare, then each tracker command), so a busy machine slows both sides
+alike; the figure to compare across runs is the ratio. The load average is printed beside it.
+
+    .venv/bin/python benchmarks/startup.py [--repeat 7] [--root DIR ...]
+
+--root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv;
+given more than once, the checkouts are measured in turn in the same run (before against after).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html")
+PROBE = (
+    "import sys, runpy; sys.argv = ['flask'] + sys.argv[1:]\n"
+    "try:\n    runpy.run_module('flask', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+)
+
+
+def cpu_of(argv: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
+    """CPU seconds (user + system) and wall seconds of one child process, and its stderr."""
+    before = os.times()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _out, err = proc.communicate()
+    wall = time.perf_counter() - t0
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return cpu, wall, err
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--root", type=Path, action="append", help="a checkout whose commands are measured (repeatable)")
+    args = ap.parse_args()
+    roots = args.root or [ROOT]
+    python = str(ROOT / ".venv" / "bin" / "python")
+    bare = 'python -c "import flask, sqlalchemy"'
+    commands = {
+        bare: ["-c", "import flask, sqlalchemy"],
+        "flask --app tracker --help": ["-c", PROBE, "--app", "tracker", "--help"],
+        "flask --app tracker report --help": ["-c", PROBE, "--app", "tracker", "report", "--help"],
+        "flask --app tracker metrics summary --help": ["-c", PROBE, "--app", "tracker", "metrics", "summary", "--help"],
+    }
+    samples: dict[tuple, list[tuple[float, float]]] = {(r, c): [] for r in roots for c in commands}
+    heavy: dict[tuple, str] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        envs = {
+            root: {
+                **os.environ,
+                "TRACKER_INSTANCE_PATH": tmp,
+                "TRACKER_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+                "PYTHONPATH": str(root),
+            }
+            for root in roots
+        }
+        for _ in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
+            for root in roots:
+                for label, argv in commands.items():
+                    cpu, wall, err = cpu_of([python, *argv], root, envs[root])
+                    samples[(root, label)].append((cpu, wall))
+                    for line in err.splitlines():
+                        if line.startswith("HEAVY:"):
+                            heavy[(root, label)] = line[6:] or "none"
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.repeat} runs each, medians")
+    for root in roots:
+        base = statistics.median(c for c, _w in samples[(root, bare)][1:])
+        print(f"\n{root}")
+        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}  heavy libraries imported")
+        for label in commands:
+            rows = samples[(root, label)][1:]
+            cpu = statistics.median(c for c, _w in rows)
+            wall = statistics.median(w for _c, w in rows)
+            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}  {heavy.get((root, label), '-')}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
