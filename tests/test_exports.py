@@ -562,3 +562,11 @@ def test_workbook_keeps_types_and_writes_formula_like_text_as_text():
     # '=HYPERLINK("http://x","y")' is 26 characters -> 28; 日期 10 -> 12; 时间 16 -> 18; "是" 2 and "是否" 4 -> 6
     widths = {k: v.width for k, v in ws.column_dimensions.items()}
     assert (widths["A"], widths["E"], widths["F"], widths["J"]) == (28, 12, 18, 6)
+
+
+def test_an_officers_decisions_button_drops_the_unit_filter_the_page_drops(district, session):
+    client = login(district, "town1")
+    other = get_unit(session, "柳溪镇")
+    html = client.get(f"/meetings/decisions?unit={other.id}&status=all").get_data(as_text=True)
+    (href,) = re.findall(r'<a class="button export" href="([^"]+)">导出Excel</a>', html)
+    assert f"unit={other.id}" not in href and "status=all" in href
