@@ -153,3 +153,6 @@ def remove(session: Session, actor, attachment: Attachment) -> None:
     )
     session.delete(attachment)
     session.flush()
+
+
+MAX_REQUEST_BYTES = 60 * 1024 * 1024  # one form's body with its files (several photos at once)
