@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import policy
+from .. import clock, policy
 from ..audit.service import record
 from ..errors import NotFound, ValidationError, on_unique_violation
 from . import images
@@ -118,6 +118,7 @@ def store(session: Session, actor, owner_kind: str, owner_id: int, file, blobs: 
         height=height,
         thumb_sha256=thumb_sha,
         uploaded_by_id=actor.id,
+        created_at=clock.now(),
     )
     session.add(att)
     session.flush()
