@@ -120,3 +120,30 @@ def test_decision_feedback_carries_its_files(client, auth, session, world):
     auth.logout()
     auth.login("town2")
     assert _status(client, f"/evidence/{att.id}") == 403
+
+
+def test_the_briefing_counts_the_files_per_unit(seeded, session, frozen, client, auth):
+    frozen(2026, 11, 10, 9)
+    from tracker.progress import service as progress
+
+    def report(username, unit_name, period, n):
+        officer, unit = get_user(session, username), get_unit(session, unit_name)
+        r = progress.save_draft(
+            session, officer, task_id=3, unit_id=unit.id, period=period, fields={"progress": "宣传"}
+        )
+        for i in range(n):
+            evidence.store(
+                session, officer, "report", r.id, files.upload(files.pdf(f"{unit_name}{period}{i}"), "x.pdf")
+            )
+
+    report("town1", "青石镇", "2026-11", 2)
+    report("town2", "柳溪镇", "2026-11", 1)
+    report("town1", "青石镇", "2026-10", 1)
+    session.commit()
+    auth.login("reviewer")
+    # November: 青石镇 2 + 柳溪镇 1 = 3; the fourth quarter adds 青石镇's October file: 3 + 1 = 4
+    month = client.get("/reports/briefing?period=2026-11").get_data(as_text=True)
+    assert "本期进展报告所附佐证材料共3个:青石镇2个、柳溪镇1个。" in month
+    quarter = client.get("/reports/briefing?period=2026-Q4").get_data(as_text=True)
+    assert "本期进展报告所附佐证材料共4个:青石镇3个、柳溪镇1个。" in quarter
+    assert "本期进展报告所附佐证材料:无。" in client.get("/reports/briefing?period=2026-09").get_data(as_text=True)
