@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -68,8 +69,26 @@ def test_restore_refuses_a_tampered_or_missing_file(app, with_files, tmp_path):
     result = runner.invoke(args=["restore", str(target), "--yes"])
     assert result.exit_code == 1
     assert f"备份中的文件 {pdf_sha} 内容与其SHA-256不符,未恢复" in result.output
-    assert "“通知.pdf”的文件文件缺失" in result.output  # the altered file was not taken
-    assert "“现场.jpg”的缩略图文件缺失" in result.output
+    assert "“通知.pdf”的文件缺失" in result.output  # the altered file was not taken
+    assert "“现场.jpg”的缩略图缺失" in result.output
     assert "2 evidence file problem(s)" not in result.output and "3 evidence file problem(s)" in result.output
     with app.app_context():
         tdb.session.rollback()
+
+
+def test_evidence_check_finds_a_changed_file(app, with_files):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["evidence", "check", "--json"])
+    # 2 attachments; a photo, its thumbnail and a PDF stored: 3 files, all named
+    assert result.exit_code == 0 and json.loads(result.output) == {
+        "ok": True,
+        "attachments": 2,
+        "files": 3,
+        "problems": [],
+        "unused": 0,
+    }
+    pdf_id, pdf_sha = with_files["pdf"]
+    store_for(app).path(pdf_sha).write_bytes(b"%PDF-1.4 changed on disk\n")
+    result = runner.invoke(args=["evidence", "check"])
+    assert result.exit_code == 1
+    assert f"佐证材料 #{pdf_id}“通知.pdf”:文件内容与其SHA-256不符({pdf_sha})" in result.output

@@ -172,6 +172,7 @@ def audit_verify(as_json: bool) -> None:
 
 def register(app) -> None:
     from .assessment.cli import assess_command, cards_cli
+    from .evidence.cli import evidence_cli
     from .reports.cli import report_cli
 
     app.cli.add_command(seed_command)
@@ -183,6 +184,7 @@ def register(app) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)
+    app.cli.add_command(evidence_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

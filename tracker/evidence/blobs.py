@@ -91,9 +91,9 @@ class BlobStore:
         """None when the file is there with the right content, else what is wrong (Chinese)."""
         path = self.path(sha)
         if not path.is_file():
-            return "文件缺失"
+            return "缺失"
         if file_digest(path) != sha:
-            return "文件内容与其SHA-256不符"
+            return "内容与其SHA-256不符"
         return None
 
 
