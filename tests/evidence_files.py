@@ -105,5 +105,30 @@ def xlsm_as_xlsx() -> bytes:
     return out.getvalue()
 
 
+def many_entries_docx(entries: int = 10_001) -> bytes:
+    """A zip of `entries` empty parts with a Word content-types part: a central directory to exhaust memory."""
+    out = io.BytesIO()
+    src = zipfile.ZipFile(io.BytesIO(docx()))
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", src.read("[Content_Types].xml"))
+        for i in range(entries - 1):
+            z.writestr(f"p/{i}", b"")
+    return out.getvalue()
+
+
+def understated_content_types() -> bytes:
+    """A package whose [Content_Types].xml says 1 KB in its header but inflates to 50 MB."""
+    body = b"<Types>" + b" " * (50 * 1024 * 1024) + b"</Types>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", body)
+    data = bytearray(out.getvalue())
+    # the uncompressed size in the local header (offset 22) and in the central directory entry (offset 24)
+    data[22:26] = (1024).to_bytes(4, "little")
+    cd = data.rfind(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = (1024).to_bytes(4, "little")
+    return bytes(data)
+
+
 def upload(data: bytes, name: str) -> FileStorage:
     return FileStorage(io.BytesIO(data), filename=name)

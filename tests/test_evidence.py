@@ -52,6 +52,8 @@ def test_types_are_decided_by_content_not_by_name(app, session, officer):
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "旧表.xls", "旧版Office"),
         (b"PK\x03\x04" + b"\x00" * 40, "压缩.docx", "已损坏"),
         (b"", "空.pdf", "空文件"),
+        (files.many_entries_docx(), "记录.docx", "内部文件过多"),
+        (files.understated_content_types(), "伪装.docx", "已损坏"),
     ],
 )
 def test_hostile_and_unknown_files_are_refused_and_nothing_is_kept(app, session, officer, data, name, words):
@@ -61,6 +63,21 @@ def test_hostile_and_unknown_files_are_refused_and_nothing_is_kept(app, session,
     session.rollback()
     assert session.scalar(select(Attachment)) is None
     assert store_for(app).shas() == []
+
+
+def test_a_zip_bomb_in_the_content_types_is_not_inflated(app, session, officer):
+    from .test_uploads import _measured
+
+    bomb = files.understated_content_types()
+    assert len(bomb) < 100 * 1024  # 50 MB of spaces packed into some 50 KB
+
+    def call():
+        with pytest.raises(ValidationError, match="已损坏"):
+            evidence.store(session, officer, "report", 1, files.upload(bomb, "x.docx"))
+
+    _none, grew = _measured(call)
+    # the part would inflate to 50 MB; only the 1 KB its header declares is ever unpacked
+    assert grew < 10 * 1024 * 1024, f"{grew / 2**20:.0f} MiB"
 
 
 def test_a_pdf_with_javascript_is_stored_as_a_pdf(app, session, officer):

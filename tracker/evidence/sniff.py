@@ -18,6 +18,8 @@ _CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 DOCX_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
 MAX_CONTENT_TYPES_BYTES = 1024 * 1024  # a real [Content_Types].xml is a few kilobytes
+MAX_ZIP_ENTRIES = 10_000  # a real .docx/.xlsx has tens to hundreds of parts
+_EOCD = b"PK\x05\x06"
 
 ACCEPTED = "只能上传图片(JPEG、PNG、手机拍摄的HEIC)、PDF、Word(.docx)或Excel(.xlsx)文件"
 
@@ -45,13 +47,23 @@ def sniff(name: str, data: bytes) -> str:
 
 def _office(name: str, data: bytes) -> str:
     """A .docx or .xlsx by its package's main part; macro-enabled packages (.docm/.xlsm, vbaProject.bin) refused."""
+    entries = _zip_entries(data)
+    if entries is None:
+        raise ValidationError(f"“{name}”已损坏,无法识别为Word或Excel文件")
+    if entries > MAX_ZIP_ENTRIES:
+        raise ValidationError(f"“{name}”内部文件过多({entries}个),不像正常的Word或Excel文件")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = z.namelist()
             info = z.getinfo(_CONTENT_TYPES) if _CONTENT_TYPES in names else None
             if info is None or info.file_size > MAX_CONTENT_TYPES_BYTES:
                 raise ValidationError(f"“{name}”是压缩包,不是Word或Excel文件;{ACCEPTED}")
-            root = ElementTree.fromstring(z.read(info))
+            # read(n) inflates at most n bytes, whatever the entry's header claims (ZipFile.read would inflate all)
+            with z.open(info) as part:
+                xml = part.read(MAX_CONTENT_TYPES_BYTES + 1)
+            if len(xml) > MAX_CONTENT_TYPES_BYTES:
+                raise ValidationError(f"“{name}”已损坏,无法识别为Word或Excel文件")
+            root = ElementTree.fromstring(xml)
     except (zipfile.BadZipFile, ElementTree.ParseError, OSError, RuntimeError, ValueError):
         raise ValidationError(f"“{name}”已损坏,无法识别为Word或Excel文件") from None
     types = [el.get("ContentType", "") for el in root.iter() if el.tag in (f"{_CT_NS}Override", f"{_CT_NS}Default")]
@@ -62,3 +74,13 @@ def _office(name: str, data: bytes) -> str:
     if XLSX_MAIN in types:
         return FileKind.XLSX
     raise ValidationError(f"“{name}”不是Word(.docx)或Excel(.xlsx)文件;{ACCEPTED}")
+
+
+def _zip_entries(data: bytes) -> int | None:
+    """The entry count of the zip's end-of-central-directory record, read before zipfile builds an object for each
+    entry; None when there is no such record or it defers to ZIP64 (0xFFFF)."""
+    at = data.rfind(_EOCD, max(0, len(data) - 22 - 65_535))
+    if at < 0 or len(data) < at + 22:
+        return None
+    total = int.from_bytes(data[at + 10 : at + 12], "little")
+    return None if total == 0xFFFF else total
