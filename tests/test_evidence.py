@@ -122,6 +122,22 @@ def test_a_large_photo_gets_a_320_pixel_thumbnail(app, session, officer):
     assert Image.open(io.BytesIO(_blob(app, att.thumb_sha256))).size == (320, 240)
 
 
+def test_a_48_megapixel_photo_is_stored_at_3000_pixels_in_bounded_memory(app, session, officer):
+    from .test_uploads import _measured
+
+    raw = files.photo(8000, 6000, orientation=6)  # a phone's full-resolution mode, stored turned
+
+    def call():
+        return _store(session, officer, raw, "全像素.jpg")
+
+    att, grew = _measured(call)
+    # 8000×6000 fits 3000×2250 (÷ 2.667); upright (orientation 6) that is 2250 wide and 3000 high
+    assert (att.width, att.height) == (2250, 3000)
+    assert Image.open(io.BytesIO(_blob(app, att.sha256))).size == (2250, 3000)
+    # decoded at half scale (4000×3000 RGB, 34 MiB) instead of 137 MiB in full; 735 MiB before the bound
+    assert grew < 200 * 1024 * 1024, f"{grew / 2**20:.0f} MiB"
+
+
 def test_a_heic_photo_is_stored_as_jpeg(app, session, officer):
     att = _store(session, officer, files.heic(48, 32), "IMG_0001.HEIC")
     assert (att.kind, att.width, att.height, att.download_name) == ("jpeg", 48, 32, "IMG_0001.jpg")
