@@ -65,3 +65,63 @@ def test_officer_attaches_a_photo_on_a_phone_and_the_reviewer_sees_it(browser, p
     pdf_href = aside.locator("a", has_text="活动通知.pdf").get_attribute("href")
     resp = reviewer.request.get(live_server + pdf_href)
     assert resp.headers["content-disposition"].startswith("attachment;")
+
+
+def test_rectification_plan_and_feedback_with_photos_on_a_phone(browser, page_for, live_server, session, frozen):
+    from datetime import date
+
+    from tracker.assessment import cards
+    from tracker.meetings import service as meetings
+
+    from ..conftest import get_user
+
+    frozen(2026, 11, 10, 9)
+    town = get_unit(session, "青石镇")
+    reviewer_user = get_user(session, "reviewer")
+    card = cards.issue_card(
+        session, reviewer_user, unit_id=town.id, colour="yellow", reason="宣传工作滞后", period="2026-Q3"
+    )
+    m = meetings.schedule_meeting(
+        session,
+        reviewer_user,
+        title="第三季度联席会议",
+        meeting_date=date(2026, 11, 5),
+        convener="区委政法委书记",
+        unit_ids=[town.id],
+        period="2026-Q3",
+    )
+    d = meetings.record_decision(
+        session, reviewer_user, m.id, text="开展入户宣传", lead_unit_id=town.id, deadline=date(2026, 11, 30)
+    )
+    session.commit()
+
+    officer = page_for("town1")
+    officer.set_viewport_size({"width": 390, "height": 844})
+    officer.goto(f"{live_server}/cards/{card.id}")
+    officer.fill("textarea[name=text]", "一、开展校园宣讲;二、入户走访")
+    officer.locator("input[type=file][capture=environment]").set_input_files(
+        files=[{"name": "整改宣讲.jpg", "mimeType": "image/jpeg", "buffer": photo(64, 48, "green", None)}]
+    )
+    officer.click("button:has-text('报送整改方案')")
+    assert "已报送,等待审核" in officer.content()
+    officer.locator("img[alt='照片:整改宣讲.jpg']").wait_for()
+    shot(officer, "evidence-rectification-phone")
+
+    officer.goto(f"{live_server}/meetings/decisions/{d.id}")
+    officer.fill("textarea[name=feedback]", "已入户走访320户")
+    officer.locator("input[type=file][capture=environment]").set_input_files(
+        files=[{"name": "入户.jpg", "mimeType": "image/jpeg", "buffer": photo(48, 64, "blue", None)}]
+    )
+    officer.click("button:has-text('提交反馈')")
+    assert "反馈已提交" in officer.content()
+
+    reviewer = page_for("reviewer")
+    reviewer.goto(f"{live_server}/cards/{card.id}")
+    img = reviewer.locator("img[alt='照片:整改宣讲.jpg']")
+    img.wait_for()
+    assert reviewer.evaluate("i => i.complete && i.naturalWidth", img.element_handle()) == 64
+    reviewer.goto(f"{live_server}/meetings/decisions/{d.id}")
+    img = reviewer.locator("img[alt='照片:入户.jpg']")
+    img.wait_for()
+    assert reviewer.evaluate("i => i.complete && i.naturalWidth", img.element_handle()) == 48
+    shot(reviewer, "evidence-feedback-review")
