@@ -193,6 +193,10 @@ def test_every_write_is_audited_and_only_the_uploader_removes(app, session, offi
     events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Attachment")).all()
     assert [e.action for e in events] == ["evidence.add", "evidence.remove"]
     assert events[1].before["sha256"] == digest(files.pdf()) and events[1].actor_name == "town1"
+    assert [e.summary for e in events] == [
+        "进展报告#1 上传佐证材料“通知.pdf”(PDF,19字节)",
+        "进展报告#1 删除佐证材料“通知.pdf”",
+    ]
     assert store_for(app).has(digest(files.pdf()))  # the file stays, named by the audit event
 
 

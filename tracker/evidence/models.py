@@ -22,6 +22,14 @@ class OwnerKind(StrEnum):
     ACTIVITY = "activity"  # a publicity activity
 
 
+OWNER_LABELS = {
+    OwnerKind.REPORT: "进展报告",
+    OwnerKind.RECTIFICATION: "整改材料",
+    OwnerKind.FEEDBACK: "督办反馈",
+    OwnerKind.ACTIVITY: "宣传活动",
+}
+
+
 class FileKind(StrEnum):
     """What the content is, decided from its bytes (HEIC photos are stored converted to JPEG)."""
 

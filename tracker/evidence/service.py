@@ -16,7 +16,7 @@ from ..audit.service import record
 from ..errors import NotFound, ValidationError, on_unique_violation
 from . import images
 from .blobs import BlobStore, store_for
-from .models import IMAGE_KINDS, Attachment, FileKind, OwnerKind
+from .models import IMAGE_KINDS, OWNER_LABELS, Attachment, FileKind, OwnerKind
 from .sniff import HEIC, sniff
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # one file
@@ -122,12 +122,9 @@ def store(session: Session, actor, owner_kind: str, owner_id: int, file, blobs: 
     )
     session.add(att)
     session.flush()
+    owner = f"{OWNER_LABELS[OwnerKind(owner_kind)]}#{owner_id}"
     record(
-        session,
-        actor,
-        "evidence.add",
-        att,
-        summary=f"上传佐证材料“{name}”({att.kind_label},{len(data)}字节)",
+        session, actor, "evidence.add", att, summary=f"{owner} 上传佐证材料“{name}”({att.kind_label},{att.size}字节)"
     )
     return att
 
@@ -150,7 +147,9 @@ def remove(session: Session, actor, attachment: Attachment) -> None:
         object_id=attachment.id,
         before=before,
         after=None,
-        summary=f"删除佐证材料“{attachment.name}”",
+        summary=(
+            f"{OWNER_LABELS[OwnerKind(attachment.owner_kind)]}#{attachment.owner_id} 删除佐证材料“{attachment.name}”"
+        ),
     )
     session.delete(attachment)
     session.flush()
