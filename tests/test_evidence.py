@@ -215,3 +215,9 @@ def test_the_database_refuses_what_the_service_would(app, session, officer):
     with pytest.raises(IntegrityError):
         session.flush()
     session.rollback()
+
+
+def test_the_store_folder_comes_from_the_configuration(app, session, officer, tmp_path):
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "shared-evidence")  # TRACKER_EVIDENCE_DIR
+    att = _store(session, officer, files.pdf(), "通知.pdf")
+    assert (tmp_path / "shared-evidence" / att.sha256[:2] / att.sha256).read_bytes() == files.pdf()
