@@ -1,24 +1,40 @@
-"""Benchmark the 两降两升 spreadsheet import: 10 years × 50 towns × every indicator.
+"""Benchmark the 两降两升 spreadsheet import: rows/s of the dry run and of the real import, peak memory, and the ratio
+to a bare expat scan of the same sheet, measured in one run beside the machine's load average.
 
-Builds a temporary SQLite database with `alembic upgrade head`, the seed units and indicators (all switched on) and
-50 towns; writes the spreadsheet; then times parse + validate (the preview) and the commit, first into an empty
-table (inserts) and then again with every figure changed (updates against stored figures).
+Builds a database with `alembic upgrade head`, the seed units and indicators (all switched on) and the towns; writes
+the spreadsheet (towns × months, every indicator a column); then measures, each on the same bytes:
 
-    .venv/bin/python benchmarks/import_metrics.py [--years 10] [--towns 50] [--database-url URL]
+- bare scan: the sheet part inflated and parsed by expat with empty start, end and text handlers: the floor any
+  reader of the sheet pays;
+- dry run: what the upload page does before showing the preview (check the file, read its rows, check every row
+  and cell against the units, indicators, rules and stored figures);
+- real import: the dry run, then every figure written and committed (first into an empty table: inserts; then
+  again with every figure changed: updates against stored figures).
+
+Peak memory is the growth of the process's peak resident set during the step (/proc/self/clear_refs resets it), so
+what C parsers allocate counts too. Ratios are to the bare scan's time in the same run, which carries the machine's
+load as the step does.
+
+    .venv/bin/python benchmarks/import_metrics.py [--towns 500] [--years 10] [--database-url URL] [--inserts-only]
+
+The default (500 towns × 120 months × 10 indicators, the district's row each month) is 60,120 rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import io
 import os
 import sys
 import tempfile
 import time
+import zipfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from xml.parsers import expat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,12 +42,13 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from tracker import clock  # noqa: E402
 from tracker.db import make_engine  # noqa: E402
-from tracker.metrics import exchange, service  # noqa: E402
-from tracker.metrics.excel import check_xlsx, read_sheet  # noqa: E402
+from tracker.metrics import excel, exchange, service  # noqa: E402
+from tracker.metrics.models import MetricValue  # noqa: E402
 from tracker.org import service as org_service  # noqa: E402
 from tracker.periods import Period, month_range  # noqa: E402
 from tracker.seed import SYSTEM, load_base  # noqa: E402
@@ -66,54 +83,118 @@ def spreadsheet(indicators, towns: list[str], months: list[Period], bump: int = 
     return buf.getvalue()
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--years", type=int, default=10)
-    ap.add_argument("--towns", type=int, default=50)
-    ap.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
-    args = ap.parse_args()
-    tmp = tempfile.mkdtemp(prefix="metrics-bench-")
-    url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.db')}"
+def _peak_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measured(step):
+    """(result, seconds, MB the peak resident set grew by) of step()."""
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # the peak resident set starts again from the current one
+    before = _peak_kib()
+    t0 = time.perf_counter()
+    result = step()
+    secs = time.perf_counter() - t0
+    return result, secs, (_peak_kib() - before) / 1024
+
+
+def bare_scan(data: bytes) -> int:
+    """Inflate the first worksheet and let expat walk it with empty handlers; returns the elements seen."""
+    count = 0
+
+    def start(_name, _attrs):
+        nonlocal count
+        count += 1
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        name = next(n for n in zf.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+        with zf.open(name) as part:
+            parser = expat.ParserCreate()
+            parser.ordered_attributes = True
+            parser.StartElementHandler = start
+            parser.EndElementHandler = lambda _name: None
+            parser.CharacterDataHandler = lambda _text: None
+            while chunk := part.read(64 * 1024):
+                parser.Parse(chunk, False)
+            parser.Parse(b"", True)
+    return count
+
+
+def dry_run(session, data: bytes):
+    checked = excel.check_xlsx(data, "bench.xlsx")
+    sheet = checked if isinstance(checked, excel.RawSheet) else excel.read_sheet(data)
+    return sheet, exchange.build_preview(session, SYSTEM, sheet)
+
+
+def real_import(session, data: bytes):
+    sheet, preview = dry_run(session, data)
+    assert not preview.errors, preview.errors[:5]
+    result = exchange.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
+    session.commit()
+    return sheet, preview, result
+
+
+def setup(url: str, town_count: int):
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.attributes.update(url=url, configure_logger=False)
     command.upgrade(cfg, "head")
-    clock.freeze(datetime(2026, 11, 28, 10, tzinfo=clock.CHINA_TZ))
     engine = make_engine(url)
     session = sessionmaker(bind=engine, expire_on_commit=False)()
+    session.info["audit_key"] = "benchmark-only-audit-key-" + "x" * 16  # the audit chain's HMAC key of this database
     load_base(session)
-    towns = [f"测试{i:02d}镇" for i in range(1, args.towns + 1)]
+    towns = [f"测试{i:03d}镇" for i in range(1, town_count + 1)]
     for name in towns:
         org_service.create_unit(session, SYSTEM, name=name, kind="township")
     for ind in service.all_indicators(session):
         if not ind.is_active:
             service.update_indicator(session, SYSTEM, ind.id, ind.version, {**ind.snapshot(), "is_active": True})
     session.commit()
+    return engine, session, towns
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--years", type=int, default=10)
+    ap.add_argument("--towns", type=int, default=500)
+    ap.add_argument("--database-url", help="an empty database; default: a new SQLite file in a temporary directory")
+    ap.add_argument("--inserts-only", action="store_true", help="skip the second import (every figure changed)")
+    args = ap.parse_args()
+    url = args.database_url or f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='metrics-bench-'), 'bench.db')}"
+    clock.freeze(datetime(2026, 11, 28, 10, tzinfo=clock.CHINA_TZ))
+    engine, session, towns = setup(url, args.towns)
     indicators = service.active_indicators(session)
     months = month_range(Period.month(2026 - args.years, 1), Period.month(2025, 12))
+    first, second = (spreadsheet(indicators, towns, months, bump) for bump in (0, 1))
 
+    load = os.getloadavg()
     print(f"database: {engine.dialect.name}; {len(towns)} towns, {len(months)} months, {len(indicators)} indicators")
-    for label, bump in (("first import (inserts)", 0), ("second import (every figure changed: updates)", 1)):
-        data = spreadsheet(indicators, towns, months, bump)
-        t0 = time.perf_counter()
-        check_xlsx(data, "bench.xlsx")
-        sheet = read_sheet(data)
-        t1 = time.perf_counter()
-        preview = exchange.build_preview(session, SYSTEM, sheet)
-        t2 = time.perf_counter()
-        assert not preview.errors, preview.errors[:5]
-        result = exchange.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
-        session.commit()
-        t3 = time.perf_counter()
-        rows, figures = len(sheet.rows), len(preview.writes)
-        print(f"\n{label}: {len(data) / 1024:.0f} KB, {rows} rows, {figures} figures "
-              f"({result.inserted} new, {result.updated} changed), {len(preview.warnings)} warnings")
-        for name, secs in (("parse", t1 - t0), ("validate", t2 - t1), ("parse+validate", t2 - t0),
-                           ("commit", t3 - t2)):
-            print(f"  {name:16} {secs:6.2f} s  {rows / secs:9.0f} rows/s  {figures / secs:9.0f} figures/s")
-    t0 = time.perf_counter()
-    service.summary(session, Period.parse("2025"))
-    print(f"\nsummary of a year over {len(towns)} towns: {time.perf_counter() - t0:.2f} s")
+    print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
+    elements, bare, bare_mb = measured(lambda: bare_scan(first))
+    (sheet, preview), dry, dry_mb = measured(lambda: dry_run(session, first))
+    session.rollback()
+    rows, figures = len(sheet.rows), len(preview.writes)
+    del sheet, preview
+    print(f"\nspreadsheet: {len(first) / 1024:.0f} KB, {rows} rows, {figures} figures, {elements} XML elements")
+    print(f"  {'step':38} {'s':>6} {'rows/s':>8} {'× bare':>7} {'peak MB':>8}")
+    print(f"  {'bare expat scan of the sheet':38} {bare:6.2f} {rows / bare:8.0f} {1:7.1f} {bare_mb:8.0f}")
+    print(f"  {'dry run (check, read, preview)':38} {dry:6.2f} {rows / dry:8.0f} {dry / bare:7.1f} {dry_mb:8.0f}")
+    imports = [("real import, inserts", first), ("real import, every figure changed", second)]
+    for label, data in imports[: 1 if args.inserts_only else 2]:
+        (_s, p, result), secs, mb = measured(lambda data=data: real_import(session, data))
+        print(
+            f"  {label:38} {secs:6.2f} {rows / secs:8.0f} {secs / bare:7.1f} {mb:8.0f}"
+            f"   ({result.inserted} new, {result.updated} changed, {len(p.warnings)} warnings)"
+        )
+        del p, _s
+    stored = session.scalar(select(func.count()).select_from(MetricValue))
+    load = os.getloadavg()
+    print(f"\nfigures stored: {stored}; load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
     session.close()
     engine.dispose()
     clock.freeze(None)

@@ -43,6 +43,7 @@ LAYERS = [
     "assessment",
     "notify",
     "reports",
+    "exports",  # every list in Excel, read through the pages' own queries
     # the pages where areas meet
     "desk",
     # the top floor: the model registry, operations, seeding, the command line and the app factory

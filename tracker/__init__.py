@@ -64,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .assessment.views import bp as assessment_bp
     from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .exports.views import bp as exports_bp
     from .meetings.views import bp as meetings_bp
     from .metrics.views import bp as metrics_bp
     from .notify.views import bp as notify_bp
@@ -85,6 +86,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         calendar_bp,
         reports_bp,
         notify_bp,
+        exports_bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)

@@ -154,7 +154,7 @@ def audit_verify(as_json: bool) -> None:
     report = check(db.session)
     db.session.rollback()
     if report.ok:
-        anchors.record_now(db.session, "verify")
+        anchors.record_now(db.session, "verify", audit_head(db.session))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     elif report.ok:
@@ -181,6 +181,9 @@ def register(app) -> None:
     app.cli.add_command(assess_command)
     app.cli.add_command(cards_cli)
     app.cli.add_command(report_cli)
+    from .exports.cli import export_cli
+
+    app.cli.add_command(export_cli)
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)

@@ -64,7 +64,7 @@ def utcnow() -> datetime:
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
 
 
-def _violated_unique(orig: Exception) -> str | None:
+def violated_unique(orig: Exception) -> str | None:
     """The name of the unique constraint a driver error reports (PostgreSQL names it; SQLite names the columns,
     from which the naming convention gives the name)."""
     diag = getattr(orig, "diag", None)
@@ -86,7 +86,7 @@ def _unique_violation_as_domain_error(context):
     """
     if not isinstance(context.sqlalchemy_exception, IntegrityError):
         return None
-    name = _violated_unique(context.original_exception)
+    name = violated_unique(context.original_exception)
     if name is None:
         return None
     rows = getattr(context.execution_context, "compiled_parameters", None) or [{}]

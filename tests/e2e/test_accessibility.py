@@ -26,7 +26,7 @@ AXE_OPTIONS = {
     "selectors": False,  # a third faster on long tables; a failing page is scanned again for the selectors
 }
 # files, not pages: PDFs, spreadsheets
-DOWNLOAD = re.compile(r"\.pdf$|/export$|/template$")
+DOWNLOAD = re.compile(r"\.pdf$|\.xlsx$|/export$|/template$")
 
 OFFICER_MENU = ["工作台", "实施方案", "报告列表", "两降两升", "考评", "红黄牌", "联席会议", "督办事项"]
 STAFF_MENU = [

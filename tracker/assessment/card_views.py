@@ -33,13 +33,19 @@ def _issue_form(meeting_id: int | None = None) -> IssueForm:
     return form
 
 
+def board_cards() -> dict:
+    """The cards the board shows the current user (an officer: its unit's), active by colour and the history; the
+    board and its Excel export both read them here."""
+    unit_id = None if policy.can(current_user, "card.view_all") else current_user.unit_id
+    return service.board(db.session, unit_id)
+
+
 @bp.get("/")
 @login_required
 def board():
     require("card.view")
     period = quarter_arg()
-    unit_id = None if policy.can(current_user, "card.view_all") else current_user.unit_id
-    data = service.board(db.session, unit_id)
+    data = board_cards()
     recs = service.pending(db.session) if policy.can(current_user, "card.decide") else []
     return render_template(
         "cards/board.html",

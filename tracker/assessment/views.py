@@ -63,18 +63,28 @@ def _checks_changes() -> bool:
     return policy.can(current_user, "assessment.view_all")
 
 
+def ranking(changes: bool | None = None) -> tuple[Period, scoring.QuarterResults, dict, bool]:
+    """The quarter the URL names, its results, the score rows the current user may read (an officer: only its own
+    before publication, without rank) and whether ranks show; the ranking page and its Excel export both read
+    them here. changes: list what changed after publication (default: for those who decide on re-opening)."""
+    period = quarter_arg()
+    changes = _checks_changes() if changes is None else changes
+    res = scoring.quarter_results(db.session, current_plan(), period, changes=changes)
+    shown = _visible(res.snapshot, res.publication is not None)
+    return period, res, shown, policy.can(current_user, "assessment.view_ranks", res)
+
+
 @bp.get("/")
 @login_required
 def index():
     require("assessment.view")
-    period = quarter_arg()
-    res = scoring.quarter_results(db.session, current_plan(), period, changes=_checks_changes())
-    snap, pub = res.snapshot, res.publication
+    period, res, shown, show_ranks = ranking()
+    pub = res.publication
     return render_template(
         "assessment/index.html",
         period=period,
-        snap=_visible(snap, pub is not None),
-        show_ranks=policy.can(current_user, "assessment.view_ranks", res),
+        snap=shown,
+        show_ranks=show_ranks,
         pub=pub,
         res=res,
         history=scoring.publication_history(db.session, period),

@@ -47,16 +47,22 @@ def _township_ids() -> list[int]:
     return [uid for uid, _name, kind in _active_units() if kind == KIND_TOWNSHIP]
 
 
+def meeting_list() -> tuple[service.MeetingList, str | None]:
+    """The meetings the list page shows for its URL's period filter, and the filter applied (an invalid one is
+    flashed and dropped); the page and its Excel export both read them here."""
+    period = request.args.get("period", "").strip() or None
+    try:
+        return service.list_meetings(db.session, current_user, period), period
+    except ValidationError as e:
+        flash(str(e), "error")
+        return service.list_meetings(db.session, current_user), None
+
+
 @bp.get("/")
 @login_required
 def index():
     require("meeting.view")
-    period = request.args.get("period", "").strip() or None
-    try:
-        meetings = service.list_meetings(db.session, current_user, period)
-    except ValidationError as e:
-        flash(str(e), "error")
-        period, meetings = None, service.list_meetings(db.session, current_user)
+    meetings, period = meeting_list()
     return render_template("meetings/index.html", meetings=meetings, period=period)
 
 
@@ -175,10 +181,10 @@ def decision_new(meeting_id: int):
     return redirect(url_for(".show", meeting_id=meeting.id))
 
 
-@bp.get("/decisions")
-@login_required
-def decisions():
-    require("decision.view")
+def decision_list() -> dict:
+    """The supervised items the list page shows for its URL's filters (lead unit for staff, meeting, state, deadline
+    period), with the counts per state and the filters applied; the page and its Excel export both read them here.
+    A meeting the user may not open is refused (404/403) as its own page refuses it."""
     staff = policy.can(current_user, "meeting.view_all")
     unit_id = request.args.get("unit", type=int) if staff else None
     meeting_id = request.args.get("meeting", type=int)
@@ -202,18 +208,28 @@ def decisions():
     counts = service.status_counts(visible)
     counts[service.PENDING] = sum(1 for d in visible if d.status in service.ANSWERABLE)
     counts["all"] = len(visible)
-    return render_template(
-        "meetings/decisions.html",
+    return dict(
         rows=rows,
         status=status,
         counts=counts,
-        filters=service.FILTERS,
         unit_id=unit_id,
         meeting_id=meeting_id,
         due_in=due_in,
         staff=staff,
-        units=active_units(db.session) if staff else [],
         meeting=meeting,
+    )
+
+
+@bp.get("/decisions")
+@login_required
+def decisions():
+    require("decision.view")
+    shown = decision_list()
+    return render_template(
+        "meetings/decisions.html",
+        filters=service.FILTERS,
+        units=active_units(db.session) if shown["staff"] else [],
+        **shown,
     )
 
 

@@ -16,7 +16,7 @@ from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
 from . import exchange, service
-from .excel import check_xlsx, read_sheet
+from .excel import check_xlsx
 
 metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import and export, summaries.")
 
@@ -48,8 +48,7 @@ def import_command(file: Path, dry_run: bool, accept_warnings: bool, username: s
     """
     data = file.read_bytes()
     try:
-        check_xlsx(data, file.name)
-        preview = exchange.build_preview(db.session, _actor(username), read_sheet(data))
+        preview = exchange.build_preview(db.session, _actor(username), check_xlsx(data, file.name))
     except ValidationError as e:
         click.echo(f"[错误] 文件:{e}")
         raise SystemExit(1) from None

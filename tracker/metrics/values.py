@@ -38,6 +38,8 @@ def parse_value(indicator: Indicator, raw) -> Value | None:
     """
     if raw is None:
         return None
+    if type(raw) is int and 0 <= raw < MAX_VALUE and indicator.decimals == 0:
+        return raw  # the common case of an import, in short: a whole number for a count
     if isinstance(raw, bool):
         raise ValidationError("不是数字")
     if isinstance(raw, int):
@@ -94,8 +96,8 @@ def plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None
     if new == 0:
         return None
     d = Decimal(new)
-    med = Decimal(statistics.median(history)) if len(history) >= 3 else None
     if ind.unit_label == "万元":
+        med = Decimal(statistics.median(history)) if len(history) >= 3 else None
         if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
             return (
                 f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"

@@ -15,7 +15,7 @@ from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import flash_error, get_or_404, require
 from . import exchange, pages, service
-from .excel import check_xlsx, read_sheet
+from .excel import check_xlsx
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
 
@@ -165,8 +165,7 @@ def import_page():
 
 
 def _preview(data: bytes, filename: str):
-    check_xlsx(data, filename)
-    return exchange.build_preview(db.session, current_user, read_sheet(data))
+    return exchange.build_preview(db.session, current_user, check_xlsx(data, filename))
 
 
 @bp.post("/import")

@@ -25,7 +25,7 @@ bp = Blueprint("progress", __name__, url_prefix="/progress")
 LIST_LIMIT = 500
 
 
-def _month_arg() -> Period:
+def month_arg() -> Period:
     """The month the URL names (a longer span: its first month); this month when none or invalid."""
     p = period_arg(request.args.get("period"), default=lambda: Period.of_date(clock.today()))
     return p if p.kind == "month" else Period.month(p.year, p.first)
@@ -36,7 +36,7 @@ def _month_arg() -> Period:
 def grid():
     require("dashboard.view")
     plan = current_plan()
-    period = _month_arg()
+    period = month_arg()
     g = service.build_grid(db.session, plan, period)
     return render_template(
         "progress/grid.html", grid=g, plan=plan, states=STATE_ORDER, prev=period.previous(), next=period.next()
@@ -53,9 +53,9 @@ def urges_read():
     return redirect(url_for(".todo"))
 
 
-@bp.get("/reports")
-@login_required
-def reports():
+def report_filters() -> dict:
+    """The report list's filters from the URL (period, unit_id, status), a unit refused as its own page refuses
+    it; the list page and its Excel export both read them here."""
     unit_id = request.args.get("unit", type=int)
     if unit_id:
         # refused (404/403) exactly as the unit's own page would be
@@ -63,9 +63,20 @@ def reports():
     status = request.args.get("status") or None
     status = status if status in service.LIST_STATES else None
     period = request.args.get("period") or None
-    rows = service.list_reports(
-        db.session, current_user, period=period, unit_id=unit_id, status=status, limit=LIST_LIMIT
-    )
+    return dict(period=period, unit_id=unit_id, status=status)
+
+
+def report_rows(filters: dict) -> list[service.ReportRow]:
+    """The report list's rows for the current user, as many as the page shows."""
+    return service.list_reports(db.session, current_user, **filters, limit=LIST_LIMIT)
+
+
+@bp.get("/reports")
+@login_required
+def reports():
+    filters = report_filters()
+    unit_id, status, period = filters["unit_id"], filters["status"], filters["period"]
+    rows = report_rows(filters)
     units = active_units(db.session) if current_user.role != "officer" else [current_user.unit]
     return render_template(
         "progress/reports.html",
