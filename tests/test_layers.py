@@ -35,6 +35,7 @@ LAYERS = [
     "audit",
     "org",
     "auth",
+    "evidence",
     "plans",
     "progress",
     "meetings",

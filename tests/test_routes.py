@@ -144,6 +144,11 @@ ROUTES: dict[tuple[str, str], str] = {
     ("notify.delivery_retry", "POST"): "admin",
     ("notify.archive_status", "GET"): "unit",
     ("notify.archive_retry", "POST"): "reviewer",
+    # 佐证材料: read as the parent (a unit A report); added and deleted by its officer while it is a draft
+    ("evidence.download", "GET"): "unit",
+    ("evidence.thumb", "GET"): "unit",
+    ("evidence.upload", "POST"): "unit_officer",
+    ("evidence.delete", "POST"): "unit_officer",
 }
 
 ALLOWED = {
@@ -185,7 +190,7 @@ def sample_args(seeded, session, frozen):
         fields={"progress": "张贴海报", "completion": "完成"},
     )
     progress.submit_report(session, officer, report.id, report.version)
-    card_args = _card_samples(session, town, officer)
+    card_args = {**_card_samples(session, town, officer), **_evidence_samples(session, town, officer)}
     seeded.route_sample_args = _meeting_samples(session, town)
     session.commit()
     extra = {**card_args, **getattr(seeded, "route_sample_args", {})}
@@ -203,6 +208,19 @@ def sample_args(seeded, session, frozen):
         "delivery_id": 1,
         **extra,
     }
+
+
+def _evidence_samples(session, town, officer) -> dict:
+    """A draft report of unit A with a PDF attached by its officer."""
+    from tracker.evidence import service as evidence
+
+    from .evidence_files import pdf, upload
+
+    draft = progress.save_draft(
+        session, officer, task_id=3, unit_id=town.id, period="2026-11", fields={"progress": "入户走访"}
+    )
+    att = evidence.store(session, officer, "report", draft.id, upload(pdf(), "走访记录.pdf"))
+    return {"attachment_id": att.id, "owner_kind": "report", "owner_id": draft.id}
 
 
 def _card_samples(session, town, officer) -> dict:

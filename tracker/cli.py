@@ -15,6 +15,7 @@ from .audit import anchors
 from .audit.service import check
 from .audit.service import head as audit_head
 from .db import database_label
+from .evidence.blobs import store_for
 from .meetings.cli import meetings_cli
 from .metrics.cli import metrics_cli
 from .plans.cli import plan_cli
@@ -62,8 +63,10 @@ def backup_command(target: Path) -> None:
     anchors.write(
         current_app.config["AUDIT_ANCHORS"], database_label(current_app.config["DATABASE_URL"]), "backup", chain_head
     )
+    files = ops.backup_evidence(store_for(current_app), target)
     counts = ops.row_counts(db.session)
     click.echo(f"backup written to {target}: {sum(counts.values())} rows in {len(counts)} tables")
+    click.echo(f"{files} evidence file(s) copied to {ops.evidence_backup_path(target)}")
     if chain_head:
         click.echo(f"audit head #{chain_head.seq} {chain_head.mac} recorded in {sidecar} and the anchor file")
 
@@ -96,6 +99,14 @@ def restore_command(source: Path, yes: bool) -> None:
     anchors.write(
         current_app.config["AUDIT_ANCHORS"], database_label(current_app.config["DATABASE_URL"]), "restore", report.head
     )
+    # the 佐证材料 files: each checked against its name, then every attachment row against the store
+    taken, problems = ops.restore_evidence(store_for(current_app), source, db.session)
+    db.session.rollback()
+    for p in problems[:50]:
+        click.echo(p)
+    if problems:
+        raise click.ClickException(f"restored, but {len(problems)} evidence file problem(s)")
+    click.echo(f"{taken} evidence file(s) restored, every attachment's file checked against its SHA-256")
     click.echo("restored; audit chain intact" + (" and matches the backup's recorded head" if expected else ""))
 
 
@@ -161,6 +172,7 @@ def audit_verify(as_json: bool) -> None:
 
 def register(app) -> None:
     from .assessment.cli import assess_command, cards_cli
+    from .evidence.cli import evidence_cli
     from .reports.cli import report_cli
 
     app.cli.add_command(seed_command)
@@ -175,6 +187,7 @@ def register(app) -> None:
     app.cli.add_command(plan_cli)
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)
+    app.cli.add_command(evidence_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Request, has_request_context, request
+from flask import Flask, Request, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
@@ -61,6 +61,27 @@ def reject_nul() -> None:
             raise NulInRequest()
 
 
+LARGE_BODY_ATTR = "max_request_bytes"
+
+
+def large_body(limit: int):
+    """Mark a view that takes file attachments: its requests may be up to `limit` bytes instead of
+    MAX_CONTENT_LENGTH (the limit is set before anything reads the body)."""
+
+    def mark(view):
+        setattr(view, LARGE_BODY_ATTR, limit)
+        return view
+
+    return mark
+
+
+def raise_body_limit() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    limit = getattr(view, LARGE_BODY_ATTR, None)
+    if limit:
+        request.max_content_length = limit
+
+
 class TrackerSessionInterface(SecureCookieSessionInterface):
     """The session cookie is Secure when configured so, and always when the request itself came over HTTPS
     (directly, or through a proxy trusted by TRACKER_PROXY_COUNT)."""
@@ -77,6 +98,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     app.request_class = TrackerRequest
     app.session_interface = TrackerSessionInterface()
+    app.before_request(raise_body_limit)  # before the NUL check and CSRF read the body
     app.before_request(reject_nul)
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count > 0:

@@ -15,6 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from .evidence.blobs import BlobStore
+from .evidence.models import Attachment
 from .models import Base
 
 WEAK_SECRETS = {"dev", "secret", "changeme", "change-me", "test", "password", "secret-key", "default"}
@@ -106,6 +108,31 @@ def read_backup_head(source: Path, db: str):
         return Anchor(str(d["at"]), "backup", db, int(d["seq"]), str(d["mac"]), int(d["events"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def evidence_backup_path(target: Path) -> Path:
+    """The folder next to a backup that holds the 佐证材料 files, each named by its SHA-256."""
+    return target.with_name(target.name + ".evidence")
+
+
+def backup_evidence(blobs: BlobStore, target: Path) -> int:
+    """Copy every stored file next to the backup (after the database: files are never changed or deleted, so every
+    row of the backup finds its file among them). Returns how many."""
+    return blobs.copy_to(evidence_backup_path(target))
+
+
+def restore_evidence(blobs: BlobStore, source: Path, session: Session) -> tuple[int, list[str]]:
+    """Put the backup's files into the store, each checked against its SHA-256 (a file that does not match is not
+    taken), then check that every attachment of the restored database has its file with the right content.
+    Returns (files taken, problems in Chinese)."""
+    taken, bad = blobs.load_from(evidence_backup_path(source))
+    problems = [f"备份中的文件 {sha} 内容与其SHA-256不符,未恢复" for sha in bad]
+    for att in session.scalars(select(Attachment).order_by(Attachment.id)):
+        for sha, what in ((att.sha256, "文件"), (att.thumb_sha256, "缩略图")):
+            wrong = sha and blobs.check(sha)
+            if wrong:
+                problems.append(f"佐证材料 #{att.id}“{att.name}”的{what}{wrong}")
+    return taken, problems
 
 
 def row_counts(session: Session) -> dict[str, int]:

@@ -144,6 +144,9 @@ RULES: dict[str, Callable] = {
     "notify.inbox": lambda user, obj=None: not getattr(user, "is_system", False),  # one's own notifications
     "notify.manage": lambda user, obj=None: user.role == ROLE_ADMIN,  # channels, delivery records
     "review.queue": _is(ROLE_REVIEWER),  # the 待我处理 panel
+    # 佐证材料: reading and adding follow the parent object's own rules (tracker/desk/evidence.py); removing is
+    # the uploader's alone, and only while the parent may still be edited
+    "evidence.remove": lambda user, att=None: att is not None and att.uploaded_by_id == user.id,
 }
 
 

@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import clock, db, policy
+from ..evidence import service as evidence
+from ..hardening import large_body
 from ..meetings.models import Meeting
 from ..org.service import active_units
 from ..periods import Period
@@ -193,6 +195,7 @@ def edit(card_id: int):
 
 @bp.post("/<int:card_id>/rectify")
 @login_required
+@large_body(evidence.MAX_REQUEST_BYTES)
 def rectify(card_id: int):
     card = get_or_404(Card, card_id)
     require("card.rectify", card)
@@ -201,10 +204,14 @@ def rectify(card_id: int):
     if not form.validate_on_submit():
         flash("请填写整改内容", "error")
         return redirect(back)
-    save(
-        lambda: service.submit_rectification(db.session, current_user, card.id, form.kind.data, form.text.data),
-        back=back,
-    )
+
+    def submit():
+        r = service.submit_rectification(db.session, current_user, card.id, form.kind.data, form.text.data)
+        # the 佐证材料 go in with the plan or report; a refused file refuses the submission
+        evidence.store_all(db.session, current_user, "rectification", r.id, request.files.getlist("evidence"))
+        return r
+
+    save(submit, back=back)
     flash("已报送,等待审核", "success")
     return redirect(back)
 

@@ -15,13 +15,15 @@ from ..meetings.service import decision_status
 from ..metrics.service import VERDICT_LABELS
 from ..plans.service import plan_period_label
 from ..progress.models import STATE_LABELS
-from . import home, meeting, tasks, unit
+from . import evidence, home, meeting, tasks, unit
 from .home import bp
 
 
 def init_app(app: Flask) -> None:
     """The workbench's blueprint, the labels templates of every area use, and the queue's tasks."""
     app.register_blueprint(bp)
+    app.register_blueprint(evidence.bp)
+    app.jinja_env.globals.update(evidence.template_helpers())
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
         VERDICT_LABELS=VERDICT_LABELS,
@@ -33,4 +35,4 @@ def init_app(app: Flask) -> None:
     tasks.register(app)
 
 
-__all__ = ["home", "init_app", "meeting", "unit"]
+__all__ = ["evidence", "home", "init_app", "meeting", "unit"]

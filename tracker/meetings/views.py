@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from .. import clock, db, policy
 from ..errors import ValidationError
+from ..evidence import service as evidence
+from ..hardening import large_body
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
 from ..periods import Period
@@ -254,6 +256,7 @@ def decision(decision_id: int):
 
 @bp.post("/decisions/<int:decision_id>/answer")
 @login_required
+@large_body(evidence.MAX_REQUEST_BYTES)
 def answer(decision_id: int):
     d = get_or_404(Decision, decision_id)
     require("decision.answer", d)
@@ -267,10 +270,14 @@ def answer(decision_id: int):
             form.version.data = current.version
         return _decision_page(current, answer_form=form, status=status)
 
-    save(
-        lambda: service.answer_decision(db.session, current_user, d.id, form.version.data, form.feedback.data),
-        page=page,
-    )
+    def submit():
+        answered = service.answer_decision(db.session, current_user, d.id, form.version.data, form.feedback.data)
+        # the 佐证材料 belong to this feedback (the newest answer); a refused file refuses the feedback
+        feedback = answered.events[-1]
+        evidence.store_all(db.session, current_user, "feedback", feedback.id, request.files.getlist("evidence"))
+        return answered
+
+    save(submit, page=page)
     flash("反馈已提交,等待联席办审核", "success")
     return redirect(url_for(".decision", decision_id=d.id))
 

@@ -7,6 +7,8 @@ from flask_login import current_user, login_required
 
 from .. import clock, db
 from ..errors import ValidationError
+from ..evidence import service as evidence
+from ..hardening import large_body
 from ..org.models import Unit
 from ..org.service import active_units
 from ..periods import Period, period_arg
@@ -98,6 +100,7 @@ def _report_context(task: Task, unit: Unit, period: Period):
 
 @bp.route("/tasks/<int:task_id>/units/<int:unit_id>/<period>", methods=["GET", "POST"])
 @login_required
+@large_body(evidence.MAX_REQUEST_BYTES)
 def report(task_id: int, unit_id: int, period: str):
     task, unit = get_or_404(Task, task_id), get_or_404(Unit, unit_id)
     require("report.view", unit.id)
@@ -152,6 +155,8 @@ def _save(form: ReportForm, task: Task, unit: Unit, p: Period):
         measure_ids=form.measures.data or [],
         version=form.version.data,
     )
+    # the 佐证材料 chosen in the form are kept with the text; a refused file refuses the whole save
+    evidence.store_all(db.session, current_user, "report", saved.id, request.files.getlist("evidence"))
     if form.action.data == "submit":
         saved = service.submit_report(db.session, current_user, saved.id, saved.version)
     return saved

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..assessment import cards as card_service
 from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus
 from ..assessment.results import quarter_results
+from ..evidence.models import Attachment, OwnerKind
 from ..meetings import service as meetings
 from ..metrics import pages as metric_pages
 from ..metrics.charts import SERIF_FONT as CHART_FONT
@@ -152,6 +153,12 @@ class Briefing(_Titled):
     changes: list = field(default_factory=list)
     figures_frozen: bool = True
     head: official.Head | None = None  # 版头, 主送, 落款, 版记
+    # 佐证材料 attached to the period's progress reports: (unit, files), in the units' order; units without any left out
+    evidence: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def evidence_total(self) -> int:
+        return sum(n for _unit, n in self.evidence)
 
 
 def _card_row(card: Card, today: date) -> CardRow:
@@ -267,6 +274,24 @@ def _task_progress(
     return out, overdue
 
 
+def _evidence_per_unit(session: Session, plan: Plan, period: Period) -> list[tuple[str, int]]:
+    """How many files the units attached to their progress reports of the period's months (the plan's tasks)."""
+    rows = session.execute(
+        select(Unit.name, func.count(Attachment.id))
+        .join(ProgressReport, ProgressReport.id == Attachment.owner_id)
+        .join(Task, Task.id == ProgressReport.task_id)
+        .join(Unit, Unit.id == ProgressReport.unit_id)
+        .where(
+            Attachment.owner_kind == OwnerKind.REPORT,
+            Task.plan_id == plan.id,
+            ProgressReport.period.in_(period.month_codes()),
+        )
+        .group_by(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+        .order_by(Unit.kind, Unit.sort_order, Unit.id)
+    )
+    return [(name, n) for name, n in rows]
+
+
 def _clip(text: str) -> str:
     """One highlight, without its closing punctuation: the list joins them with ";" and ends with "。"."""
     text = " ".join(text.split())
@@ -349,6 +374,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         changes=results.changes if results is not None else [],
         figures_frozen=results is None or results.figures_frozen,
         head=official.head(session, district, meeting=meeting),
+        evidence=_evidence_per_unit(session, plan, period),
     )
 
 
