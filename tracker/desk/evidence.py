@@ -64,11 +64,6 @@ PARENTS: dict[str, Parent] = {
 }
 
 
-def register_parent(owner_kind: str, parent: Parent) -> None:
-    """Another area's object that takes attachments (the owner kind must be one of evidence.models.OwnerKind)."""
-    PARENTS[owner_kind] = parent
-
-
 def _parent(owner_kind: str, owner_id: int):
     kind = PARENTS.get(owner_kind)
     if kind is None:

@@ -104,7 +104,8 @@ def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: in
             at = UTCDateTime().process_bind_param(now, connection.dialect)
             stored_rows = [(*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows]
             marks = ", ".join("?" * (len(_INSERTED) + 1))
-            connection.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", stored_rows)
+            statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # nosec B608: model names, no input
+            connection.exec_driver_sql(statement, stored_rows)
     except Exception as e:
         if violated_unique(getattr(e, "orig", e)):
             raise StaleEdit(_STALE) from e
