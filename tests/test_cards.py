@@ -549,3 +549,26 @@ def test_a_published_quarter_keeps_the_overdue_count_its_scores_used(plan, sessi
     session.commit()
     fired = {f.unit.name: f for f in _fired(session, plan, "overdue_count")}
     assert fired["青石镇"].figures["overdue_reports"] == 2 and "逾期未报报告2份" in fired["青石镇"].reason
+
+
+def test_card_page_offers_the_next_rectification_step_only(plan, session, frozen, client, auth):
+    """No plan yet: the form files the plan. Plan waiting for review: no form (a report would be refused with
+    整改方案通过审核后再报送整改报告), a note instead. Plan accepted: the form files a monthly report."""
+    reviewer, officer = get_user(session, "reviewer"), get_user(session, "town1")
+    frozen(2026, 10, 20, 9)
+    card = cards.issue_card(
+        session, reviewer, unit_id=get_unit(session, "青石镇").id, colour="yellow", reason="宣传滞后", period="2026-Q3"
+    )
+    session.commit()
+    auth.login("town1")
+    page = client.get(f"/cards/{card.id}").get_data(as_text=True)
+    assert "报送整改方案</button>" in page and "整改方案已报送" not in page
+    plan_ = cards.submit_rectification(session, officer, card.id, "plan", "一、二、三")
+    session.commit()
+    page = client.get(f"/cards/{card.id}").get_data(as_text=True)
+    assert "整改方案已报送,待审核" in page
+    assert "报送整改报告</button>" not in page and "报送整改方案</button>" not in page
+    cards.review_rectification(session, reviewer, plan_.id, plan_.version, "accept")
+    session.commit()
+    page = client.get(f"/cards/{card.id}").get_data(as_text=True)
+    assert "报送整改报告</button>" in page and "整改方案已报送" not in page
