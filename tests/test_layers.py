@@ -39,6 +39,7 @@ LAYERS = [
     "progress",
     "meetings",
     "metrics",
+    "publicity",
     "assessment",
     "notify",
     "reports",

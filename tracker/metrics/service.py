@@ -45,6 +45,7 @@ from .models import (
     SCOPE_TOWNSHIP,
     SOURCE_CORRECTION,
     SOURCE_ENTRY,
+    SOURCE_REGISTER,
     Indicator,
     MetricValue,
 )
@@ -61,6 +62,14 @@ PCT_STEP = Decimal("0.1")
 
 Value = int | Decimal
 CellKey = tuple[int, int | None]  # (indicator id, unit id or None for the district)
+
+# Indicators counted from the publicity-activity register (tracker/publicity): a town's month is the number of
+# activities held in it that month (events) and their audience (reach). Nobody types them.
+REGISTER_CODES = ("events", "reach")
+
+
+def register_message(indicator: Indicator) -> str:
+    return f"“{indicator.name}”由宣传活动台账按月自动统计,不能直接填写;请在“宣传活动台账”中登记宣传活动"
 
 
 # -- indicators ---------------------------------------------------------------
@@ -271,7 +280,10 @@ class EntryTarget:
 
 
 def write_source(actor, target: EntryTarget) -> str | None:
-    """How the actor may write this cell: as its owner ('entry'), as a reviewer ('correction'), or not at all."""
+    """How the actor may write this cell: as its owner ('entry'), as a reviewer ('correction'), or not at all
+    (an indicator counted from the publicity register is nobody's to type)."""
+    if target.indicator.code in REGISTER_CODES:
+        return None
     if policy.can(actor, "metrics.enter", target):
         return SOURCE_ENTRY
     if policy.can(actor, "metrics.correct", target):
@@ -311,8 +323,16 @@ def _writable_columns(
 def parse_value(indicator: Indicator, raw) -> Value | None:
     """A cell's text (or spreadsheet number) as the indicator's value; None for an empty cell.
 
-    Raises ValidationError with a message fit for the user.
+    Raises ValidationError with a message fit for the user; a figure for an indicator counted from the publicity
+    register is refused, pointing to the register.
     """
+    value = _parse_value(indicator, raw)
+    if value is not None and indicator.code in REGISTER_CODES:
+        raise ValidationError(register_message(indicator))
+    return value
+
+
+def _parse_value(indicator: Indicator, raw) -> Value | None:
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -625,6 +645,9 @@ def save_grid(
             continue
         if not applies(ind, unit_id):
             errors[key] = "该指标按全区填报" if ind.scope == SCOPE_DISTRICT else "该指标按镇(街道)填报"
+            continue
+        if ind.code in REGISTER_CODES:
+            errors[key] = register_message(ind)
             continue
         source = write_source(actor, EntryTarget(ind, unit_id))
         if source is None:
@@ -1293,3 +1316,62 @@ def resolve_units(session: Session) -> dict[str, Unit | None]:
         for n in [u.name, *u.alias_list()]:
             names.setdefault(n, u)
     return names
+
+
+def set_register_values(session: Session, actor, unit_id: int, month: str, values: dict[str, int]) -> None:
+    """Store a town's monthly figures counted from the publicity register (code -> count; 0 removes the figure,
+    so a month without activities reads 未录入 like any month without data). Audited when a figure changes."""
+    indicators = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.code.in_(list(values))))}
+    rows = {
+        v.indicator_id: v
+        for v in session.scalars(
+            select(MetricValue).where(
+                MetricValue.unit_id == unit_id,
+                MetricValue.month == month,
+                MetricValue.indicator_id.in_([i.id for i in indicators.values()]),
+            )
+        )
+    }
+    before, after = {}, {}
+    now = clock.now()
+    for code, count in values.items():
+        if code not in REGISTER_CODES:
+            raise ValueError(f"{code} is not counted from the register")
+        ind = indicators.get(code)
+        if ind is None:
+            continue
+        row = rows.get(ind.id)
+        old = row.count if row else None
+        new = count or None
+        if old == new:
+            continue
+        before[code], after[code] = old, new
+        if new is None:
+            session.delete(row)
+        elif row is None:
+            session.add(
+                MetricValue(
+                    indicator_id=ind.id,
+                    unit_id=unit_id,
+                    month=month,
+                    count=new,
+                    source=SOURCE_REGISTER,
+                    updated_at=now,
+                    updated_by_id=getattr(actor, "id", None),
+                )
+            )
+        else:
+            row.count, row.amount, row.source, row.note = new, None, SOURCE_REGISTER, ""
+            row.updated_at, row.updated_by_id = now, getattr(actor, "id", None)
+    if after:
+        session.flush()
+        record(
+            session,
+            actor,
+            "metrics.register",
+            object_type="Unit",
+            object_id=unit_id,
+            before=before,
+            after=after,
+            summary=f"{month} 宣传台账统计:" + ",".join(f"{c} {before[c]}→{after[c]}" for c in after),
+        )
