@@ -39,6 +39,8 @@ MAX_OPTIONS = 60
 MAX_COUNT = 1_000_000
 DEFAULT_TASK_NUMBER = 3  # 任务三: 强化宣传教育,构筑全民反诈高地
 EARLIEST = date(2000, 1, 1)
+# the catch-all entry of a list: never reported as a target group left uncovered
+CATCH_ALL = "其他"
 
 
 # -- the lists ------------------------------------------------------------------
@@ -520,7 +522,7 @@ def statistics(session: Session, period: Period) -> Stats:
     by_target: dict[int, Tally] = {o.id: Tally() for o in targets}
     by_form: dict[int, Tally] = {o.id: Tally() for o in options(session, FORM)}
     by_fraud: dict[int, Tally] = {o.id: Tally() for o in options(session, FRAUD)}
-    by_month: dict[str, Tally] = {m: Tally() for m in period.month_codes}
+    by_month: dict[str, Tally] = {m: Tally() for m in period.month_codes()}
     reached: dict[int, set[str]] = defaultdict(set)
     for a in rows:
         total.add(a)
@@ -553,7 +555,7 @@ def statistics(session: Session, period: Period) -> Stats:
         by_form={opts[oid].name: t for oid, t in by_form.items()},
         by_fraud={opts[oid].name: t for oid, t in by_fraud.items()},
         by_month=by_month,
-        uncovered_targets=[o.name for o in targets if by_target[o.id].activities == 0],
+        uncovered_targets=[o.name for o in targets if by_target[o.id].activities == 0 and o.name != CATCH_ALL],
         towns_without=[u.name for u in towns if by_town[u.id].activities == 0],
         uncovered_communities=uncovered_communities,
         listed_communities={units[uid].name: len(names) for uid, names in lists.items() if names},
