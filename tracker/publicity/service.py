@@ -20,6 +20,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from .. import clock, policy
 from ..audit.service import record
@@ -313,7 +314,10 @@ def clean_activity(session: Session, actor, v: ActivityValues, current: Activity
         msg = f"现场注册反诈APP人数({apps})不能超过覆盖人数({audience})"
         raise ValidationError(msg, {"apps": msg})
     task_id = v.task_id
-    if task_id is not None:
+    if task_id is None and current is None:
+        task = default_task(session)  # 任务三 unless another task is named
+        task_id = task.id if task else None
+    elif task_id is not None:
         task = session.get(Task, task_id)
         plan = active_plan(session)
         if task is None or plan is None or task.plan_id != plan.id:
@@ -383,7 +387,8 @@ def update_activity(session: Session, actor, activity_id: int, version: int | No
     old_key = (a.town_id, a.month)
     for k, v in clean.items():
         setattr(a, k, v)
-    a.updated_at = clock.now()  # always an UPDATE, so the version moves even when only the fraud types changed
+    a.updated_at = clock.now()
+    flag_modified(a, "updated_at")  # always an UPDATE, so the version moves even when only the fraud types changed
     session.flush()
     record(session, actor, "activity.update", a, before=before, summary=f"修改宣传活动 {_summary(a)}")
     sync_figures(session, actor, [old_key, (a.town_id, a.month)])

@@ -249,6 +249,18 @@ def _quarter() -> Period:
     return Period.quarter_of(today.year, today.month)
 
 
+def _following(p: Period) -> Period | None:
+    """The period after p, of the same kind (None for a year-to-date span)."""
+    if p.kind == "month":
+        return p.next()
+    if p.kind == "quarter":
+        q = p.last // 3
+        return Period.quarter(p.year + (q == 4), q % 4 + 1)
+    if p.kind == "year":
+        return Period.whole_year(p.year + 1)
+    return None
+
+
 def charts(stats: service.Stats, before: service.Stats) -> list:
     """Activities per target group and per town, this period against the one before."""
     label = "上一期"
@@ -288,6 +300,7 @@ def stats():
         period=period,
         charts=charts(s, before),
         counts=counts,
+        following=_following(period),
         own=own if own is not None and own.kind == KIND_TOWNSHIP else None,
     )
 

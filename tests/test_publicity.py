@@ -1,0 +1,514 @@
+"""The publicity-activity register: recording, permissions, the quarter's summary and coverage, the 宣传场次/覆盖人次
+figures counted from it, Excel import (dry run) and export, the lists, 无诈 creations, pages."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from tracker.audit.models import AuditEvent
+from tracker.errors import PermissionDenied, StaleEdit, ValidationError, WorkflowError
+from tracker.metrics import service as metrics
+from tracker.metrics.models import SOURCE_REGISTER, MetricValue
+from tracker.periods import Period
+from tracker.publicity import creations
+from tracker.publicity import service as publicity
+from tracker.publicity.exchange import HEADERS
+from tracker.publicity.models import FORM, FRAUD, TARGET, Activity
+
+from .conftest import get_unit, get_user
+
+
+@pytest.fixture
+def w(seeded, session, frozen):
+    frozen(2026, 10, 15, 9)
+    return {
+        "town": get_unit(session, "青石镇"),
+        "town2": get_unit(session, "柳溪镇"),
+        "police_unit": get_unit(session, "公安分局"),
+        "officer": get_user(session, "town1"),
+        "officer2": get_user(session, "town2"),
+        "police": get_user(session, "police"),
+        "reviewer": get_user(session, "reviewer"),
+        "admin": get_user(session, "admin"),
+    }
+
+
+def opt(session, kind, name) -> int:
+    return next(o.id for o in publicity.options(session, kind) if o.name == name)
+
+
+def record(session, actor, unit, held_on, target, audience, *, town=None, form="宣讲/讲座", frauds=(), **kw):
+    a = publicity.create_activity(
+        session,
+        actor,
+        publicity.ActivityValues(
+            held_on=held_on,
+            unit_id=unit.id,
+            town_id=(town or unit).id,
+            place=kw.pop("place", f"{target}活动点"),
+            target_id=opt(session, TARGET, target),
+            form_id=opt(session, FORM, form),
+            fraud_ids=[opt(session, FRAUD, f) for f in frauds],
+            audience=audience,
+            **kw,
+        ),
+    )
+    session.commit()
+    return a
+
+
+@pytest.fixture
+def quarter(w, session):
+    """Q3 2026: 青石镇 three activities (200 + 50 + 120), 公安分局 one in 柳溪镇 (30); 柳溪镇 one in October."""
+    publicity.save_communities(session, w["officer"], w["town"].id, None, "青石村\n石桥村\n新街社区")
+    session.commit()
+    a1 = record(
+        session,
+        w["officer"],
+        w["town"],
+        date(2026, 7, 10),
+        "学校",
+        200,
+        frauds=("刷单返利", "冒充公检法"),
+        community="青石村",
+        materials=400,
+        apps=60,
+    )
+    a2 = record(session, w["officer"], w["town"], date(2026, 8, 5), "社区", 50, form="入户走访", community="新街社区")
+    a3 = record(session, w["officer"], w["town"], date(2026, 9, 20), "学校", 120, frauds=("刷单返利",))
+    a4 = record(session, w["police"], w["police_unit"], date(2026, 9, 1), "金融网点", 30, town=w["town2"])
+    a5 = record(session, w["officer2"], w["town2"], date(2026, 10, 2), "企业", 500)
+    return [a1, a2, a3, a4, a5]
+
+
+def test_the_seed_loads_the_default_lists(w, session):
+    assert [o.name for o in publicity.options(session, TARGET)] == [
+        "学校",
+        "企业",
+        "机关",
+        "社区",
+        "农村",
+        "工地",
+        "金融网点",
+        "家庭",
+        "其他",
+    ]
+    frauds = [o.name for o in publicity.options(session, FRAUD)]
+    assert len(frauds) == 11 and frauds[0] == "刷单返利" and frauds[-1] == "网购虚假服务"
+    assert "宣讲/讲座" in [o.name for o in publicity.options(session, FORM)]
+
+
+def test_quarter_summary_and_coverage(quarter, session):
+    s = publicity.statistics(session, Period.parse("2026-Q3"))
+    data = s.as_json()
+    # 200 + 50 + 120 + 30 = 400; the October activity (500) is in Q4
+    assert data["total"] == {"activities": 4, "audience": 400}
+    assert data["by_target"]["学校"] == {"activities": 2, "audience": 320}  # 200 + 120
+    assert data["by_target"]["社区"] == {"activities": 1, "audience": 50}
+    assert data["by_target"]["金融网点"] == {"activities": 1, "audience": 30}
+    assert data["by_target"]["企业"] == {"activities": 0, "audience": 0}
+    assert data["by_unit"] == {
+        "青石镇": {"activities": 3, "audience": 370},
+        "公安分局": {"activities": 1, "audience": 30},
+    }
+    # the police activity counts for the town where it was held
+    assert data["by_town"]["柳溪镇"] == {"activities": 1, "audience": 30}
+    assert data["by_month"] == {
+        "2026-07": {"activities": 1, "audience": 200},
+        "2026-08": {"activities": 1, "audience": 50},
+        "2026-09": {"activities": 2, "audience": 150},
+    }
+    # 学校, 社区, 金融网点 reached; 其他 is never listed as uncovered
+    assert data["uncovered_targets"] == ["企业", "机关", "农村", "工地", "家庭"]
+    # 青石镇 lists 青石村, 石桥村, 新街社区; activities named 青石村 and 新街社区
+    assert data["uncovered_communities"] == {"青石镇": ["石桥村"]}
+    assert s.by_fraud["刷单返利"].activities == 2 and s.by_fraud["冒充公检法"].activities == 1
+    assert s.total.materials == 400 and s.total.apps == 60
+    q4 = publicity.statistics(session, Period.parse("2026-Q4")).as_json()
+    assert q4["total"] == {"activities": 1, "audience": 500}
+    assert q4["uncovered_communities"] == {"青石镇": ["青石村", "石桥村", "新街社区"]}
+
+
+def test_summary_command_prints_the_issue_shape(quarter, seeded):
+    out = seeded.test_cli_runner().invoke(args=["activities", "summary", "--period", "2026-Q3", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert data["total"] == {"activities": 4, "audience": 400}
+    assert data["by_unit"]["青石镇"] == {"activities": 3, "audience": 370}
+    assert data["by_target"]["学校"] == {"activities": 2, "audience": 320}
+    assert data["uncovered_targets"] == ["企业", "机关", "农村", "工地", "家庭"]
+
+
+def _figure(session, code, unit, month):
+    ind = metrics.get_indicator(session, code)
+    row = session.scalar(
+        select(MetricValue).where(
+            MetricValue.indicator_id == ind.id, MetricValue.unit_id == unit.id, MetricValue.month == month
+        )
+    )
+    return (row.count, row.source) if row else None
+
+
+def test_events_and_reach_are_counted_from_the_register(quarter, w, session):
+    town, town2 = w["town"], w["town2"]
+    assert _figure(session, "events", town, "2026-07") == (1, SOURCE_REGISTER)
+    assert _figure(session, "reach", town, "2026-07") == (200, SOURCE_REGISTER)
+    assert _figure(session, "events", town, "2026-09") == (1, SOURCE_REGISTER)
+    assert _figure(session, "reach", town, "2026-09") == (120, SOURCE_REGISTER)
+    # 公安分局's activity was held in 柳溪镇: 柳溪镇's September
+    assert _figure(session, "events", town2, "2026-09") == (1, SOURCE_REGISTER)
+    assert _figure(session, "reach", town2, "2026-09") == (30, SOURCE_REGISTER)
+    # moving the September activity to July: July 2 activities, 200 + 120 = 320; September has none left
+    a3 = quarter[2]
+    values = publicity.ActivityValues(
+        held_on=date(2026, 7, 25),
+        unit_id=town.id,
+        town_id=town.id,
+        place=a3.place,
+        target_id=a3.target_id,
+        form_id=a3.form_id,
+        fraud_ids=[o.id for o in a3.fraud_types],
+        audience=120,
+    )
+    publicity.update_activity(session, w["officer"], a3.id, a3.version, values)
+    session.commit()
+    assert _figure(session, "events", town, "2026-07") == (2, SOURCE_REGISTER)
+    assert _figure(session, "reach", town, "2026-07") == (320, SOURCE_REGISTER)
+    assert _figure(session, "events", town, "2026-09") is None
+    # the quarter's figure through the metrics API: 青石镇 Q3 = 2 + 1 (August) = 3 activities, 320 + 50 = 370
+    assert metrics.value(session, "events", town.id, Period.parse("2026-Q3")) == 3
+    assert metrics.value(session, "reach", town.id, Period.parse("2026-Q3")) == 370
+    a1 = session.get(Activity, quarter[0].id)
+    publicity.delete_activity(session, w["officer"], a1.id, a1.version)
+    session.commit()
+    assert _figure(session, "events", town, "2026-07") == (1, SOURCE_REGISTER)
+    assert _figure(session, "reach", town, "2026-07") == (120, SOURCE_REGISTER)
+    assert session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "metrics.register")) >= 5
+
+
+def test_typed_events_are_refused_pointing_to_the_register(w, session):
+    events = metrics.get_indicator(session, "events")
+    with pytest.raises(ValidationError, match="宣传活动台账"):
+        metrics.parse_value(events, "5")
+    assert metrics.parse_value(events, "") is None
+    # nobody may write the cell in the grid, not even its town or a reviewer
+    target = metrics.EntryTarget(events, w["town"].id)
+    assert metrics.write_source(w["officer"], target) is None
+    assert metrics.write_source(w["reviewer"], target) is None
+    # switched on, a typed figure in the grid is refused with the same words, nothing saved
+    events.is_active = True
+    session.commit()
+    with pytest.raises(metrics.CellErrors) as e:
+        metrics.save_grid(session, w["officer"], "2026-09", {(events.id, w["town"].id): ("5", 0)})
+    assert "宣传活动台账" in next(iter(e.value.errors.values()))
+    session.rollback()
+    assert _figure(session, "events", w["town"], "2026-09") is None
+
+
+def test_officers_see_and_edit_only_their_units_activities(quarter, w, session, client, auth):
+    a1, a5 = quarter[0], quarter[4]
+    mine = publicity.list_activities(session, w["officer2"])
+    assert [a.id for a in mine] == [a5.id]
+    assert len(publicity.list_activities(session, w["reviewer"])) == 5
+    values = publicity.ActivityValues(
+        held_on=a1.held_on,
+        unit_id=w["town"].id,
+        town_id=w["town"].id,
+        place="改",
+        target_id=a1.target_id,
+        form_id=a1.form_id,
+        audience=1,
+    )
+    with pytest.raises(PermissionDenied):
+        publicity.update_activity(session, w["officer2"], a1.id, a1.version, values)
+    session.rollback()
+    with pytest.raises(PermissionDenied):  # a reviewer sees all but records nothing
+        publicity.create_activity(session, w["reviewer"], values)
+    session.rollback()
+    # recording for another unit is refused too
+    other = publicity.ActivityValues(**{**values.__dict__, "unit_id": w["town2"].id, "town_id": w["town2"].id})
+    with pytest.raises(PermissionDenied):
+        publicity.create_activity(session, w["officer"], other)
+    session.rollback()
+    auth.login("town2")
+    assert client.get(f"/publicity/activities/{a1.id}").status_code == 403
+    assert client.get(f"/publicity/activities/{a1.id}/edit").status_code == 403
+    assert client.get(f"/publicity/activities?unit={w['town'].id}").status_code == 403
+    assert client.get("/publicity/activities?unit=999999").status_code == 404
+    page = client.get("/publicity/activities").get_data(as_text=True)
+    assert "共 1 场,覆盖 500 人次" in page and "学校活动点" not in page
+    auth.logout()
+    auth.login("reviewer")
+    page = client.get(f"/publicity/activities?unit={w['town'].id}&month=2026-09").get_data(as_text=True)
+    assert "共 1 场,覆盖 120 人次" in page  # 青石镇 in September: a3 only
+    page = client.get(f"/publicity/activities?fraud={opt(session, FRAUD, '刷单返利')}").get_data(as_text=True)
+    assert "共 2 场,覆盖 320 人次" in page  # a1 (200) and a3 (120)
+    assert 'data-label="覆盖人数"' in page
+
+
+def test_stale_edit_and_validation(quarter, w, session):
+    a3 = quarter[2]
+    base = dict(
+        held_on=a3.held_on,
+        unit_id=w["town"].id,
+        town_id=w["town"].id,
+        place=a3.place,
+        target_id=a3.target_id,
+        form_id=a3.form_id,
+        audience=120,
+    )
+    publicity.update_activity(session, w["officer"], a3.id, a3.version, publicity.ActivityValues(**base))
+    session.commit()
+    with pytest.raises(StaleEdit):
+        publicity.update_activity(session, w["officer"], a3.id, 1, publicity.ActivityValues(**base))
+    session.rollback()
+    cases = [
+        ({"apps": 121}, "不能超过覆盖人数"),
+        ({"held_on": date(2026, 10, 16)}, "不能晚于今天"),
+        ({"community": "不存在村"}, "不在青石镇登记的村(社区)中"),
+        ({"place": "  "}, "请填写活动地点"),
+        ({"audience": -1}, "覆盖人数应在0到"),
+        ({"target_id": opt(session, FORM, "展板")}, "请选择宣传对象"),
+    ]
+    for change, words in cases:
+        with pytest.raises(ValidationError, match=re.escape(words)):
+            publicity.create_activity(session, w["officer"], publicity.ActivityValues(**(base | change)))
+        session.rollback()
+    # a department must name the town where it held the activity
+    dept = base | {"unit_id": w["police_unit"].id, "town_id": None}
+    with pytest.raises(ValidationError, match="所在镇"):
+        publicity.create_activity(session, w["police"], publicity.ActivityValues(**dept))
+    session.rollback()
+
+
+def _xlsx(tmp_path, rows, name="in.xlsx"):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "宣传活动"
+    ws.append(HEADERS)
+    for r in rows:
+        ws.append(r)
+    path = tmp_path / name
+    wb.save(path)
+    return path
+
+
+def _row(held, unit, town, place, target, form, frauds, audience, materials=None, apps=None, community=None):
+    return [held, unit, town, community, place, target, form, frauds, audience, materials, apps, None, None]
+
+
+def test_import_dry_run_lists_problems_writes_nothing_exit_1(w, seeded, session, tmp_path):
+    path = _xlsx(
+        tmp_path,
+        [
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", "刷单返利、冒充公检法", 300),
+            _row("2026-13-01", "青石镇", None, "青石村", "农村", "发放资料", None, 100),
+            _row("2026-09-04", "不存在镇", None, "某地", "学校", "宣讲/讲座", None, 10),
+            _row("2026-09-05", "公安分局", None, "银行", "金融网点", "展板", None, 10),
+            _row("2026-09-06", "青石镇", None, "工地", "学生", "宣讲/讲座", "刷单", 10),
+            _row("2026-09-07", "青石镇", None, "新街", "社区", "入户走访", None, 10, apps=11),
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", None, 300),
+        ],
+    )
+    before = session.scalar(select(func.count(Activity.id)))
+    out = seeded.test_cli_runner().invoke(args=["activities", "import", str(path), "--dry-run"])
+    assert out.exit_code == 1
+    lines = out.output.splitlines()
+    assert "第3行“活动日期”:日期不存在" in lines
+    assert "第4行“开展单位”:单位“不存在镇”不存在" in lines
+    assert "第5行“所在镇(街道)”:部门开展的活动须填写所在镇(街道)" in lines
+    assert any(x.startswith("第6行“宣传对象”:宣传对象“学生”不在名录中") for x in lines)
+    assert "第6行“涉及诈骗类型”:诈骗类型“刷单”不在名录中" in lines
+    assert "第7行“现场注册反诈APP(人)”:现场注册反诈APP人数(11)不能超过覆盖人数(10)" in lines
+    assert "第8行:与第2行重复(同一单位、日期、地点、宣传对象)" in lines
+    assert "7 activities in the file; 7 problems" in lines
+    session.rollback()
+    assert session.scalar(select(func.count(Activity.id))) == before
+    # without --dry-run, a file with problems writes nothing either
+    assert seeded.test_cli_runner().invoke(args=["activities", "import", str(path)]).exit_code == 1
+    assert session.scalar(select(func.count(Activity.id))) == before
+
+
+def test_import_writes_all_rows_and_counts_the_figures(w, seeded, session, tmp_path):
+    path = _xlsx(
+        tmp_path,
+        [
+            _row(
+                datetime(2026, 9, 3),
+                "青石镇",
+                None,
+                "青石中学",
+                "学校",
+                "宣讲/讲座",
+                "刷单返利、冒充公检法",
+                300,
+                600,
+                90,
+            ),
+            _row("2026/9/8", "公安分局", "青石镇", "农商行", "金融网点", "展板", None, 45),
+        ],
+    )
+    out = seeded.test_cli_runner().invoke(args=["activities", "import", str(path)])
+    assert out.exit_code == 0, out.output
+    assert "written: 2 activities" in out.output
+    # both held in 青石镇 in September: 2 activities, 300 + 45 = 345
+    assert _figure(session, "events", w["town"], "2026-09") == (2, SOURCE_REGISTER)
+    assert _figure(session, "reach", w["town"], "2026-09") == (345, SOURCE_REGISTER)
+    a = session.scalar(select(Activity).where(Activity.place == "青石中学"))
+    assert [o.name for o in a.fraud_types] == ["刷单返利", "冒充公检法"]
+    assert a.task is not None and a.task.number == 3  # 任务三 by default
+    # the same file again: every row already in the register
+    again = seeded.test_cli_runner().invoke(args=["activities", "import", str(path), "--dry-run"])
+    assert again.exit_code == 1 and "台账中已有" in again.output
+
+
+def test_export_read_back_equals_the_list(quarter, w, seeded, session, tmp_path):
+    target = tmp_path / "out.xlsx"
+    out = seeded.test_cli_runner().invoke(
+        args=["activities", "export", "--from", "2026-07", "--to", "2026-09", "-o", str(target)]
+    )
+    assert out.exit_code == 0, out.output
+    wb = load_workbook(target)
+    ws = wb["宣传活动"]
+    assert ws.freeze_panes == "A2"
+    rows = list(ws.iter_rows(values_only=True))
+    assert list(rows[0]) == HEADERS
+    listed = publicity.list_activities(session, w["reviewer"], publicity.ActivityFilter(start="2026-07", end="2026-09"))
+    listed.sort(key=lambda a: (a.held_on, a.id))
+    assert len(rows) - 1 == len(listed) == 4  # October's is outside
+    for got, a in zip(rows[1:], listed, strict=True):
+        assert got[0] == datetime.combine(a.held_on, datetime.min.time())  # a date cell, not text
+        assert got[1:8] == (
+            a.unit.name,
+            a.town.name,
+            a.community or None,
+            a.place,
+            a.target.name,
+            a.form.name,
+            a.fraud_label or None,
+        )
+        assert got[8:11] == (a.audience, a.materials, a.apps)  # numbers stay numbers
+        assert got[11] == "任务三"
+    # the first row (10 July, 青石镇): 200 people, 400 leaflets, 60 apps
+    assert rows[1][8:11] == (200, 400, 60)
+
+
+def test_export_escapes_formula_text(w, session, client, auth):
+    record(session, w["officer"], w["town"], date(2026, 9, 1), "学校", 10, place='=HYPERLINK("x")')
+    auth.login("town1")
+    resp = client.get("/publicity/export")
+    ws = load_workbook(io.BytesIO(resp.data))["宣传活动"]
+    c = ws.cell(row=2, column=5)
+    assert c.value == '=HYPERLINK("x")' and c.data_type == "s" and c.quotePrefix
+
+
+def test_options_lists_switch_off_and_refuse_stale(w, session):
+    token = publicity.options_token(session)
+    lists = {
+        TARGET: "学校\n企业\n老年群体",
+        FORM: "宣讲/讲座",
+        FRAUD: "刷单返利",
+    }
+    with pytest.raises(PermissionDenied):
+        publicity.save_options(session, w["reviewer"], token, lists)
+    session.rollback()
+    publicity.save_options(session, w["admin"], token, lists)
+    session.commit()
+    assert [o.name for o in publicity.options(session, TARGET)] == ["学校", "企业", "老年群体"]
+    # 社区 switched off, not deleted
+    assert "社区" in [o.name for o in publicity.options(session, TARGET, include_inactive=True)]
+    with pytest.raises(StaleEdit):
+        publicity.save_options(session, w["admin"], token, lists)
+    session.rollback()
+    with pytest.raises(ValidationError, match="至少保留一项"):
+        publicity.save_options(session, w["admin"], publicity.options_token(session), lists | {FORM: " "})
+
+
+def test_creations_go_declared_inspected_named_and_are_counted(w, session):
+    c = creations.declare(
+        session, w["officer"], unit_id=w["town"].id, kind="community", name="青石社区", declared_on=date(2026, 7, 1)
+    )
+    with pytest.raises(PermissionDenied):
+        creations.advance(session, w["officer"], c.id, c.version, date(2026, 8, 1))
+    with pytest.raises(ValidationError, match="不能早于申报日期"):
+        creations.advance(session, w["reviewer"], c.id, c.version, date(2026, 6, 30))
+    c = creations.advance(session, w["reviewer"], c.id, c.version, date(2026, 8, 1))
+    with pytest.raises(WorkflowError):
+        creations.update(
+            session,
+            w["officer"],
+            c.id,
+            c.version,
+            unit_id=w["town"].id,
+            kind="community",
+            name="青石社区",
+            declared_on=date(2026, 7, 1),
+            notes="",
+        )
+    c = creations.advance(session, w["reviewer"], c.id, c.version, date(2026, 10, 8))
+    creations.declare(
+        session, w["officer2"], unit_id=w["town2"].id, kind="campus", name="柳溪中学", declared_on=date(2026, 9, 9)
+    )
+    with pytest.raises(ValidationError, match="已登记"):
+        creations.declare(
+            session, w["officer2"], unit_id=w["town2"].id, kind="campus", name="柳溪中学", declared_on=date(2026, 9, 9)
+        )
+    session.commit()
+    # at the end of Q3: 青石社区 inspected (named only on 8 October), 柳溪中学 declared
+    q3 = creations.counts(session, Period.parse("2026-Q3"))
+    assert q3.totals == {"已申报": 1, "已验收": 1, "已命名": 0}
+    assert (q3.declared_in, q3.inspected_in, q3.named_in) == (2, 1, 0)
+    assert q3.by_kind["无诈社区"]["已验收"] == 1 and q3.by_kind["无诈校园"]["已申报"] == 1
+    q4 = creations.counts(session, Period.parse("2026-Q4"))
+    assert q4.totals == {"已申报": 1, "已验收": 0, "已命名": 1}
+    assert [x.name for x in creations.list_creations(session, w["officer2"])] == ["柳溪中学"]
+
+
+def test_pages_answer_and_record_through_the_form(quarter, w, session, client, auth):
+    auth.login("town1")
+    for url in (
+        "/publicity/activities",
+        "/publicity/stats?period=2026-Q3",
+        "/publicity/activities/new",
+        "/publicity/communities",
+        "/publicity/creations",
+        "/publicity/creations/new",
+        "/publicity/import",
+    ):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/publicity/options").status_code == 403
+    stats = client.get("/publicity/stats?period=2026-Q3").get_data(as_text=True)
+    assert "开展宣传活动 <strong>4</strong> 场,覆盖 <strong>400</strong> 人次" in stats
+    assert "青石镇(登记村(社区)3个)未覆盖:石桥村" in stats
+    assert "<svg" in stats
+    data = {
+        "held_on": "2026-10-12",
+        "community": "石桥村",
+        "place": "石桥村文化礼堂",
+        "target_id": str(opt(session, TARGET, "农村")),
+        "form_id": str(opt(session, FORM, "宣讲/讲座")),
+        "fraud_ids": [str(opt(session, FRAUD, "虚假征信"))],
+        "audience": "85",
+        "materials": "170",
+        "apps": "20",
+        "task_id": str(publicity.default_task(session).id),
+        "notes": "",
+    }
+    resp = client.post("/publicity/activities/new", data=data)
+    assert resp.status_code == 302
+    a = session.scalar(select(Activity).where(Activity.place == "石桥村文化礼堂"))
+    assert (a.unit_id, a.town_id, a.audience, a.apps) == (w["town"].id, w["town"].id, 85, 20)
+    refused = client.post("/publicity/activities/new", data=data | {"apps": "90", "place": "别处"})
+    assert refused.status_code == 422
+    assert "不能超过覆盖人数" in refused.get_data(as_text=True)
+    stale = client.post(f"/publicity/activities/{a.id}/edit", data=data | {"version": "99", "audience": "86"})
+    assert stale.status_code == 409
+    q4 = client.get("/publicity/stats?period=2026-Q4").get_data(as_text=True)
+    assert "青石镇(登记村(社区)3个)未覆盖:青石村、新街社区" in q4
