@@ -512,3 +512,32 @@ def test_pages_answer_and_record_through_the_form(quarter, w, session, client, a
     assert stale.status_code == 409
     q4 = client.get("/publicity/stats?period=2026-Q4").get_data(as_text=True)
     assert "青石镇(登记村(社区)3个)未覆盖:青石村、新街社区" in q4
+
+
+def test_briefing_section_and_scorecard_line(quarter, w, session, app, client, auth):
+    from pypdf import PdfReader
+
+    from tracker.reports import service as reports
+
+    creations.declare(
+        session, w["officer"], unit_id=w["town"].id, kind="community", name="青石社区", declared_on=date(2026, 8, 1)
+    )
+    session.commit()
+    q3 = Period.parse("2026-Q3")
+    with app.test_request_context():
+        data = reports.briefing_data(session, q3)
+        html = reports.render_html("briefing", data, for_print=True)
+        pdf = reports.to_pdf("briefing", data)
+    assert "七、宣传教育" in html
+    # 4 activities in Q3: 200 + 50 + 120 + 30 = 400 people, 400 leaflets (a1 only), 60 apps (a1 only)
+    assert "全区各单位共开展反诈宣传活动4场,覆盖400人次,发放宣传资料400份,现场注册反诈APP60人" in html
+    assert "未开展宣传的对象:企业、机关、农村、工地、家庭" in html
+    assert "青石镇未覆盖的村(社区):石桥村" in html
+    assert "截至期末已申报1个、已验收0个、已命名0个;本期新申报1个" in html
+    assert "<svg" in html.split("七、宣传教育")[1]
+    text = "".join("".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "七、宣传教育" in text and "反诈宣传活动4场,覆盖400人次" in text
+    auth.login("town1")
+    card = client.get("/reports/scorecard?period=2026-Q3").get_data(as_text=True)
+    # 青石镇's own three: 200 + 50 + 120 = 370, apps 60
+    assert "宣传教育:本期开展反诈宣传活动3场,覆盖370人次,现场注册反诈APP60人" in card

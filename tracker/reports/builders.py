@@ -23,6 +23,7 @@ from ..plans.models import Plan, Task
 from ..plans.service import active_plan, due_date, duties, in_plan_period, load_tasks
 from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import report_state
+from ..publicity import report as publicity_report
 from . import official
 
 ISSUER = official.ISSUER
@@ -151,6 +152,7 @@ class Briefing(_Titled):
     changes: list = field(default_factory=list)
     figures_frozen: bool = True
     head: official.Head | None = None  # 版头, 主送, 落款, 版记
+    publicity: publicity_report.PublicitySection | None = None  # 宣传教育: the register's figures and coverage
 
 
 def _card_row(card: Card, today: date) -> CardRow:
@@ -348,6 +350,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         changes=results.changes if results is not None else [],
         figures_frozen=results is None or results.figures_frozen,
         head=official.head(session, district, meeting=meeting),
+        publicity=publicity_report.section(session, period),
     )
 
 
@@ -458,6 +461,7 @@ class Scorecard(_Titled):
     head: official.Head | None = None
     # the unit's other cards: closed before the quarter or issued after it (`cards`: those to rectify in it)
     earlier_cards: list[CardRow] = field(default_factory=list)
+    publicity: object = None  # the unit's publicity activities in the quarter (a publicity Tally)
 
 
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
@@ -502,4 +506,5 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
         figures_frozen=results.figures_frozen,
         not_applicable=results.snapshot.get("not_applicable", "full"),
         head=official.head(session, district, recipients=f"{unit.name}:"),
+        publicity=publicity_report.unit_line(session, unit, period),
     )
