@@ -308,11 +308,15 @@ def stats():
 @bp.route("/communities", methods=["GET", "POST"])
 @login_required
 def communities():
-    uid = _int_arg("unit") or current_user.unit_id
+    """A town's 村/社区: the officer's own town, or (administrators) the town named by ?unit=."""
+    uid = _int_arg("unit")
     if uid is None:
-        abort(404)
+        require("activity.record")  # an officer: the own unit
+        uid = current_user.unit_id
     unit = get_or_404(Unit, uid)
     require("publicity.communities", unit)
+    if unit.kind != KIND_TOWNSHIP:
+        abort(404)
     row = db.session.get(CommunityList, unit.id)
     form = CommunitiesForm()
     if request.method != "POST":
@@ -490,10 +494,18 @@ def _creation_page(form: CreationForm, creation: Creation | None, status: int = 
 
 
 @bp.route("/creations/new", methods=["GET", "POST"])
+@login_required
+def creation_new():
+    return _creation_form(None)
+
+
 @bp.route("/creations/<int:creation_id>/edit", methods=["GET", "POST"])
 @login_required
-def creation_form(creation_id: int | None = None):
-    creation = get_or_404(Creation, creation_id) if creation_id else None
+def creation_edit(creation_id: int):
+    return _creation_form(get_or_404(Creation, creation_id))
+
+
+def _creation_form(creation: Creation | None):
     if creation is None:
         require("activity.record")
         unit = get_or_404(Unit, current_user.unit_id)
