@@ -541,3 +541,73 @@ def test_briefing_section_and_scorecard_line(quarter, w, session, app, client, a
     card = client.get("/reports/scorecard?period=2026-Q3").get_data(as_text=True)
     # 青石镇's own three: 200 + 50 + 120 = 370, apps 60
     assert "宣传教育:本期开展反诈宣传活动3场,覆盖370人次,现场注册反诈APP60人" in card
+
+
+def _upload(client, path, name="activities.xlsx"):
+    with open(path, "rb") as f:
+        return client.post(
+            "/publicity/import", data={"file": (io.BytesIO(f.read()), name)}, content_type="multipart/form-data"
+        )
+
+
+def test_web_import_previews_then_writes_all_or_nothing(w, app, session, client, auth, tmp_path):
+    from tracker import uploads
+
+    stash = uploads.stash_for(app)
+    auth.login("town1")
+    bad = _xlsx(
+        tmp_path,
+        [
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", None, 300),
+            _row("2026-09-04", "柳溪镇", None, "柳溪中学", "学校", "宣讲/讲座", None, 200),
+        ],
+        "bad.xlsx",
+    )
+    html = _upload(client, bad).get_data(as_text=True)
+    assert "发现 1 个问题,不能导入" in html
+    assert "第3行“开展单位”:您只能登记本单位的宣传活动,不能登记柳溪镇的" in html
+    assert "确认导入" not in html and stash.usage()[0] == 0  # a preview with problems keeps nothing
+    good = _xlsx(
+        tmp_path,
+        [
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", "刷单返利", 300),
+            _row("2026-09-09", "青石镇", None, "青石村", "农村", "发放资料", None, 120, 240),
+        ],
+        "good.xlsx",
+    )
+    html = _upload(client, good).get_data(as_text=True)
+    assert "共 2 场活动,检查无误" in html and stash.usage()[0] == 1
+    form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+    assert session.scalar(select(func.count(Activity.id))) == 0
+    resp = client.post("/publicity/import/confirm", data=form)
+    assert resp.status_code == 302
+    assert session.scalar(select(func.count(Activity.id))) == 2 and stash.usage()[0] == 0
+    # 青石镇 September: 2 activities, 300 + 120 = 420
+    assert _figure(session, "reach", w["town"], "2026-09") == (420, SOURCE_REGISTER)
+    # confirming the same ticket again finds the file gone: nothing written twice
+    client.post("/publicity/import/confirm", data=form)
+    assert session.scalar(select(func.count(Activity.id))) == 2
+
+
+def test_hostile_files_are_refused_before_reading(w, client, auth, tmp_path):
+    auth.login("town1")
+    fake = tmp_path / "fake.xlsx"
+    fake.write_bytes(b"MZ\x90\x00 an executable renamed .xlsx")
+    resp = _upload(client, fake)
+    assert resp.status_code == 422 and "不是有效的 Excel" in resp.get_data(as_text=True)
+    # a zip bomb: a real workbook whose sheet inflates to 150 MB from about 150 KB
+    import zipfile
+
+    plain = io.BytesIO()
+    Workbook().save(plain)
+    src = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", b"<!--" + b" " * (150 * 1024 * 1024) + b"--></worksheet>")
+            z.writestr(info, data)
+    assert bomb.stat().st_size < 1024 * 1024
+    resp = _upload(client, bomb)
+    assert resp.status_code == 422 and "压缩炸弹" in resp.get_data(as_text=True)
