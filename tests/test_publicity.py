@@ -611,3 +611,33 @@ def test_hostile_files_are_refused_before_reading(w, client, auth, tmp_path):
     assert bomb.stat().st_size < 1024 * 1024
     resp = _upload(client, bomb)
     assert resp.status_code == 422 and "压缩炸弹" in resp.get_data(as_text=True)
+
+
+def test_demo_quarter_is_plausible(w, session):
+    from tracker.auth.models import User
+    from tracker.publicity import demo
+
+    users = {u.username: u for u in session.scalars(select(User))}
+    made = demo.load(session, users, date(2026, 10, 15))
+    session.commit()
+    # towns: 9 + 7 + 5 + 8 + 9 + 4 = 42 activities, departments 2 + 1 + 1 = 4
+    assert made == {"activities": 46, "creations": 5}
+    s = publicity.statistics(session, Period.parse("2026-Q3"))  # the demo quarter is August to October
+    span = publicity.list_activities(session, w["reviewer"], publicity.ActivityFilter(start="2026-08", end="2026-10"))
+    assert len(span) == 46 and all(date(2026, 8, 1) <= a.held_on <= date(2026, 10, 15) for a in span)
+    assert s.total.activities < 46  # Q3 holds only August and September of them
+    # every town keeps its last-listed 村/社区 unreached
+    q = publicity.statistics(session, Period.parse("2026-Q4"))
+    full = publicity.statistics(session, Period.parse("2026"))
+    assert {town: names[-1:] for town, names in full.uncovered_communities.items()} == {
+        "青石镇": ["新街社区"],
+        "柳溪镇": ["溪北社区"],
+        "云岭镇": ["岭下村"],
+        "白沙镇": ["滨江社区"],
+        "东湖街道": ["东城社区"],
+        "南山街道": ["翠竹社区"],
+    }
+    assert all(len(names) == 1 for names in full.uncovered_communities.values())
+    assert q.total.activities + s.total.activities == 46
+    counts = creations.counts(session, Period.parse("2026"))
+    assert counts.totals == {"已申报": 2, "已验收": 2, "已命名": 1}
