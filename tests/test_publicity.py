@@ -641,3 +641,38 @@ def test_demo_quarter_is_plausible(w, session):
     assert q.total.activities + s.total.activities == 46
     counts = creations.counts(session, Period.parse("2026"))
     assert counts.totals == {"已申报": 2, "已验收": 2, "已命名": 1}
+
+
+def test_every_register_page_renders_for_its_readers(quarter, w, session, client, auth):
+    a1 = quarter[0]
+    c = creations.declare(
+        session, w["officer"], unit_id=w["town"].id, kind="campus", name="青石中学", declared_on=date(2026, 9, 1)
+    )
+    session.commit()
+    auth.login("town1")
+    page = client.get(f"/publicity/activities/{a1.id}").get_data(as_text=True)
+    assert "刷单返利、冒充公检法" in page and "修改" in page
+    edit = client.get(f"/publicity/activities/{a1.id}/edit")
+    assert edit.status_code == 200 and 'value="青石村"' in edit.get_data(as_text=True)
+    assert client.get(f"/publicity/creations/{c.id}/edit").status_code == 200
+    auth.logout()
+    auth.login("reviewer")
+    page = client.get(f"/publicity/activities/{a1.id}").get_data(as_text=True)
+    assert "学校活动点" in page and "/edit" not in page  # a reviewer reads, never edits
+    resp = client.post(f"/publicity/creations/{c.id}/advance", data={"version": c.version, "on": "2026-10-10"})
+    assert resp.status_code == 302
+    session.expire_all()
+    assert session.get(type(c), c.id).status_label == "已验收"
+    assert "已验收" in client.get("/publicity/creations").get_data(as_text=True)
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/publicity/options")
+    assert page.status_code == 200 and "网购虚假服务" in page.get_data(as_text=True)
+    token = re.search(r'name="token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    data = {"token": token, "target": "学校\n企业", "form": "宣讲/讲座", "fraud": "刷单返利"}
+    assert client.post("/publicity/options", data=data).status_code == 302
+    assert [o.name for o in publicity.options(session, TARGET)] == ["学校", "企业"]
+    stale = client.post("/publicity/options", data=data | {"target": "学校"})
+    assert stale.status_code == 409 and "名录已被他人修改" in stale.get_data(as_text=True)
+    admin_town = client.get(f"/publicity/communities?unit={w['town'].id}")
+    assert admin_town.status_code == 200 and "石桥村" in admin_town.get_data(as_text=True)
