@@ -6,6 +6,10 @@ WORKERS ?= 2
 SYSTEM_PACKAGES := fonts-noto-cjk fonts-arphic-ukai libharfbuzz-subset0 poppler-utils
 TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium libreoffice-writer-nogui
 export TRACKER_DEMO_PASSWORD ?= demo-2026
+# The suite runs in TEST_WORKERS processes (pytest-xdist; each has its own database), then the tests marked serial
+# (they restart the database server) alone.
+TEST_WORKERS ?= 2
+PYTEST = $(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
 
 .PHONY: run test install install-test system-deps migrate seed lint audit screenshots
 
@@ -50,10 +54,12 @@ test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check tracker tests migrations
 	VENV=$(VENV) scripts/audit.sh
-	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
+	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
+	$(PYTEST) -m serial
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
-		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(VENV)/bin/pytest -q -p no:cacheprovider --durations=15; \
+		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(PYTEST) -n $(TEST_WORKERS) -m "not serial" && \
+		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(PYTEST) -m serial; \
 	fi
 
 # Refresh the README's pictures in docs/screenshots from the browser tests (a plain test run writes them to /tmp).

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from tracker import clock, create_app
 from tracker import db as tdb
@@ -19,7 +19,37 @@ from tracker.db import make_engine
 from tracker.models import Base
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PG_URL = os.environ.get("TRACKER_TEST_DB")
+# gw0, gw1 … when the suite runs in several processes (`pytest -n 2`, as `make test` does); "" in one process
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def _own_database(base: str | None) -> str | None:
+    """Each worker process has its own PostgreSQL database beside the given one (test_gw0, test_gw1 …), created
+    on first use; one process uses the given database itself."""
+    if not base or not WORKER:
+        return base
+    url = make_url(base)
+    name = f"{url.database}_{WORKER}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def _own_redis(base: str) -> str:
+    """Each worker process has its own Redis database: the given one for gw0 (or one process), one below for gw1 …"""
+    if not WORKER:
+        return base
+    prefix, _, db = base.rpartition("/")
+    if not db.isdigit():  # redis://host:port without a database: 0
+        prefix, db = base.rstrip("/"), "0"
+    return f"{prefix}/{(int(db) - int(WORKER.removeprefix('gw'))) % 16}"
+
+
+PG_URL = _own_database(os.environ.get("TRACKER_TEST_DB"))
+REDIS_URL = _own_redis(os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 PASSWORD = "demo-2026"
 
 auth_service.HASH_METHOD = "pbkdf2:sha256:1000"

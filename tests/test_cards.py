@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from tracker.assessment import cards
+from tracker.assessment import card_rules, cards, lifting
 from tracker.assessment.calendar import add_working_days, calendar
 from tracker.assessment.calendar import load as load_calendar
 from tracker.assessment.models import CardColour, CardRule, Recommendation
@@ -29,7 +29,7 @@ def plan(seeded, session, frozen):
 
 
 def _fired(session, plan, kind, period=Q3):
-    return [f for f in cards.evaluate(session, plan, period) if f.rule.kind == kind]
+    return [f for f in card_rules.evaluate(session, plan, period) if f.rule.kind == kind]
 
 
 def _only_rule(session, kind):
@@ -123,7 +123,7 @@ def test_yellow_not_lifted_and_second_yellow(plan, session, frozen):
     _quarter(session, 2026, "青石镇", 26)
     _quarter(session, 2025, "柳溪镇", 100)
     _quarter(session, 2026, "柳溪镇", 50)
-    kinds = {(f.unit.name, f.rule.kind) for f in cards.evaluate(session, plan, Q3)}
+    kinds = {(f.unit.name, f.rule.kind) for f in card_rules.evaluate(session, plan, Q3)}
     assert ("青石镇", "second_yellow") in kinds
 
 
@@ -246,7 +246,7 @@ def test_red_card_lifting_conditions(plan, session, frozen):
     cards.review_rectification(session, reviewer, aug.id, aug.version, "accept")
     session.commit()
     frozen(2026, 9, 20, 9)
-    conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
+    conds = {c.label: c.ok for c in lifting.lift_conditions(session, red)}
     assert conds == {
         "整改方案已审核认可": True,
         "挂牌满3个月": False,
@@ -263,10 +263,10 @@ def test_red_card_lifting_conditions(plan, session, frozen):
         put_figures(session, f"2025-{m}", "青石镇", cases=last)
         put_figures(session, f"2026-{m}", "青石镇", cases=now)
     report = cards.submit_rectification(session, officer, red.id, "report", "十一月整改进展")
-    conds = {c.label: c.ok for c in cards.lift_conditions(session, red)}
+    conds = {c.label: c.ok for c in lifting.lift_conditions(session, red)}
     assert conds["挂牌满3个月"] and conds["连续2个月发案同比下降"] and not conds["整改事项全部办结"]
     cards.review_rectification(session, reviewer, report.id, report.version, "accept")
-    assert all(c.ok for c in cards.lift_conditions(session, red))
+    assert all(c.ok for c in lifting.lift_conditions(session, red))
     cards.lift(session, reviewer, red.id, red.version, "挂牌期满,发案连续下降,同意摘牌")
 
 
@@ -331,7 +331,7 @@ def test_small_base_town_is_judged_by_the_increase_in_cases(plan, session):
     _quarter(session, 2026, "柳溪镇", 7)  # 3 → 7: +4 cases: Y2 (+3) yes, R3 (+5) no
     _quarter(session, 2025, "云岭镇", 100)
     _quarter(session, 2026, "云岭镇", 50)  # the district falls: 106 → 66
-    fired = {(f.unit.name, f.rule.code) for f in cards.evaluate(session, plan, Q3)}
+    fired = {(f.unit.name, f.rule.code) for f in card_rules.evaluate(session, plan, Q3)}
     assert fired == {("青石镇", "R3"), ("青石镇", "Y2"), ("柳溪镇", "Y2")}
     r3 = next(f for f in _fired(session, plan, "cases_surge"))
     assert "增加6起" in r3.reason and "不足10起" in r3.reason and "增加5起以上" in r3.reason
@@ -442,7 +442,7 @@ def test_red_card_deadline_is_never_before_the_earliest_lifting_day(plan, sessio
     day, before = date(2026, 1, 1), 0
     while day.year == 2026:
         _, deadline = cards.deadlines(session, "red", day, wc)
-        if deadline < cards.earliest_lifting(red, day):
+        if deadline < lifting.earliest_lifting(red, day):
             before += 1
         day += timedelta(days=1)
     assert before == 0  # of 365 issue dates (91 days alone, moved to a working day, fell before it on 144)
@@ -480,7 +480,7 @@ def test_monthly_rectification_reports_are_tracked(plan, session, frozen, client
     cards.submit_rectification(session, officer, red.id, "report", "九月")  # after Wednesday 30 September: late
     session.commit()
     frozen(2026, 11, 12, 9)
-    m = cards.monthly_reports(session, red)
+    m = lifting.monthly_reports(session, red)
     # due: 31 Aug (Mon), 30 Sep (Wed), 30 Oct (Fri, 31 Oct is a Saturday); 30 Nov (Mon) still to come
     assert [(r.due, r.state) for r in m.rows] == [
         (date(2026, 8, 31), "on_time"),
@@ -489,7 +489,7 @@ def test_monthly_rectification_reports_are_tracked(plan, session, frozen, client
         (date(2026, 11, 30), "pending"),
     ]
     assert (m.due_count, m.filed, m.late, m.overdue) == (3, 2, 1, 1)
-    done = next(c for c in cards.lift_conditions(session, red) if c.label == "整改事项全部办结")
+    done = next(c for c in lifting.lift_conditions(session, red) if c.label == "整改事项全部办结")
     assert not done.ok and "应报3份,已报2份,逾期未报1份" in done.detail
     auth.login("reviewer")
     assert "整改报告逾期1份" in client.get("/cards/").get_data(as_text=True)
@@ -510,7 +510,7 @@ def test_lifting_text_never_shows_none(plan, session, frozen):
         period="2026-Q2",
     )
     frozen(2026, 11, 12, 9)  # no figures entered for September and October
-    text = ";".join(c.detail for c in cards.lift_conditions(session, red))
+    text = ";".join(c.detail for c in lifting.lift_conditions(session, red))
     assert "None" not in text and "2026年9月未录入" in text
 
 

@@ -7,10 +7,12 @@ import os
 import threading
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from tracker import create_app
 from tracker.audit.service import record, verify
+from tracker.auth.models import User
 from tracker.db import make_engine
 from tracker.ops import backup, check_deploy, restore, row_counts
 
@@ -182,3 +184,21 @@ def test_restore_refuses_a_backup_whose_recorded_head_is_missing(seeded, db_url,
     con.close()
     result = runner.invoke(args=["restore", str(target), "--yes"])
     assert result.exit_code == 1 and "最近 1 条审计记录缺失" in result.output
+
+
+def test_demo_data_adds_a_larger_district_once(seeded, session, frozen):
+    """`demo-data --scale 2 --years 1` on the demo district (6 towns): 12 towns wanted, so 6 are added with an officer
+    each. The test district has no figures yet (its demo accounts exist, so the demo's own reports and figures are not
+    loaded again): every town gets its four core figures for the 12 months up to November 2026, 12 × 4 × 12 = 576.
+    A second run adds nothing."""
+    frozen(2026, 11, 20, 9)
+    runner = seeded.test_cli_runner()
+    first = runner.invoke(args=["demo-data", "--scale", "2", "--years", "1"])
+    assert first.exit_code == 0, first.output
+    counts = dict(part.split(": ") for part in first.output.strip().split(", "))
+    assert counts["towns_added"] == "6" and counts["figures"] == "576"
+    assert int(counts["reports"]) > 0
+    officers = session.scalars(select(User.username).where(User.username.like("scale%"))).all()
+    assert len(officers) == 6
+    again = runner.invoke(args=["demo-data", "--scale", "2", "--years", "1"])
+    assert again.output.startswith("towns_added: 0, reports: 0, figures: 0")

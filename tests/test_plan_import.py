@@ -18,15 +18,11 @@ from tracker.audit.service import verify
 from tracker.errors import PermissionDenied, ValidationError
 from tracker.org.models import Unit
 from tracker.plans import import_service
-from tracker.plans.importer import (
-    NotAPlan,
-    UnreadableFile,
-    parse_plan,
-    parse_responsibility,
-    read_document,
-    review_warnings,
-)
+from tracker.plans.documents import NotAPlan, UnreadableFile, read_document
+from tracker.plans.importer import parse_plan
 from tracker.plans.models import Plan
+from tracker.plans.responsibility import parse_responsibility
+from tracker.plans.review import review_warnings
 from tracker.plans.service import duties, load_tasks
 
 from .conftest import get_unit, get_user

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tracker.assessment import cards, scoring
+from tracker.assessment import card_rules, scoring
 from tracker.audit.models import AuditEvent
 from tracker.errors import ValidationError
 from tracker.meetings import service as meetings
@@ -144,10 +144,10 @@ def test_a_plan_starting_in_november_owes_nothing_before_it(world, session, clie
     assert (t.due, t.on_time, t.late, t.overdue) == (6, 1, 1, 4)
 
     # the card rule Y4 (2 or more overdue) reads 4 for the fourth quarter, and nothing at all in the third
-    findings = cards.evaluate(session, plan, Period.parse("2026-Q4"), today)
+    findings = card_rules.evaluate(session, plan, Period.parse("2026-Q4"), today)
     y4 = next(f for f in findings if f.rule.code == "Y4" and f.unit.id == town.id)
     assert y4.figures["overdue_reports"] == 4 and "逾期未报报告4份" in y4.reason
-    assert not [f for f in cards.evaluate(session, plan, Period.parse("2026-Q3"), today) if f.rule.code == "Y4"]
+    assert not [f for f in card_rules.evaluate(session, plan, Period.parse("2026-Q3"), today) if f.rule.code == "Y4"]
 
     # the score's member-report item: 6 due in the quarter (October is outside the plan), 4 overdue
     score = next(s for s in scoring.compute(session, plan, Period.parse("2026-Q4"), today) if s.unit.id == town.id)

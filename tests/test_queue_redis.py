@@ -17,10 +17,9 @@ from tracker import clock, create_app
 from tracker.notify import service
 from tracker.notify.models import Delivery
 
-from .conftest import TEST_AUDIT_KEY, get_unit, get_user
+from .conftest import REDIS_URL, TEST_AUDIT_KEY, get_unit, get_user
 from .notify_servers import Robot
 
-REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parent.parent
 
 

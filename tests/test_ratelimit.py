@@ -16,8 +16,9 @@ import pytest
 from tracker import create_app
 from tracker.ratelimit import redis_answers
 
+from .conftest import REDIS_URL
+
 ROOT = Path(__file__).resolve().parents[1]
-REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 # One worker process: its own app, 15 wrong passwords for one account, the status codes counted.
 WORKER = """

@@ -26,11 +26,14 @@ from tracker.progress.models import ProgressReport, ReportEvent
 from .conftest import PASSWORD, get_unit
 
 PG = os.environ.get("TRACKER_TEST_DB")
-pytestmark = pytest.mark.skipif(
-    not PG or shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
-    reason="restarts the local PostgreSQL server: runs on PostgreSQL (TRACKER_TEST_DB) as root with pg_ctlcluster; "
-    "SQLite has no server to restart",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not PG or shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
+        reason="restarts the local PostgreSQL server: runs on PostgreSQL (TRACKER_TEST_DB) as root with pg_ctlcluster; "
+        "SQLite has no server to restart",
+    ),
+    pytest.mark.serial,  # the restart would break the other worker's tests: `make test` runs it alone
+]
 VERSION = re.compile(r'name="version" value="(\d*)"')
 OK = (200, 302)
 

@@ -27,7 +27,7 @@ from werkzeug.test import encode_multipart
 from tracker.errors import ValidationError
 from tracker.metrics.excel import Limits, check_xlsx, read_sheet
 from tracker.metrics.models import MetricValue
-from tracker.plans import importer
+from tracker.plans import documents
 from tracker.plans.models import Plan
 
 PLAN_URL = "/admin/plan/import"
@@ -309,7 +309,7 @@ def test_the_hand_built_documents_are_readable_when_harmless():
         b"<w:tbl><w:tr><w:tc><w:p><w:r><w:t>A</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>B</w:t></w:r>"
         b"</w:p></w:tc></w:tr></w:tbl>"
     )
-    assert importer.read_document("p.docx", _docx(_document(body))) == "一、任务\nA B"
+    assert documents.read_document("p.docx", _docx(_document(body))) == "一、任务\nA B"
     stream, crc, size = _deflated("word/document.xml", _document(b"<w:p><w:r><w:t>x</w:t></w:r></w:p>"))[1:]
     raw = _raw_zip(
         [
@@ -318,7 +318,7 @@ def test_the_hand_built_documents_are_readable_when_harmless():
             ("word/document.xml", stream, crc, size),
         ]
     )
-    assert importer.read_document("p.docx", raw) == "x"
+    assert documents.read_document("p.docx", raw) == "x"
 
 
 def test_a_docx_holding_gigabytes_is_refused_before_it_is_unpacked(admin, session, gigabytes):

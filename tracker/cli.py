@@ -144,7 +144,7 @@ def audit_verify(as_json: bool) -> None:
     report = check(db.session)
     db.session.rollback()
     if report.ok:
-        anchors.record_now(db.session, "verify")
+        anchors.record_now(db.session, "verify", audit_head(db.session))
     if as_json:
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
     elif report.ok:

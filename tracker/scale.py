@@ -40,27 +40,7 @@ def generate(
     """Add 6 × scale fictional towns (with officers) and `years` years of history for every unit."""
     today = today or clock.today()
     plan = active_plan(session)
-    base = session.scalar(select(func.count()).select_from(Unit).where(Unit.kind == KIND_TOWNSHIP)) or 0
-    order = session.scalar(select(func.max(Unit.sort_order))) or 0
-    pw = hash_password(password)
-    new_towns = []
-    for i in range(max(0, 6 * scale - base)):
-        n = base + i + 1
-        unit = Unit(name=f"样本镇{n:03d}", kind=KIND_TOWNSHIP, aliases="", sort_order=order + i + 1)
-        session.add(unit)
-        new_towns.append(unit)
-    session.flush()
-    for u in new_towns:
-        session.add(
-            User(
-                username=f"scale{u.id}",
-                display_name=f"{u.name}填报员",
-                password_hash=pw,
-                role=ROLE_OFFICER,
-                unit_id=u.id,
-            )
-        )
-    session.flush()
+    new_towns = _add_towns(session, 6 * scale, hash_password(password))
     months = []
     p = Period.of_date(today)
     for _ in range(12 * years):
@@ -76,8 +56,60 @@ def generate(
         start_month=min(plan.start_month, months[0].code),
         end_month=max(plan.end_month, months[-1].code),
     )
-    officer_of = dict(session.execute(select(User.unit_id, User.id).where(User.role == ROLE_OFFICER)).all())
     reviewer_id = session.scalar(select(User.id).where(User.role == "reviewer"))
+    reports = _reports(session, plan, months, today, reviewer_id)
+    towns = list(session.scalars(select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))))
+    figures = _figures(session, towns, months, today)
+    meetings, decisions, cards = _meetings_and_cards(session, towns, months, today, reviewer_id)
+    session.flush()
+    summary = {
+        "towns_added": len(new_towns),
+        "reports": reports,
+        "figures": figures,
+        "meetings": meetings,
+        "decisions": decisions,
+        "cards": cards,
+    }
+    record(
+        session,
+        actor,
+        "demo.scale",
+        object_type="Demo",
+        after={"scale": scale, **summary},
+        summary=f"生成{scale}倍规模的样本数据",
+    )
+    return summary
+
+
+def _add_towns(session: Session, wanted: int, password_hash: str) -> list[Unit]:
+    """Towns 样本镇NNN (each with an officer scaleID) until there are `wanted` towns in all."""
+    base = session.scalar(select(func.count()).select_from(Unit).where(Unit.kind == KIND_TOWNSHIP)) or 0
+    order = session.scalar(select(func.max(Unit.sort_order))) or 0
+    new_towns = []
+    for i in range(max(0, wanted - base)):
+        n = base + i + 1
+        unit = Unit(name=f"样本镇{n:03d}", kind=KIND_TOWNSHIP, aliases="", sort_order=order + i + 1)
+        session.add(unit)
+        new_towns.append(unit)
+    session.flush()
+    for u in new_towns:
+        session.add(
+            User(
+                username=f"scale{u.id}",
+                display_name=f"{u.name}填报员",
+                password_hash=password_hash,
+                role=ROLE_OFFICER,
+                unit_id=u.id,
+            )
+        )
+    session.flush()
+    return new_towns
+
+
+def _reports(session: Session, plan, months: list[Period], today: date, reviewer_id: int | None) -> int:
+    """Reports of every duty with an officer for each month already due (one in 20 never filed, 2 late, 1 returned);
+    the count added."""
+    officer_of = dict(session.execute(select(User.unit_id, User.id).where(User.role == ROLE_OFFICER)).all())
     existing = set(session.execute(select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.period)))
     plan_duties = duties(session, plan)
     rows = []
@@ -115,8 +147,13 @@ def generate(
             )
     for i in range(0, len(rows), 2000):
         session.execute(insert(ProgressReport), rows[i : i + 2000])
+    return len(rows)
+
+
+def _figures(session: Session, towns: list[Unit], months: list[Period], today: date) -> int:
+    """The four core figures of every town for each month begun (level, trend and season from the town's hash);
+    the count added."""
     inds = {i.code: i for i in session.scalars(select(Indicator).where(Indicator.code.in_(CORE)))}
-    towns = list(session.scalars(select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))))
     have = set(session.execute(select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month)))
     values = []
     for m in months:
@@ -152,25 +189,7 @@ def generate(
                 )
     for i in range(0, len(values), 2000):
         session.execute(insert(MetricValue), values[i : i + 2000])
-    meetings, decisions, cards = _meetings_and_cards(session, towns, months, today, reviewer_id)
-    session.flush()
-    summary = {
-        "towns_added": len(new_towns),
-        "reports": len(rows),
-        "figures": len(values),
-        "meetings": meetings,
-        "decisions": decisions,
-        "cards": cards,
-    }
-    record(
-        session,
-        actor,
-        "demo.scale",
-        object_type="Demo",
-        after={"scale": scale, **summary},
-        summary=f"生成{scale}倍规模的样本数据",
-    )
-    return summary
+    return len(values)
 
 
 def _meetings_and_cards(

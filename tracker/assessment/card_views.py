@@ -13,7 +13,7 @@ from ..plans.current import current_plan
 from ..saving import save
 from ..web import EmptyForm, get_or_404, require, safe_next
 from . import cards as service
-from . import holidays
+from . import holidays, lifting
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
 from .models import Card, CardColour, CardStatus, Recommendation, Rectification
 from .views import quarter_arg
@@ -148,11 +148,11 @@ def show(card_id: int):
         "cards/card.html",
         card=card,
         state=service.card_state(card),
-        conditions=service.lift_conditions(db.session, card) if card.status == CardStatus.ACTIVE else [],
-        monthly=service.monthly_reports(db.session, card),
+        conditions=lifting.lift_conditions(db.session, card) if card.status == CardStatus.ACTIVE else [],
+        monthly=lifting.monthly_reports(db.session, card),
         calendar_gaps=holidays.card_gaps(db.session, card) if card.status == CardStatus.ACTIVE else [],
         meeting=db.session.get(Meeting, card.meeting_id) if card.meeting_id else None,
-        earliest=service.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
+        earliest=lifting.earliest_lifting(card_colour(db.session, card), clock.local(card.issued_at).date()),
         edit_form=edit,
         rectify_form=RectifyForm(),
         review_form=RectReviewForm(),

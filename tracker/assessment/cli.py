@@ -13,8 +13,8 @@ from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..periods import Period
 from ..plans.service import active_plan
+from . import card_rules, scoring
 from . import cards as card_service
-from . import scoring
 
 cards_cli = AppGroup("cards", help="Red and yellow cards.")
 
@@ -104,7 +104,7 @@ def reopen_command(period: str, reason: str) -> None:
 def recommend_command(period: str, as_json: bool) -> None:
     """Print what the card rules recommend for a quarter, with the rule and the figures (nothing is written)."""
     try:
-        findings = card_service.evaluate(db.session, _plan(), _period(period))
+        findings = card_rules.evaluate(db.session, _plan(), _period(period))
     except DomainError as e:
         raise click.ClickException(str(e)) from None
     rows = [

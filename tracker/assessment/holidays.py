@@ -291,7 +291,7 @@ def entered_years(session: Session) -> list[HolidayYear]:
 
 def card_dates(session: Session, card: Card, wc: WorkCalendar) -> list[date]:
     """The dates a card's arithmetic used the calendar for: the plan's due day, the deadline, the report dues."""
-    from .cards import monthly_reports
+    from .lifting import monthly_reports
 
     dates = [card.plan_due, card.deadline]
     if session.get(CardColour, card.colour).report_every_months:

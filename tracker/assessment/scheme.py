@@ -32,68 +32,26 @@ from .models import (
 def load_seed(session: Session, actor, scheme: dict, cards: dict, holidays: dict) -> int:
     """Create the items, adjustments, colours, rules and holidays that do not exist yet. Returns rows added."""
     settings(session)  # the scheme's settings row, with its defaults when missing
-    added = 0
-    have_items = set(session.scalars(select(SchemeItem.code)))
-    for i, it in enumerate(scheme["items"], 1):
-        if it["code"] not in have_items:
-            session.add(
-                SchemeItem(
-                    code=it["code"],
-                    name=it["name"],
-                    formula=it["formula"],
-                    weight_township=Decimal(str(it["weight_township"])),
-                    weight_department=Decimal(str(it["weight_department"])),
-                    params=it.get("params", {}),
-                    sort_order=i,
-                )
-            )
-            added += 1
-    have_adj = set(session.scalars(select(Adjustment.code)))
-    for a in scheme["adjustments"]:
-        if a["code"] not in have_adj:
-            session.add(
-                Adjustment(
-                    code=a["code"],
-                    name=a["name"],
-                    kind=a["kind"],
-                    event=a["event"],
-                    points=Decimal(str(a["points"])),
-                    cap=Decimal(str(a["cap"])),
-                    applies_township=a.get("applies_township", True),
-                    applies_department=a.get("applies_department", True),
-                )
-            )
-            added += 1
-    have_colours = set(session.scalars(select(CardColour.colour)))
-    for c in cards["colours"]:
-        if c["colour"] not in have_colours:
-            session.add(CardColour(**c))
-            added += 1
-    have_rules = set(session.scalars(select(CardRule.code)))
-    for i, r in enumerate(cards["rules"], 1):
-        if r["code"] not in have_rules:
-            session.add(
-                CardRule(
-                    code=r["code"],
-                    name=r["name"],
-                    colour=r["colour"],
-                    kind=r["kind"],
-                    params=r.get("params", {}),
-                    sort_order=i,
-                )
-            )
-            added += 1
-    have_days = set(session.scalars(select(Holiday.day)))
-    for h in holidays["days"]:
-        d = date.fromisoformat(h["day"])
-        if d not in have_days:
-            session.add(Holiday(day=d, is_workday=h["is_workday"], name=h.get("name", "")))
-            added += 1
-    have_years = set(session.scalars(select(HolidayYear.year)))
-    for y in holidays.get("years", []):
-        if y["year"] not in have_years:
-            session.add(HolidayYear(year=y["year"], source=y.get("source", ""), updated_at=clock.now()))
-            added += 1
+    added = _add_missing(session, SchemeItem.code, scheme["items"], lambda it: it["code"], _item)
+    added += _add_missing(session, Adjustment.code, scheme["adjustments"], lambda a: a["code"], _adjustment)
+    added += _add_missing(
+        session, CardColour.colour, cards["colours"], lambda c: c["colour"], lambda _i, c: CardColour(**c)
+    )
+    added += _add_missing(session, CardRule.code, cards["rules"], lambda r: r["code"], _card_rule)
+    added += _add_missing(
+        session,
+        Holiday.day,
+        holidays["days"],
+        lambda h: date.fromisoformat(h["day"]),
+        lambda _i, h: Holiday(day=date.fromisoformat(h["day"]), is_workday=h["is_workday"], name=h.get("name", "")),
+    )
+    added += _add_missing(
+        session,
+        HolidayYear.year,
+        holidays.get("years", []),
+        lambda y: y["year"],
+        lambda _i, y: HolidayYear(year=y["year"], source=y.get("source", ""), updated_at=clock.now()),
+    )
     if added:
         session.flush()
         record(
@@ -105,6 +63,50 @@ def load_seed(session: Session, actor, scheme: dict, cards: dict, holidays: dict
             summary=f"载入考评办法与红黄牌规则({added}项)",
         )
     return added
+
+
+def _add_missing(session: Session, key_column, entries: list[dict], key, build) -> int:
+    """Add build(position, entry) for each entry whose key is not in key_column yet; the count added."""
+    have = set(session.scalars(select(key_column)))
+    new = [build(i, e) for i, e in enumerate(entries, 1) if key(e) not in have]
+    session.add_all(new)
+    return len(new)
+
+
+def _item(position: int, it: dict) -> SchemeItem:
+    return SchemeItem(
+        code=it["code"],
+        name=it["name"],
+        formula=it["formula"],
+        weight_township=Decimal(str(it["weight_township"])),
+        weight_department=Decimal(str(it["weight_department"])),
+        params=it.get("params", {}),
+        sort_order=position,
+    )
+
+
+def _adjustment(_position: int, a: dict) -> Adjustment:
+    return Adjustment(
+        code=a["code"],
+        name=a["name"],
+        kind=a["kind"],
+        event=a["event"],
+        points=Decimal(str(a["points"])),
+        cap=Decimal(str(a["cap"])),
+        applies_township=a.get("applies_township", True),
+        applies_department=a.get("applies_department", True),
+    )
+
+
+def _card_rule(position: int, r: dict) -> CardRule:
+    return CardRule(
+        code=r["code"],
+        name=r["name"],
+        colour=r["colour"],
+        kind=r["kind"],
+        params=r.get("params", {}),
+        sort_order=position,
+    )
 
 
 def items(session: Session) -> list[SchemeItem]:

@@ -75,13 +75,11 @@ def for_session(session: Session) -> list[Anchor]:
     return read(session.info.get("audit_anchors"), session.info.get("audit_db", ""))
 
 
-def record_now(session: Session, source: str) -> None:
-    """Anchor the head as committed now (call outside a write transaction)."""
-    from .service import head
-
+def record_now(session: Session, source: str, head) -> None:
+    """Anchor `head`, the chain's head as committed now (read it outside a write transaction)."""
     path = session.info.get("audit_anchors")
     if path:
-        write(path, session.info.get("audit_db", ""), source, head(session))
+        write(path, session.info.get("audit_db", ""), source, head)
 
 
 def record_on_commit(session: Session, source: str, head) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,25 +14,54 @@ from ..audit.service import record
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.service import active_plan, due_date, in_plan_period, last_due_month
-from ..progress.service import month_counts
+from .agenda import Agenda, FactsRow, agenda
+from .decisions import (
+    ANSWERABLE,
+    FILTERS,
+    PENDING,
+    DecisionFacts,
+    UnitTodo,
+    decision_facts,
+    decision_state,
+    decision_status,
+    follow_up_decisions,
+    list_decisions,
+    previous_meetings,
+    status_counts,
+    unit_todo,
+)
 from .models import (
     ANSWERED,
     CLOSED,
-    DECISION_COLOURS,
-    DECISION_LABELS,
-    DECISION_ORDER,
     HELD,
     OPEN,
-    OVERDUE,
     RETURNED,
     SCHEDULED,
     Decision,
     DecisionEvent,
     Meeting,
-    decision_supporting_units,
     meeting_units,
 )
+
+# the reading side of decisions and the agenda, defined in the modules above, are called through this interface too
+__all__ = [
+    "ANSWERABLE",
+    "FILTERS",
+    "PENDING",
+    "Agenda",
+    "DecisionFacts",
+    "FactsRow",
+    "UnitTodo",
+    "agenda",
+    "decision_facts",
+    "decision_state",
+    "decision_status",
+    "follow_up_decisions",
+    "list_decisions",
+    "previous_meetings",
+    "status_counts",
+    "unit_todo",
+]
 
 MAX_TITLE = 200
 MAX_CONVENER = 64
@@ -41,10 +69,6 @@ MAX_LOCATION = 200
 MAX_NOTES = 5000
 MAX_TEXT = 5000
 MAX_COMMENT = 2000
-ANSWERABLE = (OPEN, RETURNED)
-# Listing filters: the stored states, the derived 逾期, and 待办 (what the unit still owes: open or returned).
-PENDING = "pending"
-FILTERS = {PENDING: "待办", OPEN: "未反馈", ANSWERED: "已反馈", RETURNED: "已退回", OVERDUE: "逾期", CLOSED: "已销号"}
 
 # -- reading ---------------------------------------------------------------
 
@@ -71,25 +95,6 @@ def parse_period(text: str) -> Period:
     if p.kind not in ("month", "quarter"):
         raise ValidationError(f"会议研究的期间应为季度(如 2026-Q3)或月份(如 2026-10),收到“{text}”")
     return p
-
-
-def decision_status(decision: Decision, today: date | None = None) -> str:
-    """open, answered, returned or closed as stored; overdue when not closed and the deadline has passed."""
-    today = today or clock.today()
-    if decision.status != CLOSED and decision.deadline < today:
-        return OVERDUE
-    return decision.status
-
-
-def decision_state(decision: Decision, today: date | None = None) -> tuple[str, str]:
-    """The state in the product's colour language (not_due, submitted, returned, accepted, overdue) and its label."""
-    status = decision_status(decision, today)
-    label = DECISION_LABELS[status]
-    if status == CLOSED and decision.closed_on_time is False:
-        label = "已销号(逾期)"
-    elif status == OVERDUE:
-        label = f"逾期({DECISION_LABELS[decision.status]})"
-    return DECISION_COLOURS[status], label
 
 
 def _period_codes(p: Period) -> list[str]:
@@ -151,188 +156,6 @@ def page_options() -> list:
         decisions.selectinload(Decision.lead_unit),
         decisions.selectinload(Decision.supporting_units),
     ]
-
-
-def _decisions_query():
-    return (
-        select(Decision)
-        .join(Meeting)
-        .options(
-            selectinload(Decision.meeting), selectinload(Decision.lead_unit), selectinload(Decision.supporting_units)
-        )
-    )
-
-
-def list_decisions(
-    session: Session,
-    actor,
-    unit_id: int | None = None,
-    status: str | None = None,
-    meeting_id: int | None = None,
-    due_in: Period | None = None,
-    today: date | None = None,
-) -> list[Decision]:
-    """Supervised items the actor may see, earliest deadline first.
-
-    actor None reads everything (other areas' reports). An officer sees the items its unit leads or supports.
-    unit_id filters by lead unit; status is one of FILTERS, as displayed (overdue is derived and takes the item
-    out of its stored state's list; pending, the unit's to-do, is open or returned whether overdue or not);
-    due_in keeps the items whose deadline falls in the period.
-    """
-    today = today or clock.today()
-    q = _decisions_query()
-    if actor is not None and not policy.can(actor, "meeting.view_all"):
-        own = getattr(actor, "unit_id", None)
-        q = q.where(
-            or_(
-                Decision.lead_unit_id == own,
-                exists().where(
-                    decision_supporting_units.c.decision_id == Decision.id, decision_supporting_units.c.unit_id == own
-                ),
-            )
-        )
-    if unit_id:
-        q = q.where(Decision.lead_unit_id == unit_id)
-    if meeting_id:
-        q = q.where(Decision.meeting_id == meeting_id)
-    if due_in is not None:
-        q = q.where(Decision.deadline >= due_in.start, Decision.deadline <= due_in.end)
-    if status == OVERDUE:
-        q = q.where(Decision.status != CLOSED, Decision.deadline < today)
-    elif status == PENDING:
-        q = q.where(Decision.status.in_(ANSWERABLE))
-    elif status == CLOSED:
-        q = q.where(Decision.status == CLOSED)
-    elif status in (OPEN, ANSWERED, RETURNED):
-        # as displayed: an overdue item is listed under 逾期, not under its stored state
-        q = q.where(Decision.status == status, Decision.deadline >= today)
-    elif status:
-        raise ValidationError("状态筛选无效")
-    return list(session.scalars(q.order_by(Decision.deadline, Meeting.date, Decision.number)))
-
-
-def status_counts(decisions: Iterable[Decision], today: date | None = None) -> dict[str, int]:
-    """How many of the decisions are in each displayed state (逾期 counted instead of the stored state)."""
-    counts = dict.fromkeys(DECISION_ORDER, 0)
-    for d in decisions:
-        counts[decision_status(d, today)] += 1
-    return counts
-
-
-def previous_meetings(session: Session, before: date) -> list[Meeting]:
-    """The meetings held on the last day a meeting was held before the date (usually one)."""
-    last = select(func.max(Meeting.date)).where(Meeting.status == HELD, Meeting.date < before).scalar_subquery()
-    return list(
-        session.scalars(select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id))
-    )
-
-
-def follow_up_decisions(session: Session, previous: list[Meeting], before: date) -> list[Decision]:
-    """The decisions to follow up at a meeting on the date `before`, oldest meeting first, in their current state.
-
-    `previous` are the meetings held on the last day a meeting was held before that date (`previous_meetings`).
-    Every decision of theirs, and those of earlier held meetings still open or closed on or after that day; items
-    closed before it were reported there.
-    """
-    if not previous:
-        return []
-    day = previous[0].date
-    since = datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ)
-    return list(
-        session.scalars(
-            _decisions_query()
-            .where(
-                Meeting.status == HELD,
-                Meeting.date < before,
-                or_(Meeting.date == day, Decision.status != CLOSED, Decision.closed_at >= since),
-            )
-            .order_by(Meeting.date, Meeting.id, Decision.number)
-        )
-    )
-
-
-@dataclass(frozen=True)
-class DecisionFacts:
-    """One lead unit's decisions due in a span, as the record stands at the end of `today`.
-
-    due = closed_on_time + closed_late + overdue + open_not_due. Each count has its decision ids.
-    """
-
-    unit_id: int
-    due_ids: tuple[int, ...] = ()
-    closed_on_time_ids: tuple[int, ...] = ()
-    closed_late_ids: tuple[int, ...] = ()
-    overdue_ids: tuple[int, ...] = ()
-    open_not_due_ids: tuple[int, ...] = ()
-
-    @property
-    def due(self) -> int:
-        return len(self.due_ids)
-
-    @property
-    def closed_on_time(self) -> int:
-        return len(self.closed_on_time_ids)
-
-    @property
-    def closed_late(self) -> int:
-        return len(self.closed_late_ids)
-
-    @property
-    def overdue(self) -> int:
-        return len(self.overdue_ids)
-
-    @property
-    def open_not_due(self) -> int:
-        return len(self.open_not_due_ids)
-
-    @property
-    def decision_ids(self) -> tuple[int, ...]:
-        return self.due_ids
-
-
-def decision_facts(
-    session: Session, unit_id: int | None, start: date, end: date, today: date
-) -> dict[int, DecisionFacts]:
-    """Per lead unit: decisions whose deadline falls in [start, end], closed on time, closed late, overdue
-    (not closed and deadline before `today`) and open but not yet due. One query.
-
-    An item closed after `today` counts as not closed, so a past date gives the figures as they stood then.
-    """
-    q = select(Decision.id, Decision.lead_unit_id, Decision.deadline, Decision.closed_at, Decision.closed_on_time)
-    q = q.where(Decision.deadline >= start, Decision.deadline <= end)
-    if unit_id is not None:
-        q = q.where(Decision.lead_unit_id == unit_id)
-    acc: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for did, lead, deadline, closed_at, on_time in session.execute(q.order_by(Decision.deadline, Decision.id)):
-        c = acc[lead]
-        c["due_ids"].append(did)
-        if closed_at is not None and clock.local(closed_at).date() <= today:
-            c["closed_on_time_ids" if on_time else "closed_late_ids"].append(did)
-        elif deadline < today:
-            c["overdue_ids"].append(did)
-        else:
-            c["open_not_due_ids"].append(did)
-    return {lead: DecisionFacts(lead, **{k: tuple(v) for k, v in c.items()}) for lead, c in acc.items()}
-
-
-@dataclass(frozen=True)
-class UnitTodo:
-    """What a unit owes on supervised items: open and returned ones, earliest deadline first."""
-
-    items: list[Decision] = field(default_factory=list)
-    overdue: int = 0
-
-
-def unit_todo(session: Session, unit_id: int, today: date | None = None) -> UnitTodo:
-    today = today or clock.today()
-    items = list(
-        session.scalars(
-            _decisions_query()
-            .where(Decision.lead_unit_id == unit_id, Decision.status.in_(ANSWERABLE))
-            .order_by(Decision.deadline, Decision.id)
-        )
-    )
-    return UnitTodo(items, sum(1 for d in items if d.deadline < today))
 
 
 def next_number(session: Session, meeting: Meeting) -> int:
@@ -617,58 +440,3 @@ def review_decision(
     session.flush()
     record(session, actor, f"decision.{verdict}", decision, before=before, summary=summary)
     return decision
-
-
-# -- the agenda ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FactsRow:
-    unit: Unit
-    facts: DecisionFacts
-
-
-@dataclass(frozen=True)
-class Agenda:
-    """What the meeting reviews: earlier decisions and where they stand, the period's reports, its due decisions."""
-
-    period: Period
-    previous: list[Meeting]  # held on the last meeting day before this one: their decisions are followed up
-    earlier: list[Decision]
-    earlier_counts: dict[str, int]
-    # the last month of the period whose due day has passed (never a month still open for reporting), whose
-    # progress reports are counted
-    report_month: Period | None
-    report_due: date | None
-    report_counts: dict[str, int]  # progress-report state -> count (empty without a plan or outside its period)
-    facts: list[FactsRow]  # decisions due in the period, per lead unit
-    report_in_plan: bool = True  # False: report_month lies outside the plan's period and owes nothing
-
-
-def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Agenda:
-    """The agenda facts of a meeting, from the live record."""
-    today = today or clock.today()
-    period = Period.parse(meeting.period)
-    previous = previous_meetings(session, meeting.date)
-    earlier = follow_up_decisions(session, previous, meeting.date)
-    plan = active_plan(session)
-    month = Period.month(period.year, period.last)
-    if plan is not None:
-        # a period still running shows the last month whose reports have fallen due, not one still open
-        month = min(month, last_due_month(plan, today))
-    facts = decision_facts(session, None, period.start, period.end, today)
-    units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(list(facts))))} if facts else {}
-    rows = sorted(
-        (FactsRow(units[uid], f) for uid, f in facts.items()), key=lambda r: (r.unit.kind, r.unit.sort_order, r.unit.id)
-    )
-    return Agenda(
-        period,
-        previous,
-        earlier,
-        status_counts(earlier, today),
-        month if plan is not None else None,
-        due_date(plan, month) if plan is not None else None,
-        month_counts(session, plan, month, today) if plan is not None else {},
-        rows,
-        plan is None or in_plan_period(plan, month),
-    )

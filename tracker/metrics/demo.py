@@ -16,8 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..periods import Period, month_range
+from .entry import save_grid
+from .indicators import CORE_CODES, get_indicator
 from .models import MetricValue
-from .service import CORE_CODES, get_indicator, save_grid, towns
+from .units import towns
 
 D = Decimal
 SEASON = [

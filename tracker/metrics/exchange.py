@@ -27,27 +27,23 @@ from ..errors import StaleEdit, ValidationError
 from ..org.models import KIND_DEPARTMENT, Unit
 from ..periods import Period
 from .excel import MONTH_HEADER, UNIT_HEADER, RawSheet, month_text, write_workbook
+from .indicators import active_indicators, all_indicators
 from .models import SCOPE_DISTRICT, SOURCE_CORRECTION, SOURCE_IMPORT, ExactDecimal, Indicator, MetricValue
-from .service import (
-    DISTRICT_LABEL,
+from .series import figures
+from .units import DISTRICT_LABEL, resolve_units, towns
+from .values import (
     HISTORY_MONTHS,
     MAX_REASON,
-    EntryTarget,
     Value,
-    _audit_value,
-    _shift,
-    active_indicators,
-    all_indicators,
-    figures,
+    audit_value,
     fmt,
     is_future,
     parse_value,
     plausibility,
-    resolve_units,
+    shift_month,
     stored,
-    towns,
-    write_source,
 )
+from .writers import EntryTarget, write_source
 
 ERROR, WARNING = "error", "warning"
 UNIT_HEADERS = {UNIT_HEADER, "单位名称", "镇街", "镇(街道)", "镇街道"}
@@ -235,7 +231,7 @@ class _History:
             items = sorted(self.series.get(key, {}).items())
             self._sorted[key] = ([m for m, _ in items], [v for _, v in items])
         months, values = self._sorted[key]
-        start = _shift(Period.parse(month), -HISTORY_MONTHS).code
+        start = shift_month(Period.parse(month), -HISTORY_MONTHS).code
         return values[bisect_left(months, start) : bisect_left(months, month)]
 
 
@@ -294,7 +290,7 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     existing: dict[tuple[int, int | None, str], tuple[int, int, Value]] = {}
     history = _History()
     if months:
-        lo = _shift(Period.parse(min(months)), -HISTORY_MONTHS).code
+        lo = shift_month(Period.parse(min(months)), -HISTORY_MONTHS).code
         q = select(
             MetricValue.id,
             MetricValue.version,
@@ -474,8 +470,8 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     for month in sorted(by_month):
         ws = by_month[month]
         p = Period.parse(month)
-        before = {f"{w.unit_name}/{w.indicator.name}": _audit_value(w.old) for w in ws}
-        after = {f"{w.unit_name}/{w.indicator.name}": _audit_value(w.new) for w in ws}
+        before = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.old) for w in ws}
+        after = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.new) for w in ws}
         correction = any(w.source == SOURCE_CORRECTION for w in ws)
         if correction:
             after["更正原因"] = reason

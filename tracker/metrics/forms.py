@@ -9,8 +9,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from .entry import EntryGrid
 from .models import AGGREGATE_LABELS, DIRECTION_LABELS, MAX_DECIMALS, SCOPE_LABELS
-from .service import MAX_REASON, CellKey, EntryGrid, Value, fmt
+from .values import MAX_REASON, CellKey, Value, fmt
 
 
 def cell_name(key: CellKey) -> str:

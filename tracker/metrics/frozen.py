@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
-from .service import Comparison, Summary, UnitSummary
+from .comparisons import Comparison
+from .summary import Summary, UnitSummary
 
 # Comparison fields that hold words, not numbers (every other string in the JSON is a Decimal)
 _TEXT_FIELDS = {"judged_by", "direction"}

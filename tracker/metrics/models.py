@@ -33,6 +33,9 @@ AGGREGATE_LABELS = {AGG_SUM: "求和", AGG_MEAN: "取平均(比率类)"}
 SOURCE_ENTRY, SOURCE_IMPORT, SOURCE_CORRECTION = "entry", "import", "correction"
 # a figure counted from the publicity-activity register (宣传场次, 覆盖人次), never typed
 SOURCE_REGISTER = "register"
+# Indicators counted from the publicity-activity register (tracker/publicity): a town's month is the number of
+# activities held in it that month (events) and their audience (reach). Nobody types them.
+REGISTER_CODES = ("events", "reach")
 SOURCE_LABELS = {
     SOURCE_ENTRY: "填报",
     SOURCE_IMPORT: "导入",

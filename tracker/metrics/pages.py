@@ -11,8 +11,10 @@ from ..org.models import Unit
 from ..periods import Period
 from . import service
 from .charts import PREVIOUS, Bar, Series, bar_chart, trend_chart
+from .comparisons import Comparison
 from .models import Indicator
-from .service import Comparison, Summary, UnitSummary, current_month
+from .summary import Summary, UnitSummary
+from .values import current_month
 
 MONTH_LABELS = [f"{m}月" for m in range(1, 13)]
 

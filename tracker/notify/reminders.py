@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus, Rectification
-from ..meetings.models import CLOSED, Decision, DecisionEvent, Meeting
+from ..meetings.models import CLOSED, Decision, DecisionEvent, Meeting, MeetingStatus
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.service import active_plan, due_date, duties
@@ -52,6 +52,16 @@ def _task_list(tasks) -> str:
 def events(session: Session, since: datetime) -> list[Notice]:
     """Notices for what happened since `since` (and not later than now)."""
     now = clock.now()
+    return (
+        _urges(session, since, now)
+        + _report_reviews(session, since, now)
+        + _decision_events(session, since, now)
+        + _cards_issued(session, since, now)
+        + _meetings_scheduled(session, since, now)
+    )
+
+
+def _urges(session: Session, since: datetime, now: datetime) -> list[Notice]:
     out: list[Notice] = []
     for u in session.scalars(
         select(Urge).where(Urge.at >= since, Urge.at <= now).options(selectinload(Urge.task), selectinload(Urge.unit))
@@ -67,7 +77,13 @@ def events(session: Session, since: datetime) -> list[Notice]:
                 f"/progress/tasks/{u.task_id}/units/{u.unit_id}/{u.period}",
             )
         )
+    return out
+
+
+def _report_reviews(session: Session, since: datetime, now: datetime) -> list[Notice]:
+    """A report returned (with the comment and the deadline to file again) or accepted."""
     plan = active_plan(session)
+    out: list[Notice] = []
     for e in session.scalars(
         select(ReportEvent)
         .where(ReportEvent.action.in_(("return", "accept")), ReportEvent.at >= since, ReportEvent.at <= now)
@@ -92,6 +108,12 @@ def events(session: Session, since: datetime) -> list[Notice]:
                 f"/progress/tasks/{r.task_id}/units/{r.unit_id}/{r.period}",
             )
         )
+    return out
+
+
+def _decision_events(session: Session, since: datetime, now: datetime) -> list[Notice]:
+    """A new supervised decision for its lead unit, or its feedback returned."""
+    out: list[Notice] = []
     for e in session.scalars(
         select(DecisionEvent)
         .where(DecisionEvent.action.in_(("create", "return")), DecisionEvent.at >= since, DecisionEvent.at <= now)
@@ -115,22 +137,31 @@ def events(session: Session, since: datetime) -> list[Notice]:
                 f"/meetings/decisions/{d.id}",
             )
         )
-    for c in session.scalars(
-        select(Card).where(Card.issued_at >= since, Card.issued_at <= now).options(selectinload(Card.unit))
-    ):
-        out.append(
-            Notice(
-                f"card.issue:{c.id}",
-                "card.issue",
-                c.unit_id,
-                f"{c.unit.name}被亮{c.colour_label}({c.period})",
-                [c.reason[:200], f"整改方案截止:{cn_date(c.plan_due)}", f"整改期限:{cn_date(c.deadline)}"],
-                f"/cards/{c.id}",
-            )
+    return out
+
+
+def _cards_issued(session: Session, since: datetime, now: datetime) -> list[Notice]:
+    return [
+        Notice(
+            f"card.issue:{c.id}",
+            "card.issue",
+            c.unit_id,
+            f"{c.unit.name}被亮{c.colour_label}({c.period})",
+            [c.reason[:200], f"整改方案截止:{cn_date(c.plan_due)}", f"整改期限:{cn_date(c.deadline)}"],
+            f"/cards/{c.id}",
         )
+        for c in session.scalars(
+            select(Card).where(Card.issued_at >= since, Card.issued_at <= now).options(selectinload(Card.unit))
+        )
+    ]
+
+
+def _meetings_scheduled(session: Session, since: datetime, now: datetime) -> list[Notice]:
+    """A meeting scheduled: one notice for each unit that attends."""
+    out: list[Notice] = []
     for m in session.scalars(
         select(Meeting)
-        .where(Meeting.created_at >= since, Meeting.created_at <= now, Meeting.status == "scheduled")
+        .where(Meeting.created_at >= since, Meeting.created_at <= now, Meeting.status == MeetingStatus.SCHEDULED)
         .options(selectinload(Meeting.units))
     ):
         for unit in m.units:

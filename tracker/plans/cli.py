@@ -13,7 +13,8 @@ from .. import db
 from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..org.models import KIND_DEPARTMENT
-from . import import_service, importer
+from . import import_service
+from .documents import ImportTextError, read_document
 
 plan_cli = AppGroup("plan", help="Implementation plans.")
 
@@ -53,8 +54,8 @@ def import_command(
     or a plan of the same title and year is already there.
     """
     try:
-        text = importer.read_document(file.name, file.read_bytes())
-    except importer.ImportTextError as e:
+        text = read_document(file.name, file.read_bytes())
+    except ImportTextError as e:
         _fail(str(e))
     district = district if district is not None else current_app.config["DISTRICT_NAME"]
     s = db.session

@@ -20,7 +20,10 @@ from ..errors import ValidationError
 from ..org.models import KIND_DEPARTMENT, KIND_LABELS, KIND_TOWNSHIP, Unit
 from ..org.service import create_unit
 from . import importer
+from .documents import ImportTextError, read_document
 from .models import Plan
+from .numerals import task_label
+from .review import apply_review, review_warnings
 from .service import load_plan
 
 STATE_SALT = "tracker.plan-import"
@@ -110,7 +113,7 @@ class Preview:
     def warnings(self) -> list[str]:
         return [
             *self.parse_warnings,
-            *importer.review_warnings(self.data),
+            *review_warnings(self.data),
             *(f"单位“{n}”已停用,导入后该单位的任务分工不生效。" for n in self.inactive),
             *(
                 f"“{n}”含有括号或标点,不像单位名称(可能是责任单位行没有读对),不能新建为单位,请在任务"
@@ -122,9 +125,7 @@ class Preview:
 
     def where_named(self, name: str) -> str:
         return "、".join(
-            importer.task_label(t["number"])
-            for t in self.data["tasks"]
-            if name in t["lead_units"] or name in t["member_units"]
+            task_label(t["number"]) for t in self.data["tasks"] if name in t["lead_units"] or name in t["member_units"]
         )
 
     @property
@@ -136,7 +137,7 @@ class Preview:
         return len(self.names) - len(self.unknown)
 
     def label(self, number: int) -> str:
-        return importer.task_label(number)
+        return task_label(number)
 
     def undecided(self, decisions: dict[str, str]) -> list[str]:
         return [n for n in self.unknown if not decisions.get(n)]
@@ -180,8 +181,8 @@ def read_source(text: str | None, upload) -> tuple[str, str]:
     """The plan's text and where it came from: an uploaded file (werkzeug FileStorage) or pasted text."""
     if upload is not None and getattr(upload, "filename", ""):
         try:
-            return importer.read_document(upload.filename, upload.read()), upload.filename
-        except importer.ImportTextError as e:
+            return read_document(upload.filename, upload.read()), upload.filename
+        except ImportTextError as e:
             raise ValidationError(str(e)) from e
     if text and text.strip():
         return text, "粘贴的文本"
@@ -201,7 +202,7 @@ def preview(
     """Recognise the plan in `text` and match its unit names. Writes nothing."""
     try:
         parsed = importer.parse_plan(text, section=section or None, title=title, year=year, district=district)
-    except importer.ImportTextError as e:
+    except ImportTextError as e:
         raise ValidationError(str(e)) from e
     p = _matched(session, parsed.to_data(), parsed.warnings, source, text)
     p.section = section or ""
@@ -209,8 +210,8 @@ def preview(
 
 
 def review(session: Session, state: dict, *, title: str, year: int | None, district: str, tasks: list[dict]) -> Preview:
-    """The preview again, with the administrator's edits applied (see importer.apply_review)."""
-    data = importer.apply_review(state["data"], title=title, year=year, district=district, tasks=tasks)
+    """The preview again, with the administrator's edits applied (see plans.review.apply_review)."""
+    data = apply_review(state["data"], title=title, year=year, district=district, tasks=tasks)
     p = _matched(session, data, state.get("warnings", []), state.get("source", ""), state.get("text", ""))
     p.section = state.get("section", "")
     return p
@@ -264,34 +265,9 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
     "skip". A plan of the same title and year is refused, never merged.
     """
     policy.require(actor, "plan.manage")
-    title = (data.get("title") or "").strip()
-    year = data.get("year")
-    if not title:
-        raise ValidationError("请填写方案标题。")
-    if len(title) > 200:
-        raise ValidationError("方案标题不能超过200字。")
-    if not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise ValidationError("请填写方案年度(2000至2100年)。")
-    if not data.get("tasks"):
-        raise ValidationError("方案没有主要任务,不能导入。")
-    for t in data["tasks"]:
-        if not (t.get("title") or "").strip():
-            raise ValidationError(f"任务{importer.task_label(t['number'])}没有标题。")
-    if session.scalar(select(Plan.id).where(Plan.title == title, Plan.year == year)):
-        raise ValidationError(f"已有{year}年度的“{title}”,不能重复导入。如要导入新的方案,请修改方案标题或年度。")
-
+    title, year = _check_plan(session, data)
     index = unit_index(session, data.get("district") or "")
-    bad = [
-        n
-        for n in names_in(data)
-        if bad_unit_name(n) and index.match(n) is None and (decisions.get(n) or "").startswith("new:")
-    ]
-    if bad:
-        raise ValidationError(
-            "以下名称含有括号或标点,不能新建为单位:"
-            + "、".join(f"“{n}”" for n in bad)
-            + "。请改正名称(或对应已有单位、不导入)后再导入。"
-        )
+    _check_new_names(data, decisions, index)
     resolved: dict[str, str | None] = {}
     new_units: list[Unit] = []
     skipped: list[str] = []
@@ -328,6 +304,41 @@ def import_plan(session: Session, actor, data: dict, decisions: dict[str, str], 
     )
     session.flush()
     return ImportResult(plan, new_units, skipped)
+
+
+def _check_plan(session: Session, data: dict) -> tuple[str, int]:
+    """The plan's title and year, once the title, year and tasks are valid and no plan of that title and year exists."""
+    title = (data.get("title") or "").strip()
+    year = data.get("year")
+    if not title:
+        raise ValidationError("请填写方案标题。")
+    if len(title) > 200:
+        raise ValidationError("方案标题不能超过200字。")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValidationError("请填写方案年度(2000至2100年)。")
+    if not data.get("tasks"):
+        raise ValidationError("方案没有主要任务,不能导入。")
+    for t in data["tasks"]:
+        if not (t.get("title") or "").strip():
+            raise ValidationError(f"任务{task_label(t['number'])}没有标题。")
+    if session.scalar(select(Plan.id).where(Plan.title == title, Plan.year == year)):
+        raise ValidationError(f"已有{year}年度的“{title}”,不能重复导入。如要导入新的方案,请修改方案标题或年度。")
+    return title, year
+
+
+def _check_new_names(data: dict, decisions: dict[str, str], index) -> None:
+    """A name to be created as a unit may hold no brackets or punctuation (a misread responsibility line)."""
+    bad = [
+        n
+        for n in names_in(data)
+        if bad_unit_name(n) and index.match(n) is None and (decisions.get(n) or "").startswith("new:")
+    ]
+    if bad:
+        raise ValidationError(
+            "以下名称含有括号或标点,不能新建为单位:"
+            + "、".join(f"“{n}”" for n in bad)
+            + "。请改正名称(或对应已有单位、不导入)后再导入。"
+        )
 
 
 def _decide(session: Session, actor, name: str, decision: str | None) -> Unit | None:

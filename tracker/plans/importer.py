@@ -7,32 +7,21 @@ turns into a plan. Text taken from the document stays verbatim; only its structu
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
-import defusedxml.ElementTree as DefusedET
-from defusedxml import DefusedXmlException
-
-MAX_TEXT_CHARS = 300_000
-# A .docx is a zip of XML parts. These bounds are checked before and while the main part is read, so a small
-# upload cannot unpack into gigabytes or into millions of XML elements (a 70 KB file of empty paragraphs
-# once took a gigabyte of memory through a full DOM parse).
-MAX_DOCX_UNPACKED = 50 * 1024 * 1024
-MAX_DOCX_ENTRIES = 1000
-MAX_DOCX_RATIO = 200  # Word's XML compresses about 10:1; a run of zeros about 1000:1
-MAX_DOCX_ELEMENTS = 2_000_000
-MAX_BLOCK_ELEMENTS = 100_000  # one paragraph or table, the largest piece held in memory at once (about 40 MB)
-MAX_XML_DEPTH = 256
-MAX_SMALL_PART = 1024 * 1024  # [Content_Types].xml and _rels/.rels
-W_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-TOWNSHIPS = "各镇(街道)"
+from .documents import MAX_TEXT_CHARS, NotAPlan
+from .numerals import cn_to_int, task_label
+from .responsibility import (
+    CLOSERS,
+    LEAD_KEYS,
+    MEMBER_KEYS,
+    OPENERS,
+    parse_responsibility,
+    split_responsibility,
+)
 
 CN_NUM = "[一二三四五六七八九十百零]+"
-OPENERS = "(（【[［〔"
-CLOSERS = ")）】]］〕"
 
 # Item markers, in the order they are tried: (一) / （一）, (1) / （1）, 一、, 1. / 1、 / 1), 第四项 / 第4条
 ITEM_STYLES: tuple[tuple[str, re.Pattern], ...] = (
@@ -60,31 +49,9 @@ SECTION_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 SECTION_LABELS = {"guiding": "指导思想", "goals": "工作目标", "tasks": "主要任务", "requirements": "工作要求"}
 
-LEAD_KEYS = ("牵头单位", "牵头部门", "主责单位", "责任单位", "责任部门")
-MEMBER_KEYS = ("成员单位", "配合单位", "配合部门", "协办单位", "协办部门", "参与单位")
-ROLE_KEY = re.compile(r"(" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]?\s*")
-# 各镇(街道), 各镇（街道）, 各乡镇(街道), 各镇街, 各镇、街道, 各街镇, 各镇(区、街道) …
-TOWNSHIP_RE = re.compile(
-    r"各(?:乡)?镇\s*(?:[（(]\s*(?:区\s*[、,，]\s*)?街道?\s*[)）]|[、,，/]\s*街道|街道?|区)?|各街道(?:[、,，/]\s*镇)?|各街镇"
-)
-LEAD_MARK = re.compile(r"\s*[（(]\s*(?:总?牵头|主责)\s*[)）]\s*$|(?<=.)(?:牵头|主责)$")
-MEMBER_MARK = re.compile(r"\s*[（(]\s*(?:配合|协办|参与|成员)\s*[)）]\s*$|(?<=.)(?:配合|协办|参与)$")
-LIST_SEPARATORS = re.compile(r"[、，,；;/\s]+")
 SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"'」』)）]*|[^。！？!?]+$")
 SECTION_HEADING_LINE = re.compile(r"^(.{0,60}?)\s*(篇\s*[0-9一二三四五六七八九十]+)\s*$")
 TITLE_WORDS = ("方案", "计划", "意见", "办法", "措施", "要点")
-
-
-class ImportTextError(ValueError):
-    """The text or file cannot be read as a plan; the message is shown to the user (in Chinese)."""
-
-
-class NotAPlan(ImportTextError):
-    """The text has no recognisable tasks."""
-
-
-class UnreadableFile(ImportTextError):
-    """The upload is not a text or Word file this importer reads."""
 
 
 @dataclass
@@ -147,126 +114,6 @@ class ParsedPlan:
         }
 
 
-# -- reading files -----------------------------------------------------------------------------------------------
-
-
-def read_document(filename: str, data: bytes) -> str:
-    """The text of an uploaded .txt (UTF-8, or GB18030) or .docx file."""
-    name = (filename or "").lower().strip()
-    if name.endswith(".txt"):
-        return _decode_text(data)
-    if name.endswith(".docx"):
-        return _docx_text(data)
-    if name.endswith(".doc") or name.endswith(".wps"):
-        raise UnreadableFile("不支持旧版 Word(.doc/.wps)文件,请在 Word 中另存为 .docx 后上传,或直接粘贴全文。")
-    raise UnreadableFile("只能上传 .txt 或 .docx 文件。")
-
-
-def _decode_text(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile("无法识别文本文件的编码,请另存为 UTF-8 编码后重新上传。")
-
-
-def _docx_text(data: bytes) -> str:
-    """The text of the main document part, paragraph by paragraph (a table row becomes one line, cells
-    separated by spaces). The part is streamed through defusedxml, which refuses entity declarations; each
-    paragraph or table is dropped once read."""
-    bad = UnreadableFile("文件不是有效的 Word(.docx)文档,请检查后重新上传。")
-    if not data.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(io.BytesIO(data)):
-        raise bad
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
-            main = _checked_docx_main_part(z, bad)
-            with z.open(main) as stream:
-                return "\n".join(_docx_lines(stream))
-    except ImportTextError:
-        raise
-    except DefusedXmlException as e:
-        raise UnreadableFile("Word 文档含有不允许的 XML 实体或外部引用,已拒绝。请另存为新的 .docx 后重新上传。") from e
-    except Exception as e:  # a damaged package: zipfile (CRC, truncation) and the XML parser raise many kinds
-        raise bad from e
-
-
-def _checked_docx_main_part(z: zipfile.ZipFile, bad: UnreadableFile) -> str:
-    """Check the package before any XML in it is parsed; return the name of the main document part."""
-    infos = z.infolist()
-    if len(infos) > MAX_DOCX_ENTRIES:
-        raise UnreadableFile("Word 文档结构异常(内部文件过多),已拒绝。")
-    by_name = {i.filename: i for i in infos}
-    if any(i.flag_bits & 0x1 for i in infos):
-        raise UnreadableFile("Word 文档已加密,请取消密码保护后重新上传。")
-    if any("vbaproject" in n.lower() or "vbadata" in n.lower() for n in by_name):
-        raise UnreadableFile("文件含有宏,已拒绝。只能上传 .txt 或 .docx 文件,请另存为不含宏的 Word 文档(*.docx)。")
-    if sum(i.file_size for i in infos) > MAX_DOCX_UNPACKED:
-        raise UnreadableFile("Word 文档解压后过大,请删除其中的图片等内容后重新上传,或直接粘贴全文。")
-    if any(i.file_size > 1024 * 1024 and i.file_size > MAX_DOCX_RATIO * max(i.compress_size, 1) for i in infos):
-        raise UnreadableFile("Word 文档解压后体积异常(压缩比过高,疑似压缩炸弹),已拒绝。")
-    types = _small_part(z, by_name, "[Content_Types].xml", bad)
-    if b"macroEnabled" in types or b"vbaProject" in types:
-        raise UnreadableFile("文件含有宏,已拒绝。只能上传 .txt 或 .docx 文件,请另存为不含宏的 Word 文档(*.docx)。")
-    main = "word/document.xml"
-    if "_rels/.rels" in by_name:
-        rels = DefusedET.fromstring(_small_part(z, by_name, "_rels/.rels", bad))
-        for rel in rels:
-            if rel.get("Type") == OFFICE_DOCUMENT and rel.get("Target"):
-                main = rel.get("Target").lstrip("/")
-                break
-    if main not in by_name:
-        raise bad
-    return main
-
-
-def _small_part(z: zipfile.ZipFile, by_name: dict, name: str, bad: UnreadableFile) -> bytes:
-    if name not in by_name or by_name[name].file_size > MAX_SMALL_PART:
-        raise bad
-    # read(n), never read(): zipfile's read() inflates an entry in one call of up to 2 GB before it cuts it to
-    # the declared size; read(n) inflates n bytes at a time, then checks the CRC at the declared end
-    with z.open(name) as f:
-        return f.read(MAX_SMALL_PART + 1)
-
-
-def _docx_lines(stream) -> list[str]:
-    too_big = UnreadableFile(
-        "Word 文档结构异常(XML 元素过多或嵌套过深),已拒绝。请另存为新的 .docx 后重新上传,或直接粘贴全文。"
-    )
-    lines: list[str] = []
-    chars = elements = block_elements = 0
-    stack: list = []
-    for event, elem in DefusedET.iterparse(stream, events=("start", "end"), forbid_dtd=True):
-        if event == "start":
-            stack.append(elem)
-            elements += 1
-            block_elements += 1
-            if elements > MAX_DOCX_ELEMENTS or block_elements > MAX_BLOCK_ELEMENTS or len(stack) > MAX_XML_DEPTH:
-                raise too_big
-            continue
-        stack.pop()
-        if not stack or len(stack) > 2:  # the root, or inside a paragraph or table still being read
-            continue
-        parent = stack[-1]
-        if len(stack) == 2 and parent.tag == W_NS + "body":  # document > body > paragraph or table
-            read = len(lines)
-            if elem.tag == W_NS + "p":
-                lines.append("".join(t.text or "" for t in elem.iter(W_NS + "t")))
-            elif elem.tag == W_NS + "tbl":
-                for row in elem.iter(W_NS + "tr"):
-                    cells = ["".join(t.text or "" for t in c.iter(W_NS + "t")) for c in row.iter(W_NS + "tc")]
-                    lines.append(" ".join(c for c in cells if c))
-            chars += sum(len(line) + 1 for line in lines[read:])
-            if chars > MAX_TEXT_CHARS:
-                raise NotAPlan(f"文本过长(超过{MAX_TEXT_CHARS // 10000}万字),请只导入实施方案本身。")
-        parent.remove(elem)  # read: drop it, so memory holds one paragraph or table at a time
-        block_elements = 0
-    return lines
-
-
-# -- documents holding several plans -----------------------------------------------------------------------------
-
-
 def sections(text: str) -> list[tuple[str, str]]:
     """The parts of a file that holds several documents, by their heading lines ending in 篇N: (篇N, text)."""
     out: list[tuple[str, str]] = []
@@ -292,7 +139,7 @@ def select_section(text: str, name: str) -> str:
         wanted = "篇" + wanted
     parts = sections(text)
     for key, body in parts:
-        if key == wanted or 0 < _cn_to_int(key[1:]) == _cn_to_int(wanted[1:]):
+        if key == wanted or 0 < cn_to_int(key[1:]) == cn_to_int(wanted[1:]):
             return body
     found = "、".join(k for k, _ in parts)
     raise NotAPlan(f"文中没有“{name}”。" + (f"可选的篇章:{found}。" if found else "该文本没有分篇。"))
@@ -462,7 +309,7 @@ def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str],
             pattern = dict(ITEM_STYLES).get(style) if style else None
         m = pattern.match(line) if pattern else None
         if m:
-            items.append((_cn_to_int(m.group(1)), [line[m.end() :]]))
+            items.append((cn_to_int(m.group(1)), [line[m.end() :]]))
         elif items:
             items[-1][1].append(line)
         else:
@@ -563,7 +410,7 @@ def _split_tasks(lines: list[str], warnings: list[str]) -> list[tuple[int, list[
                 items[-1][1].append(line)
             continue
         m = dict(ITEM_STYLES)[style].match(line)
-        number = _cn_to_int(m.group(1))
+        number = cn_to_int(m.group(1))
         if top is None or style == top:
             top = top or style
             items.append((number, [line[m.end() :]]))
@@ -661,111 +508,6 @@ def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
     return tasks
 
 
-def split_responsibility(paragraph: str) -> tuple[str, str]:
-    """Split a paragraph into its text and its responsibility line (【责任单位:…】 or 牵头单位:…), if any."""
-    s = paragraph.strip()
-    if s and s[-1] in CLOSERS:
-        depth, k = 0, None
-        for i in range(len(s) - 1, -1, -1):
-            if s[i] in CLOSERS:
-                depth += 1
-            elif s[i] in OPENERS:
-                depth -= 1
-                if depth == 0:
-                    k = i
-                    break
-        if k is not None and _is_responsibility(s[k + 1 : -1]):
-            return s[:k].rstrip(), s[k:]
-    m = re.search(r"(?:^|(?<=[。；;.]))\s*(?:" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]", s)
-    if m:
-        return s[: m.start()].rstrip(), s[m.start() :].strip()
-    return s, ""
-
-
-def _is_responsibility(inner: str) -> bool:
-    inner = inner.strip()
-    if ROLE_KEY.match(inner):
-        return True
-    return len(inner) <= 150 and bool(re.search(r"(?<=.)(?:牵头|配合|协办)(?:[)）]|[、,，;；\s]|$)", inner))
-
-
-def parse_responsibility(text: str) -> tuple[list[str], list[str], bool, list[str]]:
-    """Lead units, member units, whether 各镇(街道) is named, and notes, from one responsibility line.
-
-    Forms: 【责任单位:X,成员单位:Y、Z,各镇(街道)】; 牵头单位：X；配合单位：Y; 责任单位：X（牵头）、Y;
-    协办单位; X牵头,Y配合. A name given twice counts once; a lead is never also a member.
-    """
-    s = text.strip()
-    while len(s) >= 2 and s[0] in OPENERS and s[-1] in CLOSERS:
-        s = s[1:-1].strip()
-    s = s.rstrip("。.；;")
-    keys = list(ROLE_KEY.finditer(s))
-    segments: list[tuple[str | None, str]] = []  # (key word or None, the list after it)
-    if not keys or s[: keys[0].start()].strip(" ,，;；"):
-        segments.append((None, s[: keys[0].start()] if keys else s))
-    for i, m in enumerate(keys):
-        segments.append((m.group(1), s[m.end() : keys[i + 1].start() if i + 1 < len(keys) else None]))
-    has_member_segment = any(key in MEMBER_KEYS for key, _ in segments)
-    leads: list[str] = []
-    members: list[str] = []
-    townships = False
-    notes: list[str] = []
-    for key, seg in segments:
-        items = _list_items(seg)
-        named = [n for n, _ in items if n != TOWNSHIPS]
-        marked_lead = any(mark == "lead" for _n, mark in items)
-        for name, mark in items:
-            if name == TOWNSHIPS:
-                townships = True
-                if mark == "lead" or (key in LEAD_KEYS and not named):
-                    notes.append("各镇(街道)列为牵头单位,按成员单位导入(每个镇、街道都参与),请核对牵头单位。")
-                continue
-            if mark == "lead":
-                target = leads
-            elif mark == "member" or key is None or key in MEMBER_KEYS or marked_lead:
-                target = members
-            elif has_member_segment or len(named) == 1 or key in ("牵头单位", "牵头部门", "主责单位"):
-                target = leads
-            else:  # 责任单位：A、B、C with nothing marked: the first named leads, by the usual convention
-                target = leads if name == named[0] else members
-                if name == named[1]:
-                    notes.append(f"责任单位未标明牵头,按惯例以排在第一位的{named[0]}为牵头单位,请核对。")
-            if name not in target:
-                target.append(name)
-    members = [n for n in members if n not in leads]
-    return leads, members, townships, notes
-
-
-def split_units(text: str) -> tuple[list[str], bool]:
-    """Names in a list typed by a person (separated by 、，, or spaces), and whether 各镇(街道) is among them."""
-    names: list[str] = []
-    townships = False
-    for name, _mark in _list_items(text or ""):
-        if name == TOWNSHIPS:
-            townships = True
-        elif name not in names:
-            names.append(name)
-    return names, townships
-
-
-def _list_items(segment: str) -> list[tuple[str, str | None]]:
-    """(name, "lead" | "member" | None) for each name of a list; 各镇(街道) and its variants become TOWNSHIPS."""
-    segment = TOWNSHIP_RE.sub(TOWNSHIPS, segment)
-    out: list[tuple[str, str | None]] = []
-    for raw in LIST_SEPARATORS.split(segment):
-        name = raw.strip(" :：.。“”\"'‘’")
-        mark = None
-        if LEAD_MARK.search(name):
-            name, mark = LEAD_MARK.sub("", name), "lead"
-        elif MEMBER_MARK.search(name):
-            name, mark = MEMBER_MARK.sub("", name), "member"
-        name = re.sub(r"等(?:单位|部门)?$", "", re.sub(r"^由", "", name)).strip(" :：")
-        if len(name) < 2:
-            continue
-        out.append((name, mark))
-    return out
-
-
 def split_measures(body: str) -> list[str]:
     """A task's measures: its sentences; a numbered sub-item (1. …) is one measure however many sentences."""
     out: list[str] = []
@@ -779,116 +521,3 @@ def split_measures(body: str) -> list[str]:
             continue
         out.extend(s.strip() for s in SENTENCE.findall(par) if s.strip())
     return out
-
-
-# -- reviewing ---------------------------------------------------------------------------------------------------
-
-
-def review_warnings(data: dict) -> list[str]:
-    """What an administrator should look at before confirming: missing title, year, units or measures."""
-    out: list[str] = []
-    if not (data.get("title") or "").strip():
-        out.append("文中没有方案标题,请在下方填写。")
-    if not data.get("year"):
-        out.append("没有识别出方案年度,请在下方填写。")
-    for t in data.get("tasks", []):
-        label = task_label(t["number"])
-        if (
-            not t.get("responsibility_text")
-            and not t.get("lead_units")
-            and not t.get("member_units")
-            and not t.get("includes_townships")
-        ):
-            out.append(f"任务{label}没有责任单位行,未推测责任单位,请填写牵头单位和成员单位。")
-        elif not t.get("lead_units"):
-            out.append(f"任务{label}没有牵头单位,请填写。")
-        if not t.get("measures"):
-            out.append(f"任务{label}没有具体措施。")
-    return out
-
-
-def apply_review(data: dict, *, title: str, year: int | None, district: str, tasks: list[dict]) -> dict:
-    """The data with an administrator's edits: titles, unit lists, 各镇(街道), and measures kept, merged or dropped.
-
-    Each entry of `tasks` has title, lead_units and member_units (text lists), includes_townships and
-    measures (one of "keep", "merge", "drop" per measure; "merge" joins a measure to the one before it).
-    """
-    out = dict(data, title=(title or "").strip(), year=year, district=(district or "").strip())
-    new_tasks = []
-    for t, edit in zip(data["tasks"], tasks, strict=False):
-        leads, lead_t = split_units(edit.get("lead_units", ""))
-        members, member_t = split_units(edit.get("member_units", ""))
-        measures: list[str] = []
-        actions = list(edit.get("measures") or [])
-        for i, text in enumerate(t["measures"]):
-            action = actions[i] if i < len(actions) else "keep"
-            if action == "drop":
-                continue
-            if action == "merge" and measures:
-                measures[-1] += text
-            else:
-                measures.append(text)
-        new_tasks.append(
-            dict(
-                t,
-                title=(edit.get("title") or "").strip() or t["title"],
-                lead_units=leads,
-                member_units=[n for n in members if n not in leads],
-                includes_townships=bool(edit.get("includes_townships") or lead_t or member_t),
-                measures=measures,
-            )
-        )
-    out["tasks"] = new_tasks + data["tasks"][len(new_tasks) :]
-    return out
-
-
-def task_label(n: int) -> str:
-    """(一), (二) … as the plan numbers its tasks."""
-    return f"({cn_number(n)})"
-
-
-CN_DIGITS = "零一二三四五六七八九"
-
-
-def cn_number(n: int) -> str:
-    """1 → 一, 10 → 十, 15 → 十五, 42 → 四十二, 100 → 一百, 105 → 一百零五, 110 → 一百一十; from 1000, digits."""
-    if n < 0 or n >= 1000:
-        return str(n)
-    if n <= 10:
-        return "十" if n == 10 else CN_DIGITS[n]
-    if n < 20:
-        return "十" + CN_DIGITS[n - 10]
-    if n < 100:
-        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
-    hundreds, rest = divmod(n, 100)
-    head = CN_DIGITS[hundreds] + "百"
-    if rest == 0:
-        return head
-    if rest < 10:
-        return head + "零" + CN_DIGITS[rest]
-    return head + ("一" + cn_number(rest) if rest < 20 else cn_number(rest))
-
-
-def _cn_to_int(s: str) -> int:
-    """The value of 一 … 九百九十九 (or of digits); 0 for anything else."""
-    s = (s or "").strip()
-    if s.isdigit():
-        return int(s)
-    digits = {c: i for i, c in enumerate(CN_DIGITS)}
-    if not s or any(c not in digits and c not in "十百" for c in s):
-        return 0
-    total = 0
-    if "百" in s:
-        hundreds, _, s = s.partition("百")
-        if len(hundreds) != 1 or hundreds not in digits or hundreds == "零":
-            return 0
-        total = digits[hundreds] * 100
-        s = s[1:] if s.startswith("零") else s
-        if not s:
-            return total
-    if "十" not in s:
-        return total + digits[s[0]] if len(s) == 1 else 0
-    tens, _, ones = s.partition("十")
-    if len(tens) > 1 or len(ones) > 1:
-        return 0
-    return total + (digits.get(tens, 1) if tens else 1) * 10 + (digits.get(ones, 0) if ones else 0)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, UTCDateTime, utcnow
 from ..org.models import Unit
-from .importer import cn_number
+from .numerals import cn_number
 
 ROLE_LEAD = "lead"
 ROLE_MEMBER = "member"

@@ -24,7 +24,7 @@ from ..audit.service import record
 from ..errors import PermissionDenied, ValidationError
 from ..metrics.excel import RawSheet, cell
 from ..org.models import KIND_TOWNSHIP, Unit
-from ..plans.importer import cn_number
+from ..plans.numerals import cn_number
 from .models import FORM, FRAUD, TARGET, Activity
 from .service import (
     ActivityFilter,

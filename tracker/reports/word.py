@@ -182,79 +182,84 @@ class _Writer:
         if tag in ("style", "script", "head") or not tag:
             return
         if "masthead" in cls:
-            mark = el.find_class("mark")[0]
-            size = float(re.search(r"([\d.]+)pt", mark.get("style", "font-size: 22pt")).group(1))
-            p = self.para(_text(mark), align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True, color=RED)
-            _fonts(p.runs[0], official.SERIF)
-            p.paragraph_format.space_before = Pt(74)  # the mark 35 mm below the type area's top
-            self.para("")
-            number = self.para(el.find_class("docno")[0].text_content().strip(), align=WD_ALIGN_PARAGRAPH.CENTER)
-            _border(number, "bottom", 12, "E60012")  # the red line under the number, across the type area
-            self.para("")
-            return
-        if tag == "h1":
-            lines = [t.strip() for t in el.itertext() if t.strip()]
-            p = self.doc.add_paragraph(style="Title")
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            for i, line in enumerate(lines):
-                run = p.add_run(line)
-                if i < len(lines) - 1:
-                    run.add_break(WD_BREAK.LINE)
-            self.para("")
-            return
-        if tag == "h2":
-            self.doc.add_paragraph(_text(el), style="Heading 1").paragraph_format.first_line_indent = Pt(32)
-            return
-        if tag == "h3":
-            self.doc.add_paragraph(_text(el), style="Heading 2").paragraph_format.first_line_indent = Pt(32)
-            return
-        if tag == "table":
+            self.masthead(el)
+        elif tag == "h1":
+            self.title(el)
+        elif tag in ("h2", "h3"):
+            style = "Heading 1" if tag == "h2" else "Heading 2"
+            self.doc.add_paragraph(_text(el), style=style).paragraph_format.first_line_indent = Pt(32)
+        elif tag == "table":
             self.table(el)
-            return
-        if tag == "svg":
+        elif tag == "svg":
             png = chart_png(lxml.html.tostring(el, encoding="unicode"), self.static_dir)
             if png is not None:
                 self.doc.add_picture(io.BytesIO(png), width=Mm(75))
-            return
-        if "signoff" in cls:
+        elif "signoff" in cls:
             for line in el:
                 p = self.para(_text(line), align=WD_ALIGN_PARAGRAPH.RIGHT)
                 p.paragraph_format.right_indent = Pt(32)
-            return
-        if "colophon" in cls:
-            self.para("")
-            parts = list(el)
-            for i, part in enumerate(parts):
-                text = "\t".join(_text(s) for s in part) if len(part) else _text(part)
-                p = self.para(text, size=14 if "cc" in _classes(part) else 12)
-                p.paragraph_format.left_indent = Pt(14)
-                p.paragraph_format.right_indent = Pt(14)
-                if i == 0:
-                    _border(p, "top", 8)
-                _border(p, "bottom", 8 if i == len(parts) - 1 else 6)
-                if len(part) > 1:  # 印发机关 left, 印发日期 right
-                    p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(28), alignment=2)
-            return
-        if tag in ("p", "li"):
+        elif "colophon" in cls:
+            self.colophon(el)
+        elif tag in ("p", "li"):
             small = "small" in cls or "legend" in cls
             self.para(_text(el), indent=not small and tag == "p", size=12 if small else None)
-            return
-        if tag in ("ul", "ol"):
+        elif tag in ("ul", "ol"):
             for li in el:
                 if isinstance(li.tag, str):
                     self.para("· " + _text(li), size=12)
-            return
+        else:
+            self.container(el, tag, cls)
+
+    def container(self, el, tag: str, cls: set) -> None:
+        """A block of blocks, or a leaf or note holding text directly (one paragraph of its text)."""
         children = [c for c in el if isinstance(c.tag, str)]
         if not children:
             if _text(el):
                 self.para(_text(el), size=12)
             return
-        # a block holding text directly (a note): one paragraph of its text
         if (el.text or "").strip() and tag not in ("section", "body", "div") or "changed-note" in cls:
             self.para(_text(el), size=12)
             return
         for c in children:
             self.block(c)
+
+    def masthead(self, el) -> None:
+        """版头: the issuing body's mark in red, the document number, and the red line under it."""
+        mark = el.find_class("mark")[0]
+        size = float(re.search(r"([\d.]+)pt", mark.get("style", "font-size: 22pt")).group(1))
+        p = self.para(_text(mark), align=WD_ALIGN_PARAGRAPH.CENTER, size=size, bold=True, color=RED)
+        _fonts(p.runs[0], official.SERIF)
+        p.paragraph_format.space_before = Pt(74)  # the mark 35 mm below the type area's top
+        self.para("")
+        number = self.para(el.find_class("docno")[0].text_content().strip(), align=WD_ALIGN_PARAGRAPH.CENTER)
+        _border(number, "bottom", 12, "E60012")  # the red line under the number, across the type area
+        self.para("")
+
+    def title(self, el) -> None:
+        """The title, centred, broken where the HTML breaks it."""
+        lines = [t.strip() for t in el.itertext() if t.strip()]
+        p = self.doc.add_paragraph(style="Title")
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for i, line in enumerate(lines):
+            run = p.add_run(line)
+            if i < len(lines) - 1:
+                run.add_break(WD_BREAK.LINE)
+        self.para("")
+
+    def colophon(self, el) -> None:
+        """版记: 抄送, then 印发机关 left and 印发日期 right, between the rules."""
+        self.para("")
+        parts = list(el)
+        for i, part in enumerate(parts):
+            text = "\t".join(_text(s) for s in part) if len(part) else _text(part)
+            p = self.para(text, size=14 if "cc" in _classes(part) else 12)
+            p.paragraph_format.left_indent = Pt(14)
+            p.paragraph_format.right_indent = Pt(14)
+            if i == 0:
+                _border(p, "top", 8)
+            _border(p, "bottom", 8 if i == len(parts) - 1 else 6)
+            if len(part) > 1:  # 印发机关 left, 印发日期 right
+                p.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(28), alignment=2)
 
     def table(self, el) -> None:
         rows = [tr for tr in el.iter("tr")]

@@ -1,0 +1,326 @@
+"""两降两升 figures: indicators, entering and correcting monthly values, comparisons, the verdict and rankings.
+
+Rules (documented in docs/metrics.md):
+- A town figure is entered per town/street; the district figure is the sum of the towns (rates: the mean of the
+  towns that reported), unless the indicator is entered at district level.
+- A span's value is the sum of its months (rates: their mean). Comparisons use only the months of the span that
+  have figures (any unit) this year, and the same months last year, so an unfinished quarter or year is compared
+  like for like.
+- Year on year below the indicator's small base (default 10), and always for rates, is judged by the difference,
+  not a percentage. No last-year figure: no comparison (无同期数据).
+- 环比 compares a month with the month before and a quarter with the quarter before (same months' positions);
+  years and year-to-date spans carry no 环比.
+- Like for like: 同比 and 环比 add up only the unit-months with a figure in both periods; the others are named in the
+  comparison's `missing` / `mom_missing`, and while the district's four miss any the verdict is 数据不全.
+- One plausibility check (`plausibility`) warns about the same figures in the entry grid and the import.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound
+from ..org.models import Unit
+from ..periods import Period
+from .indicators import get_indicator
+from .models import (
+    AGG_MEAN,
+    AGG_SUM,
+    DOWN,
+    SCOPE_DISTRICT,
+    Indicator,
+    MetricValue,
+)
+from .units import DISTRICT_LABEL, towns
+from .values import Value, shift_month, stored
+
+# -- reading values ----------------------------------------------------------------------
+
+
+class FigureStore:
+    """All loaded figures of some months, with the aggregation rules applied in Python (Decimal, never float)."""
+
+    def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple], session: Session | None = None):
+        self.ind = {i.id: i for i in indicators}
+        self.data: dict[tuple[int, int | None, str], Value] = {}
+        self.months: dict[int, set[str]] = defaultdict(set)
+        self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
+        self.units: dict[int, set[int]] = defaultdict(set)  # towns with any figure, per indicator
+        self.session = session
+        self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
+        for ind_id, unit_id, month, count, amount in rows:
+            v = stored(self.ind[ind_id], count, amount)
+            self.data[(ind_id, unit_id, month)] = v
+            self.months[ind_id].add(month)
+            if unit_id is not None:
+                self.by_month[(ind_id, month)].append(v)
+                self.units[ind_id].add(unit_id)
+
+    @classmethod
+    def load(
+        cls, session: Session, indicators: list[Indicator], months: Iterable[str], unit_id: int | None = None
+    ) -> FigureStore:
+        """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
+        that town's (enough for `level` of that unit)."""
+        codes = sorted(set(months))
+        query = select(
+            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+        ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
+        if unit_id is not None:
+            query = query.where(MetricValue.unit_id == unit_id)
+        return cls(indicators, session.execute(query), session)
+
+    def use_towns(self, town_list: Iterable[Unit]) -> None:
+        """Name the towns of missing figures from a list already read (else they are read when first needed)."""
+        self.names = {u.id: ((u.sort_order, u.id), u.name) for u in town_list}
+
+    def covered(self, ind: Indicator, period: Period) -> list[Period]:
+        have = self.months.get(ind.id, set())
+        return [m for m in period.months() if m.code in have]
+
+    def level(self, ind: Indicator, unit_id: int | None, months: list[Period]) -> Value | None:
+        """The figure of a town (or the district) over the given months."""
+        if unit_id is not None or ind.scope == SCOPE_DISTRICT:
+            vals = [self.data[k] for m in months if (k := (ind.id, unit_id, m.code)) in self.data]
+            return _combine(ind, vals)
+        if ind.aggregate == AGG_SUM:
+            vals = [v for m in months for v in self.by_month.get((ind.id, m.code), ())]
+            return _combine(ind, vals)
+        per_month = [_combine(ind, vs) for m in months if (vs := self.by_month.get((ind.id, m.code)))]
+        return _combine(ind, per_month)
+
+    def pair(self, ind: Indicator, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
+        """The unit-months of `months` and of the same months `shift` months away that both have a figure, and
+        those missing on one side (a town, or the district's own row, without a figure where the other side has
+        one; the district as a whole when nobody has a figure in the other month)."""
+        single = unit_id is not None or ind.scope == SCOPE_DISTRICT
+        units = [unit_id] if single else sorted(self.units.get(ind.id, ()))
+        have = self.months.get(ind.id, set())
+        now: list[tuple[int | None, str]] = []
+        then: list[tuple[int | None, str]] = []
+        missing: list[tuple[int | None, str]] = []
+        wholes: list[tuple[int | None, str]] = []
+        for m in months:
+            other = shift_month(m, shift).code
+            whole = not single and other not in have
+            if whole:
+                wholes.append((None, other))
+            for u in units:
+                a, b = (ind.id, u, m.code) in self.data, (ind.id, u, other) in self.data
+                if a and b:
+                    now.append((u, m.code))
+                    then.append((u, other))
+                elif a and not whole:
+                    missing.append((u, other))
+                elif b:
+                    missing.append((u, m.code))
+        # a month nobody has figures for is named only when the rest of the span was compared (a span whose
+        # other period has no figures at all is simply not compared: 无同期数据)
+        return _Pairing(now, then, missing + wholes if now else missing)
+
+    def level_of(self, ind: Indicator, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
+        """The figure of a town (or the district) over exactly these unit-months."""
+        if not keys:
+            return None
+        vals = [self.data[(ind.id, u, m)] for u, m in keys]
+        if unit_id is not None or ind.scope == SCOPE_DISTRICT or ind.aggregate == AGG_SUM:
+            return _combine(ind, vals)
+        per_month: dict[str, list[Value]] = defaultdict(list)
+        for (_u, m), v in zip(keys, vals, strict=True):
+            per_month[m].append(v)
+        return _combine(ind, [_combine(ind, per_month[m]) for m in sorted(per_month)])
+
+    def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
+        """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
+        if not missing:
+            return ()
+        if self.names is None:
+            self.names = {}
+            if self.session is not None:
+                self.use_towns(towns(self.session, include_inactive=True))
+        names = self.names
+
+        def key(item: tuple[int | None, str]) -> tuple:
+            u, m = item
+            return (1, (0, 0), m) if u is None else (0, names.get(u, ((0, u), ""))[0], m)
+
+        seen: dict[tuple[str, str], None] = {}
+        for u, m in sorted(set(missing), key=key):
+            seen[(DISTRICT_LABEL if u is None else names.get(u, ((0, u), f"#{u}"))[1], m)] = None
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    now: list[tuple[int | None, str]]  # unit-months of this span that have a counterpart
+    then: list[tuple[int | None, str]]  # their counterparts, in the same order
+    missing: list[tuple[int | None, str]]  # unit-months without a figure (unit None: the district)
+
+
+def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
+    if not vals:
+        return None
+    if ind.aggregate == AGG_MEAN:
+        return rounded(sum((Decimal(v) for v in vals), Decimal(0)) / len(vals), ind.decimals)
+    if ind.is_count:
+        return sum(int(v) for v in vals)
+    return sum((Decimal(v) for v in vals), Decimal(0))
+
+
+def rounded(d: Decimal, decimals: int) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def comparison_months(period: Period) -> list[str]:
+    months = period.months()
+    codes = [m.code for m in months] + [shift_month(m, -12).code for m in months]
+    if period.kind in ("month", "quarter"):
+        n = len(months)
+        codes += [shift_month(m, -n).code for m in months]
+    return codes
+
+
+def value(session: Session, code: str, unit_id: int | None, period: Period) -> Value | None:
+    """The figure of a town (unit_id) or the district (None) over the period; None when no month has data."""
+    ind = get_indicator(session, code)
+    if ind is None:
+        raise NotFound(f"指标 {code} 不存在")
+    store = FigureStore.load(session, [ind], period.month_codes())
+    return store.level(ind, unit_id, period.months())
+
+
+# -- comparisons -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A figure with last year's, the year-on-year and period-on-period changes and whether it moved well.
+
+    yoy_pct and mom_pct are percentages (12.5 means +12.5 %), None when the change is judged by the
+    difference (small base, rates) or there is nothing to compare with.
+    """
+
+    value: Value | None
+    last_year: Value | None
+    yoy_abs: Value | None
+    yoy_pct: Decimal | None
+    mom_abs: Value | None
+    judged_by: str | None  # 'pct' | 'abs' | None
+    improved: bool | None  # None: no comparison
+    direction: str
+    previous: Value | None = None
+    mom_pct: Decimal | None = None
+    months: tuple[str, ...] = ()  # the months the figure covers
+    # (unit name, YYYY-MM) without a figure while the other period has one: left out of the 同比 (missing) and the
+    # 环比 (mom_missing) so both compare like for like; 全区 when nobody has a figure in that month
+    missing: tuple[tuple[str, str], ...] = ()
+    mom_missing: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def state(self) -> str:
+        """good / bad / none: the colour of the arrow."""
+        return "none" if self.improved is None else ("good" if self.improved else "bad")
+
+    @property
+    def arrow(self) -> str:
+        if self.yoy_abs is None:
+            return "–"
+        return "↑" if self.yoy_abs > 0 else ("↓" if self.yoy_abs < 0 else "→")
+
+    @property
+    def has_last_year(self) -> bool:
+        return self.last_year is not None
+
+
+def _change(ind: Indicator, now: Value, base: Value) -> tuple[Value, Decimal | None]:
+    diff = now - base
+    if ind.aggregate == AGG_MEAN or base == 0 or base < ind.small_base:
+        return diff, None
+    return diff, rounded(Decimal(diff) * 100 / Decimal(base), 1)
+
+
+def judge(
+    ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None, months: tuple[str, ...] = ()
+) -> Comparison:
+    """Compare a figure with last year's (and the previous span's) by the indicator's rules. Without a figure
+    there is no comparison, but last year's figure is still shown."""
+    if val is None:
+        return Comparison(None, last, None, None, None, None, None, ind.direction, months=months)
+    mom_abs, mom_pct = _change(ind, val, prev) if prev is not None else (None, None)
+    if last is None:
+        return Comparison(val, None, None, None, mom_abs, None, None, ind.direction, prev, mom_pct, months)
+    yoy_abs, yoy_pct = _change(ind, val, last)
+    if yoy_abs == 0:
+        # Holding at zero is as good as a fall for a lower-is-better figure (no cases both years).
+        improved = ind.direction == DOWN and val == 0
+    else:
+        improved = yoy_abs < 0 if ind.direction == DOWN else yoy_abs > 0
+    return Comparison(
+        val,
+        last,
+        yoy_abs,
+        yoy_pct,
+        mom_abs,
+        "pct" if yoy_pct is not None else "abs",
+        improved,
+        ind.direction,
+        prev,
+        mom_pct,
+        months,
+    )
+
+
+def compare_in(ind: Indicator, store: FigureStore, unit_id: int | None, period: Period) -> Comparison:
+    """Like for like: the 同比 adds up only the unit-months that have a figure both this year and last year, the
+    环比 only those with a figure in both spans; what is left out is named in `missing` and `mom_missing`."""
+    months = store.covered(ind, period)
+    if not months:
+        return judge(ind, None, None)
+    codes = tuple(m.code for m in months)
+    yoy = store.pair(ind, unit_id, months, -12)
+    if yoy.now:
+        c = judge(ind, store.level_of(ind, unit_id, yoy.now), store.level_of(ind, unit_id, yoy.then), months=codes)
+    else:
+        # nothing to compare: this year's and last year's figures as they are, without a change
+        val = store.level(ind, unit_id, months)
+        last = store.level(ind, unit_id, [shift_month(m, -12) for m in months])
+        c = Comparison(val, last, None, None, None, None, None, ind.direction, months=codes)
+    prev = mom_abs = mom_pct = None
+    mom_missing: tuple[tuple[str, str], ...] = ()
+    if period.kind in ("month", "quarter"):
+        n = len(period.months())
+        mom = store.pair(ind, unit_id, months, -n)
+        if mom.now:
+            prev = store.level_of(ind, unit_id, mom.then)
+            mom_abs, mom_pct = _change(ind, store.level_of(ind, unit_id, mom.now), prev)
+        else:
+            prev = store.level(ind, unit_id, [shift_month(m, -n) for m in months])
+        mom_missing = store.named(mom.missing)
+    return replace(
+        c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing
+    )
+
+
+def compare(session: Session, code: str, unit_id: int | None, period: Period) -> Comparison:
+    """Value, same period last year, year-on-year and period-on-period change of one town or the district."""
+    ind = get_indicator(session, code)
+    if ind is None:
+        raise NotFound(f"指标 {code} 不存在")
+    store = FigureStore.load(session, [ind], comparison_months(period))
+    return compare_in(ind, store, unit_id, period)
+
+
+def change_rate(ind: Indicator, c: Comparison) -> Decimal | None:
+    """The year-on-year change as a fraction of last year's figure, but never of less than the small base.
+
+    Used to rank: 12 → 6 is -0.5; 3 → 1 is -2/10 = -0.2 (a tiny base cannot make a small change look big).
+    """
+    if c.yoy_abs is None or c.last_year is None:
+        return None
+    return Decimal(c.yoy_abs) / Decimal(max(c.last_year, ind.small_base, 1))

@@ -1,0 +1,171 @@
+"""Figures as series and tables: a year's months, trends against last year, the latest month, stored rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFound, ValidationError
+from ..org.models import Unit
+from ..periods import Period
+from .comparisons import FigureStore, rounded
+from .indicators import get_indicator
+from .models import (
+    AGG_SUM,
+    SCOPE_TOWNSHIP,
+    Indicator,
+    MetricValue,
+)
+from .units import towns
+from .values import Value, current_month, shift_month, stored
+
+# -- series ------------------------------------------------------------------------------------
+
+
+def monthly_series(session: Session, code: str, unit_id: int | None, year: int) -> list[Value | None]:
+    """The twelve monthly figures of a town or the district in a year (None where there is none)."""
+    ind = get_indicator(session, code)
+    if ind is None:
+        raise NotFound(f"指标 {code} 不存在")
+    levels = _monthly_levels(session, [ind], unit_id, [f"{year}-{m:02d}" for m in range(1, 13)])
+    return [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)]
+
+
+def trends(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int
+) -> dict[str, tuple[list[Value | None], list[Value | None]]]:
+    """For each indicator the monthly figures of `year` and of the year before, in one query; the district's
+    like for like (see trends_and_missing)."""
+    return trends_and_missing(session, indicators, unit_id, year)[0]
+
+
+def trends_and_missing(
+    session: Session, indicators: list[Indicator], unit_id: int | None, year: int
+) -> tuple[dict[str, tuple[list[Value | None], list[Value | None]]], list[tuple[str, str]]]:
+    """The monthly figures of `year` and of the year before per indicator, and the (unit, month) left out.
+
+    A town's are its figures. The district's months are compared like for like: where both years have figures
+    for a month, each year's point adds up only the towns with a figure in both (so 柳溪镇 missing in 2026-08
+    drops its 2025-08 figure from last year's point too); a month with figures in one year only shows that
+    year's total."""
+    if unit_id is not None:
+        codes = [Period.month(y, m).code for y in (year - 1, year) for m in range(1, 13)]
+        levels = _monthly_levels(session, indicators, unit_id, codes)
+        return {
+            ind.code: (
+                [levels.get((ind.id, f"{year}-{m:02d}")) for m in range(1, 13)],
+                [levels.get((ind.id, f"{year - 1}-{m:02d}")) for m in range(1, 13)],
+            )
+            for ind in indicators
+        }, []
+    months = [Period.month(year, m) for m in range(1, 13)]
+    store = FigureStore.load(session, indicators, [c for m in months for c in (m.code, shift_month(m, -12).code)])
+    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
+    missing: list[tuple[int | None, str]] = []
+    for ind in indicators:
+        this: list[Value | None] = []
+        last: list[Value | None] = []
+        for m in months:
+            p = store.pair(ind, None, [m], -12)
+            if p.now:
+                this.append(store.level_of(ind, None, p.now))
+                last.append(store.level_of(ind, None, p.then))
+                missing.extend(p.missing)
+            else:
+                this.append(store.level(ind, None, [m]))
+                last.append(store.level(ind, None, [shift_month(m, -12)]))
+        out[ind.code] = (this, last)
+    return out, list(store.named(missing))
+
+
+def _monthly_levels(
+    session: Session, indicators: list[Indicator], unit_id: int | None, codes: list[str]
+) -> dict[tuple[int, str], Value]:
+    """The figure of a town (or the district) in each month, by (indicator id, month).
+
+    The district's figure of a town-level count indicator is summed by the database (a sum, or the mean of the
+    towns' figures: sum / number of towns), which is exact for integers; decimal amounts are added in Python with
+    Decimal, as everywhere else (SQLite has no exact decimal arithmetic)."""
+    levels: dict[tuple[int, str], Value] = {}
+    in_sql = [i for i in indicators if unit_id is None and i.scope == SCOPE_TOWNSHIP and i.is_count]
+    if in_sql:
+        by_id = {i.id: i for i in in_sql}
+        rows = session.execute(
+            select(MetricValue.indicator_id, MetricValue.month, func.sum(MetricValue.count), func.count())
+            .where(
+                MetricValue.indicator_id.in_(list(by_id)),
+                MetricValue.month.in_(codes),
+                MetricValue.unit_id.is_not(None),
+            )
+            .group_by(MetricValue.indicator_id, MetricValue.month)
+        )
+        for ind_id, month, total, n in rows:
+            ind = by_id[ind_id]
+            levels[(ind_id, month)] = (
+                int(total) if ind.aggregate == AGG_SUM else rounded(Decimal(int(total)) / n, ind.decimals)
+            )
+    rest = [i for i in indicators if i not in in_sql]
+    if rest:
+        store = FigureStore.load(session, rest, codes, unit_id)
+        for ind in rest:
+            for code in codes:
+                if (v := store.level(ind, unit_id, [Period.parse(code)])) is not None:
+                    levels[(ind.id, code)] = v
+    return levels
+
+
+def latest_month(session: Session) -> Period:
+    """The latest month with any figure up to this month; the previous month when there are none."""
+    now = current_month()
+    code = session.scalar(
+        select(MetricValue.month).where(MetricValue.month <= now.code).order_by(MetricValue.month.desc()).limit(1)
+    )
+    return Period.parse(code) if code else now.previous()
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    """A town's (or the district's) figures for one month, for tables and export."""
+
+    unit: Unit | None
+    month: str
+    values: dict[str, Value | None]
+
+
+def figures(
+    session: Session,
+    indicators: list[Indicator],
+    start: Period,
+    end: Period,
+    unit_ids: list[int] | None = None,
+    include_district: bool = True,
+) -> list[MonthRow]:
+    """Stored figures (no aggregation) of the months from start to end, by unit then month; one query for values."""
+    from ..periods import month_range
+
+    months = [m.code for m in month_range(start, end)]
+    if len(months) > 600:
+        raise ValidationError("导出范围不能超过50年")
+    q = select(
+        MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+    ).where(
+        MetricValue.month >= months[0],
+        MetricValue.month <= months[-1],
+        MetricValue.indicator_id.in_([i.id for i in indicators]),
+    )
+    by_id = {i.id: i for i in indicators}
+    grouped: dict[tuple[int | None, str], dict[str, Value]] = defaultdict(dict)
+    for ind_id, uid, month, count, amount in session.execute(q):
+        if unit_ids is not None and uid is not None and uid not in unit_ids:
+            continue
+        if uid is None and not include_district:
+            continue
+        grouped[(uid, month)][by_id[ind_id].code] = stored(by_id[ind_id], count, amount)
+    units = {u.id: u for u in towns(session, include_inactive=True)}
+    order = {u.id: (u.sort_order, u.id) for u in units.values()}
+    keys = sorted(grouped, key=lambda k: (k[0] is None, order.get(k[0], (0, 0)), k[1]))
+    return [MonthRow(units.get(uid) if uid else None, month, grouped[(uid, month)]) for uid, month in keys]

@@ -1,0 +1,151 @@
+"""The task × unit grid of a month, and the month's counts by state."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.models import Assignment, Plan, Task
+from ..plans.service import (
+    due_date,
+    duties,
+    in_plan_period,
+    load_tasks,
+)
+from .models import (
+    STATE_ORDER,
+    ProgressReport,
+    Urge,
+)
+from .state import report_state
+
+
+@dataclass(frozen=True)
+class Cell:
+    task_id: int
+    unit_id: int
+    role: str
+    state: str
+    report_id: int | None
+    is_late: bool
+    urges: int
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The task × unit state grid of one month; a month outside the plan's period has no cells (in_plan False)."""
+
+    period: Period
+    due: date
+    tasks: list[Task]
+    units: list[Unit]
+    cells: dict[tuple[int, int], Cell]
+    counts: dict[str, int]
+    unit_counts: dict[int, dict[str, int]] = field(default_factory=dict)
+    in_plan: bool = True
+
+    def cell(self, task_id: int, unit_id: int) -> Cell | None:
+        return self.cells.get((task_id, unit_id))
+
+    def unit_count(self, unit_id: int, state: str) -> int:
+        return self.unit_counts.get(unit_id, {}).get(state, 0)
+
+
+def build_grid(session: Session, plan: Plan, period: Period, today: date | None = None) -> Grid:
+    """Every (task, unit) cell of the month with its state and counts per state; a fixed number of queries."""
+    today = today or clock.today()
+    due = due_date(plan, period)
+    if not in_plan_period(plan, period):
+        return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
+    tasks = load_tasks(session, plan)
+    plan_duties = duties(session, plan, tasks)
+    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
+    reports = {
+        (r.task_id, r.unit_id): r
+        for r in session.execute(
+            select(
+                ProgressReport.id,
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.status,
+                ProgressReport.is_late,
+            )
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+        )
+    }
+    urge_counts = dict(
+        ((t, u), n)
+        for t, u, n in session.execute(
+            select(Urge.task_id, Urge.unit_id, func.count())
+            .where(Urge.period == period.code)
+            .group_by(Urge.task_id, Urge.unit_id)
+        )
+    )
+    cells: dict[tuple[int, int], Cell] = {}
+    units: dict[int, Unit] = {}
+    counts: Counter = Counter()
+    unit_counts: dict[int, Counter] = defaultdict(Counter)
+    for d in plan_duties:
+        r = reports.get((d.task.id, d.unit.id))
+        state = report_state(plan, period, r, today)
+        cells[(d.task.id, d.unit.id)] = Cell(
+            d.task.id,
+            d.unit.id,
+            d.role,
+            state,
+            r.id if r else None,
+            bool(r and r.is_late),
+            urge_counts.get((d.task.id, d.unit.id), 0),
+        )
+        units[d.unit.id] = d.unit
+        counts[state] += 1
+        unit_counts[d.unit.id][state] += 1
+    ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
+    return Grid(
+        period,
+        due,
+        tasks,
+        ordered_units,
+        cells,
+        {s: counts.get(s, 0) for s in STATE_ORDER},
+        {k: dict(v) for k, v in unit_counts.items()},
+    )
+
+
+def month_counts(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict[str, int]:
+    """How many of the month's (task, unit) cells are in each state, counted as `build_grid` counts them
+    (empty for a month outside the plan's period).
+
+    For pages that show the counts only: no measures, urges or cells are loaded.
+    """
+    today = today or clock.today()
+    if not in_plan_period(plan, period):
+        return {}
+    tasks = list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .order_by(Task.number)
+            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
+        )
+    )
+    reports = {
+        (r.task_id, r.unit_id): r
+        for r in session.execute(
+            select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+        )
+    }
+    counts = Counter(
+        report_state(plan, period, reports.get((d.task.id, d.unit.id)), today) for d in duties(session, plan, tasks)
+    )
+    return {s: counts.get(s, 0) for s in STATE_ORDER}

@@ -1,0 +1,131 @@
+"""Whether units filed on time: due, on time, late and overdue counts over months (for scores, cards, the unit page)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.models import Plan, Task
+from ..plans.service import (
+    Duty,
+    duties,
+)
+from .models import (
+    ACCEPTED,
+    OVERDUE,
+    RETURNED,
+    ProgressReport,
+    ReportEvent,
+)
+from .state import due_months, report_state
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """Per unit (or per unit and role), over the months that owe reports (`due_months`): each (task, month) due
+    is exactly one of on time, late (迟报) or overdue (逾期未报), as `report_state` says."""
+
+    unit: Unit
+    due: int = 0
+    on_time: int = 0
+    late: int = 0  # 迟报: first submitted after the due date
+    overdue: int = 0  # 逾期未报: not submitted by today, though the due date is over (a draft included)
+    accepted: int = 0
+    returned: int = 0
+    on_time_accepted: int = 0
+    return_events: int = 0
+
+
+def timeliness(
+    session: Session,
+    plan: Plan,
+    months: list[Period] | None = None,
+    today: date | None = None,
+    by_role: bool = False,
+    unit_id: int | None = None,
+    plan_duties: list[Duty] | None = None,
+) -> dict:
+    """Count due, on-time, late (迟报) and overdue (逾期未报) reports per unit over the given months (default the
+    plan's whole period); only months inside the plan's period whose due date is over count (`due_months`).
+
+    Keys are unit ids, or (unit id, role) pairs with by_role; unit_id limits the count to one unit.
+    plan_duties, when the caller has them already, saves reading the plan's duties again.
+    """
+    today = today or clock.today()
+    months = due_months(plan, today, months)
+    if not months:
+        return {}
+    plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
+    plan_duties = [d for d in plan_duties if unit_id is None or d.unit.id == unit_id]
+    reports, returns = _filed(session, plan, months, unit_id)
+    acc: dict = defaultdict(Counter)
+    units: dict = {}
+    for m in months:
+        for d in plan_duties:
+            key = (d.unit.id, d.role) if by_role else d.unit.id
+            units[key] = d.unit
+            _count(acc[key], plan, m, reports.get((d.task.id, d.unit.id, m.code)), returns, today)
+    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+
+
+def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[dict, Counter]:
+    """The reports of the months as rows keyed (task, unit, month) (only the columns counted, not the texts), and how
+    many times each was returned."""
+    in_span = [Task.plan_id == plan.id, ProgressReport.period.in_([m.code for m in months])]
+    if unit_id is not None:
+        in_span.append(ProgressReport.unit_id == unit_id)
+    reports = {
+        (r.task_id, r.unit_id, r.period): r
+        for r in session.execute(
+            select(
+                ProgressReport.id,
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.period,
+                ProgressReport.status,
+                ProgressReport.is_late,
+            )
+            .join(Task)
+            .where(*in_span)
+        )
+    }
+    returns = Counter(
+        session.execute(
+            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
+        ).scalars()
+    )
+    return reports, returns
+
+
+def _count(c: Counter, plan: Plan, month: Period, r, returns: Counter, today: date) -> None:
+    """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
+    c["due"] += 1
+    state = report_state(plan, month, r, today)
+    if state == OVERDUE:
+        c["overdue"] += 1
+        return
+    c["late" if r.is_late else "on_time"] += 1
+    c["return_events"] += returns.get(r.id, 0)
+    if state == ACCEPTED:
+        c["accepted"] += 1
+        if not r.is_late:
+            c["on_time_accepted"] += 1
+    elif state == RETURNED:
+        c["returned"] += 1
+
+
+def unit_timeliness(
+    session: Session, plan: Plan, unit: Unit, today: date | None = None, plan_duties: list[Duty] | None = None
+) -> Timeliness | None:
+    """The unit's counts over the plan's period so far: what the 工作台, the unit page and the to-do show.
+
+    None when nothing has fallen due for the unit yet.
+    """
+    return timeliness(session, plan, None, today, unit_id=unit.id, plan_duties=plan_duties).get(unit.id)
