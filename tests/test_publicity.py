@@ -22,7 +22,7 @@ from tracker.publicity import service as publicity
 from tracker.publicity.exchange import HEADERS
 from tracker.publicity.models import FORM, FRAUD, TARGET, Activity
 
-from .conftest import get_unit, get_user
+from .conftest import PG_URL, get_unit, get_user
 
 
 @pytest.fixture
@@ -676,3 +676,55 @@ def test_every_register_page_renders_for_its_readers(quarter, w, session, client
     assert stale.status_code == 409 and "名录已被他人修改" in stale.get_data(as_text=True)
     admin_town = client.get(f"/publicity/communities?unit={w['town'].id}")
     assert admin_town.status_code == 200 and "石桥村" in admin_town.get_data(as_text=True)
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite serialises writers; races need PostgreSQL")
+def test_two_activities_in_one_town_at_once_are_both_counted(w, app, session, monkeypatch):
+    """The town's officer and 公安分局 record an activity in 青石镇 in October at the same moment: both saved, the
+    month's 宣传场次 is 2 and 覆盖人次 100 + 40 = 140 (the second save waits for the first instead of losing it)."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    original = publicity.sync_figures
+
+    def meet_then_sync(*args, **kwargs):
+        try:
+            barrier.wait(timeout=0.5)  # both activities inserted, neither counted yet
+        except threading.BrokenBarrierError:
+            pass
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(publicity, "sync_figures", meet_then_sync)
+    town = w["town"]
+    base = {
+        "held_on": "2026-10-12",
+        "target_id": str(opt(session, TARGET, "学校")),
+        "form_id": str(opt(session, FORM, "宣讲/讲座")),
+        "task_id": str(publicity.default_task(session).id),
+    }
+    posts = [
+        ("town1", base | {"place": "青石中学", "audience": "100"}),
+        ("police", base | {"place": "青石农商行", "audience": "40", "town_id": str(town.id)}),
+    ]
+    session.commit()
+    clients = []
+    for username, _data in posts:
+        c = app.test_client()
+        assert c.post("/login", data={"username": username, "password": "demo-2026"}).status_code == 302
+        clients.append(c)
+    results = [0, 0]
+    start = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        start.wait()
+        results[i] = clients[i].post("/publicity/activities/new", data=posts[i][1]).status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == [302, 302]
+    session.expire_all()
+    assert _figure(session, "events", town, "2026-10") == (2, SOURCE_REGISTER)
+    assert _figure(session, "reach", town, "2026-10") == (140, SOURCE_REGISTER)

@@ -350,6 +350,9 @@ def _month(d: date) -> str:
 def sync_figures(session: Session, actor, keys: Iterable[tuple[int, str]]) -> None:
     """Count 宣传场次 and 覆盖人次 of each (town id, YYYY-MM) from the register and store them as the figures."""
     session.flush()
+    # Callers count after recording the write's audit event: appending to the audit chain holds a transaction lock
+    # until commit (PostgreSQL; SQLite writers queue anyway), so of two saves for one town at the same moment the
+    # second counts here only once the first is committed, and its count includes the first's activity.
     for town_id, month in sorted(set(keys)):
         p = Period.parse(month)
         n, audience = session.execute(
