@@ -70,6 +70,7 @@ def test_the_menu_marks_the_open_page_and_lists_only_what_the_role_may_open(worl
         "两降两升",
         "考评",
         "红黄牌",
+        "宣传台账",
         "联席会议",
         "督办事项",
     ]

@@ -40,6 +40,7 @@ LAYERS = [
     "progress",
     "meetings",
     "metrics",
+    "publicity",
     "assessment",
     "notify",
     "reports",

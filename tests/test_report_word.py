@@ -46,6 +46,7 @@ def test_briefing_docx_has_the_pdfs_sections_as_word_styles_and_tables(district,
         "四、考评得分与排名",
         "五、红黄牌",
         "六、前期议定事项落实情况",
+        "七、宣传教育",
     ]
     subheads = [p.text for p in doc.paragraphs if p.style.name == "Heading 2"]
     assert "（一）全区情况" in subheads and "（二）各镇(街道)情况与综合排名" in subheads

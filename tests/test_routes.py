@@ -149,6 +149,29 @@ ROUTES: dict[tuple[str, str], str] = {
     ("evidence.thumb", "GET"): "unit",
     ("evidence.upload", "POST"): "unit_officer",
     ("evidence.delete", "POST"): "unit_officer",
+    ("publicity.activities", "GET"): "any",
+    ("publicity.activity", "GET"): "unit",
+    ("publicity.activity_new", "GET"): "officer",
+    ("publicity.activity_new", "POST"): "officer",
+    ("publicity.activity_edit", "GET"): "unit_officer",
+    ("publicity.activity_edit", "POST"): "unit_officer",
+    ("publicity.activity_delete", "POST"): "unit_officer",
+    ("publicity.stats", "GET"): "any",
+    ("publicity.communities", "GET"): "officer",
+    ("publicity.communities", "POST"): "officer",
+    ("publicity.options_page", "GET"): "admin",
+    ("publicity.options_page", "POST"): "admin",
+    ("publicity.template", "GET"): "any",
+    ("publicity.export", "GET"): "any",
+    ("publicity.import_page", "GET"): "officer",
+    ("publicity.import_upload", "POST"): "officer",
+    ("publicity.import_confirm", "POST"): "officer",
+    ("publicity.creations", "GET"): "any",
+    ("publicity.creation_new", "GET"): "officer",
+    ("publicity.creation_new", "POST"): "officer",
+    ("publicity.creation_edit", "GET"): "unit_officer",
+    ("publicity.creation_edit", "POST"): "unit_officer",
+    ("publicity.creation_advance", "POST"): "reviewer",
 }
 
 ALLOWED = {
@@ -191,7 +214,7 @@ def sample_args(seeded, session, frozen):
     )
     progress.submit_report(session, officer, report.id, report.version)
     card_args = {**_card_samples(session, town, officer), **_evidence_samples(session, town, officer)}
-    seeded.route_sample_args = _meeting_samples(session, town)
+    seeded.route_sample_args = _meeting_samples(session, town) | _publicity_samples(session, town, officer)
     session.commit()
     extra = {**card_args, **getattr(seeded, "route_sample_args", {})}
     return {
@@ -280,6 +303,33 @@ def _meeting_samples(session, town) -> dict:
         session, reviewer, m.id, text="开展入户宣传", lead_unit_id=town.id, deadline=date(2026, 11, 30)
     )
     return {"meeting_id": m.id, "decision_id": d.id}
+
+
+def _publicity_samples(session, town, officer) -> dict:
+    """A publicity activity and a 无诈 creation of unit A."""
+    from datetime import date
+
+    from tracker.publicity import creations
+    from tracker.publicity import service as publicity
+    from tracker.publicity.models import FORM, TARGET
+
+    a = publicity.create_activity(
+        session,
+        officer,
+        publicity.ActivityValues(
+            held_on=date(2026, 11, 2),
+            unit_id=town.id,
+            town_id=town.id,
+            place="青石中学",
+            target_id=publicity.options(session, TARGET)[0].id,
+            form_id=publicity.options(session, FORM)[0].id,
+            audience=100,
+        ),
+    )
+    c = creations.declare(
+        session, officer, unit_id=town.id, kind="campus", name="青石中学", declared_on=date(2026, 11, 3)
+    )
+    return {"activity_id": a.id, "creation_id": c.id}
 
 
 @pytest.mark.parametrize("role", list(ALLOWED))

@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .org.views import bp as org_bp
     from .plans.views import bp as plans_bp
     from .progress.views import bp as progress_bp
+    from .publicity.views import bp as publicity_bp
     from .reports.views import bp as reports_bp
 
     templating.init_app(app)
@@ -87,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         reports_bp,
         notify_bp,
         exports_bp,
+        publicity_bp,
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)

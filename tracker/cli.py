@@ -19,6 +19,7 @@ from .evidence.blobs import store_for
 from .meetings.cli import meetings_cli
 from .metrics.cli import metrics_cli
 from .plans.cli import plan_cli
+from .publicity.cli import activities_cli
 from .seed import load_base, load_demo
 
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -188,6 +189,7 @@ def register(app) -> None:
     app.cli.add_command(metrics_cli)
     app.cli.add_command(meetings_cli)
     app.cli.add_command(evidence_cli)
+    app.cli.add_command(activities_cli)
     app.cli.add_command(demo_data_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -22,4 +22,5 @@ from .notify.models import Channel, Delivery, JobState, Notification  # noqa: F4
 from .org.models import Unit  # noqa: F401
 from .plans.models import Assignment, Goal, Measure, Plan, Requirement, Task  # noqa: F401
 from .progress.models import ProgressReport, ReportEvent, Urge  # noqa: F401
+from .publicity.models import Activity, CommunityList, Creation, PublicityOption  # noqa: F401
 from .reports.models import BriefingArchive, DocumentNumber, DocumentNumbering  # noqa: F401

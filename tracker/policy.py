@@ -93,6 +93,12 @@ def _answers_decision(user, decision) -> bool:
     return user.role == ROLE_OFFICER and decision is not None and decision.lead_unit_id == user.unit_id
 
 
+def _records_for(user, obj) -> bool:
+    """An officer for the officer's own unit (obj: the record, or a unit id); the system actor (a command-line
+    import) for any unit."""
+    return getattr(user, "is_system", False) or _officer_of(user, obj)
+
+
 RULES: dict[str, Callable] = {
     # reading
     "plan.view": lambda user, obj=None: True,
@@ -147,6 +153,20 @@ RULES: dict[str, Callable] = {
     # 佐证材料: reading and adding follow the parent object's own rules (tracker/desk/evidence.py); removing is
     # the uploader's alone, and only while the parent may still be edited
     "evidence.remove": lambda user, att=None: att is not None and att.uploaded_by_id == user.id,
+    # the publicity-activity register and the 无诈 creations
+    "publicity.view": lambda user, obj=None: True,  # statistics and coverage, circulated like the figures
+    "publicity.options": _is(ROLE_ADMIN),  # the target-group, form and fraud-type lists
+    "publicity.communities": lambda user, obj=None: user.role == ROLE_ADMIN or _officer_of(user, obj),  # obj: town
+    "activity.view": _view_unit_data,  # obj: activity
+    "activity.list_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "activity.record": lambda user, obj=None: (
+        getattr(user, "is_system", False) or (user.role == ROLE_OFFICER and user.unit_id is not None)
+    ),
+    "activity.write": _records_for,  # obj: activity, or a unit id for a new one
+    "creation.view": _view_unit_data,  # obj: creation
+    "creation.list_all": _any_of(ROLE_ADMIN, ROLE_REVIEWER),
+    "creation.write": _records_for,  # obj: creation, or a unit id: declare and edit while declared
+    "creation.decide": _is(ROLE_REVIEWER),  # 验收 and 命名
 }
 
 

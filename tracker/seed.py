@@ -25,6 +25,8 @@ from .org.models import KIND_DEPARTMENT, KIND_TOWNSHIP, Unit
 from .periods import Period
 from .plans.service import active_plan, due_date, duties, load_plan, update_period
 from .progress import service as progress
+from .publicity import demo as publicity_demo
+from .publicity.service import load_options
 from .reports.archive_job import queue_archive
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "seed"
@@ -54,6 +56,7 @@ def load_base(session: Session) -> dict:
     session.flush()
     _plan, plan_created = load_plan(session, SYSTEM, read_json("plan.json"))
     load_indicators(session, SYSTEM, read_json("indicators.json"))
+    load_options(session, SYSTEM, read_json("publicity.json"))
     load_scheme(session, SYSTEM, read_json("assessment.json"), read_json("cards.json"), read_json("holidays.json"))
     return {"units": created, "plan": plan_created}
 
@@ -151,6 +154,7 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
     n = _demo_reports(session, users, today, demo.get("months", 4)) if with_reports else 0
     figures = metrics_demo.load(session, users["police"], today) if with_reports else 0
     meetings = meetings_demo.load(session, users, today) if with_reports else {}
+    publicity = publicity_demo.load(session, users, today) if with_reports else {}
     if with_reports:
         # as when a meeting is marked held on its page: each held meeting's briefing is archived after the commit
         for meeting_id in session.scalars(select(Meeting.id).where(Meeting.status == HELD).order_by(Meeting.id)).all():
@@ -164,6 +168,7 @@ def load_demo(session: Session, password: str, today: date | None = None, with_r
         "figures": figures,
         "meetings": meetings,
         "cards": cards,
+        "publicity": publicity,
     }
 
 

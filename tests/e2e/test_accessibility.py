@@ -21,7 +21,7 @@ AXE_OPTIONS = {
 # files, not pages: PDFs, spreadsheets
 DOWNLOAD = re.compile(r"\.pdf$|\.xlsx$|/export$|/template$")
 
-OFFICER_MENU = ["工作台", "实施方案", "报告列表", "两降两升", "考评", "红黄牌", "联席会议", "督办事项"]
+OFFICER_MENU = ["工作台", "实施方案", "报告列表", "两降两升", "考评", "红黄牌", "宣传台账", "联席会议", "督办事项"]
 STAFF_MENU = [
     "工作台",
     "实施方案",
@@ -30,6 +30,7 @@ STAFF_MENU = [
     "两降两升",
     "考评",
     "红黄牌",
+    "宣传台账",
     "联席会议",
     "督办事项",
     "报表",
@@ -41,6 +42,7 @@ ADMIN_MENU = STAFF_MENU + [
     "通知渠道",
     "填报设置",
     "指标管理",
+    "宣传台账名录",
     "考评办法",
     "节假日安排",
     "发文字号",

@@ -14,6 +14,7 @@ from ..errors import PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period
 from .models import (
+    REGISTER_CODES,
     SCOPE_DISTRICT,
     SOURCE_CORRECTION,
     Indicator,
@@ -31,6 +32,7 @@ from .values import (
     is_future,
     parse_value,
     plausibility,
+    register_message,
     shift_month,
     stored,
     value_columns,
@@ -243,6 +245,9 @@ def _changed_cells(session: Session, actor, p: Period, entries: dict[CellKey, tu
             continue
         if not applies(ind, unit_id):
             errors[key] = "该指标按全区填报" if ind.scope == SCOPE_DISTRICT else "该指标按镇(街道)填报"
+            continue
+        if ind.code in REGISTER_CODES:
+            errors[key] = register_message(ind)
             continue
         source = write_source(actor, EntryTarget(ind, unit_id))
         if source is None:

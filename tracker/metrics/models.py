@@ -31,7 +31,17 @@ SCOPE_LABELS = {SCOPE_TOWNSHIP: "按镇(街道)填报", SCOPE_DISTRICT: "按全�
 AGG_SUM, AGG_MEAN = "sum", "mean"
 AGGREGATE_LABELS = {AGG_SUM: "求和", AGG_MEAN: "取平均(比率类)"}
 SOURCE_ENTRY, SOURCE_IMPORT, SOURCE_CORRECTION = "entry", "import", "correction"
-SOURCE_LABELS = {SOURCE_ENTRY: "填报", SOURCE_IMPORT: "导入", SOURCE_CORRECTION: "审核更正"}
+# a figure counted from the publicity-activity register (宣传场次, 覆盖人次), never typed
+SOURCE_REGISTER = "register"
+# Indicators counted from the publicity-activity register (tracker/publicity): a town's month is the number of
+# activities held in it that month (events) and their audience (reach). Nobody types them.
+REGISTER_CODES = ("events", "reach")
+SOURCE_LABELS = {
+    SOURCE_ENTRY: "填报",
+    SOURCE_IMPORT: "导入",
+    SOURCE_CORRECTION: "审核更正",
+    SOURCE_REGISTER: "宣传台账",
+}
 MAX_DECIMALS = 4
 
 
@@ -164,7 +174,7 @@ class MetricValue(Base):
         CheckConstraint("count >= 0", name="count_not_negative"),
         CheckConstraint("CAST(amount AS NUMERIC) >= 0", name="amount_not_negative"),
         CheckConstraint("(count IS NULL) <> (amount IS NULL)", name="one_value"),
-        CheckConstraint("source IN ('entry', 'import', 'correction')", name="source"),
+        CheckConstraint("source IN ('entry', 'import', 'correction', 'register')", name="source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ each defined in the module that says what it holds. Rules and how the figures ar
 - rankings.py     competition ranks by the change against last year
 - summary.py      the 两降两升 summary of a span: district and towns, verdicts, rankings
 - series.py       a year's months, trends against last year, the latest month, stored rows for tables and export
+- register.py     the figures counted from the publicity register (宣传场次, 覆盖人次), stored by it
 """
 
 from .comparisons import Comparison, change_rate, compare, judge, value
@@ -33,6 +34,8 @@ from .indicators import (
     load_indicators,
     update_indicator,
 )
+from .models import REGISTER_CODES
+from .register import set_register_values
 from .series import MonthRow, figures, latest_month, monthly_series, trends, trends_and_missing
 from .summary import INCOMPLETE, MET, UNMET, VERDICT_LABELS, Summary, UnitSummary, summary, verdict_of
 from .units import DISTRICT_LABEL, DISTRICT_NAMES, departments, resolve_units, towns
@@ -50,9 +53,10 @@ from .values import (
     is_future,
     parse_value,
     plausibility,
+    register_message,
     stored,
 )
-from .writers import EntryTarget, applies, can_enter_any
+from .writers import EntryTarget, applies, can_enter_any, write_source
 
 __all__ = [
     "CORE_CODES",
@@ -64,6 +68,7 @@ __all__ = [
     "MAX_REASON",
     "MAX_VALUE",
     "MET",
+    "REGISTER_CODES",
     "UNMET",
     "VERDICT_LABELS",
     "YUAN_ABSOLUTE",
@@ -102,8 +107,10 @@ __all__ = [
     "monthly_series",
     "parse_value",
     "plausibility",
+    "register_message",
     "resolve_units",
     "save_grid",
+    "set_register_values",
     "stored",
     "summary",
     "towns",
@@ -112,4 +119,5 @@ __all__ = [
     "update_indicator",
     "value",
     "verdict_of",
+    "write_source",
 ]

@@ -12,6 +12,7 @@ from ..errors import ValidationError
 from ..org.models import Unit
 from ..periods import Period
 from .models import (
+    REGISTER_CODES,
     Indicator,
 )
 from .units import DISTRICT_LABEL
@@ -31,11 +32,24 @@ MAX_REASON = 500
 # -- values: parsing ------------------------------------------------------------------
 
 
+def register_message(indicator: Indicator) -> str:
+    """Why a figure counted from the publicity register cannot be typed, and where to record it instead."""
+    return f"“{indicator.name}”由宣传活动台账按月自动统计,不能直接填写;请在“宣传活动台账”中登记宣传活动"
+
+
 def parse_value(indicator: Indicator, raw) -> Value | None:
     """A cell's text (or spreadsheet number) as the indicator's value; None for an empty cell.
 
-    Raises ValidationError with a message fit for the user.
+    Raises ValidationError with a message fit for the user; a figure for an indicator counted from the publicity
+    register is refused, pointing to the register.
     """
+    value = _parse_value(indicator, raw)
+    if value is not None and indicator.code in REGISTER_CODES:
+        raise ValidationError(register_message(indicator))
+    return value
+
+
+def _parse_value(indicator: Indicator, raw) -> Value | None:
     if raw is None:
         return None
     if type(raw) is int and 0 <= raw < MAX_VALUE and indicator.decimals == 0:

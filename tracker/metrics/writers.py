@@ -10,6 +10,7 @@ from .. import policy
 from ..org.models import Unit
 from .indicators import active_indicators
 from .models import (
+    REGISTER_CODES,
     SCOPE_DISTRICT,
     SOURCE_CORRECTION,
     SOURCE_ENTRY,
@@ -29,7 +30,10 @@ class EntryTarget:
 
 
 def write_source(actor, target: EntryTarget) -> str | None:
-    """How the actor may write this cell: as its owner ('entry'), as a reviewer ('correction'), or not at all."""
+    """How the actor may write this cell: as its owner ('entry'), as a reviewer ('correction'), or not at all
+    (an indicator counted from the publicity register is nobody's to type)."""
+    if target.indicator.code in REGISTER_CODES:
+        return None
     if policy.can(actor, "metrics.enter", target):
         return SOURCE_ENTRY
     if policy.can(actor, "metrics.correct", target):

@@ -25,6 +25,7 @@ from ..plans.models import Plan, Task
 from ..plans.service import active_plan, due_date, duties, in_plan_period, load_tasks
 from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import report_state
+from ..publicity import report as publicity_report
 from . import official
 
 ISSUER = official.ISSUER
@@ -159,6 +160,8 @@ class Briefing(_Titled):
     @property
     def evidence_total(self) -> int:
         return sum(n for _unit, n in self.evidence)
+
+    publicity: publicity_report.PublicitySection | None = None  # 宣传教育: the register's figures and coverage
 
 
 def _card_row(card: Card, today: date) -> CardRow:
@@ -375,6 +378,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
         figures_frozen=results is None or results.figures_frozen,
         head=official.head(session, district, meeting=meeting),
         evidence=_evidence_per_unit(session, plan, period),
+        publicity=publicity_report.section(session, period),
     )
 
 
@@ -485,6 +489,7 @@ class Scorecard(_Titled):
     head: official.Head | None = None
     # the unit's other cards: closed before the quarter or issued after it (`cards`: those to rectify in it)
     earlier_cards: list[CardRow] = field(default_factory=list)
+    publicity: object = None  # the unit's publicity activities in the quarter (a publicity Tally)
 
 
 def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district: str = "") -> Scorecard:
@@ -529,4 +534,5 @@ def scorecard(session: Session, plan: Plan, unit: Unit, period: Period, district
         figures_frozen=results.figures_frozen,
         not_applicable=results.snapshot.get("not_applicable", "full"),
         head=official.head(session, district, recipients=f"{unit.name}:"),
+        publicity=publicity_report.unit_line(session, unit, period),
     )
