@@ -728,3 +728,68 @@ def test_two_activities_in_one_town_at_once_are_both_counted(w, app, session, mo
     session.expire_all()
     assert _figure(session, "events", town, "2026-10") == (2, SOURCE_REGISTER)
     assert _figure(session, "reach", town, "2026-10") == (140, SOURCE_REGISTER)
+
+
+def test_an_activity_keeps_its_photos_and_the_reviewer_sees_them(w, session, client, auth, tmp_path):
+    """An officer records an activity with two photos from the form (a camera shot and a chosen file): the activity
+    page lists 活动照片与材料(2) with two thumbnails, the list and the export count 2, another town's officer cannot
+    open them, and deleting the activity takes its photos with it."""
+    import io as _io
+
+    from openpyxl import load_workbook
+
+    from tracker.evidence.models import Attachment
+
+    from . import evidence_files as files
+
+    auth.login("town1")
+    data = {
+        "held_on": "2026-10-12",
+        "place": "青石村文化礼堂",
+        "target_id": str(opt(session, TARGET, "农村")),
+        "form_id": str(opt(session, FORM, "宣讲/讲座")),
+        "fraud_ids": [str(opt(session, FRAUD, "虚假征信"))],
+        "audience": "85",
+        "materials": "170",
+        "apps": "20",
+        "task_id": str(publicity.default_task(session).id),
+        "notes": "",
+        "evidence": [
+            (_io.BytesIO(files.photo(60, 40, "red")), "现场.jpg"),
+            (_io.BytesIO(files.photo(80, 60, "blue", orientation=None)), "讲座.jpg"),
+        ],
+    }
+    resp = client.post("/publicity/activities/new", data=data, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    a = session.scalar(select(Activity).where(Activity.place == "青石村文化礼堂"))
+    photos = session.scalars(
+        select(Attachment).where(Attachment.owner_kind == "activity", Attachment.owner_id == a.id)
+    ).all()
+    assert sorted((p.name, p.width, p.height) for p in photos) == [("现场.jpg", 40, 60), ("讲座.jpg", 80, 60)]
+
+    auth.logout()
+    auth.login("reviewer")
+    page = client.get(f"/publicity/activities/{a.id}").get_data(as_text=True)
+    assert "活动照片与材料(2)" in page and page.count('alt="照片:') == 2
+    for p in photos:
+        thumb = client.get(f"/evidence/{p.id}/thumb")
+        assert thumb.status_code == 200 and thumb.mimetype.startswith("image/")
+        thumb.close()
+    listing = client.get("/publicity/activities?month=2026-10").get_data(as_text=True)
+    assert '<td data-label="照片与材料" class="num">2</td>' in listing
+    sheet = load_workbook(_io.BytesIO(client.get("/publicity/export?month=2026-10").data)).active
+    header = [c.value for c in sheet[1]]
+    row = next(
+        r for r in sheet.iter_rows(min_row=2, values_only=True) if r[header.index("活动地点")] == "青石村文化礼堂"
+    )
+    assert row[header.index("照片与材料(个)")] == 2
+
+    auth.logout()
+    auth.login("town2")
+    refused = client.get(f"/evidence/{photos[0].id}")
+    assert refused.status_code == 403
+    refused.close()
+
+    publicity.delete_activity(session, w["officer"], a.id, a.version)
+    session.commit()
+    assert session.scalar(select(Attachment.id).where(Attachment.owner_kind == "activity")) is None

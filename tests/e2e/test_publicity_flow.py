@@ -4,6 +4,7 @@ list, and the quarter's statistics count it."""
 from __future__ import annotations
 
 from ..conftest import get_unit
+from ..evidence_files import photo
 from .conftest import shot
 
 
@@ -51,9 +52,19 @@ def test_officer_records_an_activity_on_a_phone(browser, page_for, live_server, 
             "els => els.map(e => e.getBoundingClientRect().height)",
         )
         assert heights and min(heights) >= 44
+        # two photos: one taken with the camera, one chosen from the album
+        phone.locator("input[type=file][capture=environment]").set_input_files(
+            files=[{"name": "IMG_0918.jpg", "mimeType": "image/jpeg", "buffer": photo(60, 40)}]
+        )
+        phone.locator("input[type=file][multiple]").set_input_files(
+            files=[{"name": "宣传现场.jpg", "mimeType": "image/jpeg", "buffer": photo(80, 60, "blue", None)}]
+        )
         shot(phone, "activity-phone-form")
         phone.click("form.activity-form button.primary")
         assert "宣传活动已登记" in phone.content()
+        # the activity's page shows both photos as thumbnails
+        assert "活动照片与材料(2)" in phone.content()
+        assert phone.locator(".evidence-list img").count() == 2
         _no_sideways_scroll(phone)
         phone.goto(f"{live_server}/publicity/activities")
         _no_sideways_scroll(phone)
@@ -67,6 +78,11 @@ def test_officer_records_an_activity_on_a_phone(browser, page_for, live_server, 
     reviewer = page_for("reviewer")
     reviewer.goto(f"{live_server}/publicity/activities?unit={town.id}")
     assert "青石村村委会广场" in reviewer.content() and "共 1 场,覆盖 180 人次" in reviewer.content()
+    assert reviewer.locator("td[data-label=照片与材料]").first.inner_text().strip() == "2"
+    reviewer.click("text=2026年9月18日")
+    reviewer.wait_for_load_state()
+    assert reviewer.locator(".evidence-list img").count() == 2  # the reviewer sees both photos
+    shot(reviewer, "activity-photos-review")
     reviewer.goto(f"{live_server}/publicity/stats?period=2026-Q3")
     content = reviewer.content()
     assert "开展宣传活动 <strong>1</strong> 场,覆盖 <strong>180</strong> 人次" in content

@@ -25,6 +25,7 @@ from ..meetings.models import DecisionEvent
 from ..policy import can
 from ..progress.models import ProgressReport
 from ..progress.service import EDITABLE
+from ..publicity.models import Activity
 from ..saving import save
 from ..web import EmptyForm, get_or_404
 
@@ -60,6 +61,13 @@ PARENTS: dict[str, Parent] = {
         view=lambda user, e: e.action == "answer" and can(user, "decision.view", e.decision),
         add=lambda user, e: False,
         page=lambda e: url_for("meetings.decision", decision_id=e.decision_id),
+    ),
+    # an activity's photos: its unit's officers add and delete them as long as they may edit the activity
+    "activity": Parent(
+        Activity,
+        view=lambda user, a: can(user, "activity.view", a),
+        add=lambda user, a: can(user, "activity.write", a),
+        page=lambda a: url_for("publicity.activity", activity_id=a.id),
     ),
 }
 

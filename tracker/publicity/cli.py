@@ -13,7 +13,6 @@ from .. import db
 from ..auth.models import User
 from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
-from ..metrics.excel import check_xlsx, read_sheet
 from ..periods import Period
 from . import exchange
 from .service import ActivityFilter, statistics
@@ -54,6 +53,8 @@ def import_command(file: Path, dry_run: bool, username: str | None) -> None:
     data = file.read_bytes()
     actor = _actor(username)
     try:
+        from ..metrics.excel import check_xlsx, read_sheet  # openpyxl only when a sheet is read
+
         check_xlsx(data, file.name)
         preview = exchange.build_preview(db.session, actor, read_sheet(data))
     except ValidationError as e:

@@ -13,19 +13,21 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import policy
 from ..audit.service import record
 from ..errors import PermissionDenied, ValidationError
-from ..metrics.excel import RawSheet, cell
+from ..evidence import service as evidence
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..plans.numerals import cn_number
 from .models import FORM, FRAUD, TARGET, Activity
+
+if TYPE_CHECKING:
+    from ..metrics.excel import RawSheet
 from .service import (
     ActivityFilter,
     ActivityValues,
@@ -42,13 +44,12 @@ SHEET = "宣传活动"
 DATE, UNIT, TOWN, COMMUNITY, PLACE = "活动日期", "开展单位", "所在镇(街道)", "村(社区)", "活动地点"
 TARGET_H, FORM_H, FRAUD_H, AUDIENCE = "宣传对象", "宣传形式", "涉及诈骗类型", "覆盖人数"
 MATERIALS, APPS, TASK, NOTES = "发放资料(份)", "现场注册反诈APP(人)", "服务任务", "备注"
+PHOTOS = "照片与材料(个)"  # exported only: the import does not read it
 HEADERS = [DATE, UNIT, TOWN, COMMUNITY, PLACE, TARGET_H, FORM_H, FRAUD_H, AUDIENCE, MATERIALS, APPS, TASK, NOTES]
 REQUIRED = [DATE, UNIT, PLACE, TARGET_H, FORM_H, AUDIENCE]
 WIDTHS = [12, 14, 14, 12, 24, 10, 14, 30, 10, 12, 16, 10, 30]
 FRAUD_SPLIT = re.compile(r"[、,,;;\s]+")
 ERROR, WARNING = "error", "warning"
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
 
 
 @dataclass(frozen=True)
@@ -300,24 +301,31 @@ def apply_import(session: Session, actor, preview: Preview, filename: str = "") 
 # -- writing workbooks --------------------------------------------------------------------
 
 
-def _workbook(rows: list[list], notes: list[str]) -> bytes:
+def _workbook(rows: list[list], notes: list[str], headers: list[str] = HEADERS) -> bytes:
+    # openpyxl (here and under metrics.excel) is imported when a file is written, not at start-up
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from ..metrics.excel import cell
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET)
     ws.freeze_panes = "A2"
     for i, w in enumerate(WIDTHS):
         ws.column_dimensions[chr(65 + i)].width = w
     header = []
-    for text in HEADERS:
+    for text in headers:
         c = cell(ws, text)
-        c.font, c.fill, c.alignment = _HEAD_FONT, _HEAD_FILL, Alignment(horizontal="center")
+        c.font, c.fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
+        c.alignment = Alignment(horizontal="center")
         header.append(c)
     ws.append(header)
     for values in rows:
         out = []
-        for h, v in zip(HEADERS, values, strict=True):
+        for h, v in zip(headers, values, strict=True):
             if h == DATE:
                 out.append(cell(ws, v, "yyyy-mm-dd"))
-            elif h in (AUDIENCE, MATERIALS, APPS):
+            elif h in (AUDIENCE, MATERIALS, APPS, PHOTOS):
                 out.append(cell(ws, v, "0"))
             else:
                 out.append(cell(ws, v))
@@ -366,5 +374,10 @@ def template_file(session: Session) -> bytes:
 def export_file(session: Session, actor, f: ActivityFilter) -> bytes:
     activities = list_activities(session, actor, f)
     activities.sort(key=lambda a: (a.held_on, a.id))
-    notes = [f"宣传活动台账导出,共{len(activities)}场,覆盖{sum(a.audience for a in activities)}人次。"]
-    return _workbook([row_of(a) for a in activities], notes)
+    photos = evidence.counts(session, "activity", [a.id for a in activities])
+    notes = [
+        f"宣传活动台账导出,共{len(activities)}场,覆盖{sum(a.audience for a in activities)}人次。",
+        f"“{PHOTOS}”列为活动所附照片与材料的个数(文件本身在系统中查看);导入时该列不读取。",
+    ]
+    rows = [row_of(a) + [photos.get(a.id, 0)] for a in activities]
+    return _workbook(rows, notes, HEADERS + [PHOTOS])

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from .. import clock, policy
 from ..audit.service import record
 from ..errors import NotFound, StaleEdit, ValidationError
+from ..evidence import service as evidence
 from ..metrics.service import set_register_values
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period
@@ -404,7 +405,11 @@ def delete_activity(session: Session, actor, activity_id: int, version: int | No
     if version is None or a.version != version:
         raise StaleEdit()
     key = (a.town_id, a.month)
-    record(session, actor, "activity.delete", a, before=a.snapshot(), after={}, summary=f"删除宣传活动 {_summary(a)}")
+    photos = evidence.for_owner(session, "activity", a.id)  # its photos and files go with it
+    before = a.snapshot() | {"attachments": [f"{p.name} ({p.sha256[:12]})" for p in photos]}
+    record(session, actor, "activity.delete", a, before=before, after={}, summary=f"删除宣传活动 {_summary(a)}")
+    for p in photos:
+        session.delete(p)
     session.delete(a)
     sync_figures(session, actor, [key])
 

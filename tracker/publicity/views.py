@@ -13,8 +13,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db, policy, uploads
 from ..errors import DomainError, StaleEdit, ValidationError
+from ..evidence import service as evidence
+from ..hardening import large_body
 from ..metrics.charts import Bar, bar_chart
-from ..metrics.excel import check_xlsx, read_sheet
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..org.service import active_units
 from ..periods import Period
@@ -106,6 +107,7 @@ def activities():
         units=units,
         may_record=policy.can(current_user, "activity.record"),
         total_audience=sum(a.audience for a in rows),
+        photos=evidence.counts(db.session, "activity", [a.id for a in rows]),
     )
 
 
@@ -172,11 +174,15 @@ def _activity_post(form: ActivityForm, unit: Unit, activity: Activity | None):
 
     values = _values(form, unit)
     if activity is None:
-        saved = save(lambda: service.create_activity(db.session, current_user, values), page=page, form=form)
+        saved = save(
+            lambda: _with_photos(service.create_activity(db.session, current_user, values)), page=page, form=form
+        )
         flash("宣传活动已登记", "success")
     else:
         saved = save(
-            lambda: service.update_activity(db.session, current_user, activity.id, form.version.data, values),
+            lambda: _with_photos(
+                service.update_activity(db.session, current_user, activity.id, form.version.data, values)
+            ),
             page=page,
             form=form,
         )
@@ -184,7 +190,14 @@ def _activity_post(form: ActivityForm, unit: Unit, activity: Activity | None):
     return redirect(url_for(".activity", activity_id=saved.id))
 
 
+def _with_photos(saved: Activity) -> Activity:
+    """The photos chosen in the form are kept with the activity; a refused file refuses the whole save."""
+    evidence.store_all(db.session, current_user, "activity", saved.id, request.files.getlist("evidence"))
+    return saved
+
+
 @bp.route("/activities/new", methods=["GET", "POST"])
+@large_body(evidence.MAX_REQUEST_BYTES)
 @login_required
 def activity_new():
     require("activity.record")
@@ -209,6 +222,7 @@ def activity(activity_id: int):
 
 
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@large_body(evidence.MAX_REQUEST_BYTES)
 @login_required
 def activity_edit(activity_id: int):
     a = get_or_404(Activity, activity_id)
@@ -391,6 +405,8 @@ def _signer() -> URLSafeTimedSerializer:
 
 
 def _preview(data: bytes, filename: str) -> exchange.Preview:
+    from ..metrics.excel import check_xlsx, read_sheet  # openpyxl only when a sheet is read
+
     check_xlsx(data, filename)
     return exchange.build_preview(db.session, current_user, read_sheet(data))
 
