@@ -149,3 +149,29 @@ def test_no_loop_between_areas():
 def test_nothing_but_the_app_factory_imports_the_desk():
     importers = {src for src, targets in area_edges().items() if "desk" in targets}
     assert importers <= {"__init__"}
+
+
+def test_no_loop_between_files():
+    """Inside an area too, no two files import each other (directly or round a circle), even from inside a function:
+    such an import would only hide the loop."""
+    modules = {_module_of(p)[0]: p for p in ROOT.rglob("*.py")}
+    edges = {
+        name: {t for t in _imports(path) if t in modules and t != name and not name.startswith(t + ".")}
+        for name, path in modules.items()
+    }
+    state: dict[str, int] = {}
+    loops: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                loops.append(trail[trail.index(nxt) :] + [nxt])
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = 2
+
+    for name in sorted(edges):
+        if name not in state:
+            visit(name, [name])
+    assert loops == []
