@@ -116,8 +116,8 @@ def test_officer_journeys_fit_a_phone(browser, demo_server, app):
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true"
     links = page.locator("nav.sidenav a")
-    assert links.count() == 8  # the officer's menu: 工作台 … 督办事项
-    assert all(links.nth(i).bounding_box()["height"] >= 44 for i in range(8))
+    assert links.count() == 9  # the officer's menu: 工作台 … 宣传台账, 联席会议, 督办事项
+    assert all(links.nth(i).bounding_box()["height"] >= 44 for i in range(9))
     _fits(page, "phone-menu")
     page.keyboard.press("Escape")
     assert toggle.get_attribute("aria-expanded") == "false"
@@ -172,7 +172,8 @@ def test_officer_journeys_fit_a_phone(browser, demo_server, app):
     assert page.locator("header a.bell").get_attribute("aria-label") == f"通知(未读 {unread - 1})"
 
     # the other pages of the officer's menu; the figure tables of 两降两升 and 考评 scroll in their own box
-    for path in ("/progress/reports", "/meetings/decisions", "/cards/", "/plan", "/metrics/", "/assessment/"):
+    pages = ("/progress/reports", "/meetings/decisions", "/cards/", "/plan", "/metrics/", "/assessment/")
+    for path in pages + ("/publicity/activities", "/publicity/stats", "/publicity/creations"):
         page.goto(base + path)
         _fits(
             page,
@@ -243,11 +244,11 @@ def test_without_script_the_phone_menu_stays_open(browser, demo_server):
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_load_state()
-    # no button that could not open anything; the menu's 8 links and the account line show as rows of 44 px
+    # no button that could not open anything; the menu's 9 links and the account line show as rows of 44 px
     assert not page.locator("button.menu-toggle").is_visible()
     assert page.locator("header .account").is_visible()
     links = page.locator("nav.sidenav a")
-    assert [links.nth(i).is_visible() for i in range(links.count())] == [True] * 8
+    assert [links.nth(i).is_visible() for i in range(links.count())] == [True] * 9
     assert min(links.nth(i).bounding_box()["height"] for i in range(8)) >= 44
     assert page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
     ctx.close()
