@@ -784,6 +784,12 @@ def test_an_activity_keeps_its_photos_and_the_reviewer_sees_them(w, session, cli
     )
     assert row[header.index("照片与材料(个)")] == 2
 
+    # the quarter's statistics count them: October's activity and its 2 photos are Q4's
+    stats = client.get("/publicity/stats?period=2026-Q4").get_data(as_text=True)
+    assert "附活动照片与材料 <strong>2</strong> 个" in stats
+    assert publicity.statistics(session, Period.parse("2026-Q4")).photos == 2
+    assert publicity.statistics(session, Period.parse("2026-Q3")).photos == 0
+
     auth.logout()
     auth.login("town2")
     refused = client.get(f"/evidence/{photos[0].id}")

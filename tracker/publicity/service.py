@@ -499,6 +499,7 @@ class Stats:
     # town name -> the listed 村/社区 without an activity; only towns that list theirs
     uncovered_communities: dict[str, list[str]]
     listed_communities: dict[str, int]
+    photos: int = 0  # photos and other files attached to the period's activities (佐证材料)
 
     def as_json(self) -> dict:
         return {
@@ -572,4 +573,5 @@ def statistics(session: Session, period: Period) -> Stats:
         towns_without=[u.name for u in towns if by_town[u.id].activities == 0],
         uncovered_communities=uncovered_communities,
         listed_communities={units[uid].name: len(names) for uid, names in lists.items() if names},
+        photos=sum(evidence.counts(session, "activity", [a.id for a in rows]).values()),
     )
