@@ -19,6 +19,7 @@ from tracker.metrics.models import SOURCE_REGISTER, MetricValue
 from tracker.periods import Period
 from tracker.publicity import creations
 from tracker.publicity import service as publicity
+from tracker.publicity import statistics as publicity_statistics
 from tracker.publicity.exchange import HEADERS
 from tracker.publicity.models import FORM, FRAUD, TARGET, Activity
 
@@ -106,7 +107,7 @@ def test_the_seed_loads_the_default_lists(w, session):
 
 
 def test_quarter_summary_and_coverage(quarter, session):
-    s = publicity.statistics(session, Period.parse("2026-Q3"))
+    s = publicity_statistics.statistics(session, Period.parse("2026-Q3"))
     data = s.as_json()
     # 200 + 50 + 120 + 30 = 400; the October activity (500) is in Q4
     assert data["total"] == {"activities": 4, "audience": 400}
@@ -131,7 +132,7 @@ def test_quarter_summary_and_coverage(quarter, session):
     assert data["uncovered_communities"] == {"青石镇": ["石桥村"]}
     assert s.by_fraud["刷单返利"].activities == 2 and s.by_fraud["冒充公检法"].activities == 1
     assert s.total.materials == 400 and s.total.apps == 60
-    q4 = publicity.statistics(session, Period.parse("2026-Q4")).as_json()
+    q4 = publicity_statistics.statistics(session, Period.parse("2026-Q4")).as_json()
     assert q4["total"] == {"activities": 1, "audience": 500}
     assert q4["uncovered_communities"] == {"青石镇": ["青石村", "石桥村", "新街社区"]}
 
@@ -379,7 +380,7 @@ def test_export_read_back_equals_the_list(quarter, w, seeded, session, tmp_path)
     ws = wb["宣传活动"]
     assert ws.freeze_panes == "A2"
     rows = list(ws.iter_rows(values_only=True))
-    assert list(rows[0]) == HEADERS
+    assert list(rows[0]) == HEADERS + ["照片与材料(个)"]  # the photo count is exported, never imported
     listed = publicity.list_activities(session, w["reviewer"], publicity.ActivityFilter(start="2026-07", end="2026-09"))
     listed.sort(key=lambda a: (a.held_on, a.id))
     assert len(rows) - 1 == len(listed) == 4  # October's is outside
@@ -622,13 +623,13 @@ def test_demo_quarter_is_plausible(w, session):
     session.commit()
     # towns: 9 + 7 + 5 + 8 + 9 + 4 = 42 activities, departments 2 + 1 + 1 = 4
     assert made == {"activities": 46, "creations": 5}
-    s = publicity.statistics(session, Period.parse("2026-Q3"))  # the demo quarter is August to October
+    s = publicity_statistics.statistics(session, Period.parse("2026-Q3"))  # the demo quarter is August to October
     span = publicity.list_activities(session, w["reviewer"], publicity.ActivityFilter(start="2026-08", end="2026-10"))
     assert len(span) == 46 and all(date(2026, 8, 1) <= a.held_on <= date(2026, 10, 15) for a in span)
     assert s.total.activities < 46  # Q3 holds only August and September of them
     # every town keeps its last-listed 村/社区 unreached
-    q = publicity.statistics(session, Period.parse("2026-Q4"))
-    full = publicity.statistics(session, Period.parse("2026"))
+    q = publicity_statistics.statistics(session, Period.parse("2026-Q4"))
+    full = publicity_statistics.statistics(session, Period.parse("2026"))
     assert {town: names[-1:] for town, names in full.uncovered_communities.items()} == {
         "青石镇": ["新街社区"],
         "柳溪镇": ["溪北社区"],
@@ -787,8 +788,8 @@ def test_an_activity_keeps_its_photos_and_the_reviewer_sees_them(w, session, cli
     # the quarter's statistics count them: October's activity and its 2 photos are Q4's
     stats = client.get("/publicity/stats?period=2026-Q4").get_data(as_text=True)
     assert "附活动照片与材料 <strong>2</strong> 个" in stats
-    assert publicity.statistics(session, Period.parse("2026-Q4")).photos == 2
-    assert publicity.statistics(session, Period.parse("2026-Q3")).photos == 0
+    assert publicity_statistics.statistics(session, Period.parse("2026-Q4")).photos == 2
+    assert publicity_statistics.statistics(session, Period.parse("2026-Q3")).photos == 0
 
     auth.logout()
     auth.login("town2")

@@ -15,7 +15,8 @@ from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
 from . import exchange
-from .service import ActivityFilter, statistics
+from .service import ActivityFilter
+from .statistics import statistics
 
 activities_cli = AppGroup("activities", help="宣传活动台账: Excel template, import, export, summary.")
 

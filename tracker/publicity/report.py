@@ -11,7 +11,7 @@ from ..metrics.charts import Bar, bar_chart
 from ..org.models import Unit
 from ..periods import Period
 from .creations import CreationCounts, counts
-from .service import Stats, Tally, statistics
+from .statistics import Stats, Tally, statistics
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ from .models import (
     CommunityList,
     Creation,
 )
+from .statistics import Tally
+from .statistics import statistics as count_period
 
 bp = Blueprint("publicity", __name__, url_prefix="/publicity")
 TICKET_MAX_AGE = 2 * 3600
@@ -281,17 +283,14 @@ def charts(stats: service.Stats, before: service.Stats) -> list:
     return [
         bar_chart(
             "各宣传对象活动场次",
-            [
-                Bar(k, t.activities, before.by_target.get(k, service.Tally()).activities)
-                for k, t in stats.by_target.items()
-            ],
+            [Bar(k, t.activities, before.by_target.get(k, Tally()).activities) for k, t in stats.by_target.items()],
             "场",
             current_label="本期",
             previous_label=label,
         ),
         bar_chart(
             "各镇(街道)活动场次",
-            [Bar(k, t.activities, before.by_town.get(k, service.Tally()).activities) for k, t in stats.by_town.items()],
+            [Bar(k, t.activities, before.by_town.get(k, Tally()).activities) for k, t in stats.by_town.items()],
             "场",
             current_label="本期",
             previous_label=label,
@@ -304,8 +303,8 @@ def charts(stats: service.Stats, before: service.Stats) -> list:
 def stats():
     require("publicity.view")
     period = _quarter()
-    s = service.statistics(db.session, period)
-    before = service.statistics(db.session, period.previous()) if period.kind != "ytd" else s
+    s = count_period(db.session, period)
+    before = count_period(db.session, period.previous()) if period.kind != "ytd" else s
     counts = creation_service.counts(db.session, period)
     own = db.session.get(Unit, current_user.unit_id) if current_user.unit_id else None
     return render_template(
