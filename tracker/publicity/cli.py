@@ -54,10 +54,10 @@ def import_command(file: Path, dry_run: bool, username: str | None) -> None:
     data = file.read_bytes()
     actor = _actor(username)
     try:
-        from ..metrics.excel import check_xlsx, read_sheet  # openpyxl only when a sheet is read
+        from ..metrics.excel import check_xlsx  # openpyxl only when a sheet is read
 
-        check_xlsx(data, file.name)
-        preview = exchange.build_preview(db.session, actor, read_sheet(data))
+        # the check reads the sheet's rows in its own scan: no second parser reads the file
+        preview = exchange.build_preview(db.session, actor, check_xlsx(data, file.name))
     except ValidationError as e:
         db.session.rollback()
         click.echo(f"[错误] 文件:{e}")

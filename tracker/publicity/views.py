@@ -404,10 +404,10 @@ def _signer() -> URLSafeTimedSerializer:
 
 
 def _preview(data: bytes, filename: str) -> exchange.Preview:
-    from ..metrics.excel import check_xlsx, read_sheet  # openpyxl only when a sheet is read
+    from ..metrics.excel import check_xlsx  # openpyxl only when a sheet is read
 
-    check_xlsx(data, filename)
-    return exchange.build_preview(db.session, current_user, read_sheet(data))
+    # the check reads the sheet's rows in its own scan: no second parser reads the file
+    return exchange.build_preview(db.session, current_user, check_xlsx(data, filename))
 
 
 @bp.get("/import")
