@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools")
+HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pillow_heif")
 
 # run the flask command line in-process, then say which of the heavy modules it imported
 PROBE = """

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from .. import clock, policy
 from ..audit.service import record
 from ..errors import NotFound, ValidationError, on_unique_violation
-from . import images
 from .blobs import BlobStore, store_for
 from .models import IMAGE_KINDS, OWNER_LABELS, Attachment, FileKind, OwnerKind
 from .sniff import HEIC, sniff
@@ -99,6 +98,8 @@ def store(session: Session, actor, owner_kind: str, owner_id: int, file, blobs: 
     kind = sniff(name, data)
     width = height = thumb_sha = None
     if kind in (*IMAGE_KINDS, HEIC):
+        from . import images  # Pillow and its HEIC opener load with the first image, not at start-up
+
         image = images.clean(name, data, kind)
         data, kind, width, height = image.data, image.kind, image.width, image.height
         thumb_sha = blobs.put(image.thumbnail)
