@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 
 from tracker.org.models import Unit
-from tracker.plans.models import Plan
-from tracker.plans.service import active_plan, duties, load_tasks
+from tracker.plans.models import Assignment, Plan
+from tracker.plans.service import active_plan, duties, load_tasks, unit_duties
 
 SEED_DOC = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "seed", "000_f5148fdfe1428d2c.txt")
 EXPECTED = {
@@ -94,3 +94,31 @@ def test_seed_twice_changes_nothing(seeded, session):
     assert load_demo(session, "demo-2026")["skipped"] is True
     session.commit()
     assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc())) == before
+
+
+def test_one_units_duties_are_its_share_of_the_plans_duties(seeded, session):
+    """The to-do page reads one unit's duties on their own; they must be what the plan's duties give that unit:
+    a town named as lead of a task that 各镇(街道) also reaches keeps 牵头 once, a deactivated unit has none."""
+    plan = active_plan(session)
+    tasks = load_tasks(session, plan)
+    town = session.scalar(select(Unit).where(Unit.name == "青石镇"))
+    session.add(Assignment(task_id=tasks[1].id, unit_id=town.id, role="lead"))
+    gone = session.scalar(select(Unit).where(Unit.name == "柳溪镇"))
+    gone.is_active = False
+    session.flush()
+    session.expire_all()
+    plan_duties = duties(session, plan)
+    units = list(session.scalars(select(Unit)))
+    assert len(units) > 10
+    for unit in units:
+        share = [(d.task.number, d.role) for d in plan_duties if d.unit.id == unit.id]
+        assert [(d.task.number, d.role) for d in unit_duties(session, plan, unit)] == share, unit.name
+    assert [(d.task.number, d.role) for d in unit_duties(session, plan, town)] == [
+        (1, "member"),
+        (2, "lead"),
+        (3, "member"),
+        (4, "member"),
+        (5, "member"),
+        (6, "member"),
+    ]
+    assert unit_duties(session, plan, gone) == []

@@ -469,6 +469,17 @@ def card_state(card: Card, today: date | None = None) -> tuple[str, str]:
     return ("red" if card.colour == "red" else "yellow"), "整改中"
 
 
+def active_cards(session: Session, unit_id: int) -> list[Card]:
+    """The unit's active cards, red before yellow, earliest deadline first (its to-do page), as `board` lists them."""
+    cards = session.scalars(
+        select(Card)
+        .where(Card.unit_id == unit_id, Card.status == CardStatus.ACTIVE)
+        .options(selectinload(Card.rectifications))
+        .order_by(Card.deadline)
+    )
+    return sorted(cards, key=lambda c: c.colour != "red")
+
+
 def board(session: Session, unit_id: int | None = None) -> dict:
     """Active cards by colour and deadline, and the history."""
     q = select(Card).options(selectinload(Card.rule), selectinload(Card.rectifications))

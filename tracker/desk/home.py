@@ -42,7 +42,6 @@ def todo():
     plan = current_plan()
     unit = current_user.unit
     t = progress.unit_todo(db.session, plan, unit)
-    board = cards.board(db.session, unit.id)
     return render_template(
         "progress/todo.html",
         todo=t,
@@ -51,5 +50,5 @@ def todo():
         read_form=EmptyForm(),
         # the unit's open and returned supervised items, and its active cards
         supervised=meetings.unit_todo(db.session, unit.id),
-        active_cards=[(c, cards.card_state(c)) for c in board["red"] + board["yellow"]],
+        active_cards=[(c, cards.card_state(c)) for c in cards.active_cards(db.session, unit.id)],
     )

@@ -228,7 +228,8 @@ def unit_todo(session: Session, unit_id: int, today: date | None = None) -> Unit
     today = today or clock.today()
     items = list(
         session.scalars(
-            _decisions_query()
+            select(Decision)
+            .options(selectinload(Decision.meeting))  # the to-do shows the meeting's title, not the units
             .where(Decision.lead_unit_id == unit_id, Decision.status.in_(ANSWERABLE))
             .order_by(Decision.deadline, Decision.id)
         )

@@ -130,7 +130,25 @@ def task_duties(session: Session, task: Task) -> list[Duty]:
 
 
 def unit_duties(session: Session, plan: Plan, unit: Unit) -> list[Duty]:
-    return [d for d in duties(session, plan) if d.unit.id == unit.id]
+    """The unit's duties, as `duties` gives them, read without loading the whole plan's units (the to-do page).
+
+    The role of its assignment (one per task and unit) where the plan names it, else 成员 through 各镇(街道) for a
+    town or street; in task order; none for a deactivated unit.
+    """
+    if not unit.is_active:
+        return []
+    named: dict[int, str] = dict(
+        session.execute(
+            select(Assignment.task_id, Assignment.role)
+            .join(Task, Task.id == Assignment.task_id)
+            .where(Task.plan_id == plan.id, Assignment.unit_id == unit.id)
+        ).all()
+    )
+    reach = Task.id.in_(named)
+    if unit.kind == KIND_TOWNSHIP:
+        reach = reach | Task.includes_townships.is_(True)
+    tasks = session.scalars(select(Task).where(Task.plan_id == plan.id, reach).order_by(Task.number))
+    return [Duty(task, unit, named.get(task.id, ROLE_MEMBER)) for task in tasks]
 
 
 def has_duty(session: Session, task: Task, unit: Unit) -> bool:

@@ -20,6 +20,7 @@ from ..plans.service import (
     duties,
     in_plan_period,
     plan_months,
+    unit_duties,
 )
 from .models import (
     ACCEPTED,
@@ -73,8 +74,7 @@ def unit_todo(session: Session, plan: Plan, unit: Unit, today: date | None = Non
     """The officer's to-do list for the unit, over the plan's period up to this month."""
     today = today or clock.today()
     period = Period.of_date(today)
-    plan_duties = duties(session, plan)
-    my_duties = [d for d in plan_duties if d.unit.id == unit.id]
+    my_duties = unit_duties(session, plan, unit)
     months = [m for m in plan_months(plan) if m <= period]
     reports = {
         (r.task_id, r.period): r

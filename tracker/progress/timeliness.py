@@ -16,6 +16,7 @@ from ..plans.models import Plan, Task
 from ..plans.service import (
     Duty,
     duties,
+    unit_duties,
 )
 from .models import (
     ACCEPTED,
@@ -128,4 +129,5 @@ def unit_timeliness(
 
     None when nothing has fallen due for the unit yet.
     """
+    plan_duties = plan_duties if plan_duties is not None else unit_duties(session, plan, unit)
     return timeliness(session, plan, None, today, unit_id=unit.id, plan_duties=plan_duties).get(unit.id)
