@@ -18,9 +18,9 @@ from ..progress import service as progress_service
 from ..progress import views as progress_views
 from ..saving import save
 from ..web import require
+from ..xlsx import Sheet, workbook
 from . import lists
 from .service import record_export
-from .sheets import Sheet, workbook
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 AUDIT_LIMIT = 50_000  # newest events in one file; filter by action for older ones

@@ -8,7 +8,6 @@ file read back gives the list it came from.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..evidence import service as evidence
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..plans.numerals import cn_number
+from ..xlsx import DATE_FORMAT, Sheet, notes_sheet, workbook
 from .models import FORM, FRAUD, TARGET, Activity
 
 if TYPE_CHECKING:
@@ -302,41 +302,8 @@ def apply_import(session: Session, actor, preview: Preview, filename: str = "") 
 
 
 def _workbook(rows: list[list], notes: list[str], headers: list[str] = HEADERS) -> bytes:
-    # openpyxl (here and under metrics.excel) is imported when a file is written, not at start-up
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    from ..metrics.excel import cell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
-    ws.freeze_panes = "A2"
-    for i, w in enumerate(WIDTHS):
-        ws.column_dimensions[chr(65 + i)].width = w
-    header = []
-    for text in headers:
-        c = cell(ws, text)
-        c.font, c.fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
-        c.alignment = Alignment(horizontal="center")
-        header.append(c)
-    ws.append(header)
-    for values in rows:
-        out = []
-        for h, v in zip(headers, values, strict=True):
-            if h == DATE:
-                out.append(cell(ws, v, "yyyy-mm-dd"))
-            elif h in (AUDIENCE, MATERIALS, APPS, PHOTOS):
-                out.append(cell(ws, v, "0"))
-            else:
-                out.append(cell(ws, v))
-        ws.append(out)
-    ns = wb.create_sheet("说明")
-    ns.column_dimensions["A"].width = 100
-    for line in notes:
-        ns.append([cell(ns, line)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    formats = [DATE_FORMAT if h == DATE else "0" if h in (AUDIENCE, MATERIALS, APPS, PHOTOS) else None for h in headers]
+    return workbook([Sheet(SHEET, headers, rows, widths=WIDTHS, formats=formats), notes_sheet(notes)])
 
 
 def row_of(a: Activity) -> list:
