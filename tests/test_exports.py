@@ -532,7 +532,7 @@ def test_workbook_keeps_types_and_writes_formula_like_text_as_text():
     from datetime import UTC
     from decimal import Decimal
 
-    from tracker.exports.sheets import Sheet, workbook
+    from tracker.xlsx import Sheet, workbook
 
     row = [
         '=HYPERLINK("http://x","y")',

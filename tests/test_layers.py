@@ -28,6 +28,7 @@ LAYERS = [
     "db",
     "saving",
     "uploads",
+    "xlsx",  # the one .xlsx writer
     "jobs",
     "web",
     "templating",

@@ -22,6 +22,16 @@ def test_previous_month_crosses_year():
     assert Period.parse("2026-Q1").previous().code == "2025-Q4"
 
 
+def test_next_is_the_span_after_and_crosses_year():
+    assert Period.parse("2026-11").next().code == "2026-12"
+    assert Period.parse("2026-12").next().code == "2027-01"
+    assert Period.parse("2026-Q3").next().code == "2026-Q4"
+    assert Period.parse("2026-Q4").next().code == "2027-Q1"
+    assert Period.parse("2026").next().code == "2027"
+    for code in ("2026-12", "2026-Q4", "2026"):
+        assert Period.parse(code).next().previous().code == code
+
+
 def test_same_period_last_year_and_ytd():
     ytd = Period.parse("2026-YTD-10")
     assert ytd.same_last_year().code == "2025-YTD-10"

@@ -123,9 +123,15 @@ class Period:
         return Period(self.year - 1, first + 12, first + 12 + n - 1, self.kind)
 
     def next(self) -> Period:
-        if self.kind != "month":
-            raise ValueError("next() is defined for months")
-        return Period.month(self.year + 1, 1) if self.first == 12 else Period.month(self.year, self.first + 1)
+        """The span of equal length just after this one (a month's next month, a quarter's next quarter, a year's
+        next year; a year-to-date span: the same months of the next year)."""
+        if self.kind in ("year", "ytd"):
+            return Period(self.year + 1, self.first, self.last, self.kind)
+        n = self.last - self.first + 1
+        first = self.first + n
+        if first <= 12:
+            return Period(self.year, first, first + n - 1, self.kind)
+        return Period(self.year + 1, first - 12, first - 12 + n - 1, self.kind)
 
     def contains(self, other: Period) -> bool:
         return self.year == other.year and self.first <= other.first and other.last <= self.last

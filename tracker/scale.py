@@ -16,12 +16,12 @@ from .assessment.models import Card, CardStatus
 from .audit.service import record
 from .auth.models import ROLE_OFFICER, User
 from .auth.service import hash_password
-from .meetings.models import Decision, Meeting, meeting_units
+from .meetings.models import Decision, DecisionStatus, Meeting, MeetingStatus, meeting_units
 from .metrics.models import Indicator, MetricValue
 from .org.models import KIND_TOWNSHIP, Unit
 from .periods import Period
 from .plans.service import active_plan, due_date, duties, update_period
-from .progress.models import ProgressReport
+from .progress.models import ProgressReport, ReportStatus
 
 CORE = ("cases", "losses", "arrests", "solved")
 
@@ -129,7 +129,7 @@ def _reports(session: Session, plan, months: list[Period], today: date, reviewer
                     "task_id": d.task.id,
                     "unit_id": d.unit.id,
                     "period": m.code,
-                    "status": "returned" if roll == 3 else "accepted",
+                    "status": ReportStatus.RETURNED if roll == 3 else ReportStatus.ACCEPTED,
                     "progress": f"{d.unit.name}{m.label}开展反诈宣传{roll + 3}场,覆盖{(roll + 1) * 120}人次。",
                     "completion": "按计划完成",
                     "problems": "",
@@ -195,71 +195,85 @@ def _figures(session: Session, towns: list[Unit], months: list[Period], today: d
 def _meetings_and_cards(
     session: Session, towns: list[Unit], months: list[Period], today: date, reviewer_id: int
 ) -> tuple[int, int, int]:
+    """A held meeting per past quarter, with three decisions and a yellow card; the counts added."""
     quarters = sorted({m.in_quarter for m in months if m.end < today})
     n_meetings = n_decisions = n_cards = 0
     for q in quarters:
         held = q.end + timedelta(days=15)
-        if held >= today:
-            continue
         title = f"{q.label}联席会议(样本)"
-        if session.scalar(select(Meeting.id).where(Meeting.title == title)):
+        if held >= today or session.scalar(select(Meeting.id).where(Meeting.title == title)):
             continue
-        m = Meeting(
-            title=title,
-            date=held,
-            period=q.code,
-            convener="区委政法委",
-            status="held",
-            held_at=_at(held, 11),
-            held_by_id=reviewer_id,
-            created_by_id=reviewer_id,
-            created_at=_at(held - timedelta(days=7), 9),
-            updated_at=_at(held, 11),
-        )
-        session.add(m)
-        session.flush()
-        session.execute(insert(meeting_units), [{"meeting_id": m.id, "unit_id": u.id} for u in towns[:12]])
+        m = _sample_meeting(session, title, q, held, towns, reviewer_id)
         n_meetings += 1
         for k in range(3):
-            lead = towns[_h("d", q.code, k) % len(towns)]
-            deadline = held + timedelta(days=30 + 10 * k)
-            closed = _h("closed", q.code, k) % 4 != 0 and deadline < today
-            session.add(
-                Decision(
-                    meeting_id=m.id,
-                    number=k + 1,
-                    text=f"{lead.name}开展反诈专项整治",
-                    lead_unit_id=lead.id,
-                    deadline=deadline,
-                    status="closed" if closed else "open",
-                    created_by_id=reviewer_id,
-                    created_at=_at(held, 12),
-                    closed_at=_at(deadline - timedelta(days=2), 10) if closed else None,
-                    closed_by_id=reviewer_id if closed else None,
-                    closed_on_time=True if closed else None,
-                )
-            )
+            session.add(_sample_decision(m, k, q, held, towns, today, reviewer_id))
             n_decisions += 1
-        town = towns[_h("card", q.code) % len(towns)]
-        issued = held + timedelta(days=1)
-        lifted = issued + timedelta(days=25)
-        session.add(
-            Card(
-                unit_id=town.id,
-                colour="yellow",
-                period=q.code,
-                reason=f"{q.label}发案同比上升(样本)",
-                figures={},
-                issued_by_id=reviewer_id,
-                issued_at=_at(issued, 10),
-                meeting_id=m.id,
-                plan_due=issued + timedelta(days=7),
-                deadline=issued + timedelta(days=30),
-                status=CardStatus.LIFTED if lifted < today else CardStatus.ACTIVE,
-                closed_at=_at(lifted, 10) if lifted < today else None,
-                closed_by_id=reviewer_id if lifted < today else None,
-                close_note="整改到位(样本)" if lifted < today else "",
-            )
-        )
+        session.add(_sample_card(m, q, held, towns, today, reviewer_id))
         n_cards += 1
     return n_meetings, n_decisions, n_cards
+
+
+def _sample_meeting(
+    session: Session, title: str, q: Period, held: date, towns: list[Unit], reviewer_id: int
+) -> Meeting:
+    m = Meeting(
+        title=title,
+        date=held,
+        period=q.code,
+        convener="区委政法委",
+        status=MeetingStatus.HELD,
+        held_at=_at(held, 11),
+        held_by_id=reviewer_id,
+        created_by_id=reviewer_id,
+        created_at=_at(held - timedelta(days=7), 9),
+        updated_at=_at(held, 11),
+    )
+    session.add(m)
+    session.flush()
+    session.execute(insert(meeting_units), [{"meeting_id": m.id, "unit_id": u.id} for u in towns[:12]])
+    return m
+
+
+def _sample_decision(
+    m: Meeting, k: int, q: Period, held: date, towns: list[Unit], today: date, reviewer_id: int
+) -> Decision:
+    """The meeting's decision k: three quarters of those past their deadline closed on time."""
+    lead = towns[_h("d", q.code, k) % len(towns)]
+    deadline = held + timedelta(days=30 + 10 * k)
+    closed = _h("closed", q.code, k) % 4 != 0 and deadline < today
+    return Decision(
+        meeting_id=m.id,
+        number=k + 1,
+        text=f"{lead.name}开展反诈专项整治",
+        lead_unit_id=lead.id,
+        deadline=deadline,
+        status=DecisionStatus.CLOSED if closed else DecisionStatus.OPEN,
+        created_by_id=reviewer_id,
+        created_at=_at(held, 12),
+        closed_at=_at(deadline - timedelta(days=2), 10) if closed else None,
+        closed_by_id=reviewer_id if closed else None,
+        closed_on_time=True if closed else None,
+    )
+
+
+def _sample_card(m: Meeting, q: Period, held: date, towns: list[Unit], today: date, reviewer_id: int) -> Card:
+    """A town's yellow card issued the day after the meeting, lifted 25 days later when that day has passed."""
+    town = towns[_h("card", q.code) % len(towns)]
+    issued = held + timedelta(days=1)
+    lifted = issued + timedelta(days=25)
+    return Card(
+        unit_id=town.id,
+        colour="yellow",
+        period=q.code,
+        reason=f"{q.label}发案同比上升(样本)",
+        figures={},
+        issued_by_id=reviewer_id,
+        issued_at=_at(issued, 10),
+        meeting_id=m.id,
+        plan_due=issued + timedelta(days=7),
+        deadline=issued + timedelta(days=30),
+        status=CardStatus.LIFTED if lifted < today else CardStatus.ACTIVE,
+        closed_at=_at(lifted, 10) if lifted < today else None,
+        closed_by_id=reviewer_id if lifted < today else None,
+        close_note="整改到位(样本)" if lifted < today else "",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, flash
+from flask import Response, abort, flash
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
@@ -12,6 +12,7 @@ from wtforms.validators import Optional
 
 from . import db, policy
 from .errors import DomainError, NotFound, PermissionDenied
+from .xlsx import MIMETYPE as XLSX
 
 
 class EmptyForm(FlaskForm):
@@ -42,6 +43,13 @@ def flash_error(e: DomainError) -> None:
         abort(404)
     db.session.rollback()
     flash(str(e), "error")
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    """An .xlsx file handed over as a download named filename."""
+    resp = Response(data, mimetype=XLSX)
+    resp.headers["Content-Disposition"] = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{filename}"
+    return resp
 
 
 def safe_next(target: str | None) -> str | None:

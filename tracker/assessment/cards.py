@@ -29,6 +29,7 @@ from .models import (
     Recommendation,
     RecommendationStatus,
     Rectification,
+    RectificationStatus,
 )
 from .results import current_publication
 
@@ -263,7 +264,7 @@ def issue_recommended(
     rec = _get_locked_recommendation(session, rec_id)
     policy.require(actor, "card.decide")
     _check_version(rec, version)
-    if rec.status != "pending":
+    if rec.status != RecommendationStatus.PENDING:
         raise WorkflowError("该建议已处理")
     _check_rank_published(session, rec)
     escalated_from = rec.escalates
@@ -303,7 +304,7 @@ def dismiss(session: Session, actor, rec_id: int, version: int, reason: str) -> 
     policy.require(actor, "card.decide")
     rec = _get_locked_recommendation(session, rec_id)
     _check_version(rec, version)
-    if rec.status != "pending":
+    if rec.status != RecommendationStatus.PENDING:
         raise WorkflowError("该建议已处理")
     before = rec.snapshot()
     rec.status, rec.dismiss_reason = RecommendationStatus.DISMISSED, _clean(reason, "不予发牌的理由")
@@ -345,9 +346,14 @@ def submit_rectification(session: Session, actor, card_id: int, kind: str, text:
         raise WorkflowError("该红黄牌已摘牌或已升级,无需再报送")
     if kind not in ("plan", "report"):
         raise ValidationError("报送类型无效")
-    if kind == "report" and not any(r.kind == "plan" and r.status == "accepted" for r in card.rectifications):
+    if kind == "report" and not any(
+        r.kind == "plan" and r.status == RectificationStatus.ACCEPTED for r in card.rectifications
+    ):
         raise WorkflowError("整改方案通过审核后再报送整改报告")
-    if kind == "plan" and any(r.kind == "plan" and r.status in ("submitted", "accepted") for r in card.rectifications):
+    if kind == "plan" and any(
+        r.kind == "plan" and r.status in (RectificationStatus.SUBMITTED, RectificationStatus.ACCEPTED)
+        for r in card.rectifications
+    ):
         raise WorkflowError("整改方案已报送")
     r = Rectification(
         card=card, kind=kind, text=_clean(text, "整改内容"), submitted_by_id=actor.id, submitted_at=clock.now()
@@ -370,13 +376,13 @@ def review_rectification(
     policy.require(actor, "card.decide")
     r = _get(session, Rectification, rect_id, "整改材料")
     _check_version(r, version)
-    if r.status != "submitted":
+    if r.status != RectificationStatus.SUBMITTED:
         raise WorkflowError("该材料已审核")
     comment = _clean(comment, "审核意见", required=decision == "return")
     if decision not in ("accept", "return"):
         raise ValidationError("审核结论无效")
     before = r.snapshot()
-    r.status = "accepted" if decision == "accept" else "returned"
+    r.status = RectificationStatus.ACCEPTED if decision == "accept" else RectificationStatus.RETURNED
     r.review_comment, r.reviewed_by_id, r.reviewed_at = comment, actor.id, clock.now()
     record(
         session,
@@ -462,7 +468,10 @@ def card_state(card: Card, today: date | None = None) -> tuple[str, str]:
         return "not_due", "已升级为红牌"
     if today > card.deadline:
         return "overdue", "逾期未整改"
-    if not any(r.kind == "plan" and r.status != "returned" for r in card.rectifications) and today > card.plan_due:
+    if (
+        not any(r.kind == "plan" and r.status != RectificationStatus.RETURNED for r in card.rectifications)
+        and today > card.plan_due
+    ):
         return "overdue", "整改方案逾期"
     if (card.deadline - today).days <= 7:
         return "late", "临期"

@@ -20,6 +20,7 @@ from .models import (
     Card,
     CardColour,
     Rectification,
+    RectificationStatus,
 )
 
 
@@ -39,8 +40,8 @@ def lift_conditions(session: Session, card: Card, today: date | None = None) -> 
     """What must hold before the card can be lifted (摘牌), each with what the facts say."""
     today = today or clock.today()
     rects = card.rectifications
-    plan_ok = any(r.kind == "plan" and r.status == "accepted" for r in rects)
-    pending_items = [r for r in rects if r.status == "submitted"]
+    plan_ok = any(r.kind == "plan" and r.status == RectificationStatus.ACCEPTED for r in rects)
+    pending_items = [r for r in rects if r.status == RectificationStatus.SUBMITTED]
     conds = [Condition("整改方案已审核认可", plan_ok, "已认可" if plan_ok else "尚无认可的整改方案")]
     if card.colour == "yellow":
         conds.append(_figure_back(session, card, today))
@@ -131,7 +132,7 @@ def monthly_reports(
     wc = wc or load_calendar(session)
     end = clock.local(card.closed_at).date() if card.closed_at else None
     filed = sorted(
-        (r for r in card.rectifications if r.kind == "report" and r.status != "returned"),
+        (r for r in card.rectifications if r.kind == "report" and r.status != RectificationStatus.RETURNED),
         key=lambda r: r.submitted_at,
     )
     issued = clock.local(card.issued_at).date()

@@ -11,7 +11,7 @@ from ..errors import ValidationError, WorkflowError
 from ..periods import Period
 from ..plans.models import Plan
 from . import cards
-from .models import Publication
+from .models import Publication, PublicationStatus
 from .results import current_publication, live_snapshot
 from .scoring import check_quarter
 
@@ -28,7 +28,7 @@ def publish(session: Session, actor, plan: Plan, period: Period, reason: str = "
     reason = (reason or "").strip()
     pub = Publication(
         period=period.code,
-        status="published",
+        status=PublicationStatus.PUBLISHED,
         at=clock.now(),
         actor_id=_actor_id(actor),
         reason=reason,
@@ -57,7 +57,9 @@ def reopen(session: Session, actor, period: Period, reason: str, plan: Plan | No
     pub = current_publication(session, period)
     if pub is None:
         raise WorkflowError(f"{period.label}尚未发布,无需重新开放")
-    row = Publication(period=period.code, status="reopened", at=clock.now(), actor_id=_actor_id(actor), reason=reason)
+    row = Publication(
+        period=period.code, status=PublicationStatus.REOPENED, at=clock.now(), actor_id=_actor_id(actor), reason=reason
+    )
     session.add(row)
     record(
         session,

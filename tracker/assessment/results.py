@@ -15,7 +15,7 @@ from ..metrics import frozen
 from ..metrics import service as metrics
 from ..periods import Period
 from ..plans.models import Plan
-from .models import EVENTS, FORMULAS, Publication
+from .models import EVENTS, FORMULAS, Publication, PublicationStatus
 from .scheme import not_applicable_policy
 from .scoring import KIND_ORDER, NO_SCORE, UnitScore, check_quarter, compute_with_summary, fmt, q
 
@@ -40,6 +40,46 @@ def _fmt_or_none(x) -> str | None:
     return None if x is None else fmt(x)
 
 
+def _score_json(s: UnitScore) -> dict:
+    """One unit's score as the snapshot keeps it: total, items with their facts, deductions and bonuses."""
+    return {
+        "unit_id": s.unit.id,
+        "unit": s.unit.name,
+        "kind": s.unit.kind,
+        "rank": s.rank,  # None: no item applies (无适用考核项), not ranked
+        "total": _fmt_or_none(s.total),
+        "max": fmt(s.max),  # the weights that count (rescale: the applicable items'), before rescaling
+        "subtotal": fmt(s.subtotal),
+        "overdue": s.overdue,
+        "scaled": _fmt_or_none(s.scaled),
+        "items": [
+            {
+                "code": i.code,
+                "name": i.name,
+                "formula": i.formula,
+                "formula_label": FORMULAS[i.formula],
+                "weight": fmt(i.weight),
+                "applicable": i.applicable,
+                "points": _fmt_or_none(i.points),
+                "note": i.note,
+                "facts": [{"label": f.label, "value": f.value, "link": f.link} for f in i.facts],
+            }
+            for i in s.items
+        ],
+        "adjustments": [
+            {
+                "code": a.code,
+                "name": a.name,
+                "kind": a.kind,
+                "event_label": EVENTS[a.event],
+                "count": a.count,
+                "points": fmt(a.points),
+            }
+            for a in s.adjustments
+        ],
+    }
+
+
 def to_snapshot(
     scores: list[UnitScore],
     period: Period,
@@ -54,44 +94,7 @@ def to_snapshot(
     """
     groups: dict[str, list] = {k: [] for k in KIND_ORDER}
     for s in sorted(scores, key=lambda s: (s.rank is None, s.rank or 0, s.unit.sort_order)):
-        groups[s.unit.kind].append(
-            {
-                "unit_id": s.unit.id,
-                "unit": s.unit.name,
-                "kind": s.unit.kind,
-                "rank": s.rank,  # None: no item applies (无适用考核项), not ranked
-                "total": _fmt_or_none(s.total),
-                "max": fmt(s.max),  # the weights that count (rescale: the applicable items'), before rescaling
-                "subtotal": fmt(s.subtotal),
-                "overdue": s.overdue,
-                "scaled": _fmt_or_none(s.scaled),
-                "items": [
-                    {
-                        "code": i.code,
-                        "name": i.name,
-                        "formula": i.formula,
-                        "formula_label": FORMULAS[i.formula],
-                        "weight": fmt(i.weight),
-                        "applicable": i.applicable,
-                        "points": _fmt_or_none(i.points),
-                        "note": i.note,
-                        "facts": [{"label": f.label, "value": f.value, "link": f.link} for f in i.facts],
-                    }
-                    for i in s.items
-                ],
-                "adjustments": [
-                    {
-                        "code": a.code,
-                        "name": a.name,
-                        "kind": a.kind,
-                        "event_label": EVENTS[a.event],
-                        "count": a.count,
-                        "points": fmt(a.points),
-                    }
-                    for a in s.adjustments
-                ],
-            }
-        )
+        groups[s.unit.kind].append(_score_json(s))
     snap = {
         "period": period.code,
         "label": period.label,
@@ -240,7 +243,7 @@ def current_publication(session: Session, period: Period) -> Publication | None:
     pub = session.scalar(
         select(Publication).where(Publication.period == period.code).order_by(Publication.id.desc()).limit(1)
     )
-    return pub if pub is not None and pub.status == "published" else None
+    return pub if pub is not None and pub.status == PublicationStatus.PUBLISHED else None
 
 
 def publication_history(session: Session, period: Period) -> list[Publication]:

@@ -91,7 +91,7 @@ def index():
         publish_form=PeriodActionForm(period=period.code),
         reopen_form=ReopenForm(period=period.code),
         prev=period.previous(),
-        next=Period.month(period.year, period.last).next().in_quarter,
+        next=period.next(),
         can_publish=period.end < clock.today(),
     )
 

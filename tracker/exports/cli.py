@@ -23,9 +23,9 @@ from ..org.models import Unit
 from ..periods import Period
 from ..plans.service import active_plan
 from ..progress import service as progress_service
+from ..xlsx import Sheet, workbook
 from . import lists
 from .service import record_export
-from .sheets import Sheet, workbook
 from .views import AUDIT_LIMIT
 
 export_cli = AppGroup("export", help="Every list as an .xlsx file, as its page's 导出Excel button writes it.")

@@ -21,7 +21,7 @@ from ..meetings.service import MeetingList, decision_state
 from ..periods import Period
 from ..progress.models import STATE_LABELS, STATE_ORDER
 from ..progress.service import Grid, ReportRow
-from .sheets import Sheet
+from ..xlsx import Sheet
 
 NO_SCORE = "无适用考核项"
 NOT_APPLICABLE = "不适用"

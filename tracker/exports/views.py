@@ -17,23 +17,20 @@ from ..plans.current import current_plan
 from ..progress import service as progress_service
 from ..progress import views as progress_views
 from ..saving import save
-from ..web import require
+from ..web import require, xlsx_response
+from ..xlsx import Sheet, workbook
 from . import lists
 from .service import record_export
-from .sheets import Sheet, workbook
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")
 AUDIT_LIMIT = 50_000  # newest events in one file; filter by action for older ones
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _send(name: str, sheets: list[Sheet], rows: int, filters: dict, filename: str, back: str) -> Response:
     """Write the workbook, audit the export (export.<name>), and hand the file over."""
     data = workbook(sheets)
     save(lambda: record_export(db.session, current_user, name, filters, rows), back=back)
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{filename}"
-    return resp
+    return xlsx_response(data, filename)
 
 
 def _name(stem: str, *parts) -> str:

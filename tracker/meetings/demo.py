@@ -108,6 +108,11 @@ def _meeting(demo: _Demo, when: date, period: Period, unit_ids: list[int]):
 
 
 def _first_meeting_decisions(demo: _Demo, m, when: date) -> None:
+    _first_meeting_closed_or_overdue(demo, m, when)
+    _first_meeting_returned(demo, m, when)
+
+
+def _first_meeting_closed_or_overdue(demo: _Demo, m, when: date) -> None:
     # closed on time
     a = demo.decision(
         m,
@@ -143,6 +148,9 @@ def _first_meeting_decisions(demo: _Demo, m, when: date) -> None:
         when + timedelta(days=40),
         supporting=("公安分局",),
     )
+
+
+def _first_meeting_returned(demo: _Demo, m, when: date) -> None:
     # returned once, answered again, closed on time
     d = demo.decision(
         m,

@@ -74,6 +74,44 @@ def _open(width: int, height: int, title: str, font: str = FONT) -> list[str]:
     ]
 
 
+def _legend(series: Sequence[Series], right_edge: Decimal) -> list[str]:
+    """The series' names with their line style, right-aligned at the top."""
+    out = []
+    lx = right_edge
+    for s in reversed(series):
+        tw = 12 * len(s.label) // 2 + 8
+        lx -= tw + 26
+        dash = ' stroke-dasharray="4 3"' if s.dashed else ""
+        out.append(
+            f'<line x1="{_n(lx)}" y1="14" x2="{_n(lx + 20)}" y2="14" stroke="{s.colour}" stroke-width="2"{dash}/>'
+        )
+        out.append(_text(lx + 24, 18, s.label, 11, fill=INK))
+    return out
+
+
+def _line(s: Series, labels: Sequence[str], x, y, decimals: int, unit: str) -> list[str]:
+    """One series: its line, broken where a month has no figure, and a dot a month with the figure as its tip."""
+    out = []
+    dash = ' stroke-dasharray="4 3"' if s.dashed else ""
+    path, pen_down = [], False
+    for i, v in enumerate(s.values):
+        if v is None:
+            pen_down = False
+            continue
+        path.append(f"{'L' if pen_down else 'M'}{_n(x(i))} {_n(y(v))}")
+        pen_down = True
+    if path:
+        out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"{dash}/>')
+    for i, v in enumerate(s.values):
+        if v is None:
+            continue
+        tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
+        out.append(
+            f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>'
+        )
+    return out
+
+
 def trend_chart(
     title: str,
     labels: Sequence[str],
@@ -117,34 +155,9 @@ def trend_chart(
         out.append(_text(left - 6, top - 10, unit, 10, "end", MUTED))
     for i, lab in enumerate(labels):
         out.append(_text(x(i), height - 9, lab, 10, "middle", MUTED))
-    # legend, right-aligned at the top
-    lx = D(width - right)
-    for s in reversed(series):
-        tw = 12 * len(s.label) // 2 + 8
-        lx -= tw + 26
-        dash = ' stroke-dasharray="4 3"' if s.dashed else ""
-        out.append(
-            f'<line x1="{_n(lx)}" y1="14" x2="{_n(lx + 20)}" y2="14" stroke="{s.colour}" stroke-width="2"{dash}/>'
-        )
-        out.append(_text(lx + 24, 18, s.label, 11, fill=INK))
+    out += _legend(series, D(width - right))
     for s in series:
-        dash = ' stroke-dasharray="4 3"' if s.dashed else ""
-        path, pen_down = [], False
-        for i, v in enumerate(s.values):
-            if v is None:
-                pen_down = False
-                continue
-            path.append(f"{'L' if pen_down else 'M'}{_n(x(i))} {_n(y(v))}")
-            pen_down = True
-        if path:
-            out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"{dash}/>')
-        for i, v in enumerate(s.values):
-            if v is None:
-                continue
-            tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
-            out.append(
-                f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>'
-            )
+        out += _line(s, labels, x, y, decimals, unit)
     out.append("</svg>")
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
 

@@ -7,12 +7,11 @@ import io
 import zipfile
 from datetime import date, datetime
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl import load_workbook
 from openpyxl.xml import DEFUSEDXML
 
 from ..errors import ValidationError
+from ..xlsx import TEXT_FORMAT, Sheet, notes_sheet, workbook
 from .xlsx_cells import WORKBOOK, WORKBOOK_RELS, Book, SheetScan
 from .xlsx_scan import (
     BOMB,
@@ -176,34 +175,8 @@ def month_text(cell) -> str:
     return "" if cell is None else str(cell).strip()
 
 
-_HEAD_FONT = Font(bold=True)
-_HEAD_FILL = PatternFill("solid", fgColor="EEF1F5")
-
-
 def _number_format(decimals: int) -> str:
     return "0" if decimals == 0 else "0." + "0" * decimals
-
-
-# What a spreadsheet program may read as the start of a formula (or of a DDE call), in a cell a user types into
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(ws, value, number_format: str | None = None) -> WriteOnlyCell:
-    """The one way the product writes a cell: text is always a string cell, never a formula.
-
-    openpyxl turns any string that starts with "=" into a live formula; a unit or an indicator named
-    "=HYPERLINK(...)" or "=cmd|'/c calc'!A1" would run when the file is opened. Text is stored as a string cell
-    as it is (shown literally), and text that starts like a formula also gets Excel's quote prefix, so editing the
-    cell keeps it text. Numbers stay numbers, negative ones included.
-    """
-    c = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str):
-        c.data_type = "s"
-        if value.startswith(FORMULA_STARTS):
-            c.quotePrefix = True
-    if number_format is not None:
-        c.number_format = number_format
-    return c
 
 
 def write_workbook(indicators, rows: list[tuple[str, str, list]], notes: list[str] | None = None) -> bytes:
@@ -211,37 +184,13 @@ def write_workbook(indicators, rows: list[tuple[str, str, list]], notes: list[st
 
     rows: (unit name, YYYY-MM, values in indicator order; None leaves the cell empty).
     """
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET_NAME)
-    ws.freeze_panes = "C2"
-    ws.column_dimensions["A"].width = 14
-    ws.column_dimensions["B"].width = 10
-    for i in range(len(indicators)):
-        ws.column_dimensions[_col(i + 3)].width = 14
-    header = []
-    for text in [UNIT_HEADER, MONTH_HEADER, *[i.label for i in indicators]]:
-        c = cell(ws, text)
-        c.font, c.fill, c.alignment = _HEAD_FONT, _HEAD_FILL, Alignment(horizontal="center")
-        header.append(c)
-    ws.append(header)
-    formats = [_number_format(i.decimals) for i in indicators]
-    for unit_name, month, values in rows:
-        out = [cell(ws, unit_name), cell(ws, month, "@")]  # "@" keeps 2026-10 as text, not a date
-        out += [cell(ws, v, f) for v, f in zip(values, formats, strict=True)]
-        ws.append(out)
-    if notes:
-        ns = wb.create_sheet("说明")
-        ns.column_dimensions["A"].width = 100
-        for line in notes:
-            ns.append([cell(ns, line)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _col(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    data = Sheet(
+        SHEET_NAME,
+        [UNIT_HEADER, MONTH_HEADER, *[i.label for i in indicators]],
+        [[unit_name, month, *values] for unit_name, month, values in rows],
+        widths=[14, 10] + [14] * len(indicators),
+        # the month column is text, so 2026-10 stays text, not a date
+        formats=[None, TEXT_FORMAT] + [_number_format(i.decimals) for i in indicators],
+        freeze="C2",
+    )
+    return workbook([data, notes_sheet(notes)] if notes else [data])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period, period_arg
 from ..saving import STALE, save
-from ..web import flash_error, get_or_404, require
+from ..web import flash_error, get_or_404, require, xlsx_response
 from . import pages, service
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
 from .models import Indicator
@@ -242,12 +242,6 @@ def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
     return 302, f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。"
 
 
-def _xlsx(data: bytes, name: str) -> Response:
-    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp.headers["Content-Disposition"] = f"attachment; filename=\"{name}\"; filename*=UTF-8''{name}"
-    return resp
-
-
 @bp.get("/template")
 @login_required
 def template():
@@ -255,7 +249,7 @@ def template():
     month = _period("month", month_only=True)
     from . import workbooks
 
-    return _xlsx(workbooks.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
+    return xlsx_response(workbooks.template_file(db.session, month), f"metrics-template-{month.code}.xlsx")
 
 
 @bp.get("/export")
@@ -270,7 +264,7 @@ def export():
     except ValidationError as e:
         flash(str(e), "error")
         return redirect(url_for(".overview"))
-    return _xlsx(data, f"metrics-{start.code}-{end.code}.xlsx")
+    return xlsx_response(data, f"metrics-{start.code}-{end.code}.xlsx")
 
 
 # -- indicators ----------------------------------------------------------------------------------

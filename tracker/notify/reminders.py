@@ -14,8 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
-from ..assessment.models import Card, CardStatus, Recommendation, RecommendationStatus, Rectification
-from ..meetings.models import CLOSED, Decision, DecisionEvent, Meeting, MeetingStatus
+from ..assessment.models import (
+    Card,
+    CardStatus,
+    Recommendation,
+    RecommendationStatus,
+    Rectification,
+    RectificationStatus,
+)
+from ..meetings.models import CLOSED, Decision, DecisionEvent, DecisionStatus, Meeting, MeetingStatus
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.service import active_plan, due_date, duties
@@ -268,7 +275,11 @@ def _cards(session: Session, today: date) -> list[Notice]:
     soon, late = today + timedelta(days=LEAD_DAYS), today - timedelta(days=1)
     has_plan = (
         select(Rectification.id)
-        .where(Rectification.card_id == Card.id, Rectification.kind == "plan", Rectification.status != "returned")
+        .where(
+            Rectification.card_id == Card.id,
+            Rectification.kind == "plan",
+            Rectification.status != RectificationStatus.RETURNED,
+        )
         .exists()
     )
     for c in session.scalars(
@@ -330,7 +341,7 @@ def reviewer_queue(session: Session, today: date, days: int = 7) -> Queue:
     q.rectifications = list(
         session.scalars(
             select(Rectification)
-            .where(Rectification.status == "submitted")
+            .where(Rectification.status == RectificationStatus.SUBMITTED)
             .options(selectinload(Rectification.card).selectinload(Card.unit))
             .order_by(Rectification.submitted_at)
         )
@@ -338,7 +349,7 @@ def reviewer_queue(session: Session, today: date, days: int = 7) -> Queue:
     q.feedback = list(
         session.scalars(
             select(Decision)
-            .where(Decision.status == "answered")
+            .where(Decision.status == DecisionStatus.ANSWERED)
             .options(selectinload(Decision.meeting), selectinload(Decision.lead_unit))
             .order_by(Decision.answered_at)
         )
@@ -399,8 +410,8 @@ def count_waiting(session: Session) -> int:
         session.scalar(select(func.count()).select_from(model).where(cond)) or 0
         for model, cond in (
             (ProgressReport, ProgressReport.status == SUBMITTED),
-            (Rectification, Rectification.status == "submitted"),
-            (Decision, Decision.status == "answered"),
+            (Rectification, Rectification.status == RectificationStatus.SUBMITTED),
+            (Decision, Decision.status == DecisionStatus.ANSWERED),
             (Recommendation, Recommendation.status == RecommendationStatus.PENDING),
         )
     )

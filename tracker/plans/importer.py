@@ -11,30 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from .documents import MAX_TEXT_CHARS, NotAPlan
-from .numerals import cn_to_int, task_label
-from .responsibility import (
-    CLOSERS,
-    LEAD_KEYS,
-    MEMBER_KEYS,
-    OPENERS,
-    parse_responsibility,
-    split_responsibility,
-)
+from .items import CN_NUM, ITEM_STYLES, item_style, split_title
+from .numerals import cn_to_int
+from .task_text import ParsedTask, parse_tasks
 
-CN_NUM = "[一二三四五六七八九十百零]+"
-
-# Item markers, in the order they are tried: (一) / （一）, (1) / （1）, 一、, 1. / 1、 / 1), 第四项 / 第4条
-ITEM_STYLES: tuple[tuple[str, re.Pattern], ...] = (
-    ("paren_cn", re.compile(rf"^[（(]\s*({CN_NUM})\s*[)）]\s*")),
-    ("paren_arabic", re.compile(r"^[（(]\s*(\d{1,3})\s*[)）]\s*")),
-    ("dun_cn", re.compile(rf"^({CN_NUM})\s*[、．.]\s*")),
-    ("arabic", re.compile(r"^(\d{1,3})\s*(?:[、．.](?!\d)|[)）])\s*")),
-    ("ordinal", re.compile(rf"^第\s*({CN_NUM}|\d{{1,3}})\s*[项条]\s*[、:：.．,，]?\s*")),
-)
-# How a line ends when the sentence goes on in the next one (a title or a list wrapped by the page width).
-CONTINUES = ("，", ",", "、", "及", "和", "与")
-# How a paragraph of a task's text ends when it is complete.
-ENDS = ("。", "！", "？", "!", "?", "；", ";", "：", ":", "”", "’", '"', *CLOSERS)
 GOAL_ITEM = re.compile(rf"^({CN_NUM})是\s*")
 GOAL_INLINE = re.compile(rf"(?:^|(?<=[。；;]))\s*({CN_NUM})是")
 
@@ -49,7 +29,6 @@ SECTION_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 SECTION_LABELS = {"guiding": "指导思想", "goals": "工作目标", "tasks": "主要任务", "requirements": "工作要求"}
 
-SENTENCE = re.compile(r"[^。！？!?]*[。！？!?]+[”’\"'」』)）]*|[^。！？!?]+$")
 SECTION_HEADING_LINE = re.compile(r"^(.{0,60}?)\s*(篇\s*[0-9一二三四五六七八九十]+)\s*$")
 TITLE_WORDS = ("方案", "计划", "意见", "办法", "措施", "要点")
 
@@ -61,30 +40,6 @@ class Item:
     number: int
     title: str
     body: str
-
-
-@dataclass
-class ParsedTask:
-    number: int
-    title: str
-    body: str
-    responsibility_text: str = ""
-    lead_units: list[str] = field(default_factory=list)
-    member_units: list[str] = field(default_factory=list)
-    includes_townships: bool = False
-    measures: list[str] = field(default_factory=list)
-
-    def to_data(self) -> dict:
-        return {
-            "number": self.number,
-            "title": self.title,
-            "body": self.body,
-            "responsibility_text": self.responsibility_text,
-            "lead_units": self.lead_units,
-            "member_units": self.member_units,
-            "includes_townships": self.includes_townships,
-            "measures": self.measures,
-        }
 
 
 @dataclass
@@ -209,7 +164,7 @@ def _parse(lines: list[str], *, title: str | None, year: int | None, district: s
                 buckets[current].append(rest)
             continue
         if current == "tasks" and task_style is None:
-            task_style = _item_style(line)
+            task_style = item_style(line)
         if current != "other":
             buckets[current].append(line)
 
@@ -218,7 +173,7 @@ def _parse(lines: list[str], *, title: str | None, year: int | None, district: s
     else:  # no 主要任务 heading: a plan that is a list of tasks with responsibility lines
         leading, _ = _split_items(buckets["preamble"])
         task_lines, preamble = buckets["preamble"][len(leading) :], leading
-    tasks = _parse_tasks(task_lines, warnings)
+    tasks = parse_tasks(task_lines, warnings)
     if not tasks or ("tasks" not in seen and not any(t.responsibility_text for t in tasks)):
         raise NotAPlan(
             "没有识别出实施方案:未找到“主要任务”部分及编号的任务(如“(一)……”“1.……”)。请确认粘贴的是实施方案全文。"
@@ -249,7 +204,7 @@ def _take_title(lines: list[str], warnings: list[str]) -> tuple[str | None, list
     """
     head: list[int] = []
     for i, line in enumerate(lines):
-        if _section_heading(line) is not None or _item_style(line) is not None:
+        if _section_heading(line) is not None or item_style(line) is not None:
             break
         head.append(i)
     titles = [i for i in head if _is_title(lines[i])]
@@ -291,13 +246,6 @@ def _section_heading(line: str) -> tuple[str | None, str, str] | None:
     return None
 
 
-def _item_style(line: str) -> str | None:
-    for style, pattern in ITEM_STYLES:
-        if pattern.match(line):
-            return style
-    return None
-
-
 def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Lines before the first item, and the items (number, lines) of the first item style found."""
     leading: list[str] = []
@@ -305,7 +253,7 @@ def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str],
     pattern = dict(ITEM_STYLES).get(style) if style else None
     for line in lines:
         if pattern is None:
-            style = _item_style(line)
+            style = item_style(line)
             pattern = dict(ITEM_STYLES).get(style) if style else None
         m = pattern.match(line) if pattern else None
         if m:
@@ -317,17 +265,6 @@ def _split_items(lines: list[str], style: str | None = None) -> tuple[list[str],
     return leading, items
 
 
-def _split_title(text: str) -> tuple[str, str]:
-    """The first sentence is the title; a short title may end with a colon instead."""
-    stop = text.find("。")
-    colon = min((i for i in (text.find("："), text.find(":")) if i >= 0), default=-1)
-    if 0 < colon <= 40 and (stop < 0 or colon < stop):
-        stop = colon
-    if stop < 0:
-        return text.rstrip(";；,，"), ""
-    return text[:stop].strip(), text[stop + 1 :].strip()
-
-
 def _parse_items(lines: list[str], default_title: str) -> list[Item]:
     leading, items = _split_items(lines)
     if not items:
@@ -337,7 +274,7 @@ def _parse_items(lines: list[str], default_title: str) -> list[Item]:
     if leading:
         out.append(Item(0, default_title, "\n".join(leading)))
     for _number, par in items:
-        title, rest = _split_title(par[0])
+        title, rest = split_title(par[0])
         out.append(Item(0, title, "\n".join([rest, *par[1:]]).strip()))
     for i, item in enumerate(out, 1):
         item.number = i
@@ -380,144 +317,10 @@ def _parse_goals(lines: list[str]) -> list[Item]:
 
 def _goal_title(text: str) -> tuple[str, str]:
     """一是健全组织体系。… → 健全组织体系; a goal whose first sentence is long is named by its first clause."""
-    title, body = _split_title(text)
+    title, body = split_title(text)
     if len(title) <= 30:
         return title, body
     m = re.search(r"[,，;；]", text)
     if m and m.start() <= 30:
         return text[: m.start()], text[m.end() :].strip()
     return title, body
-
-
-# -- tasks -------------------------------------------------------------------------------------------------------
-
-
-def _split_tasks(lines: list[str], warnings: list[str]) -> list[tuple[int, list[str]]]:
-    """The tasks (number, lines), in the numbering style of the first one.
-
-    A line numbered in another style is a sub-item of the task when it starts or continues a list of its own
-    (1. 2. 3. inside a task numbered (一)); when its number is the next task's, it is that task, with a warning
-    (plans typed by several hands mix 1、 / 2. / （3） / 第四项); anything else stays text of the task, with a
-    warning, never silently.
-    """
-    items: list[tuple[int, list[str]]] = []
-    top: str | None = None
-    sub: dict[str, int] = {}  # style → last number of the current task's own list in that style
-    for line in lines:
-        style = _item_style(line)
-        if style is None:
-            if items:  # text before the first task is not a task
-                items[-1][1].append(line)
-            continue
-        m = dict(ITEM_STYLES)[style].match(line)
-        number = cn_to_int(m.group(1))
-        if top is None or style == top:
-            top = top or style
-            items.append((number, [line[m.end() :]]))
-            sub = {}
-            continue
-        last = sub.get(style, 0)
-        if number == last + 1 and (last or number == 1):
-            sub[style] = number
-            items[-1][1].append(line)
-        elif number == len(items) + 1:
-            warnings.append(
-                f"任务编号的写法不一致:“{line[: m.end()].strip()}”与第一项的写法不同,"
-                f"按顺序作为第{number}项任务{task_label(number)}导入,请核对。"
-            )
-            items.append((number, [line[m.end() :]]))
-            sub = {}
-        else:
-            warnings.append(
-                f"任务{task_label(len(items))}中有一行以“{line[: m.end()].strip()}”开头,像另一项任务的编号,"
-                "但与任务顺序不符,已作为该任务的内容导入,请核对是否漏分了任务。"
-            )
-            items[-1][1].append(line)
-    return items
-
-
-def _unwrap(pars: list[str], label: str, warnings: list[str]) -> list[str]:
-    """Join a line to the next when the text goes on there: a bracket left open (【责任单位:…、 / 各镇(街道)】),
-    a role word with nothing after it (牵头单位: / 公安分局), a line ending in a comma or 、 (a title or a list
-    wrapped by the page width), or a line of text (not a bare title) that stops mid-sentence. A title line on
-    its own needs no full stop, so only a comma joins it. Each join is reported, so the
-    administrator can check it."""
-    out: list[str] = []
-    i = 0
-    while i < len(pars):
-        line = pars[i]
-        joined = False
-        while i + 1 < len(pars) and _item_style(pars[i + 1]) is None:
-            nxt = pars[i + 1]
-            open_brackets = sum(line.count(c) for c in OPENERS) > sum(line.count(c) for c in CLOSERS)
-            role_dangling = bool(re.search(r"(?:" + "|".join(LEAD_KEYS + MEMBER_KEYS) + r")\s*[:：]?\s*$", line))
-            # past a title line, a line that stops short of a full stop goes on in the next
-            mid_sentence = (bool(out) or joined or "。" in line) and not line.endswith(ENDS)
-            if not (open_brackets or role_dangling or mid_sentence or line.endswith(CONTINUES)):
-                break
-            if not open_brackets and not role_dangling and split_responsibility(nxt)[1]:
-                break  # a sentence ending in a comma, then the responsibility line: two things, not one
-            line, i, joined = line + nxt, i + 1, True
-        if joined:
-            what = "责任单位行" if split_responsibility(line)[1] else ("标题" if not out else "一段文字")
-            warnings.append(f"任务{label}的{what}跨行书写,已把“{_clip(line)}”读作一行,请核对。")
-        out.append(line)
-        i += 1
-    return out
-
-
-def _clip(text: str, n: int = 40) -> str:
-    return text if len(text) <= n else text[:n] + "…"
-
-
-def _parse_tasks(lines: list[str], warnings: list[str]) -> list[ParsedTask]:
-    items = _split_tasks(lines, warnings)
-    tasks: list[ParsedTask] = []
-    for i, (number, pars) in enumerate(items, 1):
-        label = task_label(i)
-        if number != i:
-            warnings.append(f"任务{label}的编号与顺序不一致,已按顺序编为第{i}项。")
-        pars = _unwrap(pars, label, warnings)
-        texts: list[str] = []
-        resp: list[str] = []
-        for par in pars:
-            rest, r = split_responsibility(par)
-            if rest:
-                texts.append(rest)
-            if r:
-                resp.append(r)
-        if not texts:
-            warnings.append(f"任务{label}只有责任单位行,没有任务内容。")
-            texts = [""]
-        title, first_rest = _split_title(texts[0])
-        body = "\n".join(p for p in [first_rest, *texts[1:]] if p)
-        if len(title) > 200:
-            warnings.append(f"任务{label}的标题过长,已截取前200字,请核对。")
-            title = title[:200]
-        task = ParsedTask(
-            number=i, title=title, body=body, responsibility_text="\n".join(resp), measures=split_measures(body)
-        )
-        for r in resp:
-            lead, member, townships, notes = parse_responsibility(r)
-            task.lead_units += [n for n in lead if n not in task.lead_units]
-            task.member_units += [n for n in member if n not in task.member_units]
-            task.includes_townships = task.includes_townships or townships
-            warnings.extend(f"任务{label}:{n}" for n in notes)
-        task.member_units = [n for n in task.member_units if n not in task.lead_units]
-        tasks.append(task)
-    return tasks
-
-
-def split_measures(body: str) -> list[str]:
-    """A task's measures: its sentences; a numbered sub-item (1. …) is one measure however many sentences."""
-    out: list[str] = []
-    for par in body.split("\n"):
-        par = par.strip()
-        if not par:
-            continue
-        m = next((p.match(par) for _s, p in ITEM_STYLES if p.match(par)), None)
-        if m:
-            out.append(par[m.end() :].strip())
-            continue
-        out.extend(s.strip() for s in SENTENCE.findall(par) if s.strip())
-    return out

@@ -48,74 +48,85 @@ def _pick(*keys) -> int:
     return int(hashlib.sha256("/".join(map(str, keys)).encode()).hexdigest()[:8], 16)
 
 
-def load(session: Session, users: dict, today: date) -> dict:
-    """The quarter of months up to today's, activities dated on or before today."""
-    span = [Period.of_date(today)]
-    for _ in range(2):
-        span.insert(0, span[0].previous())
-    targets = {o.name: o.id for o in options(session, TARGET)}
-    forms = {o.name: o.id for o in options(session, FORM)}
-    frauds = [o.id for o in options(session, FRAUD)]
-    count = 0
+class _Demo:
+    """The quarter of months up to today's, the lists by name, and days and fraud types picked from fixed keys."""
 
-    def day_in(month: Period, *keys) -> date:
-        last = min(month.end, today)
+    def __init__(self, session: Session, today: date) -> None:
+        self.today = today
+        self.span = [Period.of_date(today)]
+        for _ in range(2):
+            self.span.insert(0, self.span[0].previous())
+        self.targets = {o.name: o.id for o in options(session, TARGET)}
+        self.forms = {o.name: o.id for o in options(session, FORM)}
+        self.frauds = [o.id for o in options(session, FRAUD)]
+
+    def day_in(self, month: Period, *keys) -> date:
+        last = min(month.end, self.today)
         days = (last - month.start).days + 1
         return month.start + timedelta(days=_pick(*keys) % days)
 
-    def fraud_ids(*keys) -> list[int]:
+    def fraud_ids(self, *keys) -> list[int]:
         n = 2 + _pick(*keys, "n") % 3
-        start = _pick(*keys) % len(frauds)
-        return [frauds[(start + i * 3) % len(frauds)] for i in range(n)]
+        start = _pick(*keys) % len(self.frauds)
+        return [self.frauds[(start + i * 3) % len(self.frauds)] for i in range(n)]
 
+
+def load(session: Session, users: dict, today: date) -> dict:
+    """The quarter of months up to today's, activities dated on or before today."""
+    demo = _Demo(session, today)
+    count = _town_activities(session, users, demo) + _department_activities(session, users, demo)
+    made = _creations(session, users, demo.span[0].start)
+    return {"activities": count, "creations": made}
+
+
+def _town_activities(session: Session, users: dict, demo: _Demo) -> int:
+    """Each town's 村/社区 list, and its activities in them (the last-listed one not reached yet)."""
+    count = 0
     for login, names in COMMUNITIES.items():
         officer = users[login]
         save_communities(session, officer, officer.unit_id, None, "\n".join(names))
         for i, (target, form, place, audience) in enumerate(PLAN[: REACH[login]]):
-            month = span[i % 3]
-            # the last-listed 村/社区 is the one not reached yet
             community = names[i % (len(names) - 1)]
             size = audience + _pick(login, i) % 40
-            create_activity(
-                session,
-                officer,
-                ActivityValues(
-                    held_on=day_in(month, login, i),
-                    unit_id=officer.unit_id,
-                    town_id=officer.unit_id,
-                    community=community,
-                    place=f"{community}{place}",
-                    target_id=targets[target],
-                    form_id=forms[form],
-                    fraud_ids=fraud_ids(login, i),
-                    audience=size,
-                    materials=size * 2 if form in ("发放资料", "入户走访") else size // 2,
-                    apps=size // 3,
-                ),
+            values = ActivityValues(
+                held_on=demo.day_in(demo.span[i % 3], login, i),
+                unit_id=officer.unit_id,
+                town_id=officer.unit_id,
+                community=community,
+                place=f"{community}{place}",
+                target_id=demo.targets[target],
+                form_id=demo.forms[form],
+                fraud_ids=demo.fraud_ids(login, i),
+                audience=size,
+                materials=size * 2 if form in ("发放资料", "入户走访") else size // 2,
+                apps=size // 3,
             )
+            create_activity(session, officer, values)
             count += 1
+    return count
+
+
+def _department_activities(session: Session, users: dict, demo: _Demo) -> int:
+    """The departments' activities, each in a town."""
+    count = 0
     for login, rows in DEPARTMENTS.items():
         officer = users[login]
         for i, (target, form, town, place, audience) in enumerate(rows):
-            create_activity(
-                session,
-                officer,
-                ActivityValues(
-                    held_on=day_in(span[(i + 1) % 3], login, i),
-                    unit_id=officer.unit_id,
-                    town_id=users[town].unit_id,
-                    place=place,
-                    target_id=targets[target],
-                    form_id=forms[form],
-                    fraud_ids=fraud_ids(login, i),
-                    audience=audience,
-                    materials=audience,
-                    apps=audience // 2,
-                ),
+            values = ActivityValues(
+                held_on=demo.day_in(demo.span[(i + 1) % 3], login, i),
+                unit_id=officer.unit_id,
+                town_id=users[town].unit_id,
+                place=place,
+                target_id=demo.targets[target],
+                form_id=demo.forms[form],
+                fraud_ids=demo.fraud_ids(login, i),
+                audience=audience,
+                materials=audience,
+                apps=audience // 2,
             )
+            create_activity(session, officer, values)
             count += 1
-    made = _creations(session, users, span[0].start)
-    return {"activities": count, "creations": made}
+    return count
 
 
 def _creations(session: Session, users: dict, start: date) -> int:

@@ -8,7 +8,6 @@ file read back gives the list it came from.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from ..errors import PermissionDenied, ValidationError
 from ..evidence import service as evidence
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..plans.numerals import cn_number
+from ..xlsx import DATE_FORMAT, Sheet, notes_sheet, workbook
 from .models import FORM, FRAUD, TARGET, Activity
 
 if TYPE_CHECKING:
@@ -161,14 +161,188 @@ def _tasks(session: Session) -> dict[str, int]:
     return out
 
 
-def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
-    """Every row checked with the rules of the form; nothing written."""
-    preview = Preview()
-    index = {}
-    for i, h in enumerate(sheet.headers):
+@dataclass
+class _Lists:
+    """What every row is checked against: units by name, the lists, the plan's tasks, the activities on record."""
+
+    units: dict[str, Unit]
+    targets: dict[str, int]
+    forms: dict[str, int]
+    frauds: dict[str, int]
+    tasks: dict[str, int]
+    default_task_id: int | None
+    existing: set[tuple]
+
+    @classmethod
+    def read(cls, session: Session) -> _Lists:
+        units = _unit_names(session)
+        task = default_task(session)
+        ids = {u.id for u in units.values()}
+        existing = {
+            (a.held_on, a.unit_id, a.place, a.target_id)
+            for a in session.scalars(select(Activity).where(Activity.unit_id.in_(ids)))
+        }
+        return cls(
+            units=units,
+            targets={o.name: o.id for o in options(session, TARGET)},
+            forms={o.name: o.id for o in options(session, FORM)},
+            frauds={o.name: o.id for o in options(session, FRAUD)},
+            tasks=_tasks(session),
+            default_task_id=task.id if task else None,
+            existing=existing,
+        )
+
+
+class _RowCheck:
+    """One row read with the lists: each cell checked in the order of the columns, every problem kept."""
+
+    def __init__(self, number: int, get: dict, cells: dict[str, str], lists: _Lists) -> None:
+        self.number, self.get, self.cells, self.lists = number, get, cells, lists
+        self.problems: list[Problem] = []
+
+    def bad(self, column: str, message: str) -> None:
+        self.problems.append(Problem(self.number, column, message))
+
+    def values(self, actor) -> ActivityValues | None:
+        """The row's values when every cell reads (the form's rules are checked afterwards); else None."""
+        get = self.get
+        held_on = self._date()
+        unit = self._unit(actor)
+        town = self._town(unit)
+        target_id = self._listed(TARGET_H, self.lists.targets, "宣传对象")
+        form_id = self._listed(FORM_H, self.lists.forms, "宣传形式")
+        fraud_ids = self._frauds()
+        counts = self._counts()
+        task_id = self._task()
+        if self.problems:
+            return None
+        return ActivityValues(
+            held_on=held_on,
+            unit_id=unit.id,
+            town_id=town.id if town else unit.id,
+            place=_norm(get[PLACE]),
+            target_id=target_id,
+            form_id=form_id,
+            fraud_ids=fraud_ids,
+            audience=counts[AUDIENCE],
+            materials=counts.get(MATERIALS),
+            apps=counts.get(APPS),
+            community=_norm(get.get(COMMUNITY)),
+            task_id=task_id,
+            notes=_text(get.get(NOTES)),
+        )
+
+    def _date(self) -> date | None:
+        try:
+            return parse_date(self.get[DATE])
+        except ValidationError as e:
+            self.bad(DATE, str(e))
+            return None
+
+    def _unit(self, actor) -> Unit | None:
+        unit = self.lists.units.get(_norm(self.get[UNIT]))
+        if unit is None:
+            self.bad(UNIT, f"单位“{self.cells[UNIT]}”不存在" if self.cells[UNIT] else "请填写开展单位")
+        elif not policy.can(actor, "activity.write", unit.id):
+            self.bad(UNIT, f"您只能登记本单位的宣传活动,不能登记{unit.name}的")
+            return None
+        return unit
+
+    def _town(self, unit: Unit | None) -> Unit | None:
+        town = None
+        town_text = _norm(self.get.get(TOWN))
+        if town_text:
+            town = self.lists.units.get(town_text)
+            if town is None or town.kind != KIND_TOWNSHIP:
+                self.bad(TOWN, f"“{self.cells[TOWN]}”不是镇(街道)")
+        elif unit is not None and unit.kind != KIND_TOWNSHIP:
+            self.bad(TOWN, "部门开展的活动须填写所在镇(街道)")
+        if unit is not None and unit.kind == KIND_TOWNSHIP and town is not None and town.id != unit.id:
+            self.bad(TOWN, f"镇(街道)开展的活动所在地应为本镇(街道){unit.name}")
+        return town
+
+    def _listed(self, column: str, names: dict[str, int], label: str) -> int | None:
+        found = names.get(_norm(self.get[column]))
+        if found is None:
+            self.bad(column, f"{label}“{self.cells[column]}”不在名录中(可选:{'、'.join(names)})")
+        return found
+
+    def _frauds(self) -> list[int]:
+        ids = []
+        for name in FRAUD_SPLIT.split(_norm(self.get.get(FRAUD_H))):
+            if not name:
+                continue
+            if name not in self.lists.frauds:
+                self.bad(FRAUD_H, f"诈骗类型“{name}”不在名录中")
+            else:
+                ids.append(self.lists.frauds[name])
+        return ids
+
+    def _counts(self) -> dict[str, int | None]:
+        counts = {}
+        for header, label in ((AUDIENCE, "覆盖人数"), (MATERIALS, "发放资料份数"), (APPS, "现场注册反诈APP人数")):
+            try:
+                counts[header] = _count(self.get.get(header), label)
+            except ValidationError as e:
+                self.bad(header, str(e))
+        return counts
+
+    def _task(self) -> int | None:
+        task_text = _norm(self.get.get(TASK))
+        if not task_text:
+            return self.lists.default_task_id
+        task_id = self.lists.tasks.get(task_text)
+        if task_id is None:
+            self.bad(TASK, f"方案中没有“{self.cells[TASK]}”")
+        return task_id
+
+    def clean(self, session: Session, actor, values: ActivityValues, seen: dict[tuple, int]) -> bool:
+        """The form's rules, then no second activity of the same unit, day, place and target group (in the file
+        or on record); True when the row may be written."""
+        try:
+            clean_activity(session, actor, values)
+        except PermissionDenied:
+            unit = session.get(Unit, values.unit_id)
+            self.bad(UNIT, f"您只能登记本单位的宣传活动,不能登记{unit.name}的")
+            return False
+        except ValidationError as e:
+            named = next(iter(getattr(e, "fields", {})), "")
+            self.bad(_FIELD_COLUMNS.get(named, ""), str(e))
+            return False
+        key = (values.held_on, values.unit_id, values.place, values.target_id)
+        if key in seen:
+            self.bad("", f"与第{seen[key]}行重复(同一单位、日期、地点、宣传对象)")
+        elif key in self.lists.existing:
+            self.bad("", "台账中已有同一单位、日期、地点、宣传对象的活动")
+        seen.setdefault(key, self.number)
+        return not self.problems
+
+
+# the column a refusal of the form's rules names, by the field it names
+_FIELD_COLUMNS = {
+    "held_on": DATE,
+    "place": PLACE,
+    "community": COMMUNITY,
+    "apps": APPS,
+    "notes": NOTES,
+    "audience": AUDIENCE,
+}
+
+
+def _columns(headers: list) -> dict[str, int]:
+    """Each known header's column (the first, when one is repeated)."""
+    index: dict[str, int] = {}
+    for i, h in enumerate(headers):
         name = _norm(h)
         if name in HEADERS and name not in index:
             index[name] = i
+    return index
+
+
+def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
+    """Every row checked with the rules of the form; nothing written."""
+    preview = Preview()
+    index = _columns(sheet.headers)
     missing = [h for h in REQUIRED if h not in index]
     if missing:
         preview.problems.append(Problem(0, "", f"缺少列:{'、'.join(missing)}(请使用下载的模板)"))
@@ -176,106 +350,17 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     if not sheet.rows:
         preview.problems.append(Problem(0, "", "文件中没有活动数据"))
         return preview
-    units = _unit_names(session)
-    targets = {o.name: o.id for o in options(session, TARGET)}
-    forms = {o.name: o.id for o in options(session, FORM)}
-    frauds = {o.name: o.id for o in options(session, FRAUD)}
-    tasks = _tasks(session)
-    task = default_task(session)
+    lists = _Lists.read(session)
     seen: dict[tuple, int] = {}
-    existing = {
-        (a.held_on, a.unit_id, a.place, a.target_id)
-        for a in session.scalars(select(Activity).where(Activity.unit_id.in_({u.id for u in units.values()})))
-    }
     for number, raw in sheet.rows:
         get = {h: raw[i] for h, i in index.items()}
-        pr = PreviewRow(number, {h: _text(get.get(h)) for h in HEADERS})
-        preview.rows.append(pr)
-        problems: list[Problem] = []
-
-        def bad(column: str, message: str, problems=problems, number=number) -> None:
-            problems.append(Problem(number, column, message))
-
-        held_on = unit = town = None
-        try:
-            held_on = parse_date(get[DATE])
-        except ValidationError as e:
-            bad(DATE, str(e))
-        unit = units.get(_norm(get[UNIT]))
-        if unit is None:
-            bad(UNIT, f"单位“{pr.cells[UNIT]}”不存在" if pr.cells[UNIT] else "请填写开展单位")
-        elif not policy.can(actor, "activity.write", unit.id):
-            bad(UNIT, f"您只能登记本单位的宣传活动,不能登记{unit.name}的")
-            unit = None
-        town_text = _norm(get.get(TOWN))
-        if town_text:
-            town = units.get(town_text)
-            if town is None or town.kind != KIND_TOWNSHIP:
-                bad(TOWN, f"“{pr.cells[TOWN]}”不是镇(街道)")
-        elif unit is not None and unit.kind != KIND_TOWNSHIP:
-            bad(TOWN, "部门开展的活动须填写所在镇(街道)")
-        if unit is not None and unit.kind == KIND_TOWNSHIP and town is not None and town.id != unit.id:
-            bad(TOWN, f"镇(街道)开展的活动所在地应为本镇(街道){unit.name}")
-        target_id = targets.get(_norm(get[TARGET_H]))
-        if target_id is None:
-            bad(TARGET_H, f"宣传对象“{pr.cells[TARGET_H]}”不在名录中(可选:{'、'.join(targets)})")
-        form_id = forms.get(_norm(get[FORM_H]))
-        if form_id is None:
-            bad(FORM_H, f"宣传形式“{pr.cells[FORM_H]}”不在名录中(可选:{'、'.join(forms)})")
-        fraud_ids = []
-        for name in FRAUD_SPLIT.split(_norm(get.get(FRAUD_H))):
-            if not name:
-                continue
-            if name not in frauds:
-                bad(FRAUD_H, f"诈骗类型“{name}”不在名录中")
-            else:
-                fraud_ids.append(frauds[name])
-        counts = {}
-        for header, label in ((AUDIENCE, "覆盖人数"), (MATERIALS, "发放资料份数"), (APPS, "现场注册反诈APP人数")):
-            try:
-                counts[header] = _count(get.get(header), label)
-            except ValidationError as e:
-                bad(header, str(e))
-        task_text = _norm(get.get(TASK))
-        task_id = task.id if task else None
-        if task_text:
-            task_id = tasks.get(task_text)
-            if task_id is None:
-                bad(TASK, f"方案中没有“{pr.cells[TASK]}”")
-        if not problems:
-            values = ActivityValues(
-                held_on=held_on,
-                unit_id=unit.id,
-                town_id=town.id if town else unit.id,
-                place=_norm(get[PLACE]),
-                target_id=target_id,
-                form_id=form_id,
-                fraud_ids=fraud_ids,
-                audience=counts[AUDIENCE],
-                materials=counts.get(MATERIALS),
-                apps=counts.get(APPS),
-                community=_norm(get.get(COMMUNITY)),
-                task_id=task_id,
-                notes=_text(get.get(NOTES)),
-            )
-            try:
-                clean_activity(session, actor, values)
-            except PermissionDenied:
-                bad(UNIT, f"您只能登记本单位的宣传活动,不能登记{unit.name}的")
-            except ValidationError as e:
-                column = {"held_on": DATE, "place": PLACE, "community": COMMUNITY, "apps": APPS, "notes": NOTES}
-                named = next(iter(getattr(e, "fields", {})), "")
-                bad(column.get(named, AUDIENCE if named == "audience" else ""), str(e))
-            else:
-                key = (held_on, unit.id, values.place, target_id)
-                if key in seen:
-                    bad("", f"与第{seen[key]}行重复(同一单位、日期、地点、宣传对象)")
-                elif key in existing:
-                    bad("", "台账中已有同一单位、日期、地点、宣传对象的活动")
-                seen.setdefault(key, number)
-                if not problems:
-                    pr.values = values
-        preview.problems.extend(problems)
+        row = PreviewRow(number, {h: _text(get.get(h)) for h in HEADERS})
+        preview.rows.append(row)
+        check = _RowCheck(number, get, row.cells, lists)
+        values = check.values(actor)
+        if values is not None and check.clean(session, actor, values, seen):
+            row.values = values
+        preview.problems.extend(check.problems)
     return preview
 
 
@@ -302,41 +387,8 @@ def apply_import(session: Session, actor, preview: Preview, filename: str = "") 
 
 
 def _workbook(rows: list[list], notes: list[str], headers: list[str] = HEADERS) -> bytes:
-    # openpyxl (here and under metrics.excel) is imported when a file is written, not at start-up
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    from ..metrics.excel import cell
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET)
-    ws.freeze_panes = "A2"
-    for i, w in enumerate(WIDTHS):
-        ws.column_dimensions[chr(65 + i)].width = w
-    header = []
-    for text in headers:
-        c = cell(ws, text)
-        c.font, c.fill = Font(bold=True), PatternFill("solid", fgColor="EEF1F5")
-        c.alignment = Alignment(horizontal="center")
-        header.append(c)
-    ws.append(header)
-    for values in rows:
-        out = []
-        for h, v in zip(headers, values, strict=True):
-            if h == DATE:
-                out.append(cell(ws, v, "yyyy-mm-dd"))
-            elif h in (AUDIENCE, MATERIALS, APPS, PHOTOS):
-                out.append(cell(ws, v, "0"))
-            else:
-                out.append(cell(ws, v))
-        ws.append(out)
-    ns = wb.create_sheet("说明")
-    ns.column_dimensions["A"].width = 100
-    for line in notes:
-        ns.append([cell(ns, line)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    formats = [DATE_FORMAT if h == DATE else "0" if h in (AUDIENCE, MATERIALS, APPS, PHOTOS) else None for h in headers]
+    return workbook([Sheet(SHEET, headers, rows, widths=WIDTHS, formats=formats), notes_sheet(notes)])
 
 
 def row_of(a: Activity) -> list:

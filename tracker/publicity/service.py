@@ -270,29 +270,9 @@ class ActivityValues:
 
 def clean_activity(session: Session, actor, v: ActivityValues, current: Activity | None = None) -> dict:
     """Check every rule of an activity; the plain values to store. Raises ValidationError naming the field."""
-    if v.held_on is None:
-        raise ValidationError("请填写活动日期", {"held_on": "请填写活动日期"})
-    if v.held_on > clock.today():
-        raise ValidationError("活动日期不能晚于今天", {"held_on": "活动日期不能晚于今天"})
-    if v.held_on < EARLIEST:
-        raise ValidationError("活动日期不能早于2000年", {"held_on": "活动日期不能早于2000年"})
-    unit = session.get(Unit, v.unit_id) if v.unit_id else None
-    if unit is None or (not unit.is_active and (current is None or current.unit_id != unit.id)):
-        raise ValidationError("请选择开展单位", {"unit_id": "请选择开展单位"})
-    policy.require(actor, "activity.write", unit.id)
-    if unit.kind == KIND_TOWNSHIP:
-        town = unit
-    else:
-        town = session.get(Unit, v.town_id) if v.town_id else None
-        if town is None or town.kind != KIND_TOWNSHIP:
-            raise ValidationError("请选择活动所在镇(街道)", {"town_id": "请选择活动所在镇(街道)"})
-    community = (v.community or "").strip()
-    if len(community) > MAX_COMMUNITY:
-        raise ValidationError(f"村(社区)不能超过{MAX_COMMUNITY}字", {"community": f"不能超过{MAX_COMMUNITY}字"})
-    listed = communities(session, town.id)
-    if community and listed and community not in listed:
-        msg = f"“{community}”不在{town.name}登记的村(社区)中"
-        raise ValidationError(msg, {"community": msg})
+    _check_date(v.held_on)
+    unit, town = _unit_and_town(session, actor, v, current)
+    community = _community(session, v.community, town)
     place = (v.place or "").strip()
     if not place:
         raise ValidationError("请填写活动地点", {"place": "请填写活动地点"})
@@ -300,29 +280,14 @@ def clean_activity(session: Session, actor, v: ActivityValues, current: Activity
         raise ValidationError(f"活动地点不能超过{MAX_PLACE}字", {"place": f"不能超过{MAX_PLACE}字"})
     target = _option(session, TARGET, v.target_id, "target_id", current.target_id if current else None)
     form = _option(session, FORM, v.form_id, "form_id", current.form_id if current else None)
-    had = {o.id for o in current.fraud_types} if current else set()
-    frauds = []
-    for fid in dict.fromkeys(v.fraud_ids or []):
-        o = session.get(PublicityOption, fid) if isinstance(fid, int) else None
-        if o is None or o.kind != FRAUD or (not o.is_active and o.id not in had):
-            raise ValidationError("涉及诈骗类型无效", {"fraud_ids": "涉及诈骗类型无效"})
-        frauds.append(o)
+    frauds = _fraud_types(session, v.fraud_ids, current)
     audience = _count(v.audience, "覆盖人数", "audience")
     materials = _count(v.materials, "发放资料份数", "materials")
     apps = _count(v.apps, "现场注册反诈APP人数", "apps")
     if apps > audience:
         msg = f"现场注册反诈APP人数({apps})不能超过覆盖人数({audience})"
         raise ValidationError(msg, {"apps": msg})
-    task_id = v.task_id
-    if task_id is None and current is None:
-        task = default_task(session)  # 任务三 unless another task is named
-        task_id = task.id if task else None
-    elif task_id is not None:
-        task = session.get(Task, task_id)
-        plan = active_plan(session)
-        if task is None or plan is None or task.plan_id != plan.id:
-            if current is None or current.task_id != task_id:
-                raise ValidationError("服务的方案任务无效", {"task_id": "服务的方案任务无效"})
+    task_id = _task_id(session, v.task_id, current)
     notes = (v.notes or "").strip()
     if len(notes) > MAX_NOTES:
         raise ValidationError(f"备注不能超过{MAX_NOTES}字", {"notes": f"不能超过{MAX_NOTES}字"})
@@ -341,6 +306,69 @@ def clean_activity(session: Session, actor, v: ActivityValues, current: Activity
         task_id=task_id,
         notes=notes,
     )
+
+
+def _check_date(held_on: date | None) -> None:
+    if held_on is None:
+        raise ValidationError("请填写活动日期", {"held_on": "请填写活动日期"})
+    if held_on > clock.today():
+        raise ValidationError("活动日期不能晚于今天", {"held_on": "活动日期不能晚于今天"})
+    if held_on < EARLIEST:
+        raise ValidationError("活动日期不能早于2000年", {"held_on": "活动日期不能早于2000年"})
+
+
+def _unit_and_town(session: Session, actor, v: ActivityValues, current: Activity | None) -> tuple[Unit, Unit]:
+    """The unit that held the activity (one the actor may write for) and the town it was held in: a town's own
+    activity is in the town; a department names the town."""
+    unit = session.get(Unit, v.unit_id) if v.unit_id else None
+    if unit is None or (not unit.is_active and (current is None or current.unit_id != unit.id)):
+        raise ValidationError("请选择开展单位", {"unit_id": "请选择开展单位"})
+    policy.require(actor, "activity.write", unit.id)
+    if unit.kind == KIND_TOWNSHIP:
+        return unit, unit
+    town = session.get(Unit, v.town_id) if v.town_id else None
+    if town is None or town.kind != KIND_TOWNSHIP:
+        raise ValidationError("请选择活动所在镇(街道)", {"town_id": "请选择活动所在镇(街道)"})
+    return unit, town
+
+
+def _community(session: Session, text: str | None, town: Unit) -> str:
+    """The 村/社区, one of those the town lists when it lists any."""
+    community = (text or "").strip()
+    if len(community) > MAX_COMMUNITY:
+        raise ValidationError(f"村(社区)不能超过{MAX_COMMUNITY}字", {"community": f"不能超过{MAX_COMMUNITY}字"})
+    listed = communities(session, town.id)
+    if community and listed and community not in listed:
+        msg = f"“{community}”不在{town.name}登记的村(社区)中"
+        raise ValidationError(msg, {"community": msg})
+    return community
+
+
+def _fraud_types(session: Session, ids: list | None, current: Activity | None) -> list[PublicityOption]:
+    """The fraud types named, each once: active ones, or ones the activity already had."""
+    had = {o.id for o in current.fraud_types} if current else set()
+    frauds = []
+    for fid in dict.fromkeys(ids or []):
+        o = session.get(PublicityOption, fid) if isinstance(fid, int) else None
+        if o is None or o.kind != FRAUD or (not o.is_active and o.id not in had):
+            raise ValidationError("涉及诈骗类型无效", {"fraud_ids": "涉及诈骗类型无效"})
+        frauds.append(o)
+    return frauds
+
+
+def _task_id(session: Session, task_id: int | None, current: Activity | None) -> int | None:
+    """The plan task served: a new activity naming none serves 任务三; a named one must be the active plan's
+    (or the one the activity already served)."""
+    if task_id is None and current is None:
+        task = default_task(session)
+        return task.id if task else None
+    if task_id is not None:
+        task = session.get(Task, task_id)
+        plan = active_plan(session)
+        if task is None or plan is None or task.plan_id != plan.id:
+            if current is None or current.task_id != task_id:
+                raise ValidationError("服务的方案任务无效", {"task_id": "服务的方案任务无效"})
+    return task_id
 
 
 def sync_figures(session: Session, actor, keys: Iterable[tuple[int, str]]) -> None:

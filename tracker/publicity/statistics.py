@@ -4,6 +4,7 @@ and what the period did not reach (target groups, towns, a town's listed 村/社
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -66,17 +67,28 @@ class Stats:
         }
 
 
-def statistics(session: Session, period: Period) -> Stats:
-    """Every activity of the period counted. Units, targets and months with nothing show 0 where listed (the
-    active target groups, the active towns, every month of the period); units with activities by name order."""
-    rows = list(
+def _activities(session: Session, period: Period) -> list[Activity]:
+    """The period's activities, their fraud types loaded."""
+    return list(
         session.scalars(
             select(Activity)
             .options(selectinload(Activity.fraud_types))
             .where(Activity.held_on >= period.start, Activity.held_on <= period.end)
         )
     )
+
+
+def _unit_order(units: dict[int, Unit]) -> Callable[[int], tuple]:
+    """The sort key of a unit id: towns first, then departments, each in their list order."""
+    return lambda uid: (units[uid].kind != KIND_TOWNSHIP, units[uid].sort_order, uid)
+
+
+def statistics(session: Session, period: Period) -> Stats:
+    """Every activity of the period counted. Units, targets and months with nothing show 0 where listed (the
+    active target groups, the active towns, every month of the period); units with activities by name order."""
+    rows = _activities(session, period)
     units = {u.id: u for u in session.scalars(select(Unit))}
+    unit_order = _unit_order(units)
     opts = {o.id: o for o in session.scalars(select(PublicityOption))}
     targets = options(session, TARGET)
     towns = sorted(
@@ -101,10 +113,6 @@ def statistics(session: Session, period: Period) -> Stats:
         by_month[a.month].add(a)
         if a.community:
             reached[a.town_id].add(a.community)
-
-    def unit_order(uid: int) -> tuple:
-        u = units[uid]
-        return (u.kind != KIND_TOWNSHIP, u.sort_order, u.id)
 
     lists = community_lists(session)
     uncovered_communities = {
