@@ -14,8 +14,8 @@ from ..periods import Period
 from ..plans.current import current_plan
 from ..saving import save
 from ..web import EmptyForm, get_or_404, require, safe_next
+from . import card_board, holidays, lifting
 from . import cards as service
-from . import holidays, lifting
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
 from .models import Card, CardColour, CardStatus, Recommendation, Rectification
 from .views import quarter_arg
@@ -37,7 +37,7 @@ def board_cards() -> dict:
     """The cards the board shows the current user (an officer: its unit's), active by colour and the history; the
     board and its Excel export both read them here."""
     unit_id = None if policy.can(current_user, "card.view_all") else current_user.unit_id
-    return service.board(db.session, unit_id)
+    return card_board.board(db.session, unit_id)
 
 
 @bp.get("/")

@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from .. import clock, db, policy
-from ..assessment import cards, holidays
+from ..assessment import card_board, cards, holidays
 from ..meetings import service as meetings
 from ..notify import reminders
 from ..periods import Period
@@ -50,5 +50,5 @@ def todo():
         read_form=EmptyForm(),
         # the unit's open and returned supervised items, and its active cards
         supervised=meetings.unit_todo(db.session, unit.id),
-        active_cards=[(c, cards.card_state(c)) for c in cards.active_cards(db.session, unit.id)],
+        active_cards=[(c, cards.card_state(c)) for c in card_board.active_cards(db.session, unit.id)],
     )

@@ -6,7 +6,8 @@ from flask import render_template
 from flask_login import login_required
 
 from .. import db
-from ..assessment.cards import board, card_state
+from ..assessment.card_board import board
+from ..assessment.cards import card_state
 from ..org.models import Unit
 from ..org.views import bp as org_bp
 from ..plans.current import current_plan

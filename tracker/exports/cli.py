@@ -13,8 +13,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import db, policy
-from ..assessment import cards as card_service
-from ..assessment import results
+from ..assessment import card_board, results
 from ..audit.views import events_query
 from ..auth.system import SYSTEM
 from ..errors import ValidationError
@@ -159,7 +158,7 @@ def _overlaps(code: str, p: Period) -> bool:
 def cards_command(period: str | None, output: Path) -> None:
     """Red and yellow cards (红黄牌) in the board's order, and their rectification material."""
     p = _period(period, ("month", "quarter", "year"), required=False)
-    data = card_service.board(db.session)
+    data = card_board.board(db.session)
     shown = [c for c in lists.board_order(data) if p is None or _overlaps(c.period, p)]
     _write("cards", lists.cards_sheets(shown, data["monthly"]), len(shown), {"period": p.code if p else None}, output)
 
