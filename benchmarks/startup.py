@@ -22,12 +22,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html")
+HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html", "huey", "redis", "psycopg")
 PROBE = (
     "import sys, runpy; sys.argv = ['flask'] + sys.argv[1:]\n"
     "try:\n    runpy.run_module('flask', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
     f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    "print(f'MODULES:{len(sys.modules)}', file=sys.stderr)\n"
 )
 
 
@@ -56,9 +57,12 @@ def main() -> None:
         "flask --app tracker --help": ["-c", PROBE, "--app", "tracker", "--help"],
         "flask --app tracker report --help": ["-c", PROBE, "--app", "tracker", "report", "--help"],
         "flask --app tracker metrics summary --help": ["-c", PROBE, "--app", "tracker", "metrics", "summary", "--help"],
+        "flask --app tracker routes": ["-c", PROBE, "--app", "tracker", "routes"],
+        "flask --app tracker uploads cleanup": ["-c", PROBE, "--app", "tracker", "uploads", "cleanup"],
     }
     samples: dict[tuple, list[tuple[float, float]]] = {(r, c): [] for r in roots for c in commands}
     heavy: dict[tuple, str] = {}
+    modules: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         envs = {
             root: {
@@ -69,6 +73,10 @@ def main() -> None:
             }
             for root in roots
         }
+        for env in envs.values():
+            # as deployed: the warm-up round writes the bytecode the counted rounds read (with this variable set,
+            # every run would compile the app's sources again)
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         for _ in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
             for root in roots:
                 for label, argv in commands.items():
@@ -77,17 +85,20 @@ def main() -> None:
                     for line in err.splitlines():
                         if line.startswith("HEAVY:"):
                             heavy[(root, label)] = line[6:] or "none"
+                        elif line.startswith("MODULES:"):
+                            modules[(root, label)] = line[8:]
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.repeat} runs each, medians")
     for root in roots:
         base = statistics.median(c for c, _w in samples[(root, bare)][1:])
         print(f"\n{root}")
-        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}  heavy libraries imported")
+        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}{'modules':>9}  heavy libraries imported")
         for label in commands:
             rows = samples[(root, label)][1:]
             cpu = statistics.median(c for c, _w in rows)
             wall = statistics.median(w for _c, w in rows)
-            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}  {heavy.get((root, label), '-')}")
+            mods = modules.get((root, label), "-")
+            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}{mods:>9}  {heavy.get((root, label), '-')}")
 
 
 if __name__ == "__main__":
