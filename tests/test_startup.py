@@ -146,6 +146,7 @@ def test_the_throttling_store_is_opened_by_the_first_request_and_throttles_from_
             "DATABASE_URL": db_url,
             "SECRET_KEY": "k" * 32,
             "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,  # the limiter is one per process: another test's app may have turned it off
             "RATELIMIT_STORAGE_URI": "memory://",
             "RATELIMIT_LOGIN": "2 per minute",
             "WORKERS": 1,
