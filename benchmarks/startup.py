@@ -8,6 +8,10 @@ alike; the figure to compare across runs is the ratio. The load average is print
 
 --root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv;
 given more than once, the checkouts are measured in turn in the same run (before against after).
+
+--parts instead splits `flask --app tracker --help` into its steps, each imported in turn in one process (so a step
+is charged only for what the steps before it did not already import), and prints each step's CPU seconds, the
+median over --repeat processes.
 """
 
 from __future__ import annotations
@@ -32,6 +36,58 @@ PROBE = (
 )
 
 
+# the steps of `flask --app tracker --help`, in the order they first import what they need
+PARTS = """
+import sys, time
+steps = []
+def step(label, fn):
+    t = time.process_time(); fn(); steps.append((label, time.process_time() - t))
+step("bare: import flask, sqlalchemy", lambda: __import__("sqlalchemy") and __import__("flask"))
+def flask_cli():
+    from flask.cli import FlaskGroup
+    FlaskGroup()._load_plugin_commands()
+step("Flask's command line and its plugins (flask limiter)", flask_cli)
+step("sqlalchemy.orm", lambda: __import__("sqlalchemy.orm"))
+step("Flask-WTF, Flask-Login", lambda: __import__("flask_wtf.csrf") and __import__("flask_login"))
+step("SQLAlchemy's PostgreSQL dialect (an index's options)", lambda: __import__("sqlalchemy.dialects.postgresql"))
+step("tracker: the models", lambda: __import__("tracker.models"))
+def services():
+    import importlib
+    for m in ("cli", "assessment.cli", "evidence.cli", "reports.cli", "exports.cli", "notify.cli"):
+        importlib.import_module("tracker." + m)
+step("tracker: services and command modules", services)
+step("tracker: views and the desk", lambda: __import__("tracker.desk"))
+def app():
+    import tracker
+    tracker.create_app()
+step("create_app: URL rules, commands, extensions", app)
+for label, cpu in steps:
+    print(f"{cpu:.4f}\t{label}")
+"""
+
+
+def parts(repeat: int) -> None:
+    """Each step's CPU seconds in one process, median over `repeat` processes (after one warm-up)."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    rows: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "TRACKER_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        env["PYTHONPATH"] = str(ROOT)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for i in range(repeat + 1):
+            out = subprocess.run([python, "-c", PARTS], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+            for line in out.stdout.splitlines():
+                cpu, label = line.split("\t")
+                if i:
+                    rows.setdefault(label, []).append(float(cpu))
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {repeat} processes, medians")
+    total = sum(statistics.median(v) for v in rows.values())
+    for label, values in rows.items():
+        print(f"{statistics.median(values):>8.3f} s  {label}")
+    print(f"{total:>8.3f} s  in all")
+
+
 def cpu_of(argv: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
     """CPU seconds (user + system) and wall seconds of one child process, and its stderr."""
     before = os.times()
@@ -48,7 +104,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--root", type=Path, action="append", help="a checkout whose commands are measured (repeatable)")
+    ap.add_argument("--parts", action="store_true", help="the CPU of each step of `--help` in one process")
     args = ap.parse_args()
+    if args.parts:
+        return parts(args.repeat)
     roots = args.root or [ROOT]
     python = str(ROOT / ".venv" / "bin" / "python")
     bare = 'python -c "import flask, sqlalchemy"'
