@@ -8,6 +8,10 @@ alike; the figure to compare across runs is the ratio. The load average is print
 
 --root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv;
 given more than once, the checkouts are measured in turn in the same run (before against after).
+
+--parts instead splits `flask --app tracker --help` into its steps, each imported in turn in one process (so a step
+is charged only for what the steps before it did not already import), and prints each step's CPU seconds, the
+median over --repeat processes.
 """
 
 from __future__ import annotations
@@ -22,13 +26,74 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html")
+HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html", "huey", "redis", "psycopg")
 PROBE = (
     "import sys, runpy; sys.argv = ['flask'] + sys.argv[1:]\n"
     "try:\n    runpy.run_module('flask', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
     f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    "print(f'MODULES:{len(sys.modules)}', file=sys.stderr)\n"
 )
+
+
+# the steps of `flask --app tracker --help`, in the order they first import what they need
+PARTS = """
+import sys, time
+steps = []
+def step(label, fn):
+    t = time.process_time(); fn(); steps.append((label, time.process_time() - t))
+step("bare: import flask, sqlalchemy", lambda: __import__("sqlalchemy") and __import__("flask"))
+def flask_cli():
+    from flask.cli import FlaskGroup
+    FlaskGroup()._load_plugin_commands()
+step("Flask's command line and its plugins (flask limiter)", flask_cli)
+step("sqlalchemy.orm", lambda: __import__("sqlalchemy.orm"))
+step("Flask-WTF, Flask-Login", lambda: __import__("flask_wtf.csrf") and __import__("flask_login"))
+step("SQLAlchemy's PostgreSQL dialect (an index's options)", lambda: __import__("sqlalchemy.dialects.postgresql"))
+step("tracker: the models", lambda: __import__("tracker.models"))
+def services():
+    import importlib
+    for m in ("cli", "assessment.cli", "evidence.cli", "reports.cli", "exports.cli", "notify.cli"):
+        importlib.import_module("tracker." + m)
+step("tracker: services and command modules", services)
+step("tracker: views and the desk", lambda: __import__("tracker.desk"))
+def app():
+    from werkzeug.routing import Map
+    import tracker
+    add, spent = Map.add, []
+    def timed_add(self, rule):
+        t = time.process_time(); add(self, rule); spent.append(time.process_time() - t)
+    Map.add = timed_add
+    tracker.create_app()
+    Map.add = add
+    steps.append((f"  of which Werkzeug compiling {len(spent)} URL rules", sum(spent)))
+step("create_app: URL rules, commands, extensions", app)
+steps.append(steps.pop(-2))  # the URL rules under create_app
+for label, cpu in steps:
+    print(f"{cpu:.4f}\t{label}")
+"""
+
+
+def parts(repeat: int) -> None:
+    """Each step's CPU seconds in one process, median over `repeat` processes (after one warm-up)."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    rows: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TRACKER_INSTANCE_PATH": tmp, "TRACKER_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
+        env["PYTHONPATH"] = str(ROOT)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        for i in range(repeat + 1):
+            out = subprocess.run([python, "-c", PARTS], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+            for line in out.stdout.splitlines():
+                cpu, label = line.split("\t")
+                if i:
+                    rows.setdefault(label, []).append(float(cpu))
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {repeat} processes, medians")
+    total = sum(statistics.median(v) for label, v in rows.items() if not label.startswith(" "))
+    for label, values in rows.items():
+        print(f"{statistics.median(values):>8.3f} s  {label}")
+    print(f"{total:>8.3f} s  in all")
 
 
 def cpu_of(argv: list[str], cwd: Path, env: dict) -> tuple[float, float, str]:
@@ -47,7 +112,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--root", type=Path, action="append", help="a checkout whose commands are measured (repeatable)")
+    ap.add_argument("--parts", action="store_true", help="the CPU of each step of `--help` in one process")
     args = ap.parse_args()
+    if args.parts:
+        return parts(args.repeat)
     roots = args.root or [ROOT]
     python = str(ROOT / ".venv" / "bin" / "python")
     bare = 'python -c "import flask, sqlalchemy"'
@@ -56,9 +124,12 @@ def main() -> None:
         "flask --app tracker --help": ["-c", PROBE, "--app", "tracker", "--help"],
         "flask --app tracker report --help": ["-c", PROBE, "--app", "tracker", "report", "--help"],
         "flask --app tracker metrics summary --help": ["-c", PROBE, "--app", "tracker", "metrics", "summary", "--help"],
+        "flask --app tracker routes": ["-c", PROBE, "--app", "tracker", "routes"],
+        "flask --app tracker uploads cleanup": ["-c", PROBE, "--app", "tracker", "uploads", "cleanup"],
     }
     samples: dict[tuple, list[tuple[float, float]]] = {(r, c): [] for r in roots for c in commands}
     heavy: dict[tuple, str] = {}
+    modules: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
         envs = {
             root: {
@@ -69,6 +140,10 @@ def main() -> None:
             }
             for root in roots
         }
+        for env in envs.values():
+            # as deployed: the warm-up round writes the bytecode the counted rounds read (with this variable set,
+            # every run would compile the app's sources again)
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         for _ in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
             for root in roots:
                 for label, argv in commands.items():
@@ -77,17 +152,20 @@ def main() -> None:
                     for line in err.splitlines():
                         if line.startswith("HEAVY:"):
                             heavy[(root, label)] = line[6:] or "none"
+                        elif line.startswith("MODULES:"):
+                            modules[(root, label)] = line[8:]
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.repeat} runs each, medians")
     for root in roots:
         base = statistics.median(c for c, _w in samples[(root, bare)][1:])
         print(f"\n{root}")
-        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}  heavy libraries imported")
+        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}{'modules':>9}  heavy libraries imported")
         for label in commands:
             rows = samples[(root, label)][1:]
             cpu = statistics.median(c for c, _w in rows)
             wall = statistics.median(w for _c, w in rows)
-            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}  {heavy.get((root, label), '-')}")
+            mods = modules.get((root, label), "-")
+            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}{mods:>9}  {heavy.get((root, label), '-')}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tracker import clock, create_app
+from tracker import clock, create_app, jobs
 from tracker.notify import service
 from tracker.notify.models import Delivery
 
@@ -54,11 +54,11 @@ def test_two_consumers_on_redis_send_each_message_once(seeded, session, db_url, 
         session.execute(Delivery.__table__.update().values(next_attempt_at=None))
         session.commit()
         queue_app = create_app({"DATABASE_URL": db_url, "QUEUE_URL": REDIS_URL, "SECRET_KEY": "x" * 40})
-        huey = queue_app.extensions["tracker.huey"]
+        huey = jobs.queue_for(queue_app).huey
         huey.flush()
         ids = session.scalars(select(Delivery.id)).all()
         for did in ids + ids:
-            queue_app.extensions["tracker.tasks"]["deliver"](did)
+            jobs.queue_for(queue_app).tasks["deliver"](did)
         env = {
             **os.environ,
             "TRACKER_DATABASE_URL": db_url,

@@ -1,6 +1,7 @@
 """A command starts without the heavy libraries: WeasyPrint, openpyxl and python-docx are imported by the code that
 renders a PDF, reads or writes a spreadsheet or writes a Word file, not by `flask --app tracker …` before it does
-anything (WeasyPrint alone cost about a second of CPU at every start)."""
+anything (WeasyPrint alone cost about a second of CPU at every start); nor Huey, redis or psycopg, which only the
+queue's first use and the first request need. No timing: which modules a start imports, and how many."""
 
 from __future__ import annotations
 
@@ -9,27 +10,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from limits.errors import ConfigurationError
+
+from tracker import create_app, jobs
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pillow_heif")
 
-# run the flask command line in-process, then say which of the heavy modules it imported
+# run the flask command line in-process, then say which of the modules asked about it imported, and how many in all
 PROBE = """
-import sys, runpy
+import os, sys, runpy
 sys.argv = ["flask", *sys.argv[1:]]
 try:
     runpy.run_module("flask", run_name="__main__")
 except SystemExit:
     pass
-print("IMPORTED:" + ",".join(m for m in HEAVY if m in sys.modules), file=sys.stderr)
-""".replace("HEAVY", repr(HEAVY))
+asked = os.environ["PROBE_MODULES"].split(",")
+print("IMPORTED:" + ",".join(m for m in asked if m in sys.modules), file=sys.stderr)
+print(f"COUNT:{len(sys.modules)}", file=sys.stderr)
+"""
 
 
-def _imported(tmp_path: Path, *args: str) -> tuple[list[str], str]:
+def _run(tmp_path: Path, args: tuple[str, ...], modules: tuple[str, ...], env: dict | None) -> tuple[str, str]:
     env = {
         **os.environ,
         "TRACKER_INSTANCE_PATH": str(tmp_path),
         "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
         "PYTHONPATH": str(ROOT),
+        "PROBE_MODULES": ",".join(modules),
+        **(env or {}),
     }
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, "--app", "tracker", *args],
@@ -39,9 +49,23 @@ def _imported(tmp_path: Path, *args: str) -> tuple[list[str], str]:
         text=True,
         timeout=120,
     )
-    line = [x for x in proc.stderr.splitlines() if x.startswith("IMPORTED:")]
-    assert line, proc.stderr
-    return [m for m in line[-1].removeprefix("IMPORTED:").split(",") if m], proc.stdout
+    return proc.stdout, proc.stderr
+
+
+def _probed(stderr: str, prefix: str) -> str:
+    line = [x for x in stderr.splitlines() if x.startswith(prefix)]
+    assert line, stderr
+    return line[-1].removeprefix(prefix)
+
+
+def _imported(tmp_path: Path, *args: str, modules=HEAVY, env: dict | None = None) -> tuple[list[str], str]:
+    out, err = _run(tmp_path, args, modules, env)
+    return [m for m in _probed(err, "IMPORTED:").split(",") if m], out
+
+
+def _module_count(tmp_path: Path, *args: str) -> int:
+    _out, err = _run(tmp_path, args, (), None)
+    return int(_probed(err, "COUNT:"))
 
 
 def test_cli_start_imports_no_pdf_spreadsheet_or_word_library(tmp_path):
@@ -59,3 +83,80 @@ def test_a_command_that_needs_no_pdf_does_not_import_weasyprint(tmp_path):
     imported, out = _imported(tmp_path, "metrics", "--help")
     assert "import" in out and "export" in out
     assert imported == []
+
+
+# Huey imports both its Redis and its PostgreSQL clients; the login throttling's Redis store imports redis. A
+# command line run uses neither: the queue is made on first use, the store opened before the first request.
+NOT_AT_START = ("huey", "redis", "psycopg")
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def test_cli_start_imports_no_queue_or_redis_client_even_when_both_use_redis(tmp_path):
+    imported, out = _imported(
+        tmp_path,
+        "--help",
+        modules=NOT_AT_START,
+        env={"TRACKER_QUEUE_URL": REDIS, "TRACKER_RATELIMIT_STORAGE_URI": REDIS},
+    )
+    assert "worker" in out
+    assert imported == []
+
+
+def test_cli_start_imports_a_bounded_number_of_modules(tmp_path):
+    # `flask --app tracker --help` imported 1,057 modules with the queue made at start-up, 848 without it (the app's
+    # 150 modules, Flask, SQLAlchemy, their extensions, and Flask-Limiter's `flask limiter` plugin command); a new
+    # library imported at start-up shows here before it shows in the start-up time
+    count = _module_count(tmp_path, "--help")
+    assert count < 900, count
+
+
+def test_the_queue_is_made_on_first_use_with_every_task_bound(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32})
+    try:
+        queue = jobs.queue_for(app)
+        assert queue._huey is None  # making the app made no Huey instance
+        assert set(queue.tasks) == {
+            "archive_briefing",
+            "deliver",
+            "notify_day",
+            "daily_reminders",
+            "cards_escalate",
+            "uploads_cleanup",
+            "notify_events",
+        }
+        huey = queue.huey
+        assert queue.huey is huey and huey.immediate  # TESTING runs tasks at once, as before
+        periodic = {t.name for t in huey._registry.periodic_tasks}
+        assert periodic == {"daily_reminders", "cards_escalate", "uploads_cleanup", "notify_events"}
+    finally:
+        app.extensions["tracker.engine"].dispose()
+
+
+def test_a_bad_queue_or_throttling_store_still_stops_the_start_up(db_url):
+    with pytest.raises(RuntimeError, match="TRACKER_QUEUE_URL"):
+        create_app({"DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "QUEUE_URL": "amqp://127.0.0.1/"})
+    with pytest.raises(ConfigurationError, match="unknown storage scheme"):
+        create_app({"DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "RATELIMIT_STORAGE_URI": "nosuch://127.0.0.1/"})
+
+
+def test_the_throttling_store_is_opened_by_the_first_request_and_throttles_from_it(db_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": db_url,
+            "SECRET_KEY": "k" * 32,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": True,  # the limiter is one per process: another test's app may have turned it off
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "RATELIMIT_LOGIN": "2 per minute",
+            "WORKERS": 1,
+        }
+    )
+    try:
+        assert "limiter" not in app.extensions
+        client = app.test_client()
+        codes = [client.post("/login", data={"username": "nobody", "password": "x"}).status_code for _ in range(3)]
+        assert "limiter" in app.extensions
+        assert codes == [200, 200, 429]
+    finally:
+        app.extensions["tracker.engine"].dispose()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, g, render_template, request, session
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import db, hardening, ratelimit
+from . import db, hardening, jobs, ratelimit
 from .audit import service as audit_service
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
@@ -19,14 +21,51 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+class TrackerApp(Flask):
+    """The Flask app, with the set-up only serving needs (the login throttling's store) done before its first
+    request rather than when it is made: a command of `flask --app tracker` serves nothing."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._serving_setup: list[Callable[[Flask], None]] = []
+        self._serving_ready = False
+        self._serving_lock = threading.Lock()
+
+    def before_serving(self, setup: Callable[[Flask], None]) -> None:
+        """Run `setup(app)` once, before the first request is handled."""
+        self._serving_setup.append(setup)
+
+    def wsgi_app(self, environ, start_response):
+        if not self._serving_ready:
+            with self._serving_lock:
+                if not self._serving_ready:
+                    for setup in self._serving_setup:
+                        setup(self)
+                    self._serving_ready = True
+        return super().wsgi_app(environ, start_response)
+
+
+def create_app(test_config: dict | None = None) -> TrackerApp:
     """Build the application: configuration, database, login, CSRF, rate limits, blueprints, CLI."""
-    app = Flask(
+    app = TrackerApp(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    _configure(app, test_config)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from .cli import register
+
+    register(app)
+    _register_error_pages(app)
+    _register_headers(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then TRACKER_* variables, then the test's values; keys kept in the instance folder when unset."""
     app.config.from_object(Defaults)
     app.config.from_prefixed_env("TRACKER")
     if test_config:
@@ -41,23 +80,28 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["AUDIT_KEY"] = load_secret_key(app.instance_path, "audit_key")
     app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
     app.config.setdefault("AUDIT_ANCHORS", str(Path(app.instance_path) / "audit_anchors"))
-
     app.json.ensure_ascii = False
+
+
+def _init_extensions(app: TrackerApp) -> None:
+    """Request hardening, the database, the audit key, CSRF, login throttling, the job queue and logins."""
     hardening.init_app(app)
     db.init_app(app)
     # the audit service signs events outside a request's session too (command line, jobs)
     audit_service.set_default_key(app.config["AUDIT_KEY"])
     csrf.init_app(app)
+    # the store is chosen (and said) now; it is opened, with its client library, when the app first serves
     ratelimit.configure(app)
-    limiter.init_app(app)
-    from . import jobs
-
+    app.before_serving(limiter.init_app)
     jobs.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
     login_manager.login_message_category = "info"
 
+
+def _register_blueprints(app: Flask) -> None:
+    """Every area's pages, the template filters, then the desk (the pages where areas meet)."""
     from . import desk, templating
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
@@ -95,13 +139,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     # the desk (pages where areas meet) adds its routes to the areas' blueprints when imported above, and
     # registers the workbench, the labels templates share and the queue's tasks
     desk.init_app(app)
-
-    from .cli import register
-
-    register(app)
-    _register_error_pages(app)
-    _register_headers(app)
-    return app
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -3,11 +3,18 @@
 SQLite storage in `instance/queue.db` is the embedded default; `TRACKER_QUEUE_URL=redis://…` shares one queue
 between several app servers and workers. Tests run tasks immediately (Huey's immediate mode) unless they ask for
 a real consumer. Tasks are enqueued after the transaction that asks for them commits, never inside it. The tasks
-themselves call into the areas and are bound by the desk (`tracker/desk/tasks.py`)."""
+themselves call into the areas and are bound by the desk (`tracker/desk/tasks.py`).
+
+The Huey instance is made on first use (the first task enqueued, or the worker): Huey imports both its Redis and
+its PostgreSQL client libraries, which a command that queues nothing (or `--help`) does not need. The queue's
+settings are read and checked when the app is made, so a bad `TRACKER_QUEUE_URL` still stops the start-up."""
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -16,25 +23,84 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+# binds tasks to a new Huey instance: (app, huey) -> {name: task}
+Binder = Callable[[Flask, object], dict]
 
-def make_huey(app: Flask):
-    from huey import RedisHuey, SqliteHuey
 
+@dataclass(frozen=True)
+class QueueSettings:
+    """Where the queue is kept, read once from the configuration."""
+
+    redis_url: str | None  # redis://…, rediss://… or unix://…; None: SQLite
+    sqlite_path: str
+    immediate: bool
+
+
+def queue_settings(app: Flask) -> QueueSettings:
+    """The queue's storage from QUEUE_URL (Redis, or SQLite at a path, by default instance/queue.db)."""
     url = app.config.get("QUEUE_URL") or ""
     immediate = bool(app.config.get("QUEUE_IMMEDIATE", app.config.get("TESTING", False)))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("tracker", url=url, immediate=immediate, utc=True)
+        return QueueSettings(redis_url=url, sqlite_path="", immediate=immediate)
     if url and not url.startswith("sqlite:"):
         raise RuntimeError("TRACKER_QUEUE_URL must be redis://… (or sqlite:///path)")
     path = url.removeprefix("sqlite:///") if url else str(Path(app.instance_path) / "queue.db")
-    return SqliteHuey("tracker", filename=path, immediate=immediate, utc=True)
+    return QueueSettings(redis_url=None, sqlite_path=path, immediate=immediate)
+
+
+def make_huey(settings: QueueSettings):
+    """A Huey instance on the storage the settings name."""
+    from huey import RedisHuey, SqliteHuey
+
+    if settings.redis_url:
+        return RedisHuey("tracker", url=settings.redis_url, immediate=settings.immediate, utc=True)
+    return SqliteHuey("tracker", filename=settings.sqlite_path, immediate=settings.immediate, utc=True)
+
+
+class Queue:
+    """An app's job queue: the Huey instance and its tasks by name, made (and the tasks bound) on first use."""
+
+    def __init__(self, app: Flask, settings: QueueSettings) -> None:
+        self._app = app
+        self.settings = settings
+        self._binders: list[Binder] = []
+        self._huey = None
+        self._tasks: dict = {}
+        self._lock = threading.Lock()
+
+    def add_binder(self, binder: Binder) -> None:
+        """Have `binder` add its tasks when the Huey instance is made."""
+        if self._huey is not None:
+            raise RuntimeError("the queue is already in use: bind tasks while the app is made")
+        self._binders.append(binder)
+
+    @property
+    def huey(self):
+        """The Huey instance, made with its tasks bound on first use."""
+        if self._huey is None:
+            with self._lock:
+                if self._huey is None:
+                    huey = make_huey(self.settings)
+                    for bind in self._binders:
+                        self._tasks.update(bind(self._app, huey))
+                    self._huey = huey
+        return self._huey
+
+    @property
+    def tasks(self) -> dict:
+        """The bound tasks by name (calling one enqueues it, or runs it in immediate mode)."""
+        self.huey  # noqa: B018 - makes the instance and binds the tasks
+        return self._tasks
 
 
 def init_app(app: Flask) -> None:
-    """Bind a Huey instance to the app (app.extensions["tracker.huey"]); tasks are added by name to
-    app.extensions["tracker.tasks"]."""
-    app.extensions["tracker.huey"] = make_huey(app)
-    app.extensions["tracker.tasks"] = {}
+    """Give the app its queue (app.extensions["tracker.queue"]); nothing is imported or opened until it is used."""
+    app.extensions["tracker.queue"] = Queue(app, queue_settings(app))
+
+
+def queue_for(app: Flask) -> Queue:
+    """The app's job queue."""
+    return app.extensions["tracker.queue"]
 
 
 # -- enqueueing after commit ---------------------------------------------------------
@@ -49,7 +115,7 @@ def enqueue_after_commit(session: Session, task: str, *args) -> None:
 def _enqueue_pending(session: Session) -> None:
     for app, task, args in session.info.pop("jobs_pending", None) or ():
         try:
-            app.extensions["tracker.tasks"][task](*args)
+            queue_for(app).tasks[task](*args)
         except Exception:  # the queue being down must not turn a committed write into an error page
             log.exception("could not enqueue %s", task)
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from limits import parse
+from limits.errors import ConfigurationError
+from limits.storage import SCHEMES
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
@@ -54,6 +56,9 @@ def configure(app: Flask) -> None:
             log.info("login throttling: Redis at %s answered, shared by every worker process", probe)
         else:
             uri = "memory://"
+    if urlsplit(uri).scheme not in SCHEMES:
+        # the limiter opens its store at the first request: an unusable URI still stops the start-up
+        raise ConfigurationError(f"unknown storage scheme : {uri}")
     config["RATELIMIT_STORAGE_URI"] = uri
     if uri.startswith("memory"):
         workers = worker_count(config)

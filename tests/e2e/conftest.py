@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tracker import create_app, seed
+from tracker import create_app, jobs, seed
 from tracker import db as tdb
 
 from ..conftest import PASSWORD
@@ -38,7 +38,7 @@ def serving(db_url: str):
     thread.start()
     # a worker for the job queue (Huey's SQLite storage in the test's instance folder), as `make run` starts one
     stop = threading.Event()
-    worker = threading.Thread(target=_consume, args=(app.extensions["tracker.huey"], stop), daemon=True)
+    worker = threading.Thread(target=_consume, args=(jobs.queue_for(app).huey, stop), daemon=True)
     worker.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

@@ -6,9 +6,8 @@ import logging
 from datetime import date
 
 from flask import Flask
-from huey import crontab
 
-from .. import clock, db, uploads
+from .. import clock, db, jobs, uploads
 from ..assessment import cards
 from ..auth.system import SYSTEM
 from ..notify import service as notify
@@ -18,9 +17,13 @@ log = logging.getLogger(__name__)
 
 
 def register(app: Flask) -> None:
-    """Bind the tasks to the app's Huey instance (app.extensions["tracker.tasks"], by name)."""
-    h = app.extensions["tracker.huey"]
-    tasks: dict = app.extensions["tracker.tasks"]
+    """Have the app's queue bind these tasks when its Huey instance is made (on first use)."""
+    jobs.queue_for(app).add_binder(bind)
+
+
+def bind(app: Flask, h) -> dict:
+    """The tasks and periodic tasks on the Huey instance `h`, by name."""
+    from huey import crontab
 
     @h.task(name="archive_briefing")
     def archive_briefing(meeting_id: int, actor_id: int | None):
@@ -62,7 +65,7 @@ def register(app: Flask) -> None:
                 deliver(did)
             db.session.commit()
 
-    tasks.update(
+    return dict(
         archive_briefing=archive_briefing,
         deliver=deliver,
         notify_day=notify_day,
@@ -80,6 +83,6 @@ def notify_run(app: Flask, day_text: str | None):
         result = notify.run_day(db.session, today, app.config)
         db.session.commit()
         for did in notify.due_deliveries(db.session):
-            app.extensions["tracker.tasks"]["deliver"](did)
+            jobs.queue_for(app).tasks["deliver"](did)
         db.session.commit()
         return result

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from .. import clock, db
+from .. import clock, db, jobs
 from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..plans.service import find_unit
@@ -102,7 +102,7 @@ def worker_command(workers: int, no_periodic: bool) -> None:
 
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    huey = current_app.extensions["tracker.huey"]
+    huey = jobs.queue_for(current_app).huey
     if huey.immediate:
         raise click.ClickException("the queue is in immediate mode (TESTING): nothing to consume")
     consumer = huey.create_consumer(
