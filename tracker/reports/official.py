@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from .. import clock, policy
 from ..audit.service import record
 from ..errors import StaleEdit, ValidationError
+from . import coverage
 from .models import DocumentNumber, DocumentNumbering
 
 ISSUER = "打击治理电信网络诈骗犯罪工作联席会议办公室"
@@ -49,18 +50,7 @@ def _font_file(family: str) -> str | None:
 
 @functools.lru_cache(maxsize=32)
 def _codepoints(path: str, family: str) -> frozenset[int]:
-    from fontTools.ttLib import TTCollection, TTFont
-
-    if path.lower().endswith((".ttc", ".otc")):
-        with TTCollection(path) as coll:
-            chosen = coll.fonts[0]
-            for f in coll.fonts:
-                if family in {n.toUnicode() for n in f["name"].names if n.nameID in (1, 16)}:
-                    chosen = f
-                    break
-            return frozenset(chosen.getBestCmap())
-    with TTFont(path) as f:
-        return frozenset(f.getBestCmap())
+    return coverage.codepoints(path, family)
 
 
 def missing_glyphs(family: str, text: str) -> str:

@@ -1,0 +1,137 @@
+"""The briefing's and the scorecard's progress section: each task's units with their report states over the period's
+months, the overdue reports with their urges, the accepted reports' highlights, and the evidence attached."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..evidence.models import Attachment, OwnerKind
+from ..org.models import Unit
+from ..periods import Period
+from ..plans.models import Plan, Task
+from ..plans.service import due_date, duties, in_plan_period, load_tasks
+from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
+from ..progress.service import report_state
+from .rows import OverdueRow, TaskProgress, UnitState
+
+HIGHLIGHT_CHARS = 80
+
+
+def task_progress(
+    session: Session, plan: Plan, period: Period, today: date, urge_counts: Counter | None = None
+) -> tuple[list[TaskProgress], list[OverdueRow]]:
+    """Each task's units with their states over the period's months, and the overdue reports.
+
+    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already.
+    """
+    tasks = load_tasks(session, plan)
+    plan_duties = duties(session, plan, tasks)
+    months = period.months()
+    codes = [m.code for m in months]
+    reports = _report_columns(session, plan, codes)
+    if urge_counts is None:
+        urge_counts = Counter(
+            tuple(u)
+            for u in session.execute(select(Urge.task_id, Urge.unit_id, Urge.period).where(Urge.period.in_(codes)))
+        )
+    units = {d.unit.id: d.unit for d in plan_duties}
+    duties_of: dict[int, list] = {t.id: [] for t in tasks}
+    for d in plan_duties:
+        duties_of[d.task.id].append(d)
+    accepted_of: dict[int, list] = {t.id: [] for t in tasks}
+    for (tid, _u, _p), r in reports.items():
+        if tid in accepted_of and r.status == ACCEPTED and r.progress:
+            accepted_of[tid].append(r)
+    dues = [(m, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
+    out, overdue = [], []
+    for t in tasks:
+        rows = [_unit_state(plan, t, d, dues, reports, urge_counts, today, overdue) for d in duties_of[t.id]]
+        out.append(
+            TaskProgress(
+                t.number,
+                t.label,
+                [u.name for u in t.units_with_role("lead")],
+                [d.unit.name for d in duties_of[t.id] if d.role == "member"],
+                rows,
+                _highlights(session, units, accepted_of[t.id]),
+            )
+        )
+    return out, overdue
+
+
+def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
+    """The period's reports of the plan's tasks keyed (task id, unit id, month code), as rows of the columns the
+    section shows: whole reports (texts, times, versions) cost far more to build."""
+    return {
+        (r.task_id, r.unit_id, r.period): r
+        for r in session.execute(
+            select(
+                ProgressReport.task_id,
+                ProgressReport.unit_id,
+                ProgressReport.period,
+                ProgressReport.status,
+                ProgressReport.progress,
+            )
+            .join(Task)
+            .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes))
+        )
+    }
+
+
+def _unit_state(plan, task, duty, dues, reports, urge_counts, today, overdue: list) -> UnitState:
+    """One unit's states over the months due so far; its overdue months are appended to `overdue`."""
+    states: Counter = Counter()
+    latest = ""
+    for m, due in dues:
+        s = report_state(plan, m, reports.get((task.id, duty.unit.id, m.code)), today)
+        states[s] += 1
+        latest = s
+        if s == "overdue":
+            overdue.append(
+                OverdueRow(
+                    duty.unit.name,
+                    task.short_label,
+                    m.label,
+                    due,
+                    STATE_LABELS[s],
+                    urge_counts.get((task.id, duty.unit.id, m.code), 0),
+                )
+            )
+    return UnitState(duty.unit.name, duty.role_label, dict(states), latest)
+
+
+def _highlights(session: Session, units: dict, accepted: list) -> list[tuple[str, str]]:
+    """The three latest accepted reports' progress, clipped. A report's unit is one of the plan's units, or (no
+    longer responsible) read once from the session."""
+    pairs = [(r, units.get(r.unit_id) or session.get(Unit, r.unit_id)) for r in accepted]
+    pairs.sort(key=lambda ru: (ru[0].period, ru[1].sort_order), reverse=True)
+    return [(u.name, clip(r.progress)) for r, u in pairs[:3]]
+
+
+def clip(text: str) -> str:
+    """One highlight, without its closing punctuation: the list joins them with ";" and ends with "。"."""
+    text = " ".join(text.split())
+    text = text if len(text) <= HIGHLIGHT_CHARS else text[:HIGHLIGHT_CHARS] + "…"
+    return text.rstrip("。.;；,，、 ") or text
+
+
+def evidence_per_unit(session: Session, plan: Plan, period: Period) -> list[tuple[str, int]]:
+    """How many files the units attached to their progress reports of the period's months (the plan's tasks)."""
+    rows = session.execute(
+        select(Unit.name, func.count(Attachment.id))
+        .join(ProgressReport, ProgressReport.id == Attachment.owner_id)
+        .join(Task, Task.id == ProgressReport.task_id)
+        .join(Unit, Unit.id == ProgressReport.unit_id)
+        .where(
+            Attachment.owner_kind == OwnerKind.REPORT,
+            Task.plan_id == plan.id,
+            ProgressReport.period.in_(period.month_codes()),
+        )
+        .group_by(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+        .order_by(Unit.kind, Unit.sort_order, Unit.id)
+    )
+    return [(name, n) for name, n in rows]
