@@ -15,18 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent / "tracker"
 MAX_FILE_LINES = 500
 MAX_FUNCTION_LINES = 60
 
-# Files still over the limit, with their size when listed: being split in their own change.
-FILES_ALLOWED: dict[str, int] = {
-    "reports/builders.py": 538,
-}
+# Files allowed over the limit, with their size when listed (none today; a new entry needs a reason beside it).
+FILES_ALLOWED: dict[str, int] = {}
 
-# Functions still over the limit ("path:name", nested ones as "path:outer.inner"), with their size when listed:
-# being reworked in their own change.
-FUNCTIONS_ALLOWED: dict[str, int] = {
-    "__init__.py:create_app": 83,
-    "reports/builders.py:_task_progress": 77,
-    "reports/builders.py:briefing": 78,
-}
+# Functions allowed over the limit ("path:name", nested ones as "path:outer.inner"), with their size when listed
+# (none today; a new entry needs a reason beside it).
+FUNCTIONS_ALLOWED: dict[str, int] = {}
 
 
 def _functions(tree: ast.AST, prefix: str = ""):
