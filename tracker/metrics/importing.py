@@ -3,7 +3,6 @@ against the versions the preview read, one audit event per unit and month."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,23 +34,29 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure.
+    per month records every changed figure. The figures are written a month at a time, from the preview's compact
+    rows, so no more than a month's are held at once.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
     counts = {ind.id: ind.is_count for ind in preview.columns}
-    inserts = [w for w in preview.writes if w.row_id is None]
-    updates = [w for w in preview.writes if w.row_id is not None]
+    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
+    names: dict[tuple[int | None, int], str] = {}  # the audit's "unit/indicator" of each series
     session.flush()
     connection = session.connection()
-    if inserts:
-        _insert_figures(connection, [_columns_of(w, counts, reason) for w in inserts], now, actor_id)
-    if updates:
-        _update_figures(connection, updates, counts, reason, now, actor_id)
-    months = _record_months(session, actor, preview.writes, reason, filename)
+    inserted = updated = months = 0
+    for month, writes in preview.month_writes():
+        inserts = [_columns_of(w, counts, reason) for w in writes if w.row_id is None]
+        updates = [w for w in writes if w.row_id is not None]
+        if inserts:
+            _insert_figures(connection, inserts, now, actor_id)
+        if updates:
+            _update_figures(connection, updates, counts, reason, now, actor_id)
+        _record_month(session, actor, who, month, writes, names, reason, filename)
+        inserted, updated, months = inserted + len(inserts), updated + len(updates), months + 1
     session.flush()
-    return ImportResult(len(inserts), len(updates), months)
+    return ImportResult(inserted, updated, months)
 
 
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
@@ -151,30 +156,38 @@ def _update_figures(
         raise StaleEdit(_STALE)
 
 
-def _record_months(session: Session, actor, writes: list[Write], reason: str, filename: str) -> int:
-    """One audit event per month: every figure written, before and after; returns the number of months."""
-    by_month: dict[str, list[Write]] = defaultdict(list)
-    for w in writes:
-        by_month[w.month].append(w)
-    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
-    for month in sorted(by_month):
-        ws = by_month[month]
-        p = Period.parse(month)
-        before = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.old) for w in ws}
-        after = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.new) for w in ws}
-        correction = any(w.source == SOURCE_CORRECTION for w in ws)
-        if correction:
-            after["更正原因"] = reason
-        record(
-            session,
-            actor,
-            "metrics.correct" if correction else "metrics.import",
-            object_type="MetricMonth",
-            object_id=p.year * 100 + p.first,
-            before=before,
-            after=after,
-            summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
-            + (f"(文件 {filename})" if filename else "")
-            + (f",原因:{reason}" if correction else ""),
-        )
-    return len(by_month)
+def _record_month(
+    session: Session,
+    actor,
+    who: str,
+    month: str,
+    ws: list[Write],
+    names: dict[tuple[int | None, int], str],
+    reason: str,
+    filename: str,
+) -> None:
+    """The month's audit event: every figure written, before and after."""
+    p = Period.parse(month)
+    keys = []
+    for w in ws:
+        key = names.get((w.unit_id, w.indicator.id))
+        if key is None:
+            key = names[(w.unit_id, w.indicator.id)] = f"{w.unit_name}/{w.indicator.name}"
+        keys.append(key)
+    before = {key: audit_value(w.old) for key, w in zip(keys, ws, strict=True)}
+    after = {key: audit_value(w.new) for key, w in zip(keys, ws, strict=True)}
+    correction = any(w.source == SOURCE_CORRECTION for w in ws)
+    if correction:
+        after["更正原因"] = reason
+    record(
+        session,
+        actor,
+        "metrics.correct" if correction else "metrics.import",
+        object_type="MetricMonth",
+        object_id=p.year * 100 + p.first,
+        before=before,
+        after=after,
+        summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
+        + (f"(文件 {filename})" if filename else "")
+        + (f",原因:{reason}" if correction else ""),
+    )

@@ -1,0 +1,83 @@
+"""The plausibility check of the figures import, a series (indicator, unit) at a time: each figure to write
+against the same unit's figures of the 24 months before it, the stored ones overlaid with the file's own."""
+
+from __future__ import annotations
+
+from ..periods import Period
+from .import_preview import NEW, UPDATE, SheetRow
+from .values import (
+    HISTORY_MONTHS,
+    JUMP_AFTER,
+    JUMP_FACTOR,
+    MEDIAN_AFTER,
+    YUAN_ABSOLUTE,
+    YUAN_FACTOR,
+    Value,
+    plausibility,
+    shift_month,
+)
+
+
+class History:
+    """Figures per series (indicator, unit) by month: the stored ones, overlaid with the file's."""
+
+    def __init__(self):
+        self.series: dict[tuple[int, int | None], dict[str, Value]] = {}
+
+    def add(self, ind_id: int, unit_id: int | None, month: str, v: Value) -> None:
+        figures = self.series.get((ind_id, unit_id))
+        if figures is None:
+            figures = self.series[(ind_id, unit_id)] = {}
+        figures[month] = v
+
+    def warnings(self, rows: list[SheetRow], cols: list) -> dict[int, dict[int, str]]:
+        """The plausibility warnings of the figures to write (NEW or UPDATE in their row's codes), by row index and
+        column index. Each series is sorted once and walked once, its 24-month window moving along with it; only
+        a figure that could be implausible (above 3 × the window's highest, or a 万元 figure at least 1000 × its
+        lowest or 10 000) is judged by `plausibility()`, the check the entry grid makes."""
+        at: dict[int | None, dict[str, int]] = {}  # per unit, the row writing each month
+        for ri, r in enumerate(rows):
+            if NEW in r.codes or UPDATE in r.codes:
+                at.setdefault(r.unit_id, {})[r.month] = ri
+        column = {col.id: ci for ci, col in enumerate(cols)}
+        starts: dict[str, str] = {}
+        out: dict[int, dict[int, str]] = {}
+        for (ind_id, uid), figures in self.series.items():
+            rows_of = at.get(uid)
+            if not rows_of:
+                continue
+            ci = column[ind_id]
+            months = sorted(figures)
+            values = [figures[m] for m in months]
+            lo = 0
+            for i, month in enumerate(months):
+                ri = rows_of.get(month)
+                if ri is None or not values[i]:  # a figure of 0 is never implausible
+                    continue
+                code = rows[ri].codes[ci]
+                if code != NEW and code != UPDATE:
+                    continue
+                start = starts.get(month)
+                if start is None:
+                    start = starts[month] = shift_month(Period.parse(month), -HISTORY_MONTHS).code
+                while months[lo] < start:
+                    lo += 1
+                message = _judged(cols[ci].ind, values, lo, i)
+                if message:
+                    out.setdefault(ri, {})[ci] = message
+        return out
+
+
+def _judged(ind, values: list[Value], lo: int, i: int) -> str | None:
+    """plausibility() of values[i] against values[lo:i], asked only when the warning is possible."""
+    new, n = values[i], i - lo
+    wan = ind.unit_label == "万元"
+    if n < JUMP_AFTER and not wan:
+        return None
+    window = values[lo:i]
+    if n >= JUMP_AFTER and new > JUMP_FACTOR * max(window):
+        return plausibility(ind, new, window)
+    # the median is at least the lowest figure: below 1000 × the lowest, it cannot be 1000 × the median
+    if wan and (new >= YUAN_ABSOLUTE or (n >= MEDIAN_AFTER and new >= YUAN_FACTOR * min(window))):
+        return plausibility(ind, new, window)
+    return None
