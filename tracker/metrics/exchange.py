@@ -251,7 +251,10 @@ def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: Hist
     parse = _Parser(cols)
     refusals: dict[int | None, tuple[str, ...]] = {}  # per unit, each column's refusal ("" when it may be written)
     sources: dict[int | None, tuple[str | None, ...]] = {}
+    series: dict[int | None, list] = {}  # per unit, each column's history to add the file's figures to
     interned: dict[str, str] = {}
+    ats = [(ci, col.at) for ci, col in enumerate(cols)]
+    ints = parse.ints
     width = len(cols)
     for r in rows:
         uid = r.unit_id
@@ -267,17 +270,19 @@ def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: Hist
             if refused is None:
                 ways = sources[uid] = tuple(_source(actor, col, r.unit) for col in cols)
                 refused = refusals[uid] = tuple(_refusal(c, r.unit, s) for c, s in zip(cols, ways, strict=True))
+                series[uid] = history.of_unit(uid, [col.id for col in cols])
         values, codes = [None] * width, [EMPTY] * width
-        cells = r.cells
-        for ci, col in enumerate(cols):
-            raw = cells[col.at]
+        cells, month, unit_series = r.cells, r.month, series.get(uid)
+        for ci, at in ats:
+            raw = cells[at]
             if raw is None:
                 continue
-            new, error = parse(ci, raw)
+            known = ints[ci].get(raw) if type(raw) is int else None  # the common case, in short
+            new, error = known if known is not None else parse(ci, raw)
             if error:
                 codes[ci] = FAILED
                 r.note(ci, error)
-                r.problem(col.label, error)
+                r.problem(cols[ci].label, error)
                 continue
             if new is None:
                 continue
@@ -287,11 +292,10 @@ def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: Hist
             if refused[ci]:
                 codes[ci] = FAILED
                 r.note(ci, refused[ci])
-                r.problem(col.label, refused[ci])
-                continue
-            if usable:
+                r.problem(cols[ci].label, refused[ci])
+            elif usable:
                 codes[ci] = PENDING
-                history.add(col.id, uid, r.month, new)
+                unit_series[ci][month] = new
         text = "".join(codes)
         r.values, r.codes = values, interned.setdefault(text, text)
     return sources
@@ -299,25 +303,27 @@ def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: Hist
 
 class _Parser:
     """Each cell's (value, "") or (None, the problem), parsed once per distinct cell of a column: files repeat most
-    figures (0, 1, 2 …)."""
+    figures (0, 1, 2 …). Whole numbers are remembered apart (`ints`): 1, 1.0 and True differ in what they may be."""
 
     KEPT = 20_000  # distinct cell values remembered
 
     def __init__(self, cols: list[_Column]):
         self.cols = cols
-        self.known: list[dict] = [{} for _ in cols]
+        self.ints: list[dict] = [{} for _ in cols]
+        self.others: list[dict] = [{} for _ in cols]
         self.size = 0
 
     def __call__(self, ci: int, raw) -> tuple[Value | None, str]:
-        key = raw if type(raw) is int else (type(raw), raw)  # 1, 1.0 and True differ in what they may be
-        known = self.known[ci].get(key)
+        whole = type(raw) is int
+        key = raw if whole else (type(raw), raw)
+        known = (self.ints if whole else self.others)[ci].get(key)
         if known is None:
             try:
                 known = (parse_value(self.cols[ci].ind, raw), "")
             except ValidationError as e:
                 known = (None, str(e))
             if self.size < self.KEPT:
-                self.known[ci][key] = known
+                (self.ints if whole else self.others)[ci][key] = known
                 self.size += 1
         return known
 

@@ -25,16 +25,21 @@ class History:
         self.series: dict[tuple[int, int | None], dict[str, Value]] = {}
 
     def add(self, ind_id: int, unit_id: int | None, month: str, v: Value) -> None:
-        figures = self.series.get((ind_id, unit_id))
-        if figures is None:
-            figures = self.series[(ind_id, unit_id)] = {}
-        figures[month] = v
+        self.of_unit(unit_id, (ind_id,))[0][month] = v
+
+    def of_unit(self, unit_id: int | None, ind_ids) -> list[dict[str, Value]]:
+        """The series of a unit, one per indicator given, to add figures to by month."""
+        out = []
+        for ind_id in ind_ids:
+            figures = self.series.get((ind_id, unit_id))
+            if figures is None:
+                figures = self.series[(ind_id, unit_id)] = {}
+            out.append(figures)
+        return out
 
     def warnings(self, rows: list[SheetRow], cols: list) -> dict[int, dict[int, str]]:
         """The plausibility warnings of the figures to write (NEW or UPDATE in their row's codes), by row index and
-        column index. Each series is sorted once and walked once, its 24-month window moving along with it; only
-        a figure that could be implausible (above 3 × the window's highest, or a 万元 figure at least 1000 × its
-        lowest or 10 000) is judged by `plausibility()`, the check the entry grid makes."""
+        column index. Each series is sorted once and walked once, its 24-month window moving along with it."""
         at: dict[int | None, dict[str, int]] = {}  # per unit, the row writing each month
         for ri, r in enumerate(rows):
             if NEW in r.codes or UPDATE in r.codes:
@@ -44,36 +49,45 @@ class History:
         out: dict[int, dict[int, str]] = {}
         for (ind_id, uid), figures in self.series.items():
             rows_of = at.get(uid)
-            if not rows_of:
-                continue
-            ci = column[ind_id]
-            months = sorted(figures)
-            values = [figures[m] for m in months]
-            lo = 0
-            for i, month in enumerate(months):
-                ri = rows_of.get(month)
-                if ri is None or not values[i]:  # a figure of 0 is never implausible
-                    continue
-                code = rows[ri].codes[ci]
-                if code != NEW and code != UPDATE:
-                    continue
-                start = starts.get(month)
-                if start is None:
-                    start = starts[month] = shift_month(Period.parse(month), -HISTORY_MONTHS).code
-                while months[lo] < start:
-                    lo += 1
-                message = _judged(cols[ci].ind, values, lo, i)
-                if message:
+            if rows_of:
+                ci = column[ind_id]
+                for ri, message in _series_warnings(cols[ci].ind, ci, figures, rows_of, rows, starts):
                     out.setdefault(ri, {})[ci] = message
         return out
+
+
+def _series_warnings(ind, ci: int, figures: dict[str, Value], rows_of: dict[str, int], rows: list, starts: dict):
+    """(row index, warning) of each implausible figure to write in one series. Only a figure that could be
+    implausible (a 万元 figure; else one above 3 × the figure before it, with 6 or more in its window) is judged by
+    `plausibility()`, the check the entry grid makes."""
+    wan = ind.unit_label == "万元"
+    months = sorted(figures)
+    values = [figures[m] for m in months]
+    lo = 0
+    for i, month in enumerate(months):
+        ri = rows_of.get(month)
+        if ri is None or not values[i] or (i < JUMP_AFTER and not wan):  # a figure of 0 is never implausible
+            continue
+        code = rows[ri].codes[ci]
+        if code != NEW and code != UPDATE:
+            continue
+        start = starts.get(month)
+        if start is None:
+            start = starts[month] = shift_month(Period.parse(month), -HISTORY_MONTHS).code
+        while months[lo] < start:
+            lo += 1
+        # the figure before it is in its window: not above 3 × that one, it is not above 3 × the window's highest
+        if not wan and (i - lo < JUMP_AFTER or values[i] <= JUMP_FACTOR * values[i - 1]):
+            continue
+        message = _judged(ind, values, lo, i)
+        if message:
+            yield ri, message
 
 
 def _judged(ind, values: list[Value], lo: int, i: int) -> str | None:
     """plausibility() of values[i] against values[lo:i], asked only when the warning is possible."""
     new, n = values[i], i - lo
     wan = ind.unit_label == "万元"
-    if n < JUMP_AFTER and not wan:
-        return None
     window = values[lo:i]
     if n >= JUMP_AFTER and new > JUMP_FACTOR * max(window):
         return plausibility(ind, new, window)
