@@ -49,7 +49,7 @@ class History:
         out: dict[int, dict[int, str]] = {}
         for (ind_id, uid), figures in self.series.items():
             rows_of = at.get(uid)
-            if rows_of:
+            if rows_of and figures:
                 ci = column[ind_id]
                 for ri, message in _series_warnings(cols[ci].ind, ci, figures, rows_of, rows, starts):
                     out.setdefault(ri, {})[ci] = message
@@ -58,15 +58,25 @@ class History:
 
 def _series_warnings(ind, ci: int, figures: dict[str, Value], rows_of: dict[str, int], rows: list, starts: dict):
     """(row index, warning) of each implausible figure to write in one series. Only a figure that could be
-    implausible (a 万元 figure; else one above 3 × the figure before it, with 6 or more in its window) is judged by
-    `plausibility()`, the check the entry grid makes."""
-    wan = ind.unit_label == "万元"
+    implausible is judged by `plausibility()`, the check the entry grid makes: one above 3 × the figure before it
+    (the window's highest is at least that one), or a 万元 figure of 10 000 or at least 1000 × the series' lowest
+    (the window's median is at least that)."""
     months = sorted(figures)
     values = [figures[m] for m in months]
+    wan = ind.unit_label == "万元"
+    yuan_below = 0  # a 万元 figure below this cannot look like 元 (0: any may, the series has a zero)
+    if wan and min(values) > 0:
+        yuan_below = min(YUAN_FACTOR * min(values), YUAN_ABSOLUTE)
     lo = 0
     for i, month in enumerate(months):
+        new = values[i]
+        if not new:  # a figure of 0 is never implausible
+            continue
+        may_be_yuan = wan and new >= yuan_below
+        if i < JUMP_AFTER and not may_be_yuan:
+            continue
         ri = rows_of.get(month)
-        if ri is None or not values[i] or (i < JUMP_AFTER and not wan):  # a figure of 0 is never implausible
+        if ri is None:
             continue
         code = rows[ri].codes[ci]
         if code != NEW and code != UPDATE:
@@ -77,17 +87,16 @@ def _series_warnings(ind, ci: int, figures: dict[str, Value], rows_of: dict[str,
         while months[lo] < start:
             lo += 1
         # the figure before it is in its window: not above 3 × that one, it is not above 3 × the window's highest
-        if not wan and (i - lo < JUMP_AFTER or values[i] <= JUMP_FACTOR * values[i - 1]):
+        if not may_be_yuan and (i - lo < JUMP_AFTER or new <= JUMP_FACTOR * values[i - 1]):
             continue
-        message = _judged(ind, values, lo, i)
+        message = _judged(ind, wan, values, lo, i)
         if message:
             yield ri, message
 
 
-def _judged(ind, values: list[Value], lo: int, i: int) -> str | None:
+def _judged(ind, wan: bool, values: list[Value], lo: int, i: int) -> str | None:
     """plausibility() of values[i] against values[lo:i], asked only when the warning is possible."""
     new, n = values[i], i - lo
-    wan = ind.unit_label == "万元"
     window = values[lo:i]
     if n >= JUMP_AFTER and new > JUMP_FACTOR * max(window):
         return plausibility(ind, new, window)

@@ -182,14 +182,14 @@ class Preview:
             cells.append(PreviewCell(raw, new, old, STATUS[code], message, warn))
         return PreviewRow(r.line, r.unit_text, r.month_text, cells, list(r.problems or ()))
 
-    def month_writes(self) -> Iterator[tuple[str, list[Write]]]:
-        """The figures to write, month by month (in order), each month's in the file's order."""
+    def month_rows(self) -> Iterator[tuple[str, list[SheetRow]]]:
+        """The rows with figures to write, month by month (in order), each month's in the file's order."""
         by_month: dict[str, list[SheetRow]] = {}
         for r in self.sheet_rows:
             if NEW in r.codes or UPDATE in r.codes:
                 by_month.setdefault(r.month, []).append(r)
         for month in sorted(by_month):
-            yield month, [w for r in by_month[month] for w in self.row_writes(r)]
+            yield month, by_month[month]
 
     def row_writes(self, r: SheetRow) -> Iterator[Write]:
         uid = r.unit_id

@@ -1,5 +1,6 @@
-"""The figures import written: all or nothing, new figures in one batch (COPY on PostgreSQL), updates checked
-against the versions the preview read, one audit event per unit and month."""
+"""The figures import written: all or nothing, a month at a time straight from the preview's compact rows (new
+figures in one batch, by COPY on PostgreSQL; updates checked against the versions the preview read), one audit event
+per month."""
 
 from __future__ import annotations
 
@@ -15,12 +16,10 @@ from ..audit.service import record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
-from .exchange import Preview, Write
-from .models import SOURCE_CORRECTION, ExactDecimal, MetricValue
-from .values import (
-    MAX_REASON,
-    audit_value,
-)
+from .import_preview import NEW, UPDATE, Preview, SheetRow
+from .models import SOURCE_CORRECTION, SOURCE_IMPORT, ExactDecimal, MetricValue
+from .units import DISTRICT_LABEL
+from .values import MAX_REASON
 
 
 @dataclass(frozen=True)
@@ -34,27 +33,26 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure. The figures are written a month at a time, from the preview's compact
-    rows, so no more than a month's are held at once.
+    per month records every changed figure. Only one month's figures are held at a time.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
-    counts = {ind.id: ind.is_count for ind in preview.columns}
     who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
-    names: dict[tuple[int | None, int], str] = {}  # the audit's "unit/indicator" of each series
+    figures = _Figures(preview, reason)
     session.flush()
     connection = session.connection()
     inserted = updated = months = 0
-    for month, writes in preview.month_writes():
-        inserts = [_columns_of(w, counts, reason) for w in writes if w.row_id is None]
-        updates = [w for w in writes if w.row_id is not None]
-        if inserts:
-            _insert_figures(connection, inserts, now, actor_id)
-        if updates:
-            _update_figures(connection, updates, counts, reason, now, actor_id)
-        _record_month(session, actor, who, month, writes, names, reason, filename)
-        inserted, updated, months = inserted + len(inserts), updated + len(updates), months + 1
+    for month, rows in preview.month_rows():
+        month_figures = figures.of(rows)
+        if month_figures.inserts:
+            _insert_figures(connection, month_figures.inserts, now, actor_id)
+        if month_figures.updates:
+            _update_figures(connection, month_figures.updates, now, actor_id)
+        _record_month(session, actor, who, month, month_figures, reason, filename)
+        inserted += len(month_figures.inserts)
+        updated += len(month_figures.updates)
+        months += 1
     session.flush()
     return ImportResult(inserted, updated, months)
 
@@ -76,18 +74,62 @@ def _confirmable(preview: Preview, reason: str) -> str:
     return reason
 
 
-def _columns_of(w: Write, counts: dict[int, bool], reason: str) -> tuple:
-    """(indicator, unit, month, count, amount, source, note) of a figure to write."""
-    is_count = counts[w.indicator.id]
-    return (
-        w.indicator.id,
-        w.unit_id,
-        w.month,
-        int(w.new) if is_count else None,
-        None if is_count else Decimal(w.new),
-        w.source,
-        reason if w.source == SOURCE_CORRECTION else "",
-    )
+@dataclass
+class _Month:
+    """A month's figures to write: new ones as the table's columns (indicator, unit, month, count, amount, source,
+    note), changed ones as (row id, version read, count, amount, source, note); the audit's before and after."""
+
+    inserts: list[tuple]
+    updates: list[tuple]
+    before: dict
+    after: dict
+    correction: bool
+
+
+class _Figures:
+    """The figures of the preview's rows as the table stores them, with the audit's names and values."""
+
+    def __init__(self, preview: Preview, reason: str):
+        self.preview, self.reason = preview, reason
+        self.ids = [ind.id for ind in preview.columns]
+        self.counts = [ind.is_count for ind in preview.columns]
+        self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
+
+    def of(self, rows: list[SheetRow]) -> _Month:
+        out = _Month([], [], {}, {}, False)
+        ids, counts, reason = self.ids, self.counts, self.reason
+        for r in rows:
+            uid, month = r.unit_id, r.month
+            sources = self.preview.sources[uid]
+            keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
+            for ci, code in enumerate(r.codes):
+                if code != NEW and code != UPDATE:
+                    continue
+                new = r.values[ci]
+                count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
+                correct = sources[ci] == SOURCE_CORRECTION
+                source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
+                if code == NEW:
+                    old = None
+                    out.inserts.append((ids[ci], uid, month, count, amount, source, note))
+                else:
+                    vid, version, old = r.stored[ci]
+                    out.updates.append((vid, version, count, amount, source, note))
+                out.before[keys[ci]] = _audit_value(old)
+                out.after[keys[ci]] = _audit_value(new)
+                out.correction = out.correction or correct
+        return out
+
+    def _names(self, unit_name: str) -> list[str]:
+        names = self.names.get(unit_name)
+        if names is None:
+            names = self.names[unit_name] = [f"{unit_name}/{ind.name}" for ind in self.preview.columns]
+        return names
+
+
+def _audit_value(v):
+    """values.audit_value, in short: a whole number as it is, a decimal as its text."""
+    return v if v is None or type(v) is int else format(v, "f")
 
 
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
@@ -117,9 +159,7 @@ def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: in
         raise
 
 
-def _update_figures(
-    connection: Connection, updates: list[Write], counts: dict[int, bool], reason: str, now, actor_id: int | None
-) -> None:
+def _update_figures(connection: Connection, updates: list[tuple], now, actor_id: int | None) -> None:
     """Overwrite stored figures at the version the preview read; one that moved on fails the whole import."""
     t = MetricValue.__table__
     stmt = (
@@ -135,59 +175,42 @@ def _update_figures(
             updated_by_id=bindparam("b_by"),
         )
     )
-    params = []
-    for w in updates:
-        _ind, _unit, _month, count, amount, source, note = _columns_of(w, counts, reason)
-        params.append(
-            {
-                "b_id": w.row_id,
-                "b_version": w.version,
-                "b_new_version": w.version + 1,
-                "b_count": count,
-                "b_amount": amount,
-                "b_source": source,
-                "b_note": note,
-                "b_at": now,
-                "b_by": actor_id,
-            }
-        )
+    params = [
+        {
+            "b_id": vid,
+            "b_version": version,
+            "b_new_version": version + 1,
+            "b_count": count,
+            "b_amount": amount,
+            "b_source": source,
+            "b_note": note,
+            "b_at": now,
+            "b_by": actor_id,
+        }
+        for vid, version, count, amount, source, note in updates
+    ]
     res = connection.execute(stmt, params)
     if connection.dialect.supports_sane_multi_rowcount and res.rowcount != len(updates):
         raise StaleEdit(_STALE)
 
 
-def _record_month(
-    session: Session,
-    actor,
-    who: str,
-    month: str,
-    ws: list[Write],
-    names: dict[tuple[int | None, int], str],
-    reason: str,
-    filename: str,
-) -> None:
+def _record_month(session: Session, actor, who: str, month: str, figures: _Month, reason: str, filename: str) -> None:
     """The month's audit event: every figure written, before and after."""
     p = Period.parse(month)
-    keys = []
-    for w in ws:
-        key = names.get((w.unit_id, w.indicator.id))
-        if key is None:
-            key = names[(w.unit_id, w.indicator.id)] = f"{w.unit_name}/{w.indicator.name}"
-        keys.append(key)
-    before = {key: audit_value(w.old) for key, w in zip(keys, ws, strict=True)}
-    after = {key: audit_value(w.new) for key, w in zip(keys, ws, strict=True)}
-    correction = any(w.source == SOURCE_CORRECTION for w in ws)
+    correction = figures.correction
+    after = figures.after
     if correction:
         after["更正原因"] = reason
+    written = len(figures.inserts) + len(figures.updates)
     record(
         session,
         actor,
         "metrics.correct" if correction else "metrics.import",
         object_type="MetricMonth",
         object_id=p.year * 100 + p.first,
-        before=before,
+        before=figures.before,
         after=after,
-        summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
+        summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {written} 项"
         + (f"(文件 {filename})" if filename else "")
         + (f",原因:{reason}" if correction else ""),
     )
