@@ -306,14 +306,19 @@ class SheetScan(XmlScan):
             if self.in_cell:
                 text = self.value
                 if self.kind == "n" and text and not self.style and 0 < self.column <= self.cap:
-                    # a plain number: _cell_value and _store in short
+                    # a plain number: _cell_value and _store in short (the cells mostly come in order)
                     cells, column = self.cells, self.column
-                    if column > len(cells):
-                        cells.extend([None] * (column - len(cells)))
                     try:
-                        cells[column - 1] = _number(text)
+                        number = float(text) if "." in text or "E" in text or "e" in text else int(text)
                     except ValueError:
                         self.failed = True
+                        number = None
+                    if column == len(cells) + 1:
+                        cells.append(number)
+                    else:
+                        if column > len(cells):
+                            cells.extend([None] * (column - len(cells)))
+                        cells[column - 1] = number
                 else:
                     self._store(self._cell_value())
             self.in_cell = 0
