@@ -372,3 +372,17 @@ def test_xml_is_parsed_safely():
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML  # openpyxl hands its XML to defusedxml: no entity expansion, no external entities
+
+
+def test_preview_page_lists_the_first_thousand_rows_and_counts_them_all(env, client, auth):
+    months = [Period.month(2002 + n // 12, n % 12 + 1).code for n in range(296)]  # 2002-01 … 2026-08
+    towns = [t.name for t in service.towns(env)][:4]
+    data = xlsx([[town, m, 1, 2, 1, 1] for m in months for town in towns])
+    auth.login("police")
+    upload = {"file": (io.BytesIO(data), "f.xlsx")}
+    resp = client.post("/metrics/import", data=upload, content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200, re.findall(r"flash[^>]*>([^<]*)", html)
+    assert f"{len(towns) * 296} 行数据,将新增 <strong>{len(towns) * 296 * 4}</strong> 项" in html
+    assert html.count('<tr class="row-write">') == 1000
+    assert f"共 {len(towns) * 296} 行,此处列出前 1000 行" in html

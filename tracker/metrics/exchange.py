@@ -9,13 +9,9 @@ a figure that would overwrite an existing one, shown old → new). An empty cell
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
-from bisect import bisect_left
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,124 +20,33 @@ from ..errors import ValidationError
 from ..org.models import KIND_DEPARTMENT, Unit
 from ..periods import Period
 from .excel import MONTH_HEADER, UNIT_HEADER, RawSheet, month_text
-from .indicators import all_indicators
-from .models import SCOPE_DISTRICT, SOURCE_CORRECTION, SOURCE_IMPORT, Indicator, MetricValue
-from .units import DISTRICT_LABEL, resolve_units
-from .values import (
-    HISTORY_MONTHS,
-    Value,
-    fmt,
-    is_future,
-    parse_value,
-    plausibility,
-    shift_month,
-    stored,
+from .import_history import History
+from .import_preview import (
+    EMPTY,
+    ERROR,
+    FAILED,
+    NEW,
+    PENDING,
+    SAME,
+    UPDATE,
+    WARNING,
+    Preview,
+    PreviewCell,
+    PreviewRow,
+    Problem,
+    SheetRow,
+    Write,
 )
+from .indicators import all_indicators
+from .models import SCOPE_DISTRICT, SOURCE_CORRECTION, Indicator, MetricValue
+from .units import DISTRICT_LABEL, resolve_units
+from .values import HISTORY_MONTHS, Value, fmt, is_future, parse_value, shift_month, stored
 from .writers import EntryTarget, write_source
 
-ERROR, WARNING = "error", "warning"
+__all__ = ["Preview", "PreviewCell", "PreviewRow", "Problem", "Write", "build_preview", "parse_month"]
+
 UNIT_HEADERS = {UNIT_HEADER, "单位名称", "镇街", "镇(街道)", "镇街道"}
 MONTH_HEADERS = {MONTH_HEADER, "月", "统计月份", "年月"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding of the preview: row 0 is the file as a whole; column is the header text."""
-
-    row: int
-    column: str
-    message: str
-    level: str = ERROR
-
-    def __str__(self) -> str:
-        where = f"第{self.row}行" if self.row else "文件"
-        col = f" {self.column}" if self.column else ""
-        kind = "错误" if self.level == ERROR else "提示"
-        return f"[{kind}] {where}{col}:{self.message}"
-
-
-@dataclass(slots=True)
-class PreviewCell:
-    raw: str
-    new: Value | None = None
-    old: Value | None = None
-    status: str = "empty"  # empty | new | update | same | error
-    message: str = ""
-    warn: bool = False
-
-
-@dataclass(slots=True)
-class PreviewRow:
-    row: int
-    unit_text: str
-    month_text: str
-    cells: list[PreviewCell]
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        if any(p.level == ERROR for p in self.problems):
-            return "error"
-        if any(c.status in ("new", "update") for c in self.cells):
-            return "warning" if self.problems else "write"
-        return "same"
-
-
-class Write(NamedTuple):
-    """One figure the import will write: insert when row_id is None, else update that row at that version."""
-
-    line: int
-    indicator: Indicator
-    unit_id: int | None
-    unit_name: str
-    month: str
-    old: Value | None
-    new: Value
-    row_id: int | None
-    version: int
-    source: str
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What an import would do: columns, every row with its cells, problems, and the figures to write."""
-
-    columns: list[Indicator]
-    rows: list[PreviewRow]
-    problems: list[Problem]
-    writes: list[Write]
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == WARNING]
-
-    @property
-    def is_correction(self) -> bool:
-        return any(w.source == SOURCE_CORRECTION for w in self.writes)
-
-    @property
-    def inserts(self) -> int:
-        return sum(1 for w in self.writes if w.row_id is None)
-
-    @property
-    def updates(self) -> int:
-        return sum(1 for w in self.writes if w.row_id is not None)
-
-    @property
-    def can_confirm(self) -> bool:
-        return not self.errors and bool(self.writes)
-
-    @property
-    def digest(self) -> str:
-        """Fingerprint of exactly what would be written over what: the confirm must see the same."""
-        h = hashlib.sha256()
-        for w in self.writes:
-            h.update(f"{w.indicator.id},{w.unit_id},{w.month},{w.old},{w.new},{w.version};".encode())
-        return h.hexdigest()
 
 
 def _norm(text: str) -> str:
@@ -208,31 +113,6 @@ def _columns(headers: list[str], indicators: list[Indicator], problems: list[Pro
     return unit_col, month_col, cols
 
 
-class _History:
-    """Figures per series (indicator, unit): the stored ones, overlaid with the file's own, to check each new figure
-    against the 24 months before it. Each series is sorted once, and each month's window start computed once."""
-
-    def __init__(self):
-        self.series: dict[tuple[int, int | None], dict[str, Value]] = defaultdict(dict)
-        self._sorted: dict[tuple[int, int | None], tuple[list[str], list[Value]]] = {}
-        self._starts: dict[str, str] = {}
-
-    def add(self, ind_id: int, unit_id: int | None, month: str, v: Value) -> None:
-        self.series[(ind_id, unit_id)][month] = v
-
-    def window(self, ind_id: int, unit_id: int | None, month: str) -> list[Value]:
-        key = (ind_id, unit_id)
-        if key not in self._sorted:
-            # windows are asked for once every figure is added: the series' dict is not needed any more
-            items = sorted(self.series.pop(key, {}).items())
-            self._sorted[key] = ([m for m, _ in items], [v for _, v in items])
-        months, values = self._sorted[key]
-        start = self._starts.get(month)
-        if start is None:
-            start = self._starts[month] = shift_month(Period.parse(month), -HISTORY_MONTHS).code
-        return values[bisect_left(months, start) : bisect_left(months, month)]
-
-
 @dataclass(frozen=True)
 class _Column:
     """An indicator column of the sheet, with what the row loop reads of it (ORM attributes are slow to read)."""
@@ -243,20 +123,6 @@ class _Column:
     district: bool
     decimals: int
     label: str
-
-
-@dataclass(slots=True)
-class _Row:
-    """A sheet row while it is checked: its preview, its cells, its unit (None: the district) and month."""
-
-    preview: PreviewRow
-    cells: tuple
-    unit: Unit | None
-    ok_unit: bool
-    month: str | None
-
-
-_Pending = tuple[PreviewRow, int, _Column, "int | None", str, Value]  # a figure that may be written
 
 
 def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
@@ -270,49 +136,48 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     unit_col, month_col, cols = _columns(sheet.headers, all_indicators(session), problems)
     columns = [ind for _, ind in cols]
     if unit_col is None or month_col is None or not cols:
-        return Preview(columns, [], problems, [])
-    rows = _read_rows(session, sheet, unit_col, month_col, [i for i, _ in cols])
+        return Preview(columns, [], problems)
+    rows = _read_rows(session, sheet, unit_col, month_col)
     existing, history = _stored_figures(session, columns, {r.month for r in rows if r.month})
-    sources: dict[tuple[int, int | None], str | None] = {}
     checked = [_Column(i, ind, ind.id, ind.scope == SCOPE_DISTRICT, ind.decimals, ind.label) for i, ind in cols]
-    pending = _check_cells(actor, rows, checked, history, sources)
-    writes = _plan_writes(pending, existing, history, sources)
+    sources = _check_cells(actor, rows, checked, history)
+    counts = _plan_writes(rows, checked, existing, history, sources)
     for r in rows:
-        problems.extend(r.preview.problems)
-    if not writes and not any(p.level == ERROR for p in problems):
+        if r.problems:
+            problems.extend(r.problems)
+    if not counts[0] + counts[1] and not any(p.level == ERROR for p in problems):
         problems.append(
             Problem(0, "", "文件中没有需要写入的新数据(空单元格不修改,与已有数据相同的不重复写入)", WARNING)
         )
-    return Preview(columns, [r.preview for r in rows], problems, writes)
+    return Preview(columns, rows, problems, sources, counts, [c.at for c in checked])
 
 
-def _read_rows(session: Session, sheet: RawSheet, unit_col: int, month_col: int, value_cols: list[int]) -> list[_Row]:
+def _read_rows(session: Session, sheet: RawSheet, unit_col: int, month_col: int) -> list[SheetRow]:
     """Each row's unit and month, checked; a unit or month text seen before is not checked again."""
     names = {_norm(k): v for k, v in resolve_units(session).items()}
     departments = {_norm(n) for n in session.scalars(select(Unit.name).where(Unit.kind == KIND_DEPARTMENT))}
-    units: dict[str, tuple[Unit | None, bool, str]] = {}
+    units: dict = {}
     months: dict = {}
-    rows: list[_Row] = []
+    rows: list[SheetRow] = []
     for line, cells in sheet.rows:
         unit_raw, month_raw = cells[unit_col], cells[month_col]
-        pr = PreviewRow(
-            line,
-            "" if unit_raw is None else str(unit_raw).strip(),
-            month_text(month_raw),
-            [PreviewCell("" if cells[i] is None else str(cells[i])) for i in value_cols],
-        )
-        if pr.unit_text not in units:
-            units[pr.unit_text] = _unit_of(pr.unit_text, names, departments)
-        unit, ok_unit, unit_problem = units[pr.unit_text]
-        if unit_problem:
-            pr.problems.append(Problem(line, UNIT_HEADER, unit_problem))
+        unit_key = (type(unit_raw), unit_raw)
+        known_unit = units.get(unit_key)
+        if known_unit is None:
+            text = "" if unit_raw is None else str(unit_raw).strip()
+            known_unit = units[unit_key] = (text, *_unit_of(text, names, departments))
+        unit_text, unit, ok_unit, unit_problem = known_unit
         key = (type(month_raw), month_raw)  # 1 and 1.0 read differently ("1", "1.0")
-        if key not in months:
-            months[key] = _month_of(month_raw)
-        month, month_problem = months[key]
+        known_month = months.get(key)
+        if known_month is None:
+            known_month = months[key] = (month_text(month_raw), *_month_of(month_raw))
+        text, month, month_problem = known_month
+        row = SheetRow(line, unit_text, text, cells, unit, ok_unit, month)
+        if unit_problem:
+            row.problem(UNIT_HEADER, unit_problem)
         if month_problem:
-            pr.problems.append(Problem(line, MONTH_HEADER, month_problem))
-        rows.append(_Row(pr, cells, unit, ok_unit, month))
+            row.problem(MONTH_HEADER, month_problem)
+        rows.append(row)
     return rows
 
 
@@ -343,13 +208,14 @@ def _month_of(raw) -> tuple[str | None, str]:
     return month, ""
 
 
-def _stored_figures(
-    session: Session, columns: list[Indicator], months: set[str]
-) -> tuple[dict[tuple[int, int | None, str], tuple[int, int, Value]], _History]:
-    """In one query, the stored figures of the file's months and the two years before them: by (indicator, unit,
-    month) their row id, version and value, and as history for the plausibility check."""
-    existing: dict[tuple[int, int | None, str], tuple[int, int, Value]] = {}
-    history = _History()
+_Stored = dict[tuple[int | None, str], dict[int, tuple[int, int, Value]]]
+
+
+def _stored_figures(session: Session, columns: list[Indicator], months: set[str]) -> tuple[_Stored, History]:
+    """In one query, the stored figures of the file's months and the two years before them: by unit and month, per
+    indicator, their row id, version and value; and as history for the plausibility check."""
+    existing: _Stored = {}
+    history = History()
     if not months:
         return existing, history
     by_id = {i.id: i for i in columns}
@@ -369,119 +235,174 @@ def _stored_figures(
     )
     for vid, ver, ind_id, uid, m, count, amount in session.execute(q):
         v = stored(by_id[ind_id], count, amount)
-        existing[(ind_id, uid, m)] = (vid, ver, v)
+        figures = existing.get((uid, m))
+        if figures is None:
+            figures = existing[(uid, m)] = {}
+        figures[ind_id] = (vid, ver, v)
         history.add(ind_id, uid, m, v)
     return existing, history
 
 
-def _check_cells(
-    actor, rows: list[_Row], cols: list[_Column], history: _History, sources: dict[tuple[int, int | None], str | None]
-) -> list[_Pending]:
+def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: History) -> dict:
     """Each cell's value, checked: a number with the indicator's decimals, in the row its scope takes (town or
-    全区), one the user may write (sources: how, per indicator and unit), not in a repeated row. Returns the figures
-    that may be written, added to the history."""
+    全区), one the user may write, not in a repeated row. Marks the figures that may be written (PENDING) and adds
+    them to the history. Returns how the user may write each column, per unit (None: not at all)."""
     seen_rows: dict[tuple[int | None, str], int] = {}
-    pending: list[_Pending] = []
-    parsed: dict[tuple, tuple[Value | None, str, str]] = {}
-    refusals: dict[tuple[int, int | None], str] = {}  # per indicator and unit
+    parse = _Parser(cols)
+    refusals: dict[int | None, tuple[str, ...]] = {}  # per unit, each column's refusal ("" when it may be written)
+    sources: dict[int | None, tuple[str | None, ...]] = {}
+    series: dict[int | None, list] = {}  # per unit, each column's history to add the file's figures to
+    interned: dict[str, str] = {}
+    ats = [(ci, col.at) for ci, col in enumerate(cols)]
+    ints = parse.ints
+    width = len(cols)
     for r in rows:
-        pr, unit = r.preview, r.unit
-        uid = unit.id if unit else None
+        uid = r.unit_id
         usable = r.ok_unit and r.month is not None
         if usable:
-            first = seen_rows.setdefault((uid, r.month), pr.row)
-            if first != pr.row:
-                pr.problems.append(Problem(pr.row, "", f"与第{first}行重复(同一单位、同一月份)"))
+            first = seen_rows.setdefault((uid, r.month), r.line)
+            if first != r.line:
+                r.problem("", f"与第{first}行重复(同一单位、同一月份)")
                 usable = False
-        for ci, col in enumerate(cols):
-            raw = r.cells[col.at]
+        refused = None
+        if r.ok_unit:
+            refused = refusals.get(uid)
+            if refused is None:
+                ways = sources[uid] = tuple(_source(actor, col, r.unit) for col in cols)
+                refused = refusals[uid] = tuple(_refusal(c, r.unit, s) for c, s in zip(cols, ways, strict=True))
+                series[uid] = history.of_unit(uid, [col.id for col in cols])
+        values, codes = [None] * width, [EMPTY] * width
+        cells, month, unit_series = r.cells, r.month, series.get(uid)
+        for ci, at in ats:
+            raw = cells[at]
             if raw is None:
                 continue
-            cell = pr.cells[ci]
-            key = (col.id, type(raw), raw)  # 1 and 1.0 differ in what they may be
-            known = parsed.get(key)
-            if known is None:
-                known = _parse_cell(col, raw)
-                if len(parsed) < _PARSED_KEPT:
-                    parsed[key] = known
-            new, shown, error = known
+            known = ints[ci].get(raw) if type(raw) is int else None  # the common case, in short
+            new, error = known if known is not None else parse(ci, raw)
             if error:
-                cell.status, cell.message = "error", error
-                pr.problems.append(Problem(pr.row, col.label, error))
+                codes[ci] = FAILED
+                r.note(ci, error)
+                r.problem(cols[ci].label, error)
                 continue
             if new is None:
                 continue
-            cell.new = new
-            cell.raw = shown
-            if not r.ok_unit:
+            values[ci] = new
+            if refused is None:
                 continue
-            msg = refusals.get((col.id, uid))
-            if msg is None:
-                msg = refusals[(col.id, uid)] = _cell_refused(actor, col, unit, sources)
-            if msg:
-                cell.status, cell.message = "error", msg
-                pr.problems.append(Problem(pr.row, col.label, msg))
-                continue
-            if usable:
-                history.add(col.id, uid, r.month, new)
-                pending.append((pr, ci, col, uid, r.month, new))
-    return pending
+            if refused[ci]:
+                codes[ci] = FAILED
+                r.note(ci, refused[ci])
+                r.problem(cols[ci].label, refused[ci])
+            elif usable:
+                codes[ci] = PENDING
+                unit_series[ci][month] = new
+        text = "".join(codes)
+        r.values, r.codes = values, interned.setdefault(text, text)
+    return sources
 
 
-_PARSED_KEPT = 20_000  # distinct cell values remembered: files repeat most figures (0, 1, 2 …)
+class _Parser:
+    """Each cell's (value, "") or (None, the problem), parsed once per distinct cell of a column: files repeat most
+    figures (0, 1, 2 …). Whole numbers are remembered apart (`ints`): 1, 1.0 and True differ in what they may be."""
+
+    KEPT = 20_000  # distinct cell values remembered
+
+    def __init__(self, cols: list[_Column]):
+        self.cols = cols
+        self.ints: list[dict] = [{} for _ in cols]
+        self.others: list[dict] = [{} for _ in cols]
+        self.size = 0
+
+    def __call__(self, ci: int, raw) -> tuple[Value | None, str]:
+        whole = type(raw) is int
+        key = raw if whole else (type(raw), raw)
+        known = (self.ints if whole else self.others)[ci].get(key)
+        if known is None:
+            try:
+                known = (parse_value(self.cols[ci].ind, raw), "")
+            except ValidationError as e:
+                known = (None, str(e))
+            if self.size < self.KEPT:
+                (self.ints if whole else self.others)[ci][key] = known
+                self.size += 1
+        return known
 
 
-def _parse_cell(col: _Column, raw) -> tuple[Value | None, str, str]:
-    """(value, value as shown, "") of a cell, or (None, "", the problem)."""
-    try:
-        new = parse_value(col.ind, raw)
-    except ValidationError as e:
-        return None, "", str(e)
-    return new, "" if new is None else fmt(new, col.decimals), ""
+def _source(actor, col: _Column, unit: Unit | None) -> str | None:
+    """How the user may write this column of this unit's rows (None: not at all, or not in this row)."""
+    if col.district != (unit is None):
+        return None
+    return write_source(actor, EntryTarget(col.ind, unit.id if unit else None))
 
 
-def _cell_refused(actor, col: _Column, unit: Unit | None, sources: dict) -> str:
+def _refusal(col: _Column, unit: Unit | None, source: str | None) -> str:
     """Why this figure cannot go into this row: the indicator's scope, or the user's permission; "" when it can."""
     if col.district != (unit is None):
         if col.district:
             return f"该指标按全区填报,请填在“{DISTRICT_LABEL}”行"
         return "该指标按镇(街道)填报,全区数由各镇(街道)汇总,不能直接填写"
-    key = (col.id, unit.id if unit else None)
-    if key not in sources:
-        sources[key] = write_source(actor, EntryTarget(col.ind, key[1]))
-    if sources[key] is None:
+    if source is None:
         return f"您无权填报{unit.name if unit else DISTRICT_LABEL}的{col.ind.name}"
     return ""
 
 
 def _plan_writes(
-    pending: list[_Pending],
-    existing: dict[tuple[int, int | None, str], tuple[int, int, Value]],
-    history: _History,
-    sources: dict[tuple[int, int | None], str | None],
-) -> list[Write]:
-    """What the import would write: each pending figure that differs from the stored one, with its warnings
-    (implausible against the 24 months before; overwriting a stored figure, old → new)."""
-    writes: list[Write] = []
-    for pr, ci, col, uid, month, new in pending:
-        cell = pr.cells[ci]
-        vid, ver, old = existing.get((col.id, uid, month), (None, 0, None))
-        cell.old = old
-        if old is not None and old == new:
-            cell.status = "same"
+    rows: list[SheetRow], cols: list[_Column], existing: _Stored, history: History, sources: dict
+) -> tuple[int, int, bool]:
+    """What the import would write: each pending figure that differs from the stored one (new or update, else
+    same), with its warnings (implausible against the 24 months before; overwriting a stored figure, old → new).
+    Returns (inserts, updates, whether any is a correction)."""
+    interned: dict[str, str] = {}
+    for r in rows:
+        if PENDING not in r.codes:
             continue
-        warning = plausibility(col.ind, new, history.window(col.id, uid, month))
-        if warning:
-            cell.warn, cell.message = True, warning
-            pr.problems.append(Problem(pr.row, col.label, warning, WARNING))
-        if old is not None:
-            cell.status = "update"
-            msg = f"将覆盖已有数据:{fmt(old, col.decimals)} → {fmt(new, col.decimals)}"
-            cell.message = (cell.message + ";" if cell.message else "") + msg
-            pr.problems.append(Problem(pr.row, col.label, msg, WARNING))
+        figures = existing.get((r.unit_id, r.month))
+        if figures is None:
+            text = r.codes.replace(PENDING, NEW)
         else:
-            cell.status = "new"
-        unit_name = pr.unit_text if uid is not None else DISTRICT_LABEL
-        source = SOURCE_CORRECTION if sources[(col.id, uid)] == SOURCE_CORRECTION else SOURCE_IMPORT
-        writes.append(Write(pr.row, col.ind, uid, unit_name, month, old, new, vid, ver, source))
-    return writes
+            codes = list(r.codes)
+            for ci, code in enumerate(codes):
+                if code == PENDING:
+                    _vid, _ver, old = known = figures.get(cols[ci].id, (None, 0, None))
+                    if old is None:
+                        codes[ci] = NEW
+                    else:
+                        codes[ci] = SAME if old == r.values[ci] else UPDATE
+                        if r.stored is None:
+                            r.stored = {}
+                        r.stored[ci] = known
+            text = "".join(codes)
+        r.codes = interned.setdefault(text, text)
+    implausible = history.warnings(rows, cols)
+    inserts = updates = 0
+    correction = False
+    for ri, r in enumerate(rows):
+        written = r.codes.count(NEW) + r.codes.count(UPDATE)
+        if not written:
+            continue
+        inserts += r.codes.count(NEW)
+        updates += r.codes.count(UPDATE)
+        if not correction and SOURCE_CORRECTION in sources[r.unit_id]:
+            correction = any(
+                s == SOURCE_CORRECTION and c in (NEW, UPDATE) for s, c in zip(sources[r.unit_id], r.codes, strict=True)
+            )
+        if ri in implausible or UPDATE in r.codes:
+            _warn(r, cols, implausible.get(ri, {}))
+    return inserts, updates, correction
+
+
+def _warn(r: SheetRow, cols: list[_Column], implausible: dict[int, str]) -> None:
+    """A row's warnings, column by column: implausible, then overwriting (old → new)."""
+    for ci, code in enumerate(r.codes):
+        if code != NEW and code != UPDATE:
+            continue
+        col = cols[ci]
+        warning = implausible.get(ci)
+        if warning:
+            r.note(ci, warning, warn=True)
+            r.problem(col.label, warning, WARNING)
+        if code == UPDATE:
+            old, new = r.stored[ci][2], r.values[ci]
+            msg = f"将覆盖已有数据:{fmt(old, col.decimals)} → {fmt(new, col.decimals)}"
+            r.note(ci, msg)
+            r.problem(col.label, msg, WARNING)

@@ -1,9 +1,9 @@
-"""The figures import written: all or nothing, new figures in one batch (COPY on PostgreSQL), updates checked
-against the versions the preview read, one audit event per unit and month."""
+"""The figures import written: all or nothing, a month at a time straight from the preview's compact rows (new
+figures in one batch, by COPY on PostgreSQL; updates checked against the versions the preview read), one audit event
+per month."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -16,12 +16,10 @@ from ..audit.service import record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
-from .exchange import Preview, Write
-from .models import SOURCE_CORRECTION, ExactDecimal, MetricValue
-from .values import (
-    MAX_REASON,
-    audit_value,
-)
+from .import_preview import NEW, UPDATE, Preview, SheetRow
+from .models import SOURCE_CORRECTION, SOURCE_IMPORT, ExactDecimal, MetricValue
+from .units import DISTRICT_LABEL
+from .values import MAX_REASON
 
 
 @dataclass(frozen=True)
@@ -35,23 +33,28 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure.
+    per month records every changed figure. Only one month's figures are held at a time.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
-    counts = {ind.id: ind.is_count for ind in preview.columns}
-    inserts = [w for w in preview.writes if w.row_id is None]
-    updates = [w for w in preview.writes if w.row_id is not None]
+    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
+    figures = _Figures(preview, reason)
     session.flush()
     connection = session.connection()
-    if inserts:
-        _insert_figures(connection, [_columns_of(w, counts, reason) for w in inserts], now, actor_id)
-    if updates:
-        _update_figures(connection, updates, counts, reason, now, actor_id)
-    months = _record_months(session, actor, preview.writes, reason, filename)
+    inserted = updated = months = 0
+    for month, rows in preview.month_rows():
+        month_figures = figures.of(rows)
+        if month_figures.inserts:
+            _insert_figures(connection, month_figures.inserts, now, actor_id)
+        if month_figures.updates:
+            _update_figures(connection, month_figures.updates, now, actor_id)
+        _record_month(session, actor, who, month, month_figures, reason, filename)
+        inserted += len(month_figures.inserts)
+        updated += len(month_figures.updates)
+        months += 1
     session.flush()
-    return ImportResult(len(inserts), len(updates), months)
+    return ImportResult(inserted, updated, months)
 
 
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
@@ -71,18 +74,62 @@ def _confirmable(preview: Preview, reason: str) -> str:
     return reason
 
 
-def _columns_of(w: Write, counts: dict[int, bool], reason: str) -> tuple:
-    """(indicator, unit, month, count, amount, source, note) of a figure to write."""
-    is_count = counts[w.indicator.id]
-    return (
-        w.indicator.id,
-        w.unit_id,
-        w.month,
-        int(w.new) if is_count else None,
-        None if is_count else Decimal(w.new),
-        w.source,
-        reason if w.source == SOURCE_CORRECTION else "",
-    )
+@dataclass
+class _Month:
+    """A month's figures to write: new ones as the table's columns (indicator, unit, month, count, amount, source,
+    note), changed ones as (row id, version read, count, amount, source, note); the audit's before and after."""
+
+    inserts: list[tuple]
+    updates: list[tuple]
+    before: dict
+    after: dict
+    correction: bool
+
+
+class _Figures:
+    """The figures of the preview's rows as the table stores them, with the audit's names and values."""
+
+    def __init__(self, preview: Preview, reason: str):
+        self.preview, self.reason = preview, reason
+        self.ids = [ind.id for ind in preview.columns]
+        self.counts = [ind.is_count for ind in preview.columns]
+        self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
+
+    def of(self, rows: list[SheetRow]) -> _Month:
+        out = _Month([], [], {}, {}, False)
+        ids, counts, reason = self.ids, self.counts, self.reason
+        for r in rows:
+            uid, month = r.unit_id, r.month
+            sources = self.preview.sources[uid]
+            keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
+            for ci, code in enumerate(r.codes):
+                if code != NEW and code != UPDATE:
+                    continue
+                new = r.values[ci]
+                count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
+                correct = sources[ci] == SOURCE_CORRECTION
+                source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
+                if code == NEW:
+                    old = None
+                    out.inserts.append((ids[ci], uid, month, count, amount, source, note))
+                else:
+                    vid, version, old = r.stored[ci]
+                    out.updates.append((vid, version, count, amount, source, note))
+                out.before[keys[ci]] = _audit_value(old)
+                out.after[keys[ci]] = _audit_value(new)
+                out.correction = out.correction or correct
+        return out
+
+    def _names(self, unit_name: str) -> list[str]:
+        names = self.names.get(unit_name)
+        if names is None:
+            names = self.names[unit_name] = [f"{unit_name}/{ind.name}" for ind in self.preview.columns]
+        return names
+
+
+def _audit_value(v):
+    """values.audit_value, in short: a whole number as it is, a decimal as its text."""
+    return v if v is None or type(v) is int else format(v, "f")
 
 
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
@@ -112,9 +159,7 @@ def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: in
         raise
 
 
-def _update_figures(
-    connection: Connection, updates: list[Write], counts: dict[int, bool], reason: str, now, actor_id: int | None
-) -> None:
+def _update_figures(connection: Connection, updates: list[tuple], now, actor_id: int | None) -> None:
     """Overwrite stored figures at the version the preview read; one that moved on fails the whole import."""
     t = MetricValue.__table__
     stmt = (
@@ -130,51 +175,42 @@ def _update_figures(
             updated_by_id=bindparam("b_by"),
         )
     )
-    params = []
-    for w in updates:
-        _ind, _unit, _month, count, amount, source, note = _columns_of(w, counts, reason)
-        params.append(
-            {
-                "b_id": w.row_id,
-                "b_version": w.version,
-                "b_new_version": w.version + 1,
-                "b_count": count,
-                "b_amount": amount,
-                "b_source": source,
-                "b_note": note,
-                "b_at": now,
-                "b_by": actor_id,
-            }
-        )
+    params = [
+        {
+            "b_id": vid,
+            "b_version": version,
+            "b_new_version": version + 1,
+            "b_count": count,
+            "b_amount": amount,
+            "b_source": source,
+            "b_note": note,
+            "b_at": now,
+            "b_by": actor_id,
+        }
+        for vid, version, count, amount, source, note in updates
+    ]
     res = connection.execute(stmt, params)
     if connection.dialect.supports_sane_multi_rowcount and res.rowcount != len(updates):
         raise StaleEdit(_STALE)
 
 
-def _record_months(session: Session, actor, writes: list[Write], reason: str, filename: str) -> int:
-    """One audit event per month: every figure written, before and after; returns the number of months."""
-    by_month: dict[str, list[Write]] = defaultdict(list)
-    for w in writes:
-        by_month[w.month].append(w)
-    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
-    for month in sorted(by_month):
-        ws = by_month[month]
-        p = Period.parse(month)
-        before = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.old) for w in ws}
-        after = {f"{w.unit_name}/{w.indicator.name}": audit_value(w.new) for w in ws}
-        correction = any(w.source == SOURCE_CORRECTION for w in ws)
-        if correction:
-            after["更正原因"] = reason
-        record(
-            session,
-            actor,
-            "metrics.correct" if correction else "metrics.import",
-            object_type="MetricMonth",
-            object_id=p.year * 100 + p.first,
-            before=before,
-            after=after,
-            summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {len(ws)} 项"
-            + (f"(文件 {filename})" if filename else "")
-            + (f",原因:{reason}" if correction else ""),
-        )
-    return len(by_month)
+def _record_month(session: Session, actor, who: str, month: str, figures: _Month, reason: str, filename: str) -> None:
+    """The month's audit event: every figure written, before and after."""
+    p = Period.parse(month)
+    correction = figures.correction
+    after = figures.after
+    if correction:
+        after["更正原因"] = reason
+    written = len(figures.inserts) + len(figures.updates)
+    record(
+        session,
+        actor,
+        "metrics.correct" if correction else "metrics.import",
+        object_type="MetricMonth",
+        object_id=p.year * 100 + p.first,
+        before=figures.before,
+        after=after,
+        summary=f"{who} 导入{'更正' if correction else ''} {p.label} 两降两升数据 {written} 项"
+        + (f"(文件 {filename})" if filename else "")
+        + (f",原因:{reason}" if correction else ""),
+    )

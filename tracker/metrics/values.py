@@ -98,6 +98,8 @@ HISTORY_MONTHS = 24  # the months before a figure it is checked against
 JUMP_FACTOR = 3  # a figure above 3 × the unit's highest of those months (and at least the small base above it)
 YUAN_FACTOR = 1000  # a 万元 figure at least 1000 × the unit's median of those months looks like 元
 YUAN_ABSOLUTE = Decimal(10000)  # 万元 in one month for one town: 1 亿元
+MEDIAN_AFTER = 3  # earlier figures needed before a 万元 figure is compared with their median
+JUMP_AFTER = 6  # earlier figures needed before a figure is compared with their highest
 
 
 def plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None:
@@ -111,13 +113,13 @@ def plausibility(ind: Indicator, new: Value, history: list[Value]) -> str | None
         return None
     d = Decimal(new)
     if ind.unit_label == "万元":
-        med = Decimal(statistics.median(history)) if len(history) >= 3 else None
+        med = Decimal(statistics.median(history)) if len(history) >= MEDIAN_AFTER else None
         if d >= YUAN_ABSOLUTE or (med is not None and med > 0 and d >= YUAN_FACTOR * med):
             return (
                 f"{fmt(new, ind.decimals)} 万元明显偏大,疑似按“元”填写(应以万元为单位,"
                 f"{fmt(new, ind.decimals)} 元 = {fmt(d / 10000, 4)} 万元),请核对"
             )
-    if len(history) >= 6:
+    if len(history) >= JUMP_AFTER:
         hi = max(history)
         if d > JUMP_FACTOR * Decimal(hi) and d - Decimal(hi) >= ind.small_base:
             return (

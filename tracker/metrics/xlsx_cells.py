@@ -244,27 +244,27 @@ class SheetScan(XmlScan):
         self.cells: list = []
         self.beyond = False
         self.kind = "n"
-        self.value: list[str] | None = None
+        self.value: str | None = None  # the text of the cell's <v> (or inline <t>) so far
         self.inline: list[str] | None = None
 
     def _start(self, name: str, attrs: list) -> None:
-        if not self.row_depth:
-            super()._start(name, attrs)
-            if self.row_depth:
-                self._row(attrs)
-            return
-        # inside a row: XmlScan._start's checks for this case
+        super()._start(name, attrs)
+        if self.row_depth:  # a row starts: the handlers for inside a row take over until it ends
+            self._row(attrs)
+            self.parser.StartElementHandler = self._start_in_row
+            self.parser.EndElementHandler = self._end_in_row
+
+    def _start_in_row(self, name: str, attrs: list) -> None:
+        # XmlScan._start's checks for this case, then the cell's value; the commonest elements first
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise odd_structure("XML 嵌套过深")
         self.row_elements += 1
         if self.row_elements > MAX_BLOCK_ELEMENTS:
             raise odd_structure(f"第 {self.row_number} 行的 XML 元素过多")
-        if ":" in name:
-            name = _local(name)
         if name == "v":
             if self.in_cell:
-                self.value = []
+                self.value = ""
         elif name == "c":
             self.row_cells += 1
             if self.row_cells == 1:
@@ -279,49 +279,59 @@ class SheetScan(XmlScan):
                 self.column = column if column is not None else _column(ref)
             else:
                 self._cell(attrs)
+        elif ":" in name:
+            self.depth -= 1
+            self.row_elements -= 1
+            self._start_in_row(_local(name), attrs)
         elif name == "is" and self.in_cell:
             self.inline = []
         elif name == "rPh":
             self.phonetic += 1
         elif name == "t" and self.inline is not None and not self.phonetic:
-            self.value = []
+            self.value = ""
 
-    def _end(self, name: str) -> None:
-        if not self.row_depth or self.depth == self.row_depth:
-            ends_row = self.row_depth and self.depth == self.row_depth
+    def _end_in_row(self, name: str) -> None:
+        if self.depth == self.row_depth:  # the row ends
             super()._end(name)
-            if ends_row:
-                self.sheet_rows.append((self.sheet_row, self.cells, self.beyond))
+            self.sheet_rows.append((self.sheet_row, self.cells, self.beyond))
+            self.parser.StartElementHandler = self._start
+            self.parser.EndElementHandler = self._end
             return
         self.depth -= 1  # inside a row: all XmlScan._end does there
+        if name == "v":
+            return
         if ":" in name:
             name = _local(name)
         if name == "c":
             if self.in_cell:
-                value = self.value
-                if self.kind == "n" and value and len(value) == 1 and not self.style and 0 < self.column <= self.cap:
-                    # a plain number: _cell_value and _store in short
-                    text = value[0]
+                text = self.value
+                if self.kind == "n" and text and not self.style and 0 < self.column <= self.cap:
+                    # a plain number: _cell_value and _store in short (the cells mostly come in order)
                     cells, column = self.cells, self.column
-                    if column > len(cells):
-                        cells.extend([None] * (column - len(cells)))
                     try:
-                        cells[column - 1] = _number(text) if text else None
+                        number = float(text) if "." in text or "E" in text or "e" in text else int(text)
                     except ValueError:
                         self.failed = True
+                        number = None
+                    if column == len(cells) + 1:
+                        cells.append(number)
+                    else:
+                        if column > len(cells):
+                            cells.extend([None] * (column - len(cells)))
+                        cells[column - 1] = number
                 else:
                     self._store(self._cell_value())
             self.in_cell = 0
             self.value = self.inline = None
         elif name == "t" and self.inline is not None and self.value is not None:
-            self.inline.append("".join(self.value))
+            self.inline.append(self.value)
             self.value = None
         elif name == "rPh":
             self.phonetic -= 1
 
     def _text(self, data: str) -> None:
         if self.value is not None:
-            self.value.append(data)
+            self.value += data
 
     def _row(self, attrs: list) -> None:
         """A row starts: its number as openpyxl reads it (r, else the one after the last)."""
@@ -361,7 +371,7 @@ class SheetScan(XmlScan):
         kind = self.kind
         if kind == "inlineStr":
             return None if self.inline is None else "".join(self.inline)
-        text = "".join(self.value) if self.value else None
+        text = self.value
         if not text:
             return None
         try:
