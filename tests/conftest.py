@@ -154,6 +154,16 @@ def _restore_postgres(rows: dict) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def demo_districts(template_db, tmp_path_factory):
+    """The demo district by day, seeded once per run (shared by the run's processes) and copied into a test's
+    database: `demo_districts.install(app, (2026, 12, 3, 9))`."""
+    from .demo_district import DemoDistricts
+
+    base = tmp_path_factory.getbasetemp()
+    return DemoDistricts(template_db, (base.parent if WORKER else base) / "demo-districts", PG_URL)
+
+
 @pytest.fixture
 def db_url(request, template_db, tmp_path):
     """An empty migrated database; already seeded when the test asks for `seeded` (seeding once per session)."""
