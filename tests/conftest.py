@@ -55,6 +55,15 @@ PASSWORD = "demo-2026"
 auth_service.HASH_METHOD = "pbkdf2:sha256:1000"
 
 
+# The longest tests (a browser each, several processes, PDFs rasterised page by page) run first, so that with
+# `pytest -n 2 --dist worksteal` (as `make test` runs) none of them starts last while the other process idles.
+LONG_FIRST = ("tests/e2e/", "tests/test_concurrency.py", "tests/test_report_layout.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config(os.path.join(ROOT, "alembic.ini"))
     cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
