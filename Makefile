@@ -54,11 +54,11 @@ test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check tracker tests migrations
 	VENV=$(VENV) scripts/audit.sh
-	$(PYTEST) -n $(TEST_WORKERS) -m "not serial"
+	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial"
 	$(PYTEST) -m serial
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
 		echo "== the suite again on $$TRACKER_TEST_DATABASE_URL =="; \
-		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(PYTEST) -n $(TEST_WORKERS) -m "not serial" && \
+		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial" && \
 		TRACKER_TEST_DB="$$TRACKER_TEST_DATABASE_URL" $(PYTEST) -m serial; \
 	fi
 

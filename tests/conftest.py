@@ -55,6 +55,15 @@ PASSWORD = "demo-2026"
 auth_service.HASH_METHOD = "pbkdf2:sha256:1000"
 
 
+# The longest tests (a browser each, several processes, PDFs rasterised page by page) run first, so that with
+# `pytest -n 2 --dist worksteal` (as `make test` runs) none of them starts last while the other process idles.
+LONG_FIRST = ("tests/e2e/", "tests/test_concurrency.py", "tests/test_report_layout.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config(os.path.join(ROOT, "alembic.ini"))
     cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
@@ -152,6 +161,16 @@ def _restore_postgres(rows: dict) -> None:
                         text(f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), (SELECT max(id) FROM {t.name}))")
                     )
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_districts(template_db, tmp_path_factory):
+    """The demo district by day, seeded once per run (shared by the run's processes) and copied into a test's
+    database: `demo_districts.install(app, (2026, 12, 3, 9))`."""
+    from .demo_district import DemoDistricts
+
+    base = tmp_path_factory.getbasetemp()
+    return DemoDistricts(template_db, (base.parent if WORKER else base) / "demo-districts", PG_URL)
 
 
 @pytest.fixture

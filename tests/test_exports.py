@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import shutil
 from datetime import date, datetime
 from html.parser import HTMLParser
 
@@ -20,28 +19,25 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from tests.conftest import PASSWORD, PG_URL, TEST_AUDIT_KEY, _truncate_postgres, get_unit
+from tests.conftest import PASSWORD, PG_URL, TEST_AUDIT_KEY, get_unit
 from tracker import clock, create_app
 from tracker import db as tdb
 from tracker.audit.models import AuditEvent
-from tracker.seed import load_base, load_demo
 
 
 @pytest.fixture(scope="module")
-def district(template_db, tmp_path_factory):
-    """The demo district, loaded once for the module (loading it takes half a minute): the tests only read it,
-    apart from the audit events their exports add, which they count by actor and action."""
+def district(tmp_path_factory, demo_districts):
+    """The demo district, copied once for the module (seeded once per run): the tests only read it, apart from the
+    audit events their exports add, which they count by actor and action."""
     instance = tmp_path_factory.mktemp("exports-instance")
     saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_AUDIT_KEY")}
     os.environ["TRACKER_INSTANCE_PATH"] = str(instance)
     os.environ["TRACKER_AUDIT_KEY"] = TEST_AUDIT_KEY
     if PG_URL:
-        _truncate_postgres()
         url = PG_URL
     else:
-        path = tmp_path_factory.mktemp("exports") / "demo.db"
-        shutil.copy(template_db, path)
-        url = f"sqlite:///{path}"
+        url = f"sqlite:///{tmp_path_factory.mktemp('exports') / 'demo.db'}"
+    demo_districts.copy_to(url, str(instance / "audit_anchors"), (2026, 12, 3, 9))
     clock.freeze(datetime(2026, 12, 3, 9, tzinfo=clock.CHINA_TZ))
     app = create_app(
         {
@@ -53,10 +49,6 @@ def district(template_db, tmp_path_factory):
             "SERVER_NAME": "localhost",
         }
     )
-    with app.app_context():
-        load_base(tdb.session)
-        load_demo(tdb.session, PASSWORD, today=date(2026, 12, 3))
-        tdb.session.commit()
     yield app
     clock.freeze(None)
     app.extensions["tracker.engine"].dispose()

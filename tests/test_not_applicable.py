@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -18,10 +17,9 @@ from tracker.audit.models import AuditEvent
 from tracker.org import service as org
 from tracker.periods import Period
 from tracker.plans.service import active_plan
-from tracker.seed import load_base, load_demo
 
 from .assess_helpers import put_figures
-from .conftest import PASSWORD, get_unit, get_user
+from .conftest import get_unit, get_user
 
 Q3 = Period.parse("2026-Q3")
 
@@ -217,12 +215,9 @@ def test_no_card_means_the_rectification_item_does_not_apply(seeded, session, fr
 
 
 @pytest.fixture
-def demo(app, session, frozen):
-    """The demo district as `flask --app tracker seed --demo` loads it on 3 December 2026."""
-    frozen(2026, 12, 3, 9)
-    load_base(session)
-    load_demo(session, PASSWORD, today=date(2026, 12, 3))
-    session.commit()
+def demo(app, session, frozen, demo_districts):
+    """The demo district as `flask --app tracker seed --demo` loads it on 3 December 2026 (seeded once per run)."""
+    demo_districts.install(app, (2026, 12, 3, 9))
     frozen(2026, 12, 3, 9)
     return app
 

@@ -325,18 +325,15 @@ def test_agenda_of_a_running_quarter_shows_the_last_month_fallen_due(world, sess
 # -- the demo ------------------------------------------------------------------------------------------------------
 
 
-def test_demo_plan_runs_from_the_first_month_of_the_demo_reports(app, session, client, auth, frozen):
+def test_demo_plan_runs_from_the_first_month_of_the_demo_reports(app, session, client, auth, frozen, demo_districts):
     import json
 
     from tracker.plans.models import Task
-    from tracker.seed import SEED_DIR, load_base, load_demo
+    from tracker.seed import SEED_DIR
 
-    from .conftest import PASSWORD
-
+    # the demo as `seed --demo` loads it on 3 December 2026 (seeded once per run)
+    demo_districts.install(app, (2026, 12, 3, 9))
     frozen(2026, 12, 3, 9)
-    load_base(session)
-    load_demo(session, PASSWORD, today=date(2026, 12, 3))
-    session.commit()
     plan = active_plan(session)
     # demo.json keeps 5 months of reports up to today's: August to December 2026
     assert (plan.start_month, plan.end_month) == ("2026-08", "2026-12")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -21,9 +20,8 @@ from tracker.org import service as org
 from tracker.periods import Period
 from tracker.plans.service import active_plan
 from tracker.reports import builders, pdf, service
-from tracker.seed import load_base, load_demo
 
-from .conftest import PASSWORD, get_unit, get_user
+from .conftest import get_unit, get_user
 
 Q3 = Period.parse("2026-Q3")
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -46,13 +44,10 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="popple
 
 
 @pytest.fixture
-def demo(app, session, frozen):
-    """The demo district as `flask --app tracker seed --demo` loads it on 2026-10-20, with one town renamed to a
-    long name and one card whose reason holds a long unbreakable token."""
-    frozen(2026, 10, 20, 9)
-    load_base(session)
-    load_demo(session, PASSWORD, today=date(2026, 10, 20))
-    session.commit()
+def demo(app, session, frozen, demo_districts):
+    """The demo district as `flask --app tracker seed --demo` loads it on 2026-10-20 (seeded once per run), with one
+    town renamed to a long name and one card whose reason holds a long unbreakable token."""
+    demo_districts.install(app, (2026, 10, 20, 9))
     frozen(2026, 10, 20, 9)
     town = get_unit(session, "青石镇")
     org.update_unit(

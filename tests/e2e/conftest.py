@@ -7,16 +7,12 @@ import shutil
 import tempfile
 import threading
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from tracker import create_app, jobs, seed
-from tracker import db as tdb
-
-from ..conftest import PASSWORD
 
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 # Screenshots go to a temporary folder, so a test run leaves the working tree as it was; `make screenshots`
@@ -56,19 +52,16 @@ def live_server(seeded, db_url):
 
 
 @pytest.fixture
-def demo_server(app, db_url, frozen, monkeypatch):
+def demo_server(app, db_url, frozen, monkeypatch, demo_districts):
     """The demo district of `make run` (reports, figures, meetings, cards, a published quarter) on 10 November 2026,
-    with one month of report history instead of four: the same mix of states, shorter lists to scan."""
-    frozen(*NOW)
+    with one month of report history instead of four: the same mix of states, shorter lists to scan (seeded once
+    per run, copied into the test's database)."""
     read_json = seed.read_json
     monkeypatch.setattr(
         seed, "read_json", lambda name: {**read_json(name), "months": 1} if name == "demo.json" else read_json(name)
     )
-    with app.app_context():
-        seed.load_base(tdb.session)
-        seed.load_demo(tdb.session, PASSWORD, today=date(*NOW[:3]))
-        tdb.session.commit()
-    frozen(*NOW)  # the report history leaves the clock running
+    demo_districts.install(app, NOW, months=1)
+    frozen(*NOW)
     with serving(db_url) as url:
         yield url
 
