@@ -123,14 +123,15 @@ def summary(session: Session, period: Period) -> Summary:
     store = FigureStore.load(session, indicators, comparison_months(period))
     store.use_towns(every_town)
     district = {i.code: compare_in(i, store, None, period) for i in indicators}
-    town_inds = [i for i in indicators if i.scope == SCOPE_TOWNSHIP]
+    town_rules = [store.rules_of(i) for i in indicators if i.scope == SCOPE_TOWNSHIP]
     units = []
     for u in town_list:
-        comps = {i.code: compare_in(i, store, u.id, period) for i in town_inds}
+        uid = u.id
+        comps = {r.code: compare_in(r, store, uid, period) for r in town_rules}
         units.append(
             UnitSummary(
                 u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
             )
         )
-    rank_towns(units, town_inds)
+    rank_towns(units, town_rules)
     return Summary(period, indicators, district, _meets(district), units)
