@@ -56,9 +56,16 @@ class Summary:
     district: dict[str, Comparison]
     two_down_two_up: bool
     units: list[UnitSummary]
+    _by_code: dict[str, Indicator] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, Indicator] = {}
+        for i in self.indicators:
+            by_code.setdefault(i.code, i)  # the first of a code, as a scan would find it
+        object.__setattr__(self, "_by_code", by_code)
 
     def indicator(self, code: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.code == code), None)
+        return self._by_code.get(code)
 
     @property
     def verdict(self) -> str:

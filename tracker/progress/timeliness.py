@@ -15,6 +15,7 @@ from ..periods import Period
 from ..plans.models import Plan, Task
 from ..plans.service import (
     Duty,
+    due_date,
     duties,
 )
 from .models import (
@@ -24,7 +25,7 @@ from .models import (
     ProgressReport,
     ReportEvent,
 )
-from .state import due_months, report_state
+from .state import cell_state, due_months
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,21 @@ def timeliness(
     if not months:
         return {}
     plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
-    plan_duties = [d for d in plan_duties if unit_id is None or d.unit.id == unit_id]
+    # each duty's ids and key read once (not through the ORM per month)
+    cells = []
+    for d in plan_duties:
+        uid = d.unit.id
+        if unit_id is None or uid == unit_id:
+            cells.append((d.task.id, uid, (uid, d.role) if by_role else uid, d.unit))
     reports, returns = _filed(session, plan, months, unit_id)
     acc: dict = defaultdict(Counter)
     units: dict = {}
     for m in months:
-        for d in plan_duties:
-            key = (d.unit.id, d.role) if by_role else d.unit.id
-            units[key] = d.unit
-            _count(acc[key], plan, m, reports.get((d.task.id, d.unit.id, m.code)), returns, today)
+        # every month here lies in the plan's period (due_months): its state needs the due date only
+        code, due = m.code, due_date(plan, m)
+        for task_id, uid, key, unit in cells:
+            units[key] = unit
+            _count(acc[key], reports.get((task_id, uid, code)), due, returns, today)
     return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
 
 
@@ -104,10 +111,10 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
     return reports, returns
 
 
-def _count(c: Counter, plan: Plan, month: Period, r, returns: Counter, today: date) -> None:
+def _count(c: Counter, r, due: date, returns: Counter, today: date) -> None:
     """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
     c["due"] += 1
-    state = report_state(plan, month, r, today)
+    state = cell_state(r, due, today)
     if state == OVERDUE:
         c["overdue"] += 1
         return
