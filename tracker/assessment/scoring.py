@@ -188,11 +188,14 @@ def compute_with_summary(
 
 def _rank(scores: list[UnitScore]) -> None:
     """Competition ranking: equal totals share a rank (1, 1, 3); a unit without a score is not ranked."""
-    ranked = sorted((s for s in scores if s.total is not None), key=lambda s: (-s.total, s.unit.sort_order, s.unit.id))
-    for i, s in enumerate(ranked):
-        s.rank = ranked[i - 1].rank if i and s.total == ranked[i - 1].total else i + 1
-    for s in scores:
-        if s.total is None:
+    totals = [(s.total, s) for s in scores]  # each total worked out once (a property summing the items)
+    ranked = sorted(
+        ((t, s) for t, s in totals if t is not None), key=lambda p: (-p[0], p[1].unit.sort_order, p[1].unit.id)
+    )
+    for i, (t, s) in enumerate(ranked):
+        s.rank = ranked[i - 1][1].rank if i and t == ranked[i - 1][0] else i + 1
+    for t, s in totals:
+        if t is None:
             s.rank = None
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Plan, Task
+from ..plans.models import Assignment, Plan, Task
 from ..plans.service import (
     Duty,
     due_date,
@@ -63,7 +63,7 @@ def timeliness(
     months = due_months(plan, today, months)
     if not months:
         return {}
-    plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
+    plan_duties = plan_duties if plan_duties is not None else counting_duties(session, plan)
     # each duty's ids and key read once (not through the ORM per month)
     cells = []
     for d in plan_duties:
@@ -80,6 +80,23 @@ def timeliness(
             units[key] = unit
             _count(acc[key], reports.get((task_id, uid, code)), due, returns, today)
     return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+
+
+def counting_tasks(session: Session, plan: Plan) -> list[Task]:
+    """The plan's tasks with their assignments and units, not their measures: what counting and the grid read."""
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .order_by(Task.number)
+            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
+        )
+    )
+
+
+def counting_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties for counting (tasks read without their measures)."""
+    return duties(session, plan, counting_tasks(session, plan))
 
 
 def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[dict, Counter]:
