@@ -121,7 +121,11 @@ class FigureStore:
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
-        return cls(indicators, session.execute(query), session)
+        # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
+        # of rows costs more than their fetch
+        if session.autoflush:
+            session.flush()
+        return cls(indicators, session.connection().execute(query), session)
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""

@@ -24,7 +24,7 @@ from .models import (
     Urge,
 )
 from .state import cell_state
-from .timeliness import counting_duties, counting_tasks
+from .timeliness import counting_duties, counting_tasks, plain_rows
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,8 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
     reports = {
         (r.task_id, r.unit_id): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(
                 ProgressReport.id,
                 ProgressReport.task_id,
@@ -89,15 +90,16 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
                 ProgressReport.is_late,
             )
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
         )
     }
     urge_counts = dict(
         ((t, u), n)
-        for t, u, n in session.execute(
+        for t, u, n in plain_rows(
+            session,
             select(Urge.task_id, Urge.unit_id, func.count())
             .where(Urge.period == period.code)
-            .group_by(Urge.task_id, Urge.unit_id)
+            .group_by(Urge.task_id, Urge.unit_id),
         )
     )
     cells: dict[tuple[int, int], Cell] = {}
@@ -147,10 +149,11 @@ def month_counts(session: Session, plan: Plan, period: Period, today: date | Non
         return {}
     reports = {
         (r.task_id, r.unit_id): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
         )
     }
     due = due_date(plan, period)

@@ -82,6 +82,14 @@ def timeliness(
     return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
 
 
+def plain_rows(session: Session, query):
+    """The rows of a column query as the session would give them (after its autoflush), through its connection:
+    the ORM's result handling of thousands of plain rows costs more than fetching them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query)
+
+
 def counting_tasks(session: Session, plan: Plan) -> list[Task]:
     """The plan's tasks with their assignments and units, not their measures: what counting and the grid read."""
     return list(
@@ -107,7 +115,8 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
         in_span.append(ProgressReport.unit_id == unit_id)
     reports = {
         (r.task_id, r.unit_id, r.period): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(
                 ProgressReport.id,
                 ProgressReport.task_id,
@@ -117,12 +126,13 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
                 ProgressReport.is_late,
             )
             .join(Task)
-            .where(*in_span)
+            .where(*in_span),
         )
     }
     returns = Counter(
-        session.execute(
-            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
+        plain_rows(
+            session,
+            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return"),
         ).scalars()
     )
     return reports, returns
