@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
@@ -71,15 +71,18 @@ def timeliness(
         if unit_id is None or uid == unit_id:
             cells.append((d.task.id, uid, (uid, d.role) if by_role else uid, d.unit))
     reports, returns = _filed(session, plan, months, unit_id)
-    acc: dict = defaultdict(Counter)
+    acc: dict = {}
     units: dict = {}
     for m in months:
         # every month here lies in the plan's period (due_months): its state needs the due date only
         code, due = m.code, due_date(plan, m)
         for task_id, uid, key, unit in cells:
-            units[key] = unit
-            _count(acc[key], reports.get((task_id, uid, code)), due, returns, today)
-    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+            c = acc.get(key)
+            if c is None:
+                c = acc[key] = [0] * len(_FIELDS)
+                units[key] = unit
+            _count(c, reports.get((task_id, uid, code)), due, returns, today)
+    return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
 
 
 def plain_rows(session: Session, query):
@@ -138,21 +141,26 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
     return reports, returns
 
 
-def _count(c: Counter, r, due: date, returns: Counter, today: date) -> None:
+# Timeliness's counts in the order of its fields (after the unit), as _count adds them up in a list
+_FIELDS = ("due", "on_time", "late", "overdue", "accepted", "returned", "on_time_accepted", "return_events")
+_DUE, _ON_TIME, _LATE, _OVERDUE, _ACCEPTED, _RETURNED, _ON_TIME_ACCEPTED, _RETURN_EVENTS = range(len(_FIELDS))
+
+
+def _count(c: list[int], r, due: date, returns: Counter, today: date) -> None:
     """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
-    c["due"] += 1
+    c[_DUE] += 1
     state = cell_state(r, due, today)
     if state == OVERDUE:
-        c["overdue"] += 1
+        c[_OVERDUE] += 1
         return
-    c["late" if r.is_late else "on_time"] += 1
-    c["return_events"] += returns.get(r.id, 0)
+    c[_LATE if r.is_late else _ON_TIME] += 1
+    c[_RETURN_EVENTS] += returns.get(r.id, 0)
     if state == ACCEPTED:
-        c["accepted"] += 1
+        c[_ACCEPTED] += 1
         if not r.is_late:
-            c["on_time_accepted"] += 1
+            c[_ON_TIME_ACCEPTED] += 1
     elif state == RETURNED:
-        c["returned"] += 1
+        c[_RETURNED] += 1
 
 
 def unit_timeliness(
