@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Plan, Task
+from ..plans.models import ROLE_LEAD, Plan, Task
 from ..plans.service import (
     due_date,
     duties,
     in_plan_period,
 )
 from .models import (
+    STATE_LABELS,
     STATE_ORDER,
     ProgressReport,
     Urge,
@@ -41,11 +42,12 @@ class Cell:
 @dataclass(frozen=True)
 class GridRow:
     """One task's row as the page draws it: the task, its short label, and per unit of the grid (in the grid's
-    order) the unit's id, name and cell (None: the unit has no part in the task)."""
+    order) the unit's id, its cell (None: the unit has no part in the task), the cell's state label and its
+    tooltip (task · unit · state, 牵头, 迟报, urges)."""
 
     task: Task
     label: str
-    cells: list[tuple[int, str, Cell | None]]
+    cells: list[tuple[int, Cell | None, str, str]]
 
 
 @dataclass(frozen=True)
@@ -133,8 +135,20 @@ def _rows(tasks: list[Task], units: list[Unit], cells: dict[tuple[int, int], Cel
     heads = [(u.id, u.name) for u in units]
     rows = []
     for t in tasks:
-        tid = t.id
-        rows.append(GridRow(t, t.short_label, [(uid, name, cells.get((tid, uid))) for uid, name in heads]))
+        tid, label = t.id, t.short_label
+        row = []
+        for uid, name in heads:
+            c = cells.get((tid, uid))
+            if c is None:
+                row.append((uid, None, "", ""))
+                continue
+            state = STATE_LABELS[c.state]
+            title = (
+                f"{label} · {name} · {state}{' · 牵头' if c.role == ROLE_LEAD else ''}{' · 迟报' if c.is_late else ''}"
+                f"{f' · 已催办{c.urges}次' if c.urges else ''}"
+            )
+            row.append((uid, c, state, title))
+        rows.append(GridRow(t, label, row))
     return rows
 
 
