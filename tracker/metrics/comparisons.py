@@ -125,7 +125,7 @@ class FigureStore:
         # of rows costs more than their fetch
         if session.autoflush:
             session.flush()
-        return cls(indicators, session.connection().execute(query), session)
+        return cls(indicators, session.connection().execute(query).all(), session)  # one fetchall
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""

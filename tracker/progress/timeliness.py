@@ -90,7 +90,7 @@ def plain_rows(session: Session, query):
     the ORM's result handling of thousands of plain rows costs more than fetching them."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(query)
+    return session.connection().execute(query).all()  # one fetchall, not a fetchone per row
 
 
 def counting_tasks(session: Session, plan: Plan) -> list[Task]:
@@ -133,10 +133,11 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
         )
     }
     returns = Counter(
-        plain_rows(
+        report_id
+        for (report_id,) in plain_rows(
             session,
             select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return"),
-        ).scalars()
+        )
     )
     return reports, returns
 
