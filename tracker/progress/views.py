@@ -25,18 +25,31 @@ bp = Blueprint("progress", __name__, url_prefix="/progress")
 LIST_LIMIT = 500
 
 
-# ids no real task or unit has, marking where report_link fills in a cell's own
-_TASK_MARK, _UNIT_MARK = 918273645, 546372819
+# ids no real row has, marking where link_maker fills in a link's own
+_MARKS = (918273645, 546372819)
 
 
 @bp.app_template_global()
-def report_link(period: str):
-    """The grid's links to a month's reports: one url_for, then (task id, unit id) -> the report page's URL, the
-    same text url_for gives, without building each of hundreds of cells' URLs through the routing map."""
-    base = url_for("progress.report", task_id=_TASK_MARK, unit_id=_UNIT_MARK, period=period)
-    head, rest = base.split(str(_TASK_MARK))
-    middle, tail = rest.split(str(_UNIT_MARK))
-    return lambda task_id, unit_id: f"{head}{task_id}{middle}{unit_id}{tail}"
+def link_maker(endpoint: str, ids: str, **values):
+    """For links that differ only in one or two ids (the grid's hundreds of cells): url_for once, with marks in
+    place of the ids named in `ids` ("unit" or "task_id,unit_id": their values here only keep their places), then
+    a function of those ids, in that order, giving the text url_for would give."""
+    names = ids.split(",")
+    if not 1 <= len(names) <= len(_MARKS):
+        raise ValueError("link_maker fills in one or two ids")
+    for name, mark in zip(names, _MARKS, strict=False):
+        values[name] = mark
+    pieces = [url_for(endpoint, **values)]
+    for mark in _MARKS[: len(names)]:
+        head, found, tail = pieces.pop().partition(str(mark))
+        if not found:
+            raise ValueError(f"{endpoint}: the ids must appear in the URL in the order given")
+        pieces += [head, tail]
+    if len(names) == 1:
+        head, tail = pieces
+        return lambda a: f"{head}{a}{tail}"
+    head, middle, tail = pieces
+    return lambda a, b: f"{head}{a}{middle}{b}{tail}"
 
 
 def month_arg() -> Period:
