@@ -82,14 +82,13 @@ class FigureStore:
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
-        self.units: dict[int, set[int]] = defaultdict(set)  # towns with any figure, per indicator
+        self.towns: dict[tuple[int, str], set[int]] = defaultdict(set)  # towns with a figure, per month
         self.session = session
         self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
-        self._sorted_units: dict[int, list[int]] = {}
         self._covered: dict[tuple[int, Period], tuple[list[Period], tuple[str, ...]]] = {}
         # what `values.stored` does per row, with each indicator's quantum worked out once
         quantum = {i: Decimal(1).scaleb(-r.decimals) if r.decimals else None for i, r in self.rules.items()}
-        data, months, by_month, units = self.data, self.months, self.by_month, self.units
+        data, months, by_month, towns_of = self.data, self.months, self.by_month, self.towns
         for ind_id, unit_id, month, count, amount in rows:
             if count is not None:
                 v = count
@@ -102,7 +101,7 @@ class FigureStore:
             months[ind_id].add(month)
             if unit_id is not None:
                 by_month[(ind_id, month)].append(v)
-                units[ind_id].add(unit_id)
+                towns_of[(ind_id, month)].add(unit_id)
 
     def rules_of(self, ind: Indicator | Rules) -> Rules:
         """The plain rules of an indicator (one of the store's, or read from the model)."""
@@ -144,12 +143,6 @@ class FigureStore:
             found = self._covered[key] = (months, tuple(m.code for m in months))
         return found
 
-    def _towns_of(self, ind_id: int) -> list[int]:
-        found = self._sorted_units.get(ind_id)
-        if found is None:
-            found = self._sorted_units[ind_id] = sorted(self.units.get(ind_id, ()))
-        return found
-
     def level(self, ind: Indicator | Rules, unit_id: int | None, months: list[Period]) -> Value | None:
         """The figure of a town (or the district) over the given months."""
         r = self.rules_of(ind)
@@ -169,28 +162,44 @@ class FigureStore:
         return self._pair(self.rules_of(ind), unit_id, [m.code for m in months], shift)
 
     def _pair(self, r: Rules, unit_id: int | None, codes, shift: int) -> _Pairing:
-        single = unit_id is not None or r.scope == SCOPE_DISTRICT
-        units = [unit_id] if single else self._towns_of(r.id)
-        have = self.months.get(r.id, set())
+        if unit_id is None and r.scope != SCOPE_DISTRICT:
+            return self._pair_towns(r, codes, shift)
         data, rid = self.data, r.id
+        now: list[tuple[int | None, str]] = []
+        then: list[tuple[int | None, str]] = []
+        missing: list[tuple[int | None, str]] = []
+        for code in codes:
+            other = _shift_code(code, shift)
+            a, b = (rid, unit_id, code) in data, (rid, unit_id, other) in data
+            if a and b:
+                now.append((unit_id, code))
+                then.append((unit_id, other))
+            elif a:
+                missing.append((unit_id, other))
+            elif b:
+                missing.append((unit_id, code))
+        return _Pairing(now, then, missing)
+
+    def _pair_towns(self, r: Rules, codes, shift: int) -> _Pairing:
+        """The district of a town-level indicator: the towns with a figure in both months, in the towns' id order
+        month by month; a town with a figure in one of them only is missing in the other (the whole district when
+        nobody has a figure in the other month)."""
+        have, towns, nobody = self.months.get(r.id, set()), self.towns, set()
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
         wholes: list[tuple[int | None, str]] = []
         for code in codes:
             other = _shift_code(code, shift)
-            whole = not single and other not in have
-            if whole:
+            here, there = towns.get((r.id, code), nobody), towns.get((r.id, other), nobody)
+            both = sorted(here & there)
+            now += [(u, code) for u in both]
+            then += [(u, other) for u in both]
+            if other not in have:
                 wholes.append((None, other))
-            for u in units:
-                a, b = (rid, u, code) in data, (rid, u, other) in data
-                if a and b:
-                    now.append((u, code))
-                    then.append((u, other))
-                elif a and not whole:
-                    missing.append((u, other))
-                elif b:
-                    missing.append((u, code))
+            else:
+                missing += [(u, other) for u in here - there]
+            missing += [(u, code) for u in there - here]
         # a month nobody has figures for is named only when the rest of the span was compared (a span whose
         # other period has no figures at all is simply not compared: 无同期数据)
         return _Pairing(now, then, missing + wholes if now else missing)
