@@ -61,7 +61,7 @@ class Worker:
         if not script.exists():  # an older checkout: run this file with its code
             script = Path(__file__).resolve()
         self.proc = subprocess.Popen(
-            [str(checkout / ".venv" / "bin" / "python"), str(script), "--worker", db],
+            [str(checkout / ".venv" / "bin" / "python"), str(script), "--worker", "--db", db],
             cwd=checkout,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
