@@ -142,14 +142,15 @@ class Recorder:
 
 
 def replay(engine, statements: list[tuple[str, object]]) -> float:
-    """Seconds to run the statements on a raw DBAPI connection, fetching every row, then roll back."""
+    """Seconds to run the statements on a raw DBAPI connection, fetching every row there is, then roll back."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         t0 = time.perf_counter()
         for sql, params in statements:
             cur.execute(sql, params)
-            cur.fetchall()
+            if cur.description is not None:  # SAVEPOINT, INSERT … have no rows (psycopg refuses fetchall)
+                cur.fetchall()
         raw.rollback()
         if getattr(raw, "in_transaction", False):  # SQLite with isolation_level None: BEGIN was replayed
             cur.execute("ROLLBACK")

@@ -172,7 +172,7 @@ def quarter_results(
         live = live_snapshot(session, plan, period)
         figures = live["figures"]
         summary = frozen.summary_from_json(figures, period)
-        diff = _changes(snap, summary, live, summary) if changes else []
+        diff = _changes(snap, summary, _rows_by_unit(live), summary) if changes else []
         return QuarterResults(period, snap, pub, summary, _trends(figures), diff, False)
     # the figures, ranks and the district's trend are read from the snapshot; only the note of what differs today
     # needs today's scores and figures, and neither the trend nor a JSON round trip of them
@@ -180,7 +180,7 @@ def quarter_results(
     diff: list[Change] = []
     if changes:
         scores, live_summary = compute_with_summary(session, plan, period)
-        diff = _changes(snap, summary, to_snapshot(scores, period), live_summary)
+        diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 
 
@@ -200,10 +200,20 @@ def _figure(ind, c) -> str:
     return "无数据" if c is None or c.value is None else metrics.fmt(c.value, ind.decimals)
 
 
-def _changes(snap: dict, kept: metrics.Summary, live_snap: dict, live: metrics.Summary) -> list[Change]:
-    """Scores, ranks and 两降两升 figures (this year's and last year's) that differ today from the frozen ones."""
+def _rows_by_unit(snap: dict) -> dict[int, dict]:
+    return {r["unit_id"]: r for rows in snap["groups"].values() for r in rows}
+
+
+def _totals_and_ranks(scores: list[UnitScore]) -> dict[int, dict]:
+    """Each unit's total and rank as a snapshot's row holds them: all the note of changes compares, without
+    building the rows' items and facts."""
+    return {s.unit.id: {"total": _fmt_or_none(s.total), "rank": s.rank} for s in scores}
+
+
+def _changes(snap: dict, kept: metrics.Summary, now: dict[int, dict], live: metrics.Summary) -> list[Change]:
+    """Scores, ranks and 两降两升 figures (this year's and last year's) that differ today from the frozen ones
+    (now: today's total and rank per unit id)."""
     out: list[Change] = []
-    now = {r["unit_id"]: r for rows in live_snap["groups"].values() for r in rows}
     for rows in snap["groups"].values():
         for r in rows:
             x = now.get(r["unit_id"])

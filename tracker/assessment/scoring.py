@@ -148,24 +148,36 @@ def compute_with_summary(
         cards_by_unit.setdefault(c.unit_id, []).append(c)
     ranks = _outcome_ranks(summary)
     not_applicable = not_applicable_policy(session)
+    # per unit kind, read once: the items that carry a weight (with their formula) and the adjustments that apply
+    kinds = {u.kind for u in units}
+    weighted = {
+        k: [(it, _FORMULAS[it.formula], q(w)) for it in scheme_items if (w := it.weight_for(k)) > 0] for k in kinds
+    }
+    applying = {k: [a for a in adjs if a.applies_to(k)] for k in kinds}
+    # each unit's report counts (one per role) grouped once, not found by scanning every unit's for each unit
+    unit_reports: dict[int, list] = {}
+    for (uid, _role), t in reports.items():
+        unit_reports.setdefault(uid, []).append(t)
     out: list[UnitScore] = []
     for unit in units:
+        uid, kind = unit.id, unit.kind
         ctx = _UnitContext(
             unit,
             period,
             as_of,
             reports,
-            decisions.get(unit.id),
-            by_unit_metrics.get(unit.id),
-            cards_by_unit.get(unit.id, []),
+            decisions.get(uid),
+            by_unit_metrics.get(uid),
+            cards_by_unit.get(uid, []),
             ranks,
             summary,
             not_applicable,
+            unit_reports.get(uid, []),
         )
-        scored = [_score_item(session, it, ctx) for it in scheme_items if it.weight_for(unit.kind) > 0]
-        adjusted = [_adjust(a, ctx) for a in adjs if a.applies_to(unit.kind)]
+        scored = [formula(session, it, ctx, weight) for it, formula, weight in weighted[kind]]
+        adjusted = [_adjust(a, ctx) for a in applying[kind]]
         overdue = {
-            "reports": sum(t.overdue for key, t in reports.items() if key[0] == unit.id),
+            "reports": sum(t.overdue for t in ctx.unit_reports),
             "decisions": ctx.decisions.overdue if ctx.decisions else 0,
         }
         out.append(UnitScore(unit, scored, [a for a in adjusted if a.count], overdue=overdue))
@@ -176,11 +188,14 @@ def compute_with_summary(
 
 def _rank(scores: list[UnitScore]) -> None:
     """Competition ranking: equal totals share a rank (1, 1, 3); a unit without a score is not ranked."""
-    ranked = sorted((s for s in scores if s.total is not None), key=lambda s: (-s.total, s.unit.sort_order, s.unit.id))
-    for i, s in enumerate(ranked):
-        s.rank = ranked[i - 1].rank if i and s.total == ranked[i - 1].total else i + 1
-    for s in scores:
-        if s.total is None:
+    totals = [(s.total, s) for s in scores]  # each total worked out once (a property summing the items)
+    ranked = sorted(
+        ((t, s) for t, s in totals if t is not None), key=lambda p: (-p[0], p[1].unit.sort_order, p[1].unit.id)
+    )
+    for i, (t, s) in enumerate(ranked):
+        s.rank = ranked[i - 1][1].rank if i and t == ranked[i - 1][0] else i + 1
+    for t, s in totals:
+        if t is None:
             s.rank = None
 
 
@@ -200,11 +215,7 @@ class _UnitContext:
     ranks: dict[int, int]
     summary: object
     not_applicable: str = "rescale"  # the scheme's policy for items with nothing due: rescale, full or zero
-
-
-def _score_item(session: Session, it, ctx: _UnitContext) -> ItemScore:
-    weight = it.weight_for(ctx.unit.kind)
-    return _FORMULAS[it.formula](session, it, ctx, q(weight))
+    unit_reports: list = field(default_factory=list)  # the unit's report counts, one per role
 
 
 def _not_applicable(it, ctx: _UnitContext, weight: Decimal, facts: list[Fact], why: str) -> ItemScore:
@@ -405,7 +416,7 @@ _FORMULAS = {
 def _adjust(a, ctx: _UnitContext) -> AdjustmentScore:
     if a.event in ("late_report", "overdue_report", "returned_report"):
         attr = {"late_report": "late", "overdue_report": "overdue", "returned_report": "return_events"}[a.event]
-        count = sum(getattr(t, attr) for key, t in ctx.reports.items() if key[0] == ctx.unit.id)
+        count = sum(getattr(t, attr) for t in ctx.unit_reports)
     elif a.event == "overdue_decision":
         count = ctx.decisions.overdue if ctx.decisions else 0
     else:  # zero_cases

@@ -50,7 +50,8 @@ def material(meeting: Meeting) -> dict:
     results = quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
     # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
     recs = card_service.pending(db.session, quarter)
-    published = current_publication(db.session, quarter) is not None
+    # a quarter's results know whether it is published (their period is the quarter); a month asks
+    published = results.published if results is not None else current_publication(db.session, quarter) is not None
     if not policy.can(current_user, "assessment.view_ranks", published):
         # a recommendation on the ranking quotes the rank, which units read only after publication
         recs = [r for r in recs if r.rule.kind != "rank_bottom"]

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,9 +39,38 @@ from .models import (
     MetricValue,
 )
 from .units import DISTRICT_LABEL, towns
-from .values import Value, shift_month, stored
+from .values import Value, shift_month
 
 # -- reading values ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """An indicator's aggregation and comparison rules as plain values, read from the model once per store: the
+    comparisons of every town read them thousands of times, and an ORM attribute costs far more than a slot."""
+
+    id: int
+    code: str
+    scope: str
+    aggregate: str
+    decimals: int
+    is_count: bool
+    small_base: int
+    direction: str
+
+    @classmethod
+    def of(cls, ind: Indicator | Rules) -> Rules:
+        if isinstance(ind, Rules):
+            return ind
+        decimals = ind.decimals
+        return cls(ind.id, ind.code, ind.scope, ind.aggregate, decimals, decimals == 0, ind.small_base, ind.direction)
+
+
+@lru_cache(maxsize=4096)
+def _shift_code(code: str, months: int) -> str:
+    """The YYYY-MM `months` months away from the YYYY-MM `code` (shift_month on codes, remembered)."""
+    n = int(code[:4]) * 12 + int(code[5:7]) - 1 + months
+    return f"{n // 12}-{n % 12 + 1:02d}"
 
 
 class FigureStore:
@@ -48,19 +78,35 @@ class FigureStore:
 
     def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple], session: Session | None = None):
         self.ind = {i.id: i for i in indicators}
+        self.rules = {i.id: Rules.of(i) for i in self.ind.values()}
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
-        self.units: dict[int, set[int]] = defaultdict(set)  # towns with any figure, per indicator
+        self.towns: dict[tuple[int, str], set[int]] = defaultdict(set)  # towns with a figure, per month
         self.session = session
         self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
+        self._covered: dict[tuple[int, Period], tuple[list[Period], tuple[str, ...]]] = {}
+        # what `values.stored` does per row, with each indicator's quantum worked out once
+        quantum = {i: Decimal(1).scaleb(-r.decimals) if r.decimals else None for i, r in self.rules.items()}
+        data, months, by_month, towns_of = self.data, self.months, self.by_month, self.towns
         for ind_id, unit_id, month, count, amount in rows:
-            v = stored(self.ind[ind_id], count, amount)
-            self.data[(ind_id, unit_id, month)] = v
-            self.months[ind_id].add(month)
+            if count is not None:
+                v = count
+            elif amount is None:
+                v = None
+            else:
+                q = quantum[ind_id]
+                v = amount.quantize(q) if q is not None else amount
+            data[(ind_id, unit_id, month)] = v
+            months[ind_id].add(month)
             if unit_id is not None:
-                self.by_month[(ind_id, month)].append(v)
-                self.units[ind_id].add(unit_id)
+                by_month[(ind_id, month)].append(v)
+                towns_of[(ind_id, month)].add(unit_id)
+
+    def rules_of(self, ind: Indicator | Rules) -> Rules:
+        """The plain rules of an indicator (one of the store's, or read from the model)."""
+        r = self.rules.get(ind.id)
+        return r if r is not None else Rules.of(ind)
 
     @classmethod
     def load(
@@ -74,67 +120,103 @@ class FigureStore:
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
-        return cls(indicators, session.execute(query), session)
+        # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
+        # of rows costs more than their fetch
+        if session.autoflush:
+            session.flush()
+        return cls(indicators, session.connection().execute(query).all(), session)  # one fetchall
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""
         self.names = {u.id: ((u.sort_order, u.id), u.name) for u in town_list}
 
-    def covered(self, ind: Indicator, period: Period) -> list[Period]:
-        have = self.months.get(ind.id, set())
-        return [m for m in period.months() if m.code in have]
+    def covered(self, ind: Indicator | Rules, period: Period) -> list[Period]:
+        return self._covered_codes(ind.id, period)[0]
 
-    def level(self, ind: Indicator, unit_id: int | None, months: list[Period]) -> Value | None:
+    def _covered_codes(self, ind_id: int, period: Period) -> tuple[list[Period], tuple[str, ...]]:
+        """The months of the period with any figure of the indicator, and their codes (remembered per period)."""
+        key = (ind_id, period)
+        found = self._covered.get(key)
+        if found is None:
+            have = self.months.get(ind_id, set())
+            months = [m for m in period.months() if m.code in have]
+            found = self._covered[key] = (months, tuple(m.code for m in months))
+        return found
+
+    def level(self, ind: Indicator | Rules, unit_id: int | None, months: list[Period]) -> Value | None:
         """The figure of a town (or the district) over the given months."""
-        if unit_id is not None or ind.scope == SCOPE_DISTRICT:
-            vals = [self.data[k] for m in months if (k := (ind.id, unit_id, m.code)) in self.data]
-            return _combine(ind, vals)
-        if ind.aggregate == AGG_SUM:
-            vals = [v for m in months for v in self.by_month.get((ind.id, m.code), ())]
-            return _combine(ind, vals)
-        per_month = [_combine(ind, vs) for m in months if (vs := self.by_month.get((ind.id, m.code)))]
-        return _combine(ind, per_month)
+        r = self.rules_of(ind)
+        if unit_id is not None or r.scope == SCOPE_DISTRICT:
+            vals = [self.data[k] for m in months if (k := (r.id, unit_id, m.code)) in self.data]
+            return _combine(r, vals)
+        if r.aggregate == AGG_SUM:
+            vals = [v for m in months for v in self.by_month.get((r.id, m.code), ())]
+            return _combine(r, vals)
+        per_month = [_combine(r, vs) for m in months if (vs := self.by_month.get((r.id, m.code)))]
+        return _combine(r, per_month)
 
-    def pair(self, ind: Indicator, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
+    def pair(self, ind: Indicator | Rules, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
         """The unit-months of `months` and of the same months `shift` months away that both have a figure, and
         those missing on one side (a town, or the district's own row, without a figure where the other side has
         one; the district as a whole when nobody has a figure in the other month)."""
-        single = unit_id is not None or ind.scope == SCOPE_DISTRICT
-        units = [unit_id] if single else sorted(self.units.get(ind.id, ()))
-        have = self.months.get(ind.id, set())
+        return self._pair(self.rules_of(ind), unit_id, [m.code for m in months], shift)
+
+    def _pair(self, r: Rules, unit_id: int | None, codes, shift: int) -> _Pairing:
+        if unit_id is None and r.scope != SCOPE_DISTRICT:
+            return self._pair_towns(r, codes, shift)
+        data, rid = self.data, r.id
+        now: list[tuple[int | None, str]] = []
+        then: list[tuple[int | None, str]] = []
+        missing: list[tuple[int | None, str]] = []
+        for code in codes:
+            other = _shift_code(code, shift)
+            a, b = (rid, unit_id, code) in data, (rid, unit_id, other) in data
+            if a and b:
+                now.append((unit_id, code))
+                then.append((unit_id, other))
+            elif a:
+                missing.append((unit_id, other))
+            elif b:
+                missing.append((unit_id, code))
+        return _Pairing(now, then, missing)
+
+    def _pair_towns(self, r: Rules, codes, shift: int) -> _Pairing:
+        """The district of a town-level indicator: the towns with a figure in both months, in the towns' id order
+        month by month; a town with a figure in one of them only is missing in the other (the whole district when
+        nobody has a figure in the other month)."""
+        have, towns, nobody = self.months.get(r.id, set()), self.towns, set()
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
         wholes: list[tuple[int | None, str]] = []
-        for m in months:
-            other = shift_month(m, shift).code
-            whole = not single and other not in have
-            if whole:
+        for code in codes:
+            other = _shift_code(code, shift)
+            here, there = towns.get((r.id, code), nobody), towns.get((r.id, other), nobody)
+            both = sorted(here & there)
+            now += [(u, code) for u in both]
+            then += [(u, other) for u in both]
+            if other not in have:
                 wholes.append((None, other))
-            for u in units:
-                a, b = (ind.id, u, m.code) in self.data, (ind.id, u, other) in self.data
-                if a and b:
-                    now.append((u, m.code))
-                    then.append((u, other))
-                elif a and not whole:
-                    missing.append((u, other))
-                elif b:
-                    missing.append((u, m.code))
+            else:
+                missing += [(u, other) for u in here - there]
+            missing += [(u, code) for u in there - here]
         # a month nobody has figures for is named only when the rest of the span was compared (a span whose
         # other period has no figures at all is simply not compared: 无同期数据)
         return _Pairing(now, then, missing + wholes if now else missing)
 
-    def level_of(self, ind: Indicator, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
+    def level_of(self, ind: Indicator | Rules, unit_id: int | None, keys: list[tuple[int | None, str]]) -> Value | None:
         """The figure of a town (or the district) over exactly these unit-months."""
         if not keys:
             return None
-        vals = [self.data[(ind.id, u, m)] for u, m in keys]
-        if unit_id is not None or ind.scope == SCOPE_DISTRICT or ind.aggregate == AGG_SUM:
-            return _combine(ind, vals)
+        r = self.rules_of(ind)
+        rid, data = r.id, self.data
+        vals = [data[(rid, u, m)] for u, m in keys]
+        if unit_id is not None or r.scope == SCOPE_DISTRICT or r.aggregate == AGG_SUM:
+            return _combine(r, vals)
         per_month: dict[str, list[Value]] = defaultdict(list)
         for (_u, m), v in zip(keys, vals, strict=True):
             per_month[m].append(v)
-        return _combine(ind, [_combine(ind, per_month[m]) for m in sorted(per_month)])
+        return _combine(r, [_combine(r, per_month[m]) for m in sorted(per_month)])
 
     def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
         """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
@@ -276,31 +358,31 @@ def judge(
     )
 
 
-def compare_in(ind: Indicator, store: FigureStore, unit_id: int | None, period: Period) -> Comparison:
+def compare_in(ind: Indicator | Rules, store: FigureStore, unit_id: int | None, period: Period) -> Comparison:
     """Like for like: the 同比 adds up only the unit-months that have a figure both this year and last year, the
     环比 only those with a figure in both spans; what is left out is named in `missing` and `mom_missing`."""
-    months = store.covered(ind, period)
+    r = store.rules_of(ind)
+    months, codes = store._covered_codes(r.id, period)
     if not months:
-        return judge(ind, None, None)
-    codes = tuple(m.code for m in months)
-    yoy = store.pair(ind, unit_id, months, -12)
+        return judge(r, None, None)
+    yoy = store._pair(r, unit_id, codes, -12)
     if yoy.now:
-        c = judge(ind, store.level_of(ind, unit_id, yoy.now), store.level_of(ind, unit_id, yoy.then), months=codes)
+        c = judge(r, store.level_of(r, unit_id, yoy.now), store.level_of(r, unit_id, yoy.then), months=codes)
     else:
         # nothing to compare: this year's and last year's figures as they are, without a change
-        val = store.level(ind, unit_id, months)
-        last = store.level(ind, unit_id, [shift_month(m, -12) for m in months])
-        c = Comparison(val, last, None, None, None, None, None, ind.direction, months=codes)
+        val = store.level(r, unit_id, months)
+        last = store.level(r, unit_id, [shift_month(m, -12) for m in months])
+        c = Comparison(val, last, None, None, None, None, None, r.direction, months=codes)
     prev = mom_abs = mom_pct = None
     mom_missing: tuple[tuple[str, str], ...] = ()
     if period.kind in ("month", "quarter"):
-        n = len(period.months())
-        mom = store.pair(ind, unit_id, months, -n)
+        n = period.last - period.first + 1
+        mom = store._pair(r, unit_id, codes, -n)
         if mom.now:
-            prev = store.level_of(ind, unit_id, mom.then)
-            mom_abs, mom_pct = _change(ind, store.level_of(ind, unit_id, mom.now), prev)
+            prev = store.level_of(r, unit_id, mom.then)
+            mom_abs, mom_pct = _change(r, store.level_of(r, unit_id, mom.now), prev)
         else:
-            prev = store.level(ind, unit_id, [shift_month(m, -n) for m in months])
+            prev = store.level(r, unit_id, [shift_month(m, -n) for m in months])
         mom_missing = store.named(mom.missing)
     return replace(
         c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .comparisons import Comparison, change_rate
+from .comparisons import Comparison, Rules, change_rate
 from .models import DOWN, Indicator
 
 
@@ -17,7 +17,7 @@ def competition_ranks(keys: list) -> list[int]:
     return ranks
 
 
-def rate_key(ind: Indicator, c: Comparison | None) -> tuple:
+def rate_key(ind: Indicator | Rules, c: Comparison | None) -> tuple:
     """Sort key: the best change first, no comparison last."""
     rate = change_rate(ind, c) if c is not None else None
     if rate is None:
@@ -25,7 +25,7 @@ def rate_key(ind: Indicator, c: Comparison | None) -> tuple:
     return (0, rate if ind.direction == DOWN else -rate)
 
 
-def rank_towns(towns: list, indicators: list[Indicator]) -> None:
+def rank_towns(towns: list, indicators: list[Indicator] | list[Rules]) -> None:
     """Set each town summary's combined `rank` and its `ranks` per town indicator (towns: objects with
     `comparisons` by code, `improved_count`, `rank` and `ranks`).
 

@@ -56,9 +56,16 @@ class Summary:
     district: dict[str, Comparison]
     two_down_two_up: bool
     units: list[UnitSummary]
+    _by_code: dict[str, Indicator] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_code: dict[str, Indicator] = {}
+        for i in self.indicators:
+            by_code.setdefault(i.code, i)  # the first of a code, as a scan would find it
+        object.__setattr__(self, "_by_code", by_code)
 
     def indicator(self, code: str) -> Indicator | None:
-        return next((i for i in self.indicators if i.code == code), None)
+        return self._by_code.get(code)
 
     @property
     def verdict(self) -> str:
@@ -123,14 +130,15 @@ def summary(session: Session, period: Period) -> Summary:
     store = FigureStore.load(session, indicators, comparison_months(period))
     store.use_towns(every_town)
     district = {i.code: compare_in(i, store, None, period) for i in indicators}
-    town_inds = [i for i in indicators if i.scope == SCOPE_TOWNSHIP]
+    town_rules = [store.rules_of(i) for i in indicators if i.scope == SCOPE_TOWNSHIP]
     units = []
     for u in town_list:
-        comps = {i.code: compare_in(i, store, u.id, period) for i in town_inds}
+        uid = u.id
+        comps = {r.code: compare_in(r, store, uid, period) for r in town_rules}
         units.append(
             UnitSummary(
                 u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
             )
         )
-    rank_towns(units, town_inds)
+    rank_towns(units, town_rules)
     return Summary(period, indicators, district, _meets(district), units)

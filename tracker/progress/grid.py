@@ -7,24 +7,25 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Assignment, Plan, Task
+from ..plans.models import ROLE_LEAD, Plan, Task
 from ..plans.service import (
     due_date,
     duties,
     in_plan_period,
-    load_tasks,
 )
 from .models import (
+    STATE_LABELS,
     STATE_ORDER,
     ProgressReport,
     Urge,
 )
-from .state import report_state
+from .state import cell_state
+from .timeliness import counting_duties, counting_tasks, plain_rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class Cell:
 
 
 @dataclass(frozen=True)
+class GridRow:
+    """One task's row as the page draws it: the task, its short label, and per unit of the grid (in the grid's
+    order) the unit's id, its cell (None: the unit has no part in the task), the cell's state label and its
+    tooltip (task · unit · state, 牵头, 迟报, urges)."""
+
+    task: Task
+    label: str
+    cells: list[tuple[int, Cell | None, str, str]]
+
+
+@dataclass(frozen=True)
 class Grid:
     """The task × unit state grid of one month; a month outside the plan's period has no cells (in_plan False)."""
 
@@ -50,6 +62,7 @@ class Grid:
     counts: dict[str, int]
     unit_counts: dict[int, dict[str, int]] = field(default_factory=dict)
     in_plan: bool = True
+    rows: list[GridRow] = field(default_factory=list)
 
     def cell(self, task_id: int, unit_id: int) -> Cell | None:
         return self.cells.get((task_id, unit_id))
@@ -64,12 +77,13 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     due = due_date(plan, period)
     if not in_plan_period(plan, period):
         return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
-    tasks = load_tasks(session, plan)
+    tasks = counting_tasks(session, plan)
     plan_duties = duties(session, plan, tasks)
     # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
     reports = {
         (r.task_id, r.unit_id): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(
                 ProgressReport.id,
                 ProgressReport.task_id,
@@ -78,15 +92,16 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
                 ProgressReport.is_late,
             )
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
         )
     }
     urge_counts = dict(
         ((t, u), n)
-        for t, u, n in session.execute(
+        for t, u, n in plain_rows(
+            session,
             select(Urge.task_id, Urge.unit_id, func.count())
             .where(Urge.period == period.code)
-            .group_by(Urge.task_id, Urge.unit_id)
+            .group_by(Urge.task_id, Urge.unit_id),
         )
     )
     cells: dict[tuple[int, int], Cell] = {}
@@ -94,20 +109,15 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     counts: Counter = Counter()
     unit_counts: dict[int, Counter] = defaultdict(Counter)
     for d in plan_duties:
-        r = reports.get((d.task.id, d.unit.id))
-        state = report_state(plan, period, r, today)
-        cells[(d.task.id, d.unit.id)] = Cell(
-            d.task.id,
-            d.unit.id,
-            d.role,
-            state,
-            r.id if r else None,
-            bool(r and r.is_late),
-            urge_counts.get((d.task.id, d.unit.id), 0),
+        key = (d.task.id, d.unit.id)
+        r = reports.get(key)
+        state = cell_state(r, due, today)  # the month is in the plan's period: its state needs the due date only
+        cells[key] = Cell(
+            key[0], key[1], d.role, state, r.id if r else None, bool(r and r.is_late), urge_counts.get(key, 0)
         )
-        units[d.unit.id] = d.unit
+        units[key[1]] = d.unit
         counts[state] += 1
-        unit_counts[d.unit.id][state] += 1
+        unit_counts[key[1]][state] += 1
     ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
     return Grid(
         period,
@@ -117,7 +127,29 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         cells,
         {s: counts.get(s, 0) for s in STATE_ORDER},
         {k: dict(v) for k, v in unit_counts.items()},
+        rows=_rows(tasks, ordered_units, cells),
     )
+
+
+def _rows(tasks: list[Task], units: list[Unit], cells: dict[tuple[int, int], Cell]) -> list[GridRow]:
+    heads = [(u.id, u.name) for u in units]
+    rows = []
+    for t in tasks:
+        tid, label = t.id, t.short_label
+        row = []
+        for uid, name in heads:
+            c = cells.get((tid, uid))
+            if c is None:
+                row.append((uid, None, "", ""))
+                continue
+            state = STATE_LABELS[c.state]
+            title = (
+                f"{label} · {name} · {state}{' · 牵头' if c.role == ROLE_LEAD else ''}{' · 迟报' if c.is_late else ''}"
+                f"{f' · 已催办{c.urges}次' if c.urges else ''}"
+            )
+            row.append((uid, c, state, title))
+        rows.append(GridRow(t, label, row))
+    return rows
 
 
 def month_counts(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict[str, int]:
@@ -129,23 +161,17 @@ def month_counts(session: Session, plan: Plan, period: Period, today: date | Non
     today = today or clock.today()
     if not in_plan_period(plan, period):
         return {}
-    tasks = list(
-        session.scalars(
-            select(Task)
-            .where(Task.plan_id == plan.id)
-            .order_by(Task.number)
-            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
-        )
-    )
     reports = {
         (r.task_id, r.unit_id): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(ProgressReport.task_id, ProgressReport.unit_id, ProgressReport.status)
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code)
+            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
         )
     }
+    due = due_date(plan, period)
     counts = Counter(
-        report_state(plan, period, reports.get((d.task.id, d.unit.id)), today) for d in duties(session, plan, tasks)
+        cell_state(reports.get((d.task.id, d.unit.id)), due, today) for d in counting_duties(session, plan)
     )
     return {s: counts.get(s, 0) for s in STATE_ORDER}

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Plan, Task
+from ..plans.models import Assignment, Plan, Task
 from ..plans.service import (
     Duty,
+    due_date,
     duties,
     unit_duties,
 )
@@ -25,7 +26,7 @@ from .models import (
     ProgressReport,
     ReportEvent,
 )
-from .state import due_months, report_state
+from .state import cell_state, due_months
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,51 @@ def timeliness(
     months = due_months(plan, today, months)
     if not months:
         return {}
-    plan_duties = plan_duties if plan_duties is not None else duties(session, plan)
-    plan_duties = [d for d in plan_duties if unit_id is None or d.unit.id == unit_id]
+    plan_duties = plan_duties if plan_duties is not None else counting_duties(session, plan)
+    # each duty's ids and key read once (not through the ORM per month)
+    cells = []
+    for d in plan_duties:
+        uid = d.unit.id
+        if unit_id is None or uid == unit_id:
+            cells.append((d.task.id, uid, (uid, d.role) if by_role else uid, d.unit))
     reports, returns = _filed(session, plan, months, unit_id)
-    acc: dict = defaultdict(Counter)
+    acc: dict = {}
     units: dict = {}
     for m in months:
-        for d in plan_duties:
-            key = (d.unit.id, d.role) if by_role else d.unit.id
-            units[key] = d.unit
-            _count(acc[key], plan, m, reports.get((d.task.id, d.unit.id, m.code)), returns, today)
-    return {key: Timeliness(units[key], **dict(c)) for key, c in acc.items()}
+        # every month here lies in the plan's period (due_months): its state needs the due date only
+        code, due = m.code, due_date(plan, m)
+        for task_id, uid, key, unit in cells:
+            c = acc.get(key)
+            if c is None:
+                c = acc[key] = [0] * len(_FIELDS)
+                units[key] = unit
+            _count(c, reports.get((task_id, uid, code)), due, returns, today)
+    return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
+
+
+def plain_rows(session: Session, query):
+    """The rows of a column query as the session would give them (after its autoflush), through its connection:
+    the ORM's result handling of thousands of plain rows costs more than fetching them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query).all()  # one fetchall, not a fetchone per row
+
+
+def counting_tasks(session: Session, plan: Plan) -> list[Task]:
+    """The plan's tasks with their assignments and units, not their measures: what counting and the grid read."""
+    return list(
+        session.scalars(
+            select(Task)
+            .where(Task.plan_id == plan.id)
+            .order_by(Task.number)
+            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
+        )
+    )
+
+
+def counting_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties for counting (tasks read without their measures)."""
+    return duties(session, plan, counting_tasks(session, plan))
 
 
 def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[dict, Counter]:
@@ -84,7 +119,8 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
         in_span.append(ProgressReport.unit_id == unit_id)
     reports = {
         (r.task_id, r.unit_id, r.period): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(
                 ProgressReport.id,
                 ProgressReport.task_id,
@@ -94,32 +130,39 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
                 ProgressReport.is_late,
             )
             .join(Task)
-            .where(*in_span)
+            .where(*in_span),
         )
     }
     returns = Counter(
-        session.execute(
-            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return")
-        ).scalars()
+        report_id
+        for (report_id,) in plain_rows(
+            session,
+            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return"),
+        )
     )
     return reports, returns
 
 
-def _count(c: Counter, plan: Plan, month: Period, r, returns: Counter, today: date) -> None:
+# Timeliness's counts in the order of its fields (after the unit), as _count adds them up in a list
+_FIELDS = ("due", "on_time", "late", "overdue", "accepted", "returned", "on_time_accepted", "return_events")
+_DUE, _ON_TIME, _LATE, _OVERDUE, _ACCEPTED, _RETURNED, _ON_TIME_ACCEPTED, _RETURN_EVENTS = range(len(_FIELDS))
+
+
+def _count(c: list[int], r, due: date, returns: Counter, today: date) -> None:
     """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
-    c["due"] += 1
-    state = report_state(plan, month, r, today)
+    c[_DUE] += 1
+    state = cell_state(r, due, today)
     if state == OVERDUE:
-        c["overdue"] += 1
+        c[_OVERDUE] += 1
         return
-    c["late" if r.is_late else "on_time"] += 1
-    c["return_events"] += returns.get(r.id, 0)
+    c[_LATE if r.is_late else _ON_TIME] += 1
+    c[_RETURN_EVENTS] += returns.get(r.id, 0)
     if state == ACCEPTED:
-        c["accepted"] += 1
+        c[_ACCEPTED] += 1
         if not r.is_late:
-            c["on_time_accepted"] += 1
+            c[_ON_TIME_ACCEPTED] += 1
     elif state == RETURNED:
-        c["returned"] += 1
+        c[_RETURNED] += 1
 
 
 def unit_timeliness(

@@ -25,6 +25,33 @@ bp = Blueprint("progress", __name__, url_prefix="/progress")
 LIST_LIMIT = 500
 
 
+# ids no real row has, marking where link_maker fills in a link's own
+_MARKS = (918273645, 546372819)
+
+
+@bp.app_template_global()
+def link_maker(endpoint: str, ids: str, **values):
+    """For links that differ only in one or two ids (the grid's hundreds of cells): url_for once, with marks in
+    place of the ids named in `ids` ("unit" or "task_id,unit_id": their values here only keep their places), then
+    a function of those ids, in that order, giving the text url_for would give."""
+    names = ids.split(",")
+    if not 1 <= len(names) <= len(_MARKS):
+        raise ValueError("link_maker fills in one or two ids")
+    for name, mark in zip(names, _MARKS, strict=False):
+        values[name] = mark
+    pieces = [url_for(endpoint, **values)]
+    for mark in _MARKS[: len(names)]:
+        head, found, tail = pieces.pop().partition(str(mark))
+        if not found:
+            raise ValueError(f"{endpoint}: the ids must appear in the URL in the order given")
+        pieces += [head, tail]
+    if len(names) == 1:
+        head, tail = pieces
+        return lambda a: f"{head}{a}{tail}"
+    head, middle, tail = pieces
+    return lambda a, b: f"{head}{a}{middle}{b}{tail}"
+
+
 def month_arg() -> Period:
     """The month the URL names (a longer span: its first month); this month when none or invalid."""
     p = period_arg(request.args.get("period"), default=lambda: Period.of_date(clock.today()))
