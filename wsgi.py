@@ -1,5 +1,6 @@
 """WSGI entry point: gunicorn wsgi:app."""
 
+import gc
 import logging
 
 from tracker import create_app
@@ -8,3 +9,6 @@ from tracker import create_app
 logging.basicConfig(level=logging.INFO, format="[%(process)d] %(levelname)s %(name)s: %(message)s")
 
 app = create_app()
+# What the app factory leaves behind (models, mappers, URL rules, templates' environment) lives as long as the worker:
+# keep it out of the cyclic collector's passes, which otherwise walk it on every full collection a page triggers.
+gc.freeze()

@@ -160,3 +160,11 @@ def test_the_throttling_store_is_opened_by_the_first_request_and_throttles_from_
         assert codes == [200, 200, 429]
     finally:
         app.extensions["tracker.engine"].dispose()
+
+
+def test_the_served_app_keeps_its_start_up_objects_out_of_the_collectors_passes(tmp_path):
+    """gunicorn imports wsgi.py: the objects made at start-up are frozen, so a page's collections do not walk them."""
+    code = "import gc, wsgi; print(gc.get_freeze_count())"
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path), "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/t.db"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert int(out.stdout.strip().splitlines()[-1]) > 10_000
