@@ -80,7 +80,7 @@ def _environment(instance: Path):
                 os.environ[k] = v
 
 
-def testing_app(url: str):
+def app_for_tests(url: str):
     """An app as the `app` fixture makes it (testing: jobs run at once, no CSRF, no rate limit)."""
     return create_app(
         {
@@ -131,7 +131,7 @@ class DemoDistricts:
             shutil.copy(self.template_db, data)
             url = f"sqlite:///{data}"
         with _environment(instance), _months(months):
-            app = testing_app(url)
+            app = app_for_tests(url)
             try:
                 clock.freeze(datetime(*now, tzinfo=clock.CHINA_TZ))
                 with app.app_context():

@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, PG_URL, TEST_AUDIT_KEY, get_unit
-from tracker import clock, create_app
+from tests.demo_district import app_for_tests
+from tracker import clock
 from tracker import db as tdb
 from tracker.audit.models import AuditEvent
 
@@ -39,16 +40,7 @@ def district(tmp_path_factory, demo_districts):
         url = f"sqlite:///{tmp_path_factory.mktemp('exports') / 'demo.db'}"
     demo_districts.copy_to(url, str(instance / "audit_anchors"), (2026, 12, 3, 9))
     clock.freeze(datetime(2026, 12, 3, 9, tzinfo=clock.CHINA_TZ))
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": url,
-            "SECRET_KEY": "test-secret-key-not-for-production",
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "localhost",
-        }
-    )
+    app = app_for_tests(url)
     yield app
     clock.freeze(None)
     app.extensions["tracker.engine"].dispose()
