@@ -40,15 +40,3 @@ def test_garbage_made_before_a_render_is_kept_through_it_and_collected_after_it(
         assert alive() is not None  # set aside: the collector does not walk it during the render
     gc.collect()
     assert alive() is None
-
-
-def test_a_worker_that_froze_its_start_up_keeps_it_frozen_through_a_render():
-    """wsgi.py freezes what the app factory made; a render must not hand those objects back to the collector."""
-    gc.freeze()
-    try:
-        start_up = gc.get_freeze_count()
-        with pdf.frozen_heap():
-            assert gc.get_freeze_count() == start_up
-        assert gc.get_freeze_count() == start_up
-    finally:
-        gc.unfreeze()

@@ -30,30 +30,23 @@ BASE_URL = "https://report.invalid/"
 STATIC_PREFIX = BASE_URL + "static/"
 
 
-_frozen = {"depth": 0, "own": False}
+_frozen = {"depth": 0}
 _frozen_lock = threading.Lock()
 
 
 @contextmanager
 def frozen_heap() -> Iterator[None]:
     """The objects alive on entry are left out of the cycle collector's passes until the outermost exit (they are
-    kept, not collected, meanwhile; garbage among them is collected after).
-
-    A process that froze its start-up objects for good (a gunicorn worker: wsgi.py) keeps them frozen: the render
-    then neither freezes more nor unfreezes theirs, since `gc.unfreeze` cannot hand back only part of the heap.
-    """
+    kept, not collected, meanwhile; garbage among them is collected after)."""
     with _frozen_lock:
-        if _frozen["depth"] == 0:
-            _frozen["own"] = gc.get_freeze_count() == 0
         _frozen["depth"] += 1
-        if _frozen["own"]:
-            gc.freeze()
+        gc.freeze()
     try:
         yield
     finally:
         with _frozen_lock:
             _frozen["depth"] -= 1
-            if _frozen["depth"] == 0 and _frozen["own"]:
+            if _frozen["depth"] == 0:
                 gc.unfreeze()
 
 
