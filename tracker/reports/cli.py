@@ -40,8 +40,8 @@ FORMAT = click.option(
 
 
 def _frozen(command):
-    """The command builds and renders its report with the application's objects (loaded before it) set aside from
-    the cycle collector, so its full passes walk only what the report allocates (pdf.frozen_heap)."""
+    """The command builds its report with the application's objects (loaded before it) out of the cycle collector's
+    passes: a one-off process, it gains the collector's full passes over the whole application (pdf.frozen_heap)."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
