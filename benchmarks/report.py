@@ -59,13 +59,11 @@ def measure(url: str, period_code: str, repeat: int) -> dict:
             pdf, _ = pdfmod.render_pdf(html, Path(app.static_folder))
             t3 = time.perf_counter()
             db.session.rollback()
-            # WeasyPrint alone on the same HTML, same fetcher, with the application's objects set aside from the
-            # cycle collector as render_pdf sets them (pdf.frozen_heap)
+            # WeasyPrint alone on the same HTML, same fetcher
             w0 = time.perf_counter()
-            with pdfmod.frozen_heap():
-                HTML(
-                    string=html, base_url=pdfmod.BASE_URL, url_fetcher=pdfmod.AppOnlyFetcher(Path(app.static_folder))
-                ).write_pdf()
+            HTML(
+                string=html, base_url=pdfmod.BASE_URL, url_fetcher=pdfmod.AppOnlyFetcher(Path(app.static_folder))
+            ).write_pdf()
             w1 = time.perf_counter()
             rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, w1 - w0, pdf))
     pages = len(PdfReader(io.BytesIO(rows[-1][5])).pages)
