@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
 import click
@@ -17,7 +16,7 @@ from ..org.models import Unit
 from ..periods import Period
 from ..plans.service import active_plan
 from . import builders, service
-from .pdf import FontMissing, frozen_heap
+from .pdf import FontMissing
 
 report_cli = AppGroup("report", help="PDF reports (and their Word versions).")
 
@@ -39,18 +38,6 @@ FORMAT = click.option(
 )
 
 
-def _frozen(command):
-    """The command builds its report with the application's objects (loaded before it) out of the cycle collector's
-    passes: a one-off process, it gains the collector's full passes over the whole application (pdf.frozen_heap)."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        with frozen_heap():
-            return command(*args, **kwargs)
-
-    return run
-
-
 def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
     try:
         body = service.to_docx(kind, data) if fmt == "docx" else service.to_pdf(kind, data)
@@ -65,7 +52,6 @@ def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
 @click.option("--meeting", "meeting_id", type=int, default=None, help="A meeting id: its archived PDF once held.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @FORMAT
-@_frozen
 def briefing_command(period: str, meeting_id: int | None, output: Path, fmt: str) -> None:
     """The joint-meeting briefing (通报) for a period or a meeting."""
     meeting = None
@@ -86,7 +72,6 @@ def briefing_command(period: str, meeting_id: int | None, output: Path, fmt: str
 @click.option("--period", required=True, help="A quarter such as 2026-Q3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @FORMAT
-@_frozen
 def cards_command(period: str, output: Path, fmt: str) -> None:
     """The card assessment report (红黄牌考评通报) for a quarter."""
     data = builders.card_report(db.session, _period(period), current_app.config["DISTRICT_NAME"])
@@ -98,7 +83,6 @@ def cards_command(period: str, output: Path, fmt: str) -> None:
 @click.option("--period", required=True, help="A quarter such as 2026-Q3.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @FORMAT
-@_frozen
 def scorecard_command(unit_name: str, period: str, output: Path, fmt: str) -> None:
     """A unit's scorecard for a quarter."""
     unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))

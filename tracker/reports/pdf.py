@@ -3,22 +3,14 @@ outside the app's own static files and data: URIs.
 
 WeasyPrint takes about a second of CPU to import, so it is imported on the first render, not when the app (or any
 command) starts: `AppOnlyFetcher` is built on first use.
-
-A render allocates hundreds of thousands of objects, and each of the cycle collector's full passes it triggers would
-walk the whole application too (its modules, mappers, templates: 200,000 objects); a render therefore runs with the
-objects that existed before it set aside (`frozen_heap`), and they are handed back to the collector afterwards.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import mimetypes
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -28,26 +20,6 @@ CJK_FAMILY = "Noto Serif CJK SC"
 CJK_SANS = "Noto Sans CJK SC"
 BASE_URL = "https://report.invalid/"
 STATIC_PREFIX = BASE_URL + "static/"
-
-
-_frozen = {"depth": 0}
-_frozen_lock = threading.Lock()
-
-
-@contextmanager
-def frozen_heap() -> Iterator[None]:
-    """The objects alive on entry are left out of the cycle collector's passes until the outermost exit (they are
-    kept, not collected, meanwhile; garbage among them is collected after)."""
-    with _frozen_lock:
-        _frozen["depth"] += 1
-        gc.freeze()
-    try:
-        yield
-    finally:
-        with _frozen_lock:
-            _frozen["depth"] -= 1
-            if _frozen["depth"] == 0:
-                gc.unfreeze()
 
 
 class FontMissing(RuntimeError):
@@ -105,10 +77,9 @@ def __getattr__(name: str):
 
 def render_pdf(html: str, static_dir: Path) -> tuple[bytes, object]:
     """Render HTML to PDF bytes; the fetcher (an AppOnlyFetcher) tells which URLs were refused."""
-    require_cjk_font()
-    with frozen_heap():
-        from weasyprint import HTML
+    from weasyprint import HTML
 
-        fetcher = _fetcher_class()(static_dir)
-        pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    require_cjk_font()
+    fetcher = _fetcher_class()(static_dir)
+    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
     return pdf, fetcher
