@@ -73,16 +73,12 @@ def get_plan(session: Session, plan_id: int) -> Plan:
     return plan
 
 
-def load_tasks(session: Session, plan: Plan) -> list[Task]:
-    """The plan's tasks with measures and assignments loaded in a fixed number of queries."""
-    return list(
-        session.scalars(
-            select(Task)
-            .where(Task.plan_id == plan.id)
-            .order_by(Task.number)
-            .options(selectinload(Task.measures), selectinload(Task.assignments).selectinload(Assignment.unit))
-        )
-    )
+def load_tasks(session: Session, plan: Plan, measures: bool = True) -> list[Task]:
+    """The plan's tasks with assignments (and, unless told not to, measures) loaded in a fixed number of queries."""
+    loads = [selectinload(Task.assignments).selectinload(Assignment.unit)]
+    if measures:
+        loads.append(selectinload(Task.measures))
+    return list(session.scalars(select(Task).where(Task.plan_id == plan.id).order_by(Task.number).options(*loads)))
 
 
 def load_task(session: Session, task_id: int) -> Task | None:

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
-from ..plans.models import Assignment, Plan, Task
+from ..plans.models import Plan, Task
 from ..plans.service import (
     Duty,
     due_date,
     duties,
+    load_tasks,
     unit_duties,
 )
 from .models import (
@@ -96,14 +97,7 @@ def plain_rows(session: Session, query):
 
 def counting_tasks(session: Session, plan: Plan) -> list[Task]:
     """The plan's tasks with their assignments and units, not their measures: what counting and the grid read."""
-    return list(
-        session.scalars(
-            select(Task)
-            .where(Task.plan_id == plan.id)
-            .order_by(Task.number)
-            .options(selectinload(Task.assignments).selectinload(Assignment.unit))
-        )
-    )
+    return load_tasks(session, plan, measures=False)
 
 
 def counting_duties(session: Session, plan: Plan) -> list[Duty]:
