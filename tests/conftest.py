@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -107,22 +108,15 @@ def _seed(url: str, instance: str) -> None:
     """The seed plan and units plus the demo towns and accounts, without demo reports."""
     from tracker.seed import load_base, load_demo
 
-    saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_AUDIT_KEY")}
-    os.environ["TRACKER_INSTANCE_PATH"] = instance
-    os.environ["TRACKER_AUDIT_KEY"] = TEST_AUDIT_KEY
-    try:
+    from .demo_district import seeding_environment
+
+    with seeding_environment(Path(instance)):
         app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret-key-not-for-production"})
         with app.app_context():
             load_base(tdb.session)
             load_demo(tdb.session, PASSWORD, with_reports=False)
             tdb.session.commit()
         app.extensions["tracker.engine"].dispose()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def _truncate_postgres() -> None:

@@ -64,7 +64,7 @@ def _months(months: int | None):
 
 
 @contextmanager
-def _environment(instance: Path):
+def seeding_environment(instance: Path):
     from tests.conftest import TEST_AUDIT_KEY
 
     saved = {k: os.environ.get(k) for k in ("TRACKER_INSTANCE_PATH", "TRACKER_AUDIT_KEY")}
@@ -130,7 +130,7 @@ class DemoDistricts:
             data = self.folder / f"{name}.db"
             shutil.copy(self.template_db, data)
             url = f"sqlite:///{data}"
-        with _environment(instance), _months(months):
+        with seeding_environment(instance), _months(months):
             app = app_for_tests(url)
             try:
                 clock.freeze(datetime(*now, tzinfo=clock.CHINA_TZ))
