@@ -699,6 +699,36 @@ def test_web_stale_meeting_edit_shows_typed_text_with_409(session, world, client
     assert _fresh(session, Meeting, m.id).title == "他人修改的名称"
 
 
+def test_a_save_meeting_a_constraint_is_a_stale_edit_with_the_form_kept(session, world, client, monkeypatch):
+    """A concurrent request's row makes the new meeting's write meet a constraint at commit: the reviewer gets the
+    form again (409) with what was typed and the stale-edit message, not an error page, and no meeting is saved."""
+    w = world
+    session.commit()
+    _login(client, "reviewer")
+    original = meetings.schedule_meeting
+
+    def write_then_collide(s, *args, **kwargs):
+        original(s, *args, **kwargs)
+        s.flush()
+        raise IntegrityError("INSERT INTO meetings", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(meetings, "schedule_meeting", write_then_collide)
+    r = client.post(
+        "/meetings/new",
+        data={
+            "title": "第四季度调度会",
+            "date": "2026-11-05",
+            "convener": "区委政法委书记",
+            "period": "2026-Q3",
+            "units": [w["town"].id],
+        },
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and str(StaleEdit()) in body and 'value="第四季度调度会"' in body
+    session.expire_all()
+    assert session.scalar(select(Meeting)) is None
+
+
 def test_web_bad_input_and_held_meeting_edit_get_chinese_messages(session, world, client):
     w = world
     m = _meeting(session, w)

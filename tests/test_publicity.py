@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import PermissionDenied, StaleEdit, ValidationError, WorkflowError
@@ -588,6 +589,45 @@ def test_web_import_previews_then_writes_all_or_nothing(w, app, session, client,
     # confirming the same ticket again finds the file gone: nothing written twice
     client.post("/publicity/import/confirm", data=form)
     assert session.scalar(select(func.count(Activity.id))) == 2
+
+
+def test_a_web_import_meeting_a_constraint_writes_nothing(w, app, session, client, auth, tmp_path, monkeypatch):
+    """Another request wrote a clashing row between the preview's checks and the commit: the import meets the
+    constraint, is answered like a stale edit (back to the upload page with the message), writes none of its 2
+    activities, and keeps the upload, so the same confirm writes both once the clash is gone."""
+    from tracker import uploads
+    from tracker.publicity import exchange
+
+    stash = uploads.stash_for(app)
+    auth.login("town1")
+    good = _xlsx(
+        tmp_path,
+        [
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", "刷单返利", 300),
+            _row("2026-09-09", "青石镇", None, "青石村", "农村", "发放资料", None, 120, 240),
+        ],
+    )
+    form = dict(
+        re.findall(
+            r'name="(ticket|digest)" type="hidden" value="([^"]+)"', _upload(client, good).get_data(as_text=True)
+        )
+    )
+    original = exchange.apply_import
+
+    def write_then_collide(s, *args, **kwargs):
+        original(s, *args, **kwargs)
+        s.flush()  # both activities written in this transaction, then the commit meets the other request's row
+        raise IntegrityError("INSERT INTO activities", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(exchange, "apply_import", write_then_collide)
+    resp = client.post("/publicity/import/confirm", data=form)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/publicity/import")
+    shown = client.get("/publicity/import").get_data(as_text=True)
+    assert "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。" in shown
+    assert session.scalar(select(func.count(Activity.id))) == 0 and stash.usage()[0] == 1
+    monkeypatch.setattr(exchange, "apply_import", original)
+    assert client.post("/publicity/import/confirm", data=form).status_code == 302
+    assert session.scalar(select(func.count(Activity.id))) == 2 and stash.usage()[0] == 0
 
 
 def test_hostile_files_are_refused_before_reading(w, client, auth, tmp_path):
