@@ -807,7 +807,9 @@ def test_cli_lists_meetings_as_json_and_text(app, session, world):
     text = runner.invoke(args=["meetings", "list", "--period", "2026-Q3"]).output
     assert "第三季度联席会议" in text and "调度会" not in text
     bad = runner.invoke(args=["meetings", "list", "--period", "2026-YTD-10"])
-    assert bad.exit_code != 0 and "请按月份、季度或年份筛选" in bad.output
+    assert (
+        bad.exit_code != 0 and "期间应为月份、季度或年份(如 2026-10、2026-Q3 或 2026),收到“2026-YTD-10”" in bad.output
+    )
 
 
 def test_meeting_page_statements_do_not_grow_with_its_decisions(session, world, client):

@@ -684,6 +684,24 @@ def test_demo_quarter_is_plausible(w, session):
     assert counts.totals == {"已申报": 2, "已验收": 2, "已命名": 1}
 
 
+def test_a_bad_month_filter_is_said_and_dropped_as_every_page_says_it(quarter, w, client, auth):
+    """The list's month filter reads its month as every page reads a period: a value that is no month is named in
+    the same message (before, the list silently showed everything), and the list shows all 5 activities."""
+    auth.login("reviewer")
+    # September: 120 + 30 = 150 (a month written 2026-9 is the same month)
+    assert "共 2 场,覆盖 150 人次" in client.get("/publicity/activities?month=2026-9").get_data(as_text=True)
+    for month, message in (
+        ("九月", "无法识别的期间“九月”,应为 2026-10"),
+        ("2026-Q3", "期间应为月份(如 2026-10),收到“2026-Q3”"),
+        ("2026-13", "月份应为1至12,收到 13"),
+    ):
+        html = client.get(f"/publicity/activities?month={month}").get_data(as_text=True)
+        assert f'<div class="flash flash-error" role="alert" tabindex="-1">{message}</div>' in html
+        # 200 + 50 + 120 + 30 + 500 = 900
+        assert "共 5 场,覆盖 900 人次" in html and 'name="month" value=""' in html
+    assert "flash-error" not in client.get("/publicity/activities?month=").get_data(as_text=True)
+
+
 def test_every_register_page_renders_for_its_readers(quarter, w, session, client, auth):
     a1 = quarter[0]
     c = creations.declare(
