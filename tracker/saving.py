@@ -15,7 +15,8 @@ this one meant to write (a unique key taken, a parent deleted) between the servi
 violation that has its own domain error (`tracker.errors.on_unique_violation`) arrives as that error instead. The
 transaction is rolled back, so nothing of the request is written, and the user is answered as for any stale edit:
 409 with the form, or the stale message and a redirect. The violation is logged, so a constraint met this way can be
-given its own message. Outside `save` the app's error handler gives the same answer (409, nothing written).
+given its own message. Outside `save` the app's error handler answers it as a conflict too (its 409 page, nothing
+written); the metrics grid's own ladder answers it as here (409, the stale message).
 
 A step that writes nothing (reading an upload, checking a signed state) may run through `save` as well, so that
 its refusal is answered the same way; committing an unchanged session writes nothing.
