@@ -699,6 +699,36 @@ def test_web_stale_meeting_edit_shows_typed_text_with_409(session, world, client
     assert _fresh(session, Meeting, m.id).title == "他人修改的名称"
 
 
+def test_a_save_meeting_a_constraint_is_a_stale_edit_with_the_form_kept(session, world, client, monkeypatch):
+    """A concurrent request's row makes the new meeting's write meet a constraint at commit: the reviewer gets the
+    form again (409) with what was typed and the stale-edit message, not an error page, and no meeting is saved."""
+    w = world
+    session.commit()
+    _login(client, "reviewer")
+    original = meetings.schedule_meeting
+
+    def write_then_collide(s, *args, **kwargs):
+        original(s, *args, **kwargs)
+        s.flush()
+        raise IntegrityError("INSERT INTO meetings", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(meetings, "schedule_meeting", write_then_collide)
+    r = client.post(
+        "/meetings/new",
+        data={
+            "title": "第四季度调度会",
+            "date": "2026-11-05",
+            "convener": "区委政法委书记",
+            "period": "2026-Q3",
+            "units": [w["town"].id],
+        },
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409 and str(StaleEdit()) in body and 'value="第四季度调度会"' in body
+    session.expire_all()
+    assert session.scalar(select(Meeting)) is None
+
+
 def test_web_bad_input_and_held_meeting_edit_get_chinese_messages(session, world, client):
     w = world
     m = _meeting(session, w)
@@ -777,7 +807,9 @@ def test_cli_lists_meetings_as_json_and_text(app, session, world):
     text = runner.invoke(args=["meetings", "list", "--period", "2026-Q3"]).output
     assert "第三季度联席会议" in text and "调度会" not in text
     bad = runner.invoke(args=["meetings", "list", "--period", "2026-YTD-10"])
-    assert bad.exit_code != 0 and "请按月份、季度或年份筛选" in bad.output
+    assert (
+        bad.exit_code != 0 and "期间应为月份、季度或年份(如 2026-10、2026-Q3 或 2026),收到“2026-YTD-10”" in bad.output
+    )
 
 
 def test_meeting_page_statements_do_not_grow_with_its_decisions(session, world, client):

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import StaleEdit, ValidationError
@@ -273,6 +274,37 @@ def test_confirm_revalidates_and_refuses_a_changed_situation(env, client, auth):
     assert "将覆盖已有数据:4 → 6" in resp.get_data(as_text=True)
     env.expire_all()
     assert service.value(env, "cases", get_unit(env, Q).id, Period.parse("2026-10")) == 4
+
+
+def test_a_confirm_meeting_a_constraint_writes_nothing_and_keeps_the_preview(env, client, auth, monkeypatch):
+    """A concurrent import wrote the same figures between the check and the commit, so the write meets a unique
+    constraint: the confirm is answered as a stale edit (409, the preview again with the stale message), nothing of
+    the file is written, and the upload is kept, so confirming again once the other import is done writes it."""
+    auth.login("police")
+    html = client.post(
+        "/metrics/import",
+        data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+    original = importing.apply_import
+
+    def write_then_collide(session, *args, **kwargs):
+        original(session, *args, **kwargs)
+        session.flush()  # the figure is written in this transaction ...
+        raise IntegrityError("INSERT INTO metric_values", {}, Exception("UNIQUE constraint failed"))  # ... then
+
+    monkeypatch.setattr(importing, "apply_import", write_then_collide)
+    resp = client.post("/metrics/import/confirm", data={**form, "accept_warnings": "y"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 409
+    assert "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。" in page and "确认导入" in page
+    env.expire_all()
+    assert _count(env) == 0
+    monkeypatch.setattr(importing, "apply_import", original)
+    assert client.post("/metrics/import/confirm", data={**form, "accept_warnings": "y"}).status_code == 302
+    env.expire_all()
+    assert service.value(env, "cases", get_unit(env, Q).id, Period.parse("2026-10")) == 6
 
 
 def test_another_users_upload_cannot_be_confirmed(env, seeded):

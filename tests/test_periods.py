@@ -3,7 +3,7 @@
 import pytest
 
 from tracker.errors import ValidationError
-from tracker.periods import Period, month_range
+from tracker.periods import Period, month_range, period_arg
 
 
 def test_parse_each_form_and_code_round_trips():
@@ -54,3 +54,25 @@ def test_bad_periods_are_refused_in_chinese(bad):
 def test_month_range_spans_years():
     codes = [p.code for p in month_range(Period.parse("2025-11"), Period.parse("2026-02"))]
     assert codes == ["2025-11", "2025-12", "2026-01", "2026-02"]
+
+
+def test_parse_with_kinds_names_only_the_kinds_accepted():
+    assert Period.parse("2026-9", kinds=("month",)).code == "2026-09"
+    with pytest.raises(ValidationError) as e:
+        Period.parse("2026-Q3", kinds=("month",))
+    assert str(e.value) == "期间应为月份(如 2026-10),收到“2026-Q3”"
+    with pytest.raises(ValidationError) as e:
+        Period.parse("2026-YTD-10", kinds=("month", "quarter", "year"))
+    assert str(e.value) == "期间应为月份、季度或年份(如 2026-10、2026-Q3 或 2026),收到“2026-YTD-10”"
+    with pytest.raises(ValidationError) as e:
+        Period.parse("Q3", kinds=("quarter", "month"))
+    assert str(e.value) == "无法识别的期间“Q3”,应为 2026-10 或 2026-Q3"
+
+
+def test_period_arg_blank_is_the_default_and_a_bad_one_goes_to_on_invalid():
+    q3 = Period.parse("2026-Q3")
+    assert period_arg("  ", default=lambda: q3) == q3 and period_arg(None) is None
+    assert period_arg("2026-10", kinds=("month",)) == Period.month(2026, 10)
+    assert (
+        period_arg("2026", on_invalid=lambda reason: reason, kinds=("month",)) == "期间应为月份(如 2026-10),收到“2026”"
+    )

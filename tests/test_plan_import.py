@@ -473,7 +473,10 @@ def test_not_a_plan_gets_a_clear_message_and_nothing_is_written(seeded, session,
     auth.login("admin")
     before = counts(session)
     for data in ({"text": "学校防止网络诈骗实施方案 篇1\n一、组织领导\n本次活动由保卫处负责。"}, {"text": ""}):
-        html = client.post("/admin/plan/import", data=data).get_data(as_text=True)
+        resp = client.post("/admin/plan/import", data=data)
+        html = resp.get_data(as_text=True)
+        # refused like any form: 422, the page again with the message and what was pasted
+        assert resp.status_code == 422 and "导入方案" in html and data["text"].split("\n")[0] in html
         assert "flash-error" in html and ("没有识别出实施方案" in html or "请粘贴实施方案全文" in html)
     assert counts(session) == before
 

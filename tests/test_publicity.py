@@ -11,6 +11,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import PermissionDenied, StaleEdit, ValidationError, WorkflowError
@@ -590,6 +591,45 @@ def test_web_import_previews_then_writes_all_or_nothing(w, app, session, client,
     assert session.scalar(select(func.count(Activity.id))) == 2
 
 
+def test_a_web_import_meeting_a_constraint_writes_nothing(w, app, session, client, auth, tmp_path, monkeypatch):
+    """Another request wrote a clashing row between the preview's checks and the commit: the import meets the
+    constraint, is answered like a stale edit (back to the upload page with the message), writes none of its 2
+    activities, and keeps the upload, so the same confirm writes both once the clash is gone."""
+    from tracker import uploads
+    from tracker.publicity import exchange
+
+    stash = uploads.stash_for(app)
+    auth.login("town1")
+    good = _xlsx(
+        tmp_path,
+        [
+            _row("2026-09-03", "青石镇", None, "青石中学", "学校", "宣讲/讲座", "刷单返利", 300),
+            _row("2026-09-09", "青石镇", None, "青石村", "农村", "发放资料", None, 120, 240),
+        ],
+    )
+    form = dict(
+        re.findall(
+            r'name="(ticket|digest)" type="hidden" value="([^"]+)"', _upload(client, good).get_data(as_text=True)
+        )
+    )
+    original = exchange.apply_import
+
+    def write_then_collide(s, *args, **kwargs):
+        original(s, *args, **kwargs)
+        s.flush()  # both activities written in this transaction, then the commit meets the other request's row
+        raise IntegrityError("INSERT INTO activities", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(exchange, "apply_import", write_then_collide)
+    resp = client.post("/publicity/import/confirm", data=form)
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/publicity/import")
+    shown = client.get("/publicity/import").get_data(as_text=True)
+    assert "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。" in shown
+    assert session.scalar(select(func.count(Activity.id))) == 0 and stash.usage()[0] == 1
+    monkeypatch.setattr(exchange, "apply_import", original)
+    assert client.post("/publicity/import/confirm", data=form).status_code == 302
+    assert session.scalar(select(func.count(Activity.id))) == 2 and stash.usage()[0] == 0
+
+
 def test_hostile_files_are_refused_before_reading(w, client, auth, tmp_path):
     auth.login("town1")
     fake = tmp_path / "fake.xlsx"
@@ -642,6 +682,24 @@ def test_demo_quarter_is_plausible(w, session):
     assert q.total.activities + s.total.activities == 46
     counts = creations.counts(session, Period.parse("2026"))
     assert counts.totals == {"已申报": 2, "已验收": 2, "已命名": 1}
+
+
+def test_a_bad_month_filter_is_said_and_dropped_as_every_page_says_it(quarter, w, client, auth):
+    """The list's month filter reads its month as every page reads a period: a value that is no month is named in
+    the same message (before, the list silently showed everything), and the list shows all 5 activities."""
+    auth.login("reviewer")
+    # September: 120 + 30 = 150 (a month written 2026-9 is the same month)
+    assert "共 2 场,覆盖 150 人次" in client.get("/publicity/activities?month=2026-9").get_data(as_text=True)
+    for month, message in (
+        ("九月", "无法识别的期间“九月”,应为 2026-10"),
+        ("2026-Q3", "期间应为月份(如 2026-10),收到“2026-Q3”"),
+        ("2026-13", "月份应为1至12,收到 13"),
+    ):
+        html = client.get(f"/publicity/activities?month={month}").get_data(as_text=True)
+        assert f'<div class="flash flash-error" role="alert" tabindex="-1">{message}</div>' in html
+        # 200 + 50 + 120 + 30 + 500 = 900
+        assert "共 5 场,覆盖 900 人次" in html and 'name="month" value=""' in html
+    assert "flash-error" not in client.get("/publicity/activities?month=").get_data(as_text=True)
 
 
 def test_every_register_page_renders_for_its_readers(quarter, w, session, client, auth):

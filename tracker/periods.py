@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import overload
 
 from flask import flash
 
 from .errors import ValidationError
 
 _CN_QUARTER = {1: "第一季度", 2: "第二季度", 3: "第三季度", 4: "第四季度"}
+KINDS = ("month", "quarter", "year", "ytd")
+_NAMES = {"month": "月份", "quarter": "季度", "year": "年份", "ytd": "年初至今"}
+_EXAMPLES = {"month": "2026-10", "quarter": "2026-Q3", "year": "2026", "ytd": "2026-YTD-10"}
 
 
 @dataclass(frozen=True, order=True)
@@ -61,8 +65,15 @@ class Period:
         return Period.quarter_of(self.year, self.first)
 
     @classmethod
-    def parse(cls, text: str) -> Period:
-        """Parse 2026-10, 2026-Q3, 2026 or 2026-YTD-10."""
+    def parse(cls, text: str, kinds: Sequence[str] = KINDS) -> Period:
+        """Parse 2026-10, 2026-Q3, 2026 or 2026-YTD-10; with `kinds`, a span of another kind is refused too."""
+        p = cls._parse(text, kinds)
+        if p.kind not in kinds:
+            raise ValidationError(f"期间应为{_either(kinds, _NAMES, '')}(如 {_either(kinds, _EXAMPLES)}),收到“{text}”")
+        return p
+
+    @classmethod
+    def _parse(cls, text: str, kinds: Sequence[str]) -> Period:
         s = (text or "").strip().upper()
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", s):
             return cls.month(int(m[1]), int(m[2]))
@@ -72,7 +83,7 @@ class Period:
             return cls.whole_year(int(m[1]))
         if m := re.fullmatch(r"(\d{4})-YTD-(\d{1,2})", s):
             return cls.ytd(int(m[1]), int(m[2]))
-        raise ValidationError(f"无法识别的期间“{text}”,应为 2026-10、2026-Q3、2026 或 2026-YTD-10")
+        raise ValidationError(f"无法识别的期间“{text}”,应为 {_either(kinds, _EXAMPLES)}")
 
     # derived -------------------------------------------------------------
     @property
@@ -140,6 +151,12 @@ class Period:
         return self.code
 
 
+def _either(kinds: Sequence[str], words: dict[str, str], space: str = " ") -> str:
+    """The kinds' words as a choice: 2026-10、2026-Q3 或 2026; 月份、季度或年份."""
+    shown = [words[k] for k in KINDS if k in kinds]
+    return shown[0] if len(shown) == 1 else f"{'、'.join(shown[:-1])}{space}或{space}{shown[-1]}"
+
+
 def _check(year: int, month: int) -> None:
     if not 2000 <= year <= 2100:
         raise ValidationError(f"年份超出范围:{year}")
@@ -157,18 +174,33 @@ def month_range(start: Period, end: Period) -> list[Period]:
     return out
 
 
+@overload
 def period_arg(
-    text: str | None, default: Callable[[], Period], on_invalid: Callable[[str], Period] | None = None
-) -> Period:
-    """The period a page's URL names (`text`, e.g. request.args.get("period")): `default()` when it names none;
-    when it does not parse, the reason is flashed and `default()` shown instead, unless `on_invalid(reason)` is
-    given (e.g. to refuse with 400)."""
-    if not text:
-        return default()
+    text: str | None,
+    default: Callable[[], Period],
+    on_invalid: Callable[[str], Period] | None = None,
+    *,
+    kinds: Sequence[str] = KINDS,
+) -> Period: ...
+@overload
+def period_arg(
+    text: str | None,
+    default: None = None,
+    on_invalid: Callable[[str], Period | None] | None = None,
+    *,
+    kinds: Sequence[str] = KINDS,
+) -> Period | None: ...
+def period_arg(text, default=None, on_invalid=None, *, kinds=KINDS):
+    """The period a request names: a query-string value (request.args.get("period")), a path segment or a form
+    field. When it names none (missing or blank): `default()`, or None without a default. When it does not parse or
+    is not of `kinds`, the reason is flashed and the default used instead, unless `on_invalid(reason)` is given
+    (e.g. to refuse with 400, or 404 for a path segment); so one bad value gets one answer on every page."""
+    if not text or not text.strip():
+        return default() if default else None
     try:
-        return Period.parse(text)
+        return Period.parse(text, kinds)
     except ValidationError as e:
         if on_invalid is not None:
             return on_invalid(str(e))
         flash(str(e), "error")
-        return default()
+        return default() if default else None

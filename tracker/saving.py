@@ -9,23 +9,39 @@ transaction back, flashes the Chinese message and ends the request with one of:
   (the page callable runs after the rollback, so it reloads what it shows; it returns the response, usually with
   the status it was given);
 - else a redirect to `back` (the page the button was on).
+
+A constraint violation (`IntegrityError`) at flush or commit is a stale edit too: a concurrent request wrote the row
+this one meant to write (a unique key taken, a parent deleted) between the service's checks and the commit. A
+violation that has its own domain error (`tracker.errors.on_unique_violation`) arrives as that error instead. The
+transaction is rolled back, so nothing of the request is written, and the user is answered as for any stale edit:
+409 with the form, or the stale message and a redirect. The violation is logged, so a constraint met this way can be
+given its own message. Outside `save` the app's error handler answers it as a conflict too (its 409 page, nothing
+written); the metrics grid's own ladder answers it as here (409, the stale message).
+
+A step that writes nothing (reading an upload, checking a signed state) may run through `save` as well, so that
+its refusal is answered the same way; committing an unchanged session writes nothing.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash, make_response, redirect
+from flask import abort, flash, make_response, redirect, request
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db
 from .errors import DomainError, NotFound, PermissionDenied, StaleEdit
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 STALE = 409
 REFUSED = 422
+# the stale message of a confirmed import (metrics, publicity): the whole file is written or nothing of it
+STALE_IMPORT = "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。"
 
 
 def save(
@@ -48,8 +64,10 @@ def save(
         result = write()
         db.session.commit()
         return result
-    except (StaleEdit, StaleDataError) as e:
+    except (StaleEdit, StaleDataError, IntegrityError) as e:
         db.session.rollback()
+        if isinstance(e, IntegrityError):
+            log.warning("constraint violated on %s: %s", request.path, e.orig)
         message = stale_message or (str(e) if isinstance(e, StaleEdit) else str(StaleEdit()))
         _refuse(message, page if stale_page else None, STALE, back)
     except DomainError as e:

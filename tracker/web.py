@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
 from urllib.parse import urlsplit
 
-from flask import Response, abort, flash
+from flask import Response, abort, flash, make_response, render_template
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField
@@ -33,6 +34,11 @@ def get_or_404(model, ident: int, options: list | None = None):
     if obj is None:
         abort(404)
     return obj
+
+
+def error_page(code: int, message: str) -> NoReturn:
+    """End the request with the error page saying what was wrong (`message`), not only its status's generic text."""
+    abort(make_response(render_template("errors/error.html", code=code, message=message), code))
 
 
 def flash_error(e: DomainError) -> None:

@@ -8,7 +8,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from .. import clock, db, policy
-from ..errors import ValidationError
 from ..org.models import Unit
 from ..periods import Period, period_arg
 from ..plans.current import current_plan
@@ -123,11 +122,8 @@ def unit(unit_id: int):
 
 
 def _posted_period(form) -> Period | None:
-    try:
-        return Period.parse(form.period.data or "")
-    except ValidationError as e:
-        flash(str(e), "error")
-        return None
+    """The quarter a publish or re-open button names (its hidden field): a bad one is flashed as in a URL, None."""
+    return period_arg(form.period.data)
 
 
 @bp.post("/publish")

@@ -140,11 +140,12 @@ def list_meetings(session: Session, actor, period: str | None = None) -> Meeting
     )
 
 
+# what the meeting list and the decisions' deadline filter accept: a month, a quarter or a year
+FILTER_KINDS = ("month", "quarter", "year")
+
+
 def parse_period_filter(text: str) -> Period:
-    p = Period.parse(text)
-    if p.kind == "ytd":
-        raise ValidationError("请按月份、季度或年份筛选")
-    return p
+    return Period.parse(text, FILTER_KINDS)
 
 
 def page_options() -> list:

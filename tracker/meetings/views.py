@@ -11,7 +11,7 @@ from ..evidence import service as evidence
 from ..hardening import large_body
 from ..org.models import KIND_TOWNSHIP
 from ..org.service import active_units
-from ..periods import Period
+from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import get_or_404, require
 from . import service
@@ -49,13 +49,10 @@ def _township_ids() -> list[int]:
 
 def meeting_list() -> tuple[service.MeetingList, str | None]:
     """The meetings the list page shows for its URL's period filter, and the filter applied (an invalid one is
-    flashed and dropped); the page and its Excel export both read them here."""
-    period = request.args.get("period", "").strip() or None
-    try:
-        return service.list_meetings(db.session, current_user, period), period
-    except ValidationError as e:
-        flash(str(e), "error")
-        return service.list_meetings(db.session, current_user), None
+    flashed and dropped, as every page answers it); the page and its Excel export both read them here."""
+    p = period_arg(request.args.get("period"), kinds=service.FILTER_KINDS)
+    period = p.code if p else None
+    return service.list_meetings(db.session, current_user, period), period
 
 
 @bp.get("/")
@@ -196,12 +193,7 @@ def decision_list() -> dict:
     if status != "all" and status not in service.FILTERS:
         flash("状态筛选无效", "error")
         status = "all"
-    due_in = None
-    if request.args.get("due"):
-        try:
-            due_in = service.parse_period_filter(request.args["due"])
-        except ValidationError as e:
-            flash(str(e), "error")
+    due_in = period_arg(request.args.get("due"), kinds=service.FILTER_KINDS)
     query = dict(unit_id=unit_id, meeting_id=meeting_id, due_in=due_in)
     visible = service.list_decisions(db.session, current_user, **query)
     rows = visible if status == "all" else service.list_decisions(db.session, current_user, status=status, **query)

@@ -12,7 +12,7 @@ from .. import db, policy, uploads
 from ..errors import DomainError, PermissionDenied, StaleEdit, ValidationError
 from ..org.models import Unit
 from ..periods import Period, period_arg
-from ..saving import STALE, save
+from ..saving import STALE, STALE_IMPORT, save
 from ..web import flash_error, get_or_404, require, xlsx_response
 from . import pages, service
 from .forms import ConfirmForm, IndicatorForm, UploadForm, confirmed, entries, grid_form, shown_cells
@@ -212,34 +212,35 @@ def import_confirm():
     except (BadSignature, ValidationError) as e:
         flash(str(e) if isinstance(e, ValidationError) else "上传记录无效或已过期,请重新上传文件", "error")
         return redirect(url_for(".import_page"))
-    status, message = _confirm(preview, form, t)
-    if status == 302:
-        flash(message, "success")
-        return redirect(url_for(".overview"))
-    flash(message, "error")
-    form.digest.data = preview.digest
-    return render_template("metrics/preview.html", preview=preview, form=form, filename=t["n"]), status
-
-
-def _confirm(preview, form: ConfirmForm, ticket: dict) -> tuple[int, str]:
-    """Re-validated preview → write, or say why not (status, message)."""
-    if preview.digest != form.digest.data:
-        return 409, "预览之后数据已发生变化(他人修改了相关数据),请核对下面新的预览后再确认。"
-    if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
-        return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
+    refused = _refusal(preview, form)
+    if refused is not None:
+        flash(refused[1], "error")
+        return _preview_page(preview, form, t["n"], refused[0])
     from . import importing
 
-    try:
-        result = importing.apply_import(db.session, current_user, preview, form.reason.data, ticket["n"])
-        db.session.commit()
-    except (StaleEdit, StaleDataError, IntegrityError):
-        db.session.rollback()
-        return 409, "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。"
-    except DomainError as e:
-        db.session.rollback()
-        return 422, str(e)
-    _uploads().discard(ticket["f"])
-    return 302, f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。"
+    result = save(
+        lambda: importing.apply_import(db.session, current_user, preview, form.reason.data, t["n"]),
+        page=lambda status: _preview_page(preview, form, t["n"], status),
+        stale_message=STALE_IMPORT,
+    )
+    _uploads().discard(t["f"])  # only once written: a refused import keeps its file until the sweep
+    flash(f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。", "success")
+    return redirect(url_for(".overview"))
+
+
+def _preview_page(preview, form: ConfirmForm, filename: str, status: int):
+    """The preview shown again to be confirmed anew: against what is stored now (its digest)."""
+    form.digest.data = preview.digest
+    return render_template("metrics/preview.html", preview=preview, form=form, filename=filename), status
+
+
+def _refusal(preview, form: ConfirmForm) -> tuple[int, str] | None:
+    """Why the re-validated preview may not be written yet (status, message), or None."""
+    if preview.digest != form.digest.data:
+        return STALE, "预览之后数据已发生变化(他人修改了相关数据),请核对下面新的预览后再确认。"
+    if preview.warnings and not form.accept_warnings.data and preview.can_confirm:
+        return 422, "请先逐项核对提示并勾选确认框,再确认导入。"
+    return None
 
 
 @bp.get("/template")

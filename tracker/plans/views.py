@@ -6,9 +6,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from .. import db
-from ..errors import DomainError
 from ..saving import save
-from ..web import flash_error, require
+from ..web import require
 from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
@@ -112,23 +111,26 @@ def import_start():
     """Step one: paste or upload the plan's text; a recognised plan is shown for review, nothing is saved."""
     require("plan.manage")
     form = ImportForm(district=current_app.config["DISTRICT_NAME"])
-    if form.validate_on_submit():
-        try:
-            text, source = import_service.read_source(form.text.data, form.file.data)
-            preview = import_service.preview(
-                db.session,
-                text,
-                section=form.section.data,
-                title=form.title.data,
-                year=form.year.data,
-                district=form.district.data,
-                source=source,
-            )
-        except DomainError as e:
-            flash_error(e)
-        else:
-            return _review_page(preview)
-    return render_template("plans/import.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("plans/import.html", form=form)
+    # nothing is written: a text that is no plan is refused like a save, the page again with what was pasted
+    preview = save(
+        lambda: _read_plan(form), page=lambda status: (render_template("plans/import.html", form=form), status)
+    )
+    return _review_page(preview)
+
+
+def _read_plan(form: ImportForm) -> import_service.Preview:
+    text, source = import_service.read_source(form.text.data, form.file.data)
+    return import_service.preview(
+        db.session,
+        text,
+        section=form.section.data,
+        title=form.title.data,
+        year=form.year.data,
+        district=form.district.data,
+        source=source,
+    )
 
 
 @bp.post("/admin/plan/import/confirm")
@@ -137,11 +139,10 @@ def import_confirm():
     """Step two: apply the administrator's edits, then create the plan and new units, or show the review again."""
     require("plan.manage")
     form = ImportReviewForm()
-    try:
-        state = import_service.load_state(current_app.secret_key, form.state.data)
-    except DomainError as e:
-        flash(str(e), "error")
-        return redirect(url_for(".import_start"))
+    # a missing, tampered or expired review state is refused back to step one (nothing is written)
+    state = save(
+        lambda: import_service.load_state(current_app.secret_key, form.state.data), back=url_for(".import_start")
+    )
     preview = import_service.review(
         db.session,
         state,

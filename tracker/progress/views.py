@@ -6,7 +6,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import clock, db
-from ..errors import ValidationError
 from ..evidence import service as evidence
 from ..hardening import large_body
 from ..org.models import Unit
@@ -16,7 +15,7 @@ from ..plans.current import current_plan
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
 from ..saving import save
-from ..web import EmptyForm, get_or_404, require, safe_next
+from ..web import EmptyForm, error_page, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
@@ -131,12 +130,10 @@ def _report_context(task: Task, unit: Unit, period: Period):
 def report(task_id: int, unit_id: int, period: str):
     task, unit = get_or_404(Task, task_id), get_or_404(Unit, unit_id)
     require("report.view", unit.id)
-    try:
-        p = Period.parse(period)
-    except ValidationError:
-        return render_template("errors/error.html", code=404, message="期间无效"), 404
+    # a report is a month's: any other segment names no page, and the 404 says why as a bad ?period= would
+    p = period_arg(period, on_invalid=lambda reason: error_page(404, reason), kinds=("month",))
     if not has_duty(db.session, task, unit):
-        return render_template("errors/error.html", code=404, message=f"{unit.name}不承担该任务"), 404
+        error_page(404, f"{unit.name}不承担该任务")
     report = service.find_report(db.session, task.id, unit.id, p.code)
     form = ReportForm(obj=report if request.method == "GET" else None)
     form.measures.choices = [(m.id, m.text) for m in task.measures]

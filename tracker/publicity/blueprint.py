@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from ..errors import ValidationError
 from ..org.models import Unit
-from ..periods import Period
+from ..periods import period_arg
 from ..web import get_or_404, require
 from . import service
 
@@ -22,14 +21,10 @@ def int_arg(name: str) -> int | None:
 
 
 def month_arg(name: str) -> str | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        p = Period.parse(raw)
-    except ValidationError:
-        return None
-    return p.code if p.kind == "month" else None
+    """The month a list filter names (YYYY-MM); none when missing, and a bad one flashed and dropped as every
+    page's period is (periods.period_arg)."""
+    p = period_arg(request.args.get(name), kinds=("month",))
+    return p.code if p else None
 
 
 def filter_unit() -> int | None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
 from .. import clock, db, uploads
-from ..errors import DomainError, StaleEdit, ValidationError
+from ..errors import ValidationError
+from ..saving import STALE_IMPORT, save
 from ..web import require, xlsx_response
 from . import exchange
 from .blueprint import activity_filter, bp
@@ -99,17 +98,11 @@ def import_confirm():
             "publicity/preview.html", preview=preview, form=form, filename=t["n"], headers=exchange.HEADERS
         )
         return page, 409
-    try:
-        n = exchange.apply_import(db.session, current_user, preview, t["n"])
-        db.session.commit()
-    except (StaleEdit, StaleDataError, IntegrityError):
-        db.session.rollback()
-        flash("导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。", "error")
-        return redirect(url_for(".import_page"))
-    except DomainError as e:
-        db.session.rollback()
-        flash(str(e), "error")
-        return redirect(url_for(".import_page"))
-    stash.discard(t["f"])
+    n = save(
+        lambda: exchange.apply_import(db.session, current_user, preview, t["n"]),
+        back=url_for(".import_page"),
+        stale_message=STALE_IMPORT,
+    )
+    stash.discard(t["f"])  # only once written: a refused import keeps its file until the sweep
     flash(f"导入完成:登记宣传活动{n}场。", "success")
     return redirect(url_for(".activities"))

@@ -17,7 +17,7 @@ from ..org.service import active_units
 from ..periods import Period, period_arg
 from ..plans.current import current_plan
 from ..saving import save
-from ..web import get_or_404, require
+from ..web import error_page, get_or_404, require
 from . import builders, official, service
 from .forms import NumberingForm, RegenerateForm
 from .models import DocumentNumber
@@ -49,7 +49,9 @@ def _quote(name: str) -> str:
 
 def _period() -> Period:
     """The span the URL names (the last ended quarter when none); an invalid one is refused with 400."""
-    return period_arg(request.args.get("period"), default=quarter_arg, on_invalid=lambda reason: abort(400, reason))
+    return period_arg(
+        request.args.get("period"), default=quarter_arg, on_invalid=lambda reason: error_page(400, reason)
+    )
 
 
 def _meeting() -> Meeting | None:
