@@ -72,3 +72,24 @@ def test_a_report_page_is_a_months_and_any_other_segment_is_404_saying_why(revie
     ):
         resp = reviewer.get(f"{base}/{segment}")
         assert resp.status_code == 404 and f"404 · {message}" in resp.get_data(as_text=True), segment
+
+
+def test_a_scorecard_for_a_month_is_refused_saying_it_is_made_per_quarter(reviewer, session):
+    town = get_unit(session, "青石镇")
+    resp = reviewer.get(f"/reports/scorecard?unit={town.id}&period=2026-10")
+    assert resp.status_code == 400
+    assert "400 · 记分卡按季度生成,请选择季度(如 2026-Q3)" in resp.get_data(as_text=True)
+
+
+def test_a_page_that_needs_the_plan_says_none_is_loaded(app):
+    """Before a plan is loaded, a page built on it answers 404 with the reason and where to load one."""
+    from werkzeug.exceptions import HTTPException
+
+    from tracker.plans.current import current_plan
+
+    with app.test_request_context("/progress/grid"):
+        with pytest.raises(HTTPException) as raised:
+            current_plan()
+    resp = raised.value.get_response()
+    assert resp.status_code == 404
+    assert "尚未载入实施方案,请管理员先在“导入方案”中载入方案" in resp.get_data(as_text=True)

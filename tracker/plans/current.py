@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import abort
-
 from .. import db
+from ..web import error_page
 from .models import Plan
 from .service import active_plan
 
@@ -13,5 +12,5 @@ def current_plan() -> Plan:
     """The active plan; a page that needs one answers 404 before a plan is loaded."""
     plan = active_plan(db.session)
     if plan is None:
-        abort(404, "尚未载入实施方案")
+        error_page(404, "尚未载入实施方案,请管理员先在“导入方案”中载入方案")
     return plan

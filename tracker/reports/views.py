@@ -135,7 +135,7 @@ def _scorecard_data():
     require("reports.scorecard", unit)
     period = _period()
     if period.kind != "quarter":
-        abort(400, "记分卡按季度生成")
+        error_page(400, "记分卡按季度生成,请选择季度(如 2026-Q3)")
     data = builders.scorecard(db.session, current_plan(), unit, period, _district())
     if not policy.can(current_user, "assessment.view_ranks", data):
         # before publication an officer reads the unit's own score, not its rank
