@@ -8,12 +8,15 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 from flask import Flask, g, render_template, request, session
+from flask.cli import FlaskGroup
+from flask.ctx import AppContext, RequestContext
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import db, hardening, jobs, ratelimit
-from .audit import service as audit_service
+from .commands import CommandTable
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -22,21 +25,64 @@ log = logging.getLogger(__name__)
 
 
 class TrackerApp(Flask):
-    """The Flask app, with the set-up only serving needs (the login throttling's store) done before its first
-    request rather than when it is made: a command of `flask --app tracker` serves nothing."""
+    """The Flask app, built in two halves. `create_app` configures it (configuration, keys, the database, the
+    extensions, the queue's settings: everything a bad setting must stop at once); its pages, URL rules, models and
+    the queue's tasks are assembled once, on first real use: the first app context (`with app.app_context()`,
+    a command that runs), request context or request (`assemble`). Listing the commands, or a command's help,
+    builds none of it. The set-up only serving needs (the login throttling's store) runs before the first request."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._serving_setup: list[Callable[[Flask], None]] = []
         self._serving_ready = False
         self._serving_lock = threading.Lock()
+        self._assembly: list[Callable[[Flask], None]] = []
+        self._assembly_lock = threading.RLock()
+        self._assembling = False
+        self._assembly_failed: BaseException | None = None
 
     def before_serving(self, setup: Callable[[Flask], None]) -> None:
         """Run `setup(app)` once, before the first request is handled."""
         self._serving_setup.append(setup)
 
+    def assemble_later(self, step: Callable[[Flask], None]) -> None:
+        """Run `step(app)` once, on the app's first real use (see `assemble`)."""
+        self._assembly.append(step)
+
+    def assemble(self) -> None:
+        """Run the steps left for first use, once and in order; other threads wait for them. A step that needs an
+        app context while assembling gets one as it is. A step that fails leaves the app unusable: every later use
+        raises, rather than running half an app."""
+        if not self._assembly and self._assembly_failed is None:
+            return
+        with self._assembly_lock:
+            if self._assembling:  # a step's own app context, on this thread
+                return
+            if self._assembly_failed is not None:
+                raise RuntimeError("the app could not be assembled") from self._assembly_failed
+            self._assembling = True
+            try:
+                while self._assembly:
+                    self._assembly.pop(0)(self)
+            except Exception as e:
+                self._assembly_failed = e
+                raise
+            finally:
+                self._assembling = False
+
+    def app_context(self) -> AppContext:
+        if not _looking_up_a_command():
+            self.assemble()
+        return super().app_context()
+
+    def request_context(self, environ) -> RequestContext:
+        # before the context binds the URL rules (every request and test request comes through here)
+        self.assemble()
+        return super().request_context(environ)
+
     def wsgi_app(self, environ, start_response):
         if not self._serving_ready:
+            self.assemble()
             with self._serving_lock:
                 if not self._serving_ready:
                     for setup in self._serving_setup:
@@ -45,8 +91,17 @@ class TrackerApp(Flask):
         return super().wsgi_app(environ, start_response)
 
 
+def _looking_up_a_command() -> bool:
+    """Whether Flask's command line is asking for this app context: its group pushes one to look a command up, for
+    every command `flask --app tracker --help` lists too, before anything runs. A command that runs assembles the
+    app then (tracker/commands.py)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and isinstance(ctx.command, FlaskGroup)
+
+
 def create_app(test_config: dict | None = None) -> TrackerApp:
-    """Build the application: configuration, database, login, CSRF, rate limits, blueprints, CLI."""
+    """Build the application: configuration, database, login, CSRF, rate limits, the command table; its pages and
+    models on first use."""
     app = TrackerApp(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
@@ -55,13 +110,21 @@ def create_app(test_config: dict | None = None) -> TrackerApp:
     )
     _configure(app, test_config)
     _init_extensions(app)
-    _register_blueprints(app)
-    from .cli import register
-
-    register(app)
+    app.cli = CommandTable(app.name)
     _register_error_pages(app)
     _register_headers(app)
+    app.assemble_later(_assemble)
     return app
+
+
+def _assemble(app: TrackerApp) -> None:
+    """The half of the app its first use builds: the audit key for work outside a request, every model, the pages."""
+    from . import models  # noqa: F401  (every model, so that the mappers' relationships resolve)
+    from .audit import service as audit_service
+
+    # the audit service signs events outside a request's session too (command line, jobs)
+    audit_service.set_default_key(app.config["AUDIT_KEY"])
+    _register_blueprints(app)
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
@@ -84,11 +147,9 @@ def _configure(app: Flask, test_config: dict | None) -> None:
 
 
 def _init_extensions(app: TrackerApp) -> None:
-    """Request hardening, the database, the audit key, CSRF, login throttling, the job queue and logins."""
+    """Request hardening, the database, CSRF, login throttling, the job queue and logins."""
     hardening.init_app(app)
     db.init_app(app)
-    # the audit service signs events outside a request's session too (command line, jobs)
-    audit_service.set_default_key(app.config["AUDIT_KEY"])
     csrf.init_app(app)
     # the store is chosen (and said) now; it is opened, with its client library, when the app first serves
     ratelimit.configure(app)
