@@ -115,7 +115,9 @@ def test_the_queue_is_made_on_first_use_with_every_task_bound(db_url):
     try:
         queue = jobs.queue_for(app)
         assert queue._huey is None  # making the app made no Huey instance
-        assert set(queue.tasks) == {
+        with app.app_context():  # the first use assembles the app, the desk binding the queue's tasks
+            tasks = set(queue.tasks)
+        assert tasks == {
             "archive_briefing",
             "deliver",
             "notify_day",
