@@ -26,6 +26,7 @@ LAYERS = [
     "periods",
     "policy",
     "db",
+    "declarative",  # the models' declarative base
     "saving",
     "uploads",
     "xlsx",  # the one .xlsx writer

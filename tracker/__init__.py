@@ -13,7 +13,6 @@ from flask import Flask, g, render_template, request, session
 from flask.cli import FlaskGroup
 from flask.ctx import AppContext, RequestContext
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from . import db, hardening, jobs, ratelimit
 from .commands import CommandTable
@@ -111,20 +110,21 @@ def create_app(test_config: dict | None = None) -> TrackerApp:
     _configure(app, test_config)
     _init_extensions(app)
     app.cli = CommandTable(app.name)
-    _register_error_pages(app)
     _register_headers(app)
     app.assemble_later(_assemble)
     return app
 
 
 def _assemble(app: TrackerApp) -> None:
-    """The half of the app its first use builds: the audit key for work outside a request, every model, the pages."""
+    """The half of the app its first use builds: the audit key for work outside a request, every model, the pages,
+    the error pages (one of them for the ORM's stale data)."""
     from . import models  # noqa: F401  (every model, so that the mappers' relationships resolve)
     from .audit import service as audit_service
 
     # the audit service signs events outside a request's session too (command line, jobs)
     audit_service.set_default_key(app.config["AUDIT_KEY"])
     _register_blueprints(app)
+    _register_error_pages(app)
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
@@ -203,6 +203,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
     messages = {
         400: "请求无效,请返回后重试。",
         403: "您没有权限访问此页面。",
