@@ -6,11 +6,13 @@ queue's first use and the first request need. No timing: which modules a start i
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from jinja2 import FileSystemLoader
 from limits.errors import ConfigurationError
 
 from tracker import create_app, jobs
@@ -189,3 +191,44 @@ def test_the_served_app_keeps_its_start_up_objects_out_of_the_collectors_passes(
     frozen, rules = map(int, out.stdout.split())
     assert frozen > 10_000
     assert rules > 100  # assembled before the freeze: its pages and models are frozen too
+
+
+def test_compiled_templates_are_kept_for_the_next_process_and_an_edited_template_is_compiled_again(
+    tmp_path, own_instance
+):
+    """Each process (a command, a server worker) used to compile every template it rendered, about 0.1 s for the
+    briefing; the compiled code is now kept in the instance folder, checked against the template's source."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    page = folder / "page.html"
+    page.write_text("第一版 {{ n }}", encoding="utf-8")
+    config = {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "SECRET_KEY": "k" * 32}
+
+    def render() -> tuple[str, int]:
+        """What a new process renders, and how many templates it compiled to do so."""
+        app = create_app(config)
+        env = app.jinja_env
+        env.loader = FileSystemLoader(str(folder))
+        compiled, compile_source = [], env.compile
+
+        def counted(source, name=None, *args, **kwargs):
+            compiled.append(name)
+            return compile_source(source, name, *args, **kwargs)
+
+        env.compile = counted
+        try:
+            return env.get_template("page.html").render(n=1), len(compiled)
+        finally:
+            app.extensions["tracker.engine"].dispose()
+
+    assert render() == ("第一版 1", 1)
+    cache = own_instance / "jinja_cache"
+    assert len(list(cache.iterdir())) == 1
+    assert stat.S_IMODE(cache.stat().st_mode) & 0o077 == 0  # the app's user alone may read or plant compiled code
+    assert render() == ("第一版 1", 0)  # loaded, not compiled
+    # an edit that keeps the file's modification time is still seen: the cache checks the source itself
+    mtime = page.stat().st_mtime_ns
+    page.write_text("第二版 {{ n }}", encoding="utf-8")
+    os.utime(page, ns=(mtime, mtime))
+    assert render() == ("第二版 1", 1)
+    assert render() == ("第二版 1", 0)

@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup
 from flask.ctx import AppContext, RequestContext
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 
-from . import db, hardening, jobs, ratelimit
+from . import db, hardening, jobs, ratelimit, templating
 from .commands import CommandTable
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
@@ -144,6 +144,7 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
     app.config.setdefault("AUDIT_ANCHORS", str(Path(app.instance_path) / "audit_anchors"))
     app.json.ensure_ascii = False
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": templating.bytecode_cache(app.instance_path)}
 
 
 def _init_extensions(app: TrackerApp) -> None:
@@ -163,7 +164,7 @@ def _init_extensions(app: TrackerApp) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Every area's pages, the template filters, then the desk (the pages where areas meet)."""
-    from . import desk, templating
+    from . import desk
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
     from .assessment.views import bp as assessment_bp
