@@ -9,6 +9,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -232,3 +233,43 @@ def test_compiled_templates_are_kept_for_the_next_process_and_an_edited_template
     os.utime(page, ns=(mtime, mtime))
     assert render() == ("第二版 1", 1)
     assert render() == ("第二版 1", 0)
+
+
+def test_the_first_requests_of_many_threads_assemble_the_app_once(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "RATELIMIT_ENABLED": False})
+    runs = []
+    app.assemble_later(lambda _app: runs.append(threading.get_ident()))
+    start = threading.Barrier(6)
+    codes = []
+
+    def first_request():
+        client = app.test_client()
+        start.wait()
+        codes.append(client.get("/login").status_code)
+
+    threads = [threading.Thread(target=first_request) for _ in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert codes == [200] * 6  # none saw the app half assembled
+        assert len(runs) == 1
+    finally:
+        app.extensions["tracker.engine"].dispose()
+
+
+def test_an_app_whose_assembly_failed_refuses_every_later_use(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32})
+
+    def broken(_app):
+        raise ImportError("a page's module is missing")
+
+    app.assemble_later(broken)
+    try:
+        with pytest.raises(ImportError, match="missing"):
+            app.app_context()
+        with pytest.raises(RuntimeError, match="could not be assembled"):
+            app.test_client().get("/login")
+    finally:
+        app.extensions["tracker.engine"].dispose()

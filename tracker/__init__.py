@@ -38,7 +38,8 @@ class TrackerApp(Flask):
         self._assembly: list[Callable[[Flask], None]] = []
         self._assembly_lock = threading.RLock()
         self._assembling = False
-        self._assembly_failed: BaseException | None = None
+        self._assembled = False
+        self._assembly_failed: Exception | None = None
 
     def before_serving(self, setup: Callable[[Flask], None]) -> None:
         """Run `setup(app)` once, before the first request is handled."""
@@ -46,31 +47,34 @@ class TrackerApp(Flask):
 
     def assemble_later(self, step: Callable[[Flask], None]) -> None:
         """Run `step(app)` once, on the app's first real use (see `assemble`)."""
+        if self._assembled:
+            raise RuntimeError("the app is already assembled")
         self._assembly.append(step)
 
     def assemble(self) -> None:
-        """Run the steps left for first use, once and in order; other threads wait for them. A step that needs an
-        app context while assembling gets one as it is. A step that fails leaves the app unusable: every later use
-        raises, rather than running half an app."""
-        if not self._assembly and self._assembly_failed is None:
+        """Run the steps left for first use, once and in order; other threads wait until they are done. A step that
+        needs an app context while assembling gets one as it is. A step that fails leaves the app unusable: every
+        later use raises, rather than running half an app."""
+        if self._assembled:
             return
         with self._assembly_lock:
-            if self._assembling:  # a step's own app context, on this thread
+            if self._assembled or self._assembling:  # done meanwhile, or a step's own app context on this thread
                 return
             if self._assembly_failed is not None:
                 raise RuntimeError("the app could not be assembled") from self._assembly_failed
             self._assembling = True
             try:
-                while self._assembly:
-                    self._assembly.pop(0)(self)
+                for step in self._assembly:
+                    step(self)
             except Exception as e:
                 self._assembly_failed = e
                 raise
             finally:
                 self._assembling = False
+            self._assembled = True
 
     def app_context(self) -> AppContext:
-        if not _looking_up_a_command():
+        if not self._assembled and not _looking_up_a_command():
             self.assemble()
         return super().app_context()
 
