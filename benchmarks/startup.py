@@ -9,9 +9,9 @@ alike; the figure to compare across runs is the ratio. The load average is print
 --root runs the commands of another checkout (e.g. an older commit unpacked with `git archive`) with this venv;
 given more than once, the checkouts are measured in turn in the same run (before against after).
 
---parts instead splits `flask --app tracker --help` into its steps, each imported in turn in one process (so a step
-is charged only for what the steps before it did not already import), and prints each step's CPU seconds, the
-median over --repeat processes.
+--parts instead splits `flask --app tracker --help` and the app's first use (what a command that runs or a server pays
+on top) into their steps, each run in turn in one process (so a step is charged only for what the steps before it
+did not already import), and prints each step's CPU seconds, the median over --repeat processes.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ PROBE = (
 )
 
 
-# the steps of `flask --app tracker --help`, in the order they first import what they need
+# the steps of `flask --app tracker --help` (the app made, its command table listed), then those of the app's first
+# use (an app context, a request or a command that runs: TrackerApp.assemble), in the order they first import what
+# they need
 PARTS = """
 import sys, time
 steps = []
@@ -47,28 +49,40 @@ def flask_cli():
     from flask.cli import FlaskGroup
     FlaskGroup()._load_plugin_commands()
 step("Flask's command line and its plugins (flask limiter)", flask_cli)
-step("sqlalchemy.orm", lambda: __import__("sqlalchemy.orm"))
 step("Flask-WTF, Flask-Login", lambda: __import__("flask_wtf.csrf") and __import__("flask_login"))
-step("SQLAlchemy's PostgreSQL dialect (an index's options)", lambda: __import__("sqlalchemy.dialects.postgresql"))
-step("tracker: the models", lambda: __import__("tracker.models"))
+apps = []
+def make():
+    import tracker
+    apps.append(tracker.create_app())
+step("create_app: configuration, extensions, the command table", make)
+def listing():
+    import click
+    from flask.cli import FlaskGroup, ScriptInfo
+    group = FlaskGroup(create_app=lambda: apps[0])
+    with click.Context(group, obj=ScriptInfo(create_app=lambda: apps[0])) as ctx:
+        group.format_commands(ctx, click.HelpFormatter())
+step("listing the commands", listing)
+steps.append(("  = flask --app tracker --help, in all", sum(cpu for _label, cpu in steps)))
+step("first use: sqlalchemy.orm", lambda: __import__("sqlalchemy.orm"))
+step("first use: the PostgreSQL dialect (an index's options)", lambda: __import__("sqlalchemy.dialects.postgresql"))
+step("first use: the models", lambda: __import__("tracker.models"))
 def services():
     import importlib
     for m in ("cli", "assessment.cli", "evidence.cli", "reports.cli", "exports.cli", "notify.cli"):
         importlib.import_module("tracker." + m)
-step("tracker: services and command modules", services)
-step("tracker: views and the desk", lambda: __import__("tracker.desk"))
-def app():
+step("first use: services and command modules", services)
+step("first use: views and the desk", lambda: __import__("tracker.desk"))
+def assemble():
     from werkzeug.routing import Map
-    import tracker
     add, spent = Map.add, []
     def timed_add(self, rule):
         t = time.process_time(); add(self, rule); spent.append(time.process_time() - t)
     Map.add = timed_add
-    tracker.create_app()
+    apps[0].assemble()
     Map.add = add
     steps.append((f"  of which Werkzeug compiling {len(spent)} URL rules", sum(spent)))
-step("create_app: URL rules, commands, extensions", app)
-steps.append(steps.pop(-2))  # the URL rules under create_app
+step("first use: assemble (blueprints, URL rules, error pages)", assemble)
+steps.append(steps.pop(-2))  # the URL rules under the assembly
 for label, cpu in steps:
     print(f"{cpu:.4f}\t{label}")
 """

@@ -26,6 +26,7 @@ LAYERS = [
     "periods",
     "policy",
     "db",
+    "declarative",  # the models' declarative base
     "saving",
     "uploads",
     "xlsx",  # the one .xlsx writer
@@ -48,12 +49,13 @@ LAYERS = [
     "exports",  # every list in Excel, read through the pages' own queries
     # the pages where areas meet
     "desk",
-    # the top floor: the model registry, operations, seeding, the command line and the app factory
+    # the top floor: the model registry, operations, seeding, the command line, its table and the app factory
     "models",
     "ops",
     "scale",
     "seed",
     "cli",
+    "commands",  # the command line's table: each command's module imported by name when the command is used
     "__init__",
 ]
 

@@ -6,11 +6,14 @@ queue's first use and the first request need. No timing: which modules a start i
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from jinja2 import FileSystemLoader
 from limits.errors import ConfigurationError
 
 from tracker import create_app, jobs
@@ -102,12 +105,30 @@ def test_cli_start_imports_no_queue_or_redis_client_even_when_both_use_redis(tmp
     assert imported == []
 
 
+MODELS = (
+    "tracker.models",
+    *(f"tracker.{p.parent.name}.models" for p in sorted((ROOT / "tracker").glob("*/models.py"))),
+)
+
+
+def test_listing_the_commands_imports_no_model_service_page_or_orm(tmp_path):
+    # the commands are listed from their table (tracker/commands.py); the pages, models and services are imported when
+    # the app is first used (an app context, a request, a command that runs)
+    pages = ("tracker.desk", "tracker.cli", "tracker.progress.views", "tracker.progress.service")
+    # nor SQLAlchemy's ORM: the models, the first session and the first job asked for import it
+    imported, out = _imported(tmp_path, "--help", modules=(*MODELS, *pages, "sqlalchemy.orm"))
+    assert "seed" in out and "check-deploy" in out and "Red and yellow cards." in out
+    assert len(MODELS) > 10
+    assert imported == []
+
+
 def test_cli_start_imports_a_bounded_number_of_modules(tmp_path):
-    # `flask --app tracker --help` imported 1,057 modules with the queue made at start-up, 848 without it (the app's
-    # 150 modules, Flask, SQLAlchemy, their extensions, and Flask-Limiter's `flask limiter` plugin command); a new
-    # library imported at start-up shows here before it shows in the start-up time
+    # `flask --app tracker --help` imported 1,057 modules with the queue made at start-up, 848 without it, 628 with the
+    # commands listed from their table, the app assembled on first use and the ORM imported by its first use (Flask,
+    # SQLAlchemy's core, the Flask extensions, Flask-Limiter's `flask limiter` plugin command and the app's
+    # configuration); a new library imported at start-up shows here before it shows in the start-up time
     count = _module_count(tmp_path, "--help")
-    assert count < 900, count
+    assert count < 660, count
 
 
 def test_the_queue_is_made_on_first_use_with_every_task_bound(db_url):
@@ -163,8 +184,92 @@ def test_the_throttling_store_is_opened_by_the_first_request_and_throttles_from_
 
 
 def test_the_served_app_keeps_its_start_up_objects_out_of_the_collectors_passes(tmp_path):
-    """gunicorn imports wsgi.py: the objects made at start-up are frozen, so a page's collections do not walk them."""
-    code = "import gc, wsgi; print(gc.get_freeze_count())"
+    """gunicorn imports wsgi.py: the app is assembled and the objects made at start-up frozen, so a page's collections
+    do not walk them."""
+    code = "import gc, wsgi; print(gc.get_freeze_count(), sum(1 for _ in wsgi.app.url_map.iter_rules()))"
     env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path), "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/t.db"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-    assert int(out.stdout.strip().splitlines()[-1]) > 10_000
+    frozen, rules = map(int, out.stdout.split())
+    assert frozen > 10_000
+    assert rules > 100  # assembled before the freeze: its pages and models are frozen too
+
+
+def test_compiled_templates_are_kept_for_the_next_process_and_an_edited_template_is_compiled_again(
+    tmp_path, own_instance
+):
+    """Each process (a command, a server worker) used to compile every template it rendered, about 0.1 s for the
+    briefing; the compiled code is now kept in the instance folder, checked against the template's source."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    page = folder / "page.html"
+    page.write_text("第一版 {{ n }}", encoding="utf-8")
+    config = {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path}/t.db", "SECRET_KEY": "k" * 32}
+
+    def render() -> tuple[str, int]:
+        """What a new process renders, and how many templates it compiled to do so."""
+        app = create_app(config)
+        env = app.jinja_env
+        env.loader = FileSystemLoader(str(folder))
+        compiled, compile_source = [], env.compile
+
+        def counted(source, name=None, *args, **kwargs):
+            compiled.append(name)
+            return compile_source(source, name, *args, **kwargs)
+
+        env.compile = counted
+        try:
+            return env.get_template("page.html").render(n=1), len(compiled)
+        finally:
+            app.extensions["tracker.engine"].dispose()
+
+    assert render() == ("第一版 1", 1)
+    cache = own_instance / "jinja_cache"
+    assert len(list(cache.iterdir())) == 1
+    assert stat.S_IMODE(cache.stat().st_mode) & 0o077 == 0  # the app's user alone may read or plant compiled code
+    assert render() == ("第一版 1", 0)  # loaded, not compiled
+    # an edit that keeps the file's modification time is still seen: the cache checks the source itself
+    mtime = page.stat().st_mtime_ns
+    page.write_text("第二版 {{ n }}", encoding="utf-8")
+    os.utime(page, ns=(mtime, mtime))
+    assert render() == ("第二版 1", 1)
+    assert render() == ("第二版 1", 0)
+
+
+def test_the_first_requests_of_many_threads_assemble_the_app_once(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "RATELIMIT_ENABLED": False})
+    runs = []
+    app.assemble_later(lambda _app: runs.append(threading.get_ident()))
+    start = threading.Barrier(6)
+    codes = []
+
+    def first_request():
+        client = app.test_client()
+        start.wait()
+        codes.append(client.get("/login").status_code)
+
+    threads = [threading.Thread(target=first_request) for _ in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert codes == [200] * 6  # none saw the app half assembled
+        assert len(runs) == 1
+    finally:
+        app.extensions["tracker.engine"].dispose()
+
+
+def test_an_app_whose_assembly_failed_refuses_every_later_use(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32})
+
+    def broken(_app):
+        raise ImportError("a page's module is missing")
+
+    app.assemble_later(broken)
+    try:
+        with pytest.raises(ImportError, match="missing"):
+            app.app_context()
+        with pytest.raises(RuntimeError, match="could not be assembled"):
+            app.test_client().get("/login")
+    finally:
+        app.extensions["tracker.engine"].dispose()

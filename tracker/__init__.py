@@ -8,12 +8,14 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 from flask import Flask, g, render_template, request, session
+from flask.cli import FlaskGroup
+from flask.ctx import AppContext, RequestContext
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
-from . import db, hardening, jobs, ratelimit
-from .audit import service as audit_service
+from . import db, hardening, jobs, ratelimit, templating
+from .commands import CommandTable
 from .config import Defaults, default_database_url, load_secret_key
 from .extensions import csrf, limiter, login_manager
 
@@ -22,21 +24,68 @@ log = logging.getLogger(__name__)
 
 
 class TrackerApp(Flask):
-    """The Flask app, with the set-up only serving needs (the login throttling's store) done before its first
-    request rather than when it is made: a command of `flask --app tracker` serves nothing."""
+    """The Flask app, built in two halves. `create_app` configures it (configuration, keys, the database, the
+    extensions, the queue's settings: everything a bad setting must stop at once); its pages, URL rules, models and
+    the queue's tasks are assembled once, on first real use: the first app context (`with app.app_context()`,
+    a command that runs), request context or request (`assemble`). Listing the commands, or a command's help,
+    builds none of it. The set-up only serving needs (the login throttling's store) runs before the first request."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._serving_setup: list[Callable[[Flask], None]] = []
         self._serving_ready = False
         self._serving_lock = threading.Lock()
+        self._assembly: list[Callable[[Flask], None]] = []
+        self._assembly_lock = threading.RLock()
+        self._assembling = False
+        self._assembled = False
+        self._assembly_failed: Exception | None = None
 
     def before_serving(self, setup: Callable[[Flask], None]) -> None:
         """Run `setup(app)` once, before the first request is handled."""
         self._serving_setup.append(setup)
 
+    def assemble_later(self, step: Callable[[Flask], None]) -> None:
+        """Run `step(app)` once, on the app's first real use (see `assemble`)."""
+        if self._assembled:
+            raise RuntimeError("the app is already assembled")
+        self._assembly.append(step)
+
+    def assemble(self) -> None:
+        """Run the steps left for first use, once and in order; other threads wait until they are done. A step that
+        needs an app context while assembling gets one as it is. A step that fails leaves the app unusable: every
+        later use raises, rather than running half an app."""
+        if self._assembled:
+            return
+        with self._assembly_lock:
+            if self._assembled or self._assembling:  # done meanwhile, or a step's own app context on this thread
+                return
+            if self._assembly_failed is not None:
+                raise RuntimeError("the app could not be assembled") from self._assembly_failed
+            self._assembling = True
+            try:
+                for step in self._assembly:
+                    step(self)
+            except Exception as e:
+                self._assembly_failed = e
+                raise
+            finally:
+                self._assembling = False
+            self._assembled = True
+
+    def app_context(self) -> AppContext:
+        if not self._assembled and not _looking_up_a_command():
+            self.assemble()
+        return super().app_context()
+
+    def request_context(self, environ) -> RequestContext:
+        # before the context binds the URL rules (every request and test request comes through here)
+        self.assemble()
+        return super().request_context(environ)
+
     def wsgi_app(self, environ, start_response):
         if not self._serving_ready:
+            self.assemble()
             with self._serving_lock:
                 if not self._serving_ready:
                     for setup in self._serving_setup:
@@ -45,8 +94,17 @@ class TrackerApp(Flask):
         return super().wsgi_app(environ, start_response)
 
 
+def _looking_up_a_command() -> bool:
+    """Whether Flask's command line is asking for this app context: its group pushes one to look a command up, for
+    every command `flask --app tracker --help` lists too, before anything runs. A command that runs assembles the
+    app then (tracker/commands.py)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and isinstance(ctx.command, FlaskGroup)
+
+
 def create_app(test_config: dict | None = None) -> TrackerApp:
-    """Build the application: configuration, database, login, CSRF, rate limits, blueprints, CLI."""
+    """Build the application: configuration, database, login, CSRF, rate limits, the command table; its pages and
+    models on first use."""
     app = TrackerApp(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
@@ -55,13 +113,22 @@ def create_app(test_config: dict | None = None) -> TrackerApp:
     )
     _configure(app, test_config)
     _init_extensions(app)
-    _register_blueprints(app)
-    from .cli import register
-
-    register(app)
-    _register_error_pages(app)
+    app.cli = CommandTable(app.name)
     _register_headers(app)
+    app.assemble_later(_assemble)
     return app
+
+
+def _assemble(app: TrackerApp) -> None:
+    """The half of the app its first use builds: the audit key for work outside a request, every model, the pages,
+    the error pages (one of them for the ORM's stale data)."""
+    from . import models  # noqa: F401  (every model, so that the mappers' relationships resolve)
+    from .audit import service as audit_service
+
+    # the audit service signs events outside a request's session too (command line, jobs)
+    audit_service.set_default_key(app.config["AUDIT_KEY"])
+    _register_blueprints(app)
+    _register_error_pages(app)
 
 
 def _configure(app: Flask, test_config: dict | None) -> None:
@@ -81,14 +148,13 @@ def _configure(app: Flask, test_config: dict | None) -> None:
     app.config["AUDIT_KEY"] = str(app.config["AUDIT_KEY"])
     app.config.setdefault("AUDIT_ANCHORS", str(Path(app.instance_path) / "audit_anchors"))
     app.json.ensure_ascii = False
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": templating.bytecode_cache(app.instance_path)}
 
 
 def _init_extensions(app: TrackerApp) -> None:
-    """Request hardening, the database, the audit key, CSRF, login throttling, the job queue and logins."""
+    """Request hardening, the database, CSRF, login throttling, the job queue and logins."""
     hardening.init_app(app)
     db.init_app(app)
-    # the audit service signs events outside a request's session too (command line, jobs)
-    audit_service.set_default_key(app.config["AUDIT_KEY"])
     csrf.init_app(app)
     # the store is chosen (and said) now; it is opened, with its client library, when the app first serves
     ratelimit.configure(app)
@@ -102,7 +168,7 @@ def _init_extensions(app: TrackerApp) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Every area's pages, the template filters, then the desk (the pages where areas meet)."""
-    from . import desk, templating
+    from . import desk
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
     from .assessment.views import bp as assessment_bp
@@ -142,6 +208,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    from sqlalchemy.orm.exc import StaleDataError
+
     messages = {
         400: "请求无效,请返回后重试。",
         403: "您没有权限访问此页面。",

@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app tracker COMMAND`."""
+"""The commands that belong to no area: seed, backup, restore, check-deploy, demo-data, `audit verify` and
+`uploads cleanup` (the command line finds them, and every area's, through tracker/commands.py)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,6 @@ from .audit.service import check
 from .audit.service import head as audit_head
 from .db import database_label
 from .evidence.blobs import store_for
-from .meetings.cli import meetings_cli
-from .metrics.cli import metrics_cli
-from .plans.cli import plan_cli
-from .publicity.cli import activities_cli
 from .seed import load_base, load_demo
 
 audit_cli = AppGroup("audit", help="The audit trail.")
@@ -169,32 +166,3 @@ def audit_verify(as_json: bool) -> None:
         click.echo(f"{len(report.problems)} problem(s) in the audit chain")
     if not report.ok:
         raise SystemExit(1)
-
-
-def register(app) -> None:
-    from .assessment.cli import assess_command, cards_cli
-    from .evidence.cli import evidence_cli
-    from .reports.cli import report_cli
-
-    app.cli.add_command(seed_command)
-    app.cli.add_command(audit_cli)
-    app.cli.add_command(uploads_cli)
-    app.cli.add_command(assess_command)
-    app.cli.add_command(cards_cli)
-    app.cli.add_command(report_cli)
-    from .exports.cli import export_cli
-
-    app.cli.add_command(export_cli)
-    app.cli.add_command(plan_cli)
-    app.cli.add_command(metrics_cli)
-    app.cli.add_command(meetings_cli)
-    app.cli.add_command(evidence_cli)
-    app.cli.add_command(activities_cli)
-    app.cli.add_command(demo_data_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(restore_command)
-    app.cli.add_command(check_deploy_command)
-    from .notify.cli import notify_cli, worker_command
-
-    app.cli.add_command(notify_cli)
-    app.cli.add_command(worker_command)

@@ -1,38 +1,27 @@
-"""Engine, per-request session and the declarative base with a constraint naming convention."""
+"""Engine, per-request session, the UTC datetime column type. The models' declarative base is in declarative.py: the
+ORM is imported by the models and by the first session, not by making the app."""
 
 from __future__ import annotations
 
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app, g
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
 
 from .errors import conflict_error
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 # Whether transactions started in this context may write (SQLite: BEGIN IMMEDIATE instead of BEGIN).
 write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
-
-
-class Base(DeclarativeBase):
-    """Declarative base for every model."""
-
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 class UTCDateTime(TypeDecorator):
@@ -142,7 +131,7 @@ def init_app(app) -> None:
         "audit_anchors": app.config["AUDIT_ANCHORS"],
         "audit_db": database_label(app.config["DATABASE_URL"]),
     }
-    app.extensions["tracker.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
+    app.extensions["tracker.session_info"] = info
 
     @app.before_request
     def _declare_intent():
@@ -160,8 +149,22 @@ def init_app(app) -> None:
 def get_session() -> Session:
     """The session of the current app context, created on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["tracker.sessionmaker"]()
+        g.db_session = _sessionmaker(current_app.extensions)()
     return g.db_session
+
+
+def _sessionmaker(extensions: dict):
+    """The app's session factory, made by its first session: the ORM is not imported by making the app (a command's
+    start), only by what uses it."""
+    make = extensions.get("tracker.sessionmaker")
+    if make is None:
+        from sqlalchemy.orm import sessionmaker
+
+        engine, info = extensions["tracker.engine"], extensions["tracker.session_info"]
+        make = extensions.setdefault(
+            "tracker.sessionmaker", sessionmaker(bind=engine, expire_on_commit=False, info=info)
+        )
+    return make
 
 
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]

@@ -16,10 +16,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -76,8 +79,11 @@ class Queue:
 
     @property
     def huey(self):
-        """The Huey instance, made with its tasks bound on first use."""
+        """The Huey instance, made with its tasks bound on first use (the app's own first use, which binds them)."""
         if self._huey is None:
+            assemble = getattr(self._app, "assemble", None)  # tracker.TrackerApp: the desk binds the tasks
+            if assemble is not None:
+                assemble()
             with self._lock:
                 if self._huey is None:
                     huey = make_huey(self.settings)
@@ -108,10 +114,27 @@ def queue_for(app: Flask) -> Queue:
 
 def enqueue_after_commit(session: Session, task: str, *args) -> None:
     """Enqueue `task` once the session's transaction commits (dropped with a rollback)."""
+    if not _listening.is_set():
+        _listen_to_sessions()
     session.info.setdefault("jobs_pending", []).append((current_app._get_current_object(), task, args))
 
 
-@event.listens_for(Session, "after_commit")
+_listening = threading.Event()
+_listen_lock = threading.Lock()
+
+
+def _listen_to_sessions() -> None:
+    """Listen to every session's commits and rollbacks, from the first job asked for: making the app (a command's
+    start) does not import the ORM."""
+    from sqlalchemy.orm import Session
+
+    with _listen_lock:
+        if not _listening.is_set():
+            event.listen(Session, "after_commit", _enqueue_pending)
+            event.listen(Session, "after_rollback", _drop_pending)
+            _listening.set()
+
+
 def _enqueue_pending(session: Session) -> None:
     for app, task, args in session.info.pop("jobs_pending", None) or ():
         try:
@@ -120,6 +143,5 @@ def _enqueue_pending(session: Session) -> None:
             log.exception("could not enqueue %s", task)
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop("jobs_pending", None)

@@ -14,7 +14,7 @@ from .assessment.models import (  # noqa: F401
 )
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import User  # noqa: F401
-from .db import Base  # noqa: F401
+from .declarative import Base  # noqa: F401
 from .evidence.models import Attachment  # noqa: F401
 from .meetings.models import Decision, DecisionEvent, Meeting  # noqa: F401
 from .metrics.models import Indicator, MetricValue  # noqa: F401

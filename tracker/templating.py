@@ -1,11 +1,14 @@
-"""Jinja filters and globals: Chinese dates, numbers, state badges, and the policy for templates."""
+"""Jinja filters and globals: Chinese dates, numbers, state badges, and the policy for templates; the compiled
+templates' cache."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from flask_login import current_user
+from jinja2 import FileSystemBytecodeCache
 
 from . import clock, policy
 
@@ -50,3 +53,12 @@ def init_app(app) -> None:
             return policy.can(current_user, action, obj)
 
         return {"can": can, "district_name": app.config["DISTRICT_NAME"], "today": clock.today()}
+
+
+def bytecode_cache(instance_path: str) -> FileSystemBytecodeCache:
+    """Compiled templates kept in the instance folder (`jinja_cache`, open to the app's user only), so that a process
+    (a command, each server worker) loads them rather than compiling every template again. Jinja keeps each one with
+    its template's checksum and compiles again a template whose source changed."""
+    folder = Path(instance_path) / "jinja_cache"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return FileSystemBytecodeCache(str(folder))

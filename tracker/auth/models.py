@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 from ..org.models import Unit
 from ..policy import ROLE_ADMIN, ROLE_OFFICER, ROLE_REVIEWER
 

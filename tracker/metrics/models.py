@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..auth.models import User
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 from ..org.models import Unit
 
 DOWN, UP = "down", "up"

@@ -8,7 +8,8 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 from ..org.models import Unit
 
 WECOM, DINGTALK, EMAIL = "wecom", "dingtalk", "email"

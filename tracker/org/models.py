@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 
 KIND_DEPARTMENT = "department"
 KIND_TOWNSHIP = "township"

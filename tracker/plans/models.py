@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 from ..org.models import Unit
 from .numerals import cn_number
 

@@ -8,7 +8,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..auth.models import User
-from ..db import Base, UTCDateTime, utcnow
+from ..db import UTCDateTime, utcnow
+from ..declarative import Base
 
 
 class BriefingArchive(Base):
