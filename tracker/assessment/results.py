@@ -18,6 +18,7 @@ from ..plans.models import Plan
 from .models import EVENTS, FORMULAS, Publication, PublicationStatus
 from .scheme import not_applicable_policy
 from .scoring import KIND_ORDER, NO_SCORE, UnitScore, check_quarter, compute_with_summary, fmt, q
+from .since import written_since
 
 RANK_AFTER_PUBLICATION = "考评结果发布后公布"
 
@@ -178,7 +179,7 @@ def quarter_results(
     # needs today's scores and figures, and neither the trend nor a JSON round trip of them
     summary = frozen.summary_from_json(snap["figures"], period)
     diff: list[Change] = []
-    if changes:
+    if changes and written_since(session, pub, period):
         scores, live_summary = compute_with_summary(session, plan, period)
         diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
