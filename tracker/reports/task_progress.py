@@ -21,15 +21,26 @@ from .rows import OverdueRow, TaskProgress, UnitState
 HIGHLIGHT_CHARS = 80
 
 
+def plan_tasks(session: Session, plan: Plan) -> tuple[list[Task], list]:
+    """The plan's tasks (with their measures) and duties, as the section reads them."""
+    tasks = load_tasks(session, plan)
+    return tasks, duties(session, plan, tasks)
+
+
 def task_progress(
-    session: Session, plan: Plan, period: Period, today: date, urge_counts: Counter | None = None
+    session: Session,
+    plan: Plan,
+    period: Period,
+    today: date,
+    urge_counts: Counter | None = None,
+    tasks_and_duties: tuple[list[Task], list] | None = None,
 ) -> tuple[list[TaskProgress], list[OverdueRow]]:
     """Each task's units with their states over the period's months, and the overdue reports.
 
-    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already.
+    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already;
+    tasks_and_duties, `plan_tasks`, when it has read those.
     """
-    tasks = load_tasks(session, plan)
-    plan_duties = duties(session, plan, tasks)
+    tasks, plan_duties = tasks_and_duties or plan_tasks(session, plan)
     months = period.months()
     codes = [m.code for m in months]
     reports = _report_columns(session, plan, codes)
