@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from tracker.assessment import card_rules, cards, lifting
 from tracker.assessment.calendar import add_working_days, calendar
@@ -431,6 +431,21 @@ def test_no_second_card_for_the_same_rule_and_figures(plan, session, client, aut
     assert f"已在整改中(#{card.id})" in html
     # the other towns' recommendations keep their button: 2 quarters x 6 towns - 1 issued - 1 in progress
     assert html.count('data-confirm="向') == 10
+    # the pages find them for all 11 pending recommendations at once, as same_active_card does one by one
+    pending = cards.pending(session)
+    one_by_one = {r.id: c for r in pending if (c := cards.same_active_card(session, r.unit_id, r.rule, r.figures))}
+    statements = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(session.get_bind(), "before_cursor_execute", count)
+    try:
+        found = cards.in_progress(session, pending)
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", count)
+    assert len(pending) == 11 and found == one_by_one == {again.id: card}
+    assert len(statements) == 1
 
 
 # -- red-card timing -------------------------------------------------------------------------------------------

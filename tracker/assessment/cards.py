@@ -175,10 +175,26 @@ def same_active_card(session: Session, unit_id: int, rule: CardRule | None, figu
 
 
 def in_progress(session: Session, recs: list[Recommendation]) -> dict[int, Card]:
-    """Recommendation id -> the active card it would duplicate (shown as 已在整改中 instead of a button)."""
+    """Recommendation id -> the active card it would duplicate (shown as 已在整改中 instead of a button), as
+    `same_active_card` finds it, with the active cards of the recommendations' units and rules read at once."""
+    ruled = [r for r in recs if r.rule is not None]
+    if not ruled:
+        return {}
+    active: dict[tuple[int, int], list[Card]] = {}
+    for card in session.scalars(
+        select(Card)
+        .where(
+            Card.unit_id.in_({r.unit_id for r in ruled}),
+            Card.rule_id.in_({r.rule.id for r in ruled}),
+            Card.status == CardStatus.ACTIVE,
+        )
+        .order_by(Card.id)
+    ):
+        active.setdefault((card.unit_id, card.rule_id), []).append(card)
     found = {}
-    for rec in recs:
-        card = same_active_card(session, rec.unit_id, rec.rule, rec.figures)
+    for rec in ruled:
+        figures = rec.figures or {}
+        card = next((c for c in active.get((rec.unit_id, rec.rule.id), ()) if (c.figures or {}) == figures), None)
         if card is not None:
             found[rec.id] = card
     return found

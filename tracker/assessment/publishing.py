@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from .. import clock, policy
-from ..audit.service import record
+from ..audit.service import hold_append_lock, record
 from ..errors import ValidationError, WorkflowError
 from ..periods import Period
 from ..plans.models import Plan
@@ -24,6 +24,9 @@ def publish(session: Session, actor, plan: Plan, period: Period, reason: str = "
         raise WorkflowError(f"{period.label}已发布,如需更正请先重新开放")
     if period.end >= clock.today():
         raise WorkflowError(f"{period.label}尚未结束,不能发布")
+    # the append lock first: a write the snapshot does not see then records its event after the publication's,
+    # which is how pages know whether the frozen results may differ from today's (`since.written_since`)
+    hold_append_lock(session)
     snap = live_snapshot(session, plan, period)
     reason = (reason or "").strip()
     pub = Publication(

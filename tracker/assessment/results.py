@@ -18,6 +18,7 @@ from ..plans.models import Plan
 from .models import EVENTS, FORMULAS, Publication, PublicationStatus
 from .scheme import not_applicable_policy
 from .scoring import KIND_ORDER, NO_SCORE, UnitScore, check_quarter, compute_with_summary, fmt, q
+from .since import written_since
 
 RANK_AFTER_PUBLICATION = "考评结果发布后公布"
 
@@ -107,9 +108,11 @@ def to_snapshot(
     return snap
 
 
-def live_snapshot(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict:
+def live_snapshot(
+    session: Session, plan: Plan, period: Period, today: date | None = None, plan_duties: list | None = None
+) -> dict:
     """The quarter scored from today's facts, with the figures used: what publishing freezes."""
-    scores, summary = compute_with_summary(session, plan, period, today)
+    scores, summary = compute_with_summary(session, plan, period, today, plan_duties)
     trends = metrics.trends(session, summary.core, None, period.year)
     return to_snapshot(scores, period, summary, trends, not_applicable_policy(session))
 
@@ -156,20 +159,27 @@ class QuarterResults:
 
 
 def quarter_results(
-    session: Session, plan: Plan, period: Period, *, today: date | None = None, changes: bool = True
+    session: Session,
+    plan: Plan,
+    period: Period,
+    *,
+    today: date | None = None,
+    changes: bool = True,
+    plan_duties: list | None = None,
 ) -> QuarterResults:
     """The only way to the quarter's scores and figures: published, the frozen snapshot (with what has changed
-    since, when asked); not published, computed live (today: the day the facts are read as of)."""
+    since, when asked); not published, computed live (today: the day the facts are read as of; plan_duties: the
+    plan's `counting_duties`, when the caller has read them already)."""
     check_quarter(period)
     pub = current_publication(session, period)
     if pub is None:
-        snap = live_snapshot(session, plan, period, today)
+        snap = live_snapshot(session, plan, period, today, plan_duties)
         return QuarterResults(
             period, snap, None, frozen.summary_from_json(snap["figures"], period), _trends(snap["figures"])
         )
     snap = pub.snapshot
     if "figures" not in snap:  # published before the figures were kept: today's, trends included
-        live = live_snapshot(session, plan, period)
+        live = live_snapshot(session, plan, period, plan_duties=plan_duties)
         figures = live["figures"]
         summary = frozen.summary_from_json(figures, period)
         diff = _changes(snap, summary, _rows_by_unit(live), summary) if changes else []
@@ -178,8 +188,8 @@ def quarter_results(
     # needs today's scores and figures, and neither the trend nor a JSON round trip of them
     summary = frozen.summary_from_json(snap["figures"], period)
     diff: list[Change] = []
-    if changes:
-        scores, live_summary = compute_with_summary(session, plan, period)
+    if changes and written_since(session, pub, period):
+        scores, live_summary = compute_with_summary(session, plan, period, plan_duties=plan_duties)
         diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 

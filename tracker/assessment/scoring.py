@@ -129,16 +129,17 @@ def compute(session: Session, plan: Plan, period: Period, today: date | None = N
 
 
 def compute_with_summary(
-    session: Session, plan: Plan, period: Period, today: date | None = None
+    session: Session, plan: Plan, period: Period, today: date | None = None, plan_duties: list | None = None
 ) -> tuple[list[UnitScore], metrics.Summary]:
-    """The scores, and the 两降两升 summary they used."""
+    """The scores, and the 两降两升 summary they used (plan_duties: the plan's `counting_duties`, when the caller
+    has read them already)."""
     check_quarter(period)
     today = today or clock.today()
     as_of = min(today, period.end)
     units = list(session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)))
     scheme_items = [i for i in items(session) if i.is_active]
     adjs = [a for a in adjustments(session) if a.is_active]
-    reports = timeliness(session, plan, period.months(), today=today, by_role=True)
+    reports = timeliness(session, plan, period.months(), today=today, by_role=True, plan_duties=plan_duties)
     decisions = meetings.decision_facts(session, None, period.start, period.end, today)
     summary = metrics.summary(session, period)
     by_unit_metrics = {s.unit.id: s for s in summary.units}

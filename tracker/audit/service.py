@@ -131,9 +131,7 @@ def record(
         # this transaction appended the newest event and still holds the lock: chain to it without asking again
         prev = tail.hash
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            # Serialise appends so two transactions never chain to the same predecessor.
-            session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
+        hold_append_lock(session)
         last = session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
         prev = last.hash if last else GENESIS
         if session.scalar(select(AuditEvent.id).where(AuditEvent.action == MARKER).limit(1)) is None:
@@ -156,6 +154,16 @@ def record(
 
 
 _TAIL = "audit_tail"
+
+
+def hold_append_lock(session: Session) -> None:
+    """Take the chain's append lock for the rest of the transaction: no other transaction appends an event
+    meanwhile (PostgreSQL: an advisory lock, taken again by the same transaction at no cost; SQLite: a writing
+    transaction already holds the database's write lock from its BEGIN IMMEDIATE). Serialises appends so two
+    transactions never chain to the same predecessor; taken before reading, it also means that every event before
+    the transaction's own belongs to a write the reads see (publishing relies on it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7301)"))
 
 
 def _own_tail(session: Session) -> AuditEvent | None:

@@ -12,6 +12,7 @@ from flask import Flask
 
 from ..meetings.models import DECISION_COLOURS, DECISION_LABELS
 from ..meetings.service import decision_status
+from ..metrics import cells as metric_cells
 from ..metrics.service import VERDICT_LABELS
 from ..plans.service import plan_period_label
 from ..progress.models import STATE_LABELS
@@ -24,6 +25,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(evidence.bp)
     app.jinja_env.globals.update(evidence.template_helpers())
+    app.jinja_env.globals.update(metric_cells.template_helpers())
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
         VERDICT_LABELS=VERDICT_LABELS,

@@ -21,7 +21,9 @@ from ..meetings.views import bp as meetings_bp
 from ..metrics import service as metrics
 from ..notify.models import QUEUED
 from ..notify.views import bp as notify_bp
+from ..plans.models import Plan
 from ..plans.service import active_plan
+from ..progress.service import counting_duties
 from ..reports import service as reports
 from ..reports.archive_job import ARCHIVE, job_state, queue_archive
 from ..reports.forms import RegenerateForm
@@ -41,13 +43,17 @@ def hold_meeting(session: Session, actor, meeting_id: int, version: int | None) 
 # -- the meeting page ---------------------------------------------------------------------------------
 
 
-def material(meeting: Meeting) -> dict:
-    """The agenda's figures and card recommendations and the archived briefing (areas above meetings)."""
+def material(meeting: Meeting, plan: Plan | None, plan_duties: list | None = None) -> dict:
+    """The agenda's figures and card recommendations and the archived briefing (areas above meetings); plan: the
+    active plan, plan_duties: its `counting_duties` when read already."""
     period = reports.meeting_period(meeting)
     quarter = period.in_quarter
     # a quarter's figures come from its results: frozen once published (months are never published)
-    plan = active_plan(db.session)
-    results = quarter_results(db.session, plan, period) if plan and period.kind == "quarter" else None
+    results = (
+        quarter_results(db.session, plan, period, plan_duties=plan_duties)
+        if plan and period.kind == "quarter"
+        else None
+    )
     # the meeting page issues recommended cards only: its form needs the CSRF token, not the list of units
     recs = card_service.pending(db.session, quarter)
     # a quarter's results know whether it is published (their period is the quarter); a month asks
@@ -76,7 +82,13 @@ def show(meeting_id: int):
     meeting = get_or_404(Meeting, meeting_id, options=service.page_options())
     require("meeting.view", meeting)
     today = clock.today()
-    agenda = service.agenda(db.session, meeting, today) if policy.can(current_user, "meeting.view_all") else None
+    agenda = shown = None
+    if policy.can(current_user, "meeting.view_all"):
+        plan = active_plan(db.session)
+        # the agenda's month counts and the quarter's live scores count the same duties: read once
+        plan_duties = counting_duties(db.session, plan) if plan is not None else None
+        agenda = service.agenda(db.session, meeting, today, plan_duties)
+        shown = material(meeting, plan, plan_duties)
     has_briefing = policy.can(current_user, "reports.view")
     briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None
     return render_template(
@@ -86,7 +98,7 @@ def show(meeting_id: int):
         hold_form=EmptyForm(),
         counts=service.status_counts(meeting.decisions, today),
         briefing_url=briefing_url,
-        material=material(meeting) if agenda else None,
+        material=shown,
     )
 
 

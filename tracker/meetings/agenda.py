@@ -43,8 +43,9 @@ class Agenda:
     report_in_plan: bool = True  # False: report_month lies outside the plan's period and owes nothing
 
 
-def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Agenda:
-    """The agenda facts of a meeting, from the live record."""
+def agenda(session: Session, meeting: Meeting, today: date | None = None, plan_duties: list | None = None) -> Agenda:
+    """The agenda facts of a meeting, from the live record (plan_duties: the active plan's `counting_duties`, when
+    the caller has read them already)."""
     today = today or clock.today()
     period = Period.parse(meeting.period)
     previous = previous_meetings(session, meeting.date)
@@ -66,7 +67,7 @@ def agenda(session: Session, meeting: Meeting, today: date | None = None) -> Age
         status_counts(earlier, today),
         month if plan is not None else None,
         due_date(plan, month) if plan is not None else None,
-        month_counts(session, plan, month, today) if plan is not None else {},
+        month_counts(session, plan, month, today, plan_duties) if plan is not None else {},
         rows,
         plan is None or in_plan_period(plan, month),
     )

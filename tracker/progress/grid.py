@@ -152,11 +152,14 @@ def _rows(tasks: list[Task], units: list[Unit], cells: dict[tuple[int, int], Cel
     return rows
 
 
-def month_counts(session: Session, plan: Plan, period: Period, today: date | None = None) -> dict[str, int]:
+def month_counts(
+    session: Session, plan: Plan, period: Period, today: date | None = None, plan_duties: list | None = None
+) -> dict[str, int]:
     """How many of the month's (task, unit) cells are in each state, counted as `build_grid` counts them
     (empty for a month outside the plan's period).
 
-    For pages that show the counts only: no measures, urges or cells are loaded.
+    For pages that show the counts only: no measures, urges or cells are loaded. plan_duties: the plan's
+    `counting_duties`, when the caller has read them already.
     """
     today = today or clock.today()
     if not in_plan_period(plan, period):
@@ -171,7 +174,6 @@ def month_counts(session: Session, plan: Plan, period: Period, today: date | Non
         )
     }
     due = due_date(plan, period)
-    counts = Counter(
-        cell_state(reports.get((d.task.id, d.unit.id)), due, today) for d in counting_duties(session, plan)
-    )
+    plan_duties = plan_duties if plan_duties is not None else counting_duties(session, plan)
+    counts = Counter(cell_state(reports.get((d.task.id, d.unit.id)), due, today) for d in plan_duties)
     return {s: counts.get(s, 0) for s in STATE_ORDER}

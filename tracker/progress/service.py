@@ -33,7 +33,7 @@ from .models import (
     Urge,
 )
 from .state import cell_state, due_months, report_state
-from .timeliness import Timeliness, timeliness, unit_timeliness
+from .timeliness import Timeliness, counting_duties, timeliness, unit_timeliness
 
 # the reading side, defined in the modules above, is called through this interface too
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "TodoItem",
     "build_grid",
     "cell_state",
+    "counting_duties",
     "due_months",
     "list_reports",
     "month_counts",

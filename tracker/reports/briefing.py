@@ -38,7 +38,7 @@ from .rows import (
     decision_row,
     recommendations,
 )
-from .task_progress import evidence_per_unit, task_progress
+from .task_progress import evidence_per_unit, plan_tasks, task_progress
 
 
 @dataclass(frozen=True)
@@ -96,9 +96,10 @@ class _Figures:
     bar_charts: list[Markup]
 
 
-def _figures(session: Session, plan: Plan, period: Period) -> _Figures:
-    """A quarter's figures, scores and ranks come from one place: frozen once published, live before."""
-    results = quarter_results(session, plan, period) if period.kind == "quarter" else None
+def _figures(session: Session, plan: Plan, period: Period, plan_duties: list) -> _Figures:
+    """A quarter's figures, scores and ranks come from one place: frozen once published, live before (plan_duties:
+    the plan's duties, which live scores count)."""
+    results = quarter_results(session, plan, period, plan_duties=plan_duties) if period.kind == "quarter" else None
     if results is None:
         overview = metric_pages.overview(session, period, CHART_FONT)
         return _Figures(None, overview.summary, overview.trends, overview.bars)
@@ -133,11 +134,13 @@ def _closed_within(cards: list, status: CardStatus, period: Period, today: date)
 def briefing(session: Session, plan: Plan, period: Period, meeting=None, district: str = "") -> Briefing:
     """Everything the joint meeting reads for a period (and a meeting)."""
     today = clock.today()
-    figures = _figures(session, plan, period)
+    # the plan's tasks and duties, read once for the progress section and for the quarter's live scores
+    tasks_and_duties = plan_tasks(session, plan)
+    figures = _figures(session, plan, period, tasks_and_duties[1])
     results = figures.results
     period_urges = _period_urges(session, period)
     urge_counts = Counter((u.task_id, u.unit_id, u.period) for u in period_urges)
-    tasks, overdue = task_progress(session, plan, period, today, urge_counts)
+    tasks, overdue = task_progress(session, plan, period, today, urge_counts, tasks_and_duties)
     cards_ = list(session.scalars(cards_query().order_by(Card.deadline)))
     recs = recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today

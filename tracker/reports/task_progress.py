@@ -14,22 +14,33 @@ from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
 from ..plans.service import due_date, duties, in_plan_period, load_tasks
-from ..progress.models import ACCEPTED, STATE_LABELS, ProgressReport, Urge
-from ..progress.service import report_state
+from ..progress.models import ACCEPTED, OVERDUE, STATE_LABELS, ProgressReport, Urge
+from ..progress.service import cell_state
 from .rows import OverdueRow, TaskProgress, UnitState
 
 HIGHLIGHT_CHARS = 80
 
 
+def plan_tasks(session: Session, plan: Plan) -> tuple[list[Task], list]:
+    """The plan's tasks (with their measures) and duties, as the section reads them."""
+    tasks = load_tasks(session, plan)
+    return tasks, duties(session, plan, tasks)
+
+
 def task_progress(
-    session: Session, plan: Plan, period: Period, today: date, urge_counts: Counter | None = None
+    session: Session,
+    plan: Plan,
+    period: Period,
+    today: date,
+    urge_counts: Counter | None = None,
+    tasks_and_duties: tuple[list[Task], list] | None = None,
 ) -> tuple[list[TaskProgress], list[OverdueRow]]:
     """Each task's units with their states over the period's months, and the overdue reports.
 
-    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already.
+    urge_counts, keyed (task id, unit id, month code), when the caller has read the period's urges already;
+    tasks_and_duties, `plan_tasks`, when it has read those.
     """
-    tasks = load_tasks(session, plan)
-    plan_duties = duties(session, plan, tasks)
+    tasks, plan_duties = tasks_and_duties or plan_tasks(session, plan)
     months = period.months()
     codes = [m.code for m in months]
     reports = _report_columns(session, plan, codes)
@@ -49,7 +60,7 @@ def task_progress(
     dues = [(m, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
     out, overdue = [], []
     for t in tasks:
-        rows = [_unit_state(plan, t, d, dues, reports, urge_counts, today, overdue) for d in duties_of[t.id]]
+        rows = [_unit_state(t, d, dues, reports, urge_counts, today, overdue) for d in duties_of[t.id]]
         out.append(
             TaskProgress(
                 t.number,
@@ -82,24 +93,22 @@ def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
     }
 
 
-def _unit_state(plan, task, duty, dues, reports, urge_counts, today, overdue: list) -> UnitState:
-    """One unit's states over the months due so far; its overdue months are appended to `overdue`."""
+def _unit_state(task, duty, dues, reports, urge_counts, today, overdue: list) -> UnitState:
+    """One unit's states over the months due so far; its overdue months are appended to `overdue`.
+
+    Every month of `dues` lies in the plan's period, so its state needs its due date only (`cell_state`, as
+    `report_state` would answer)."""
     states: Counter = Counter()
     latest = ""
+    task_id, unit_id = task.id, duty.unit.id
     for m, due in dues:
-        s = report_state(plan, m, reports.get((task.id, duty.unit.id, m.code)), today)
+        key = (task_id, unit_id, m.code)
+        s = cell_state(reports.get(key), due, today)
         states[s] += 1
         latest = s
-        if s == "overdue":
+        if s == OVERDUE:
             overdue.append(
-                OverdueRow(
-                    duty.unit.name,
-                    task.short_label,
-                    m.label,
-                    due,
-                    STATE_LABELS[s],
-                    urge_counts.get((task.id, duty.unit.id, m.code), 0),
-                )
+                OverdueRow(duty.unit.name, task.short_label, m.label, due, STATE_LABELS[s], urge_counts.get(key, 0))
             )
     return UnitState(duty.unit.name, duty.role_label, dict(states), latest)
 
