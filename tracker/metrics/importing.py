@@ -1,9 +1,11 @@
-"""The figures import written: all or nothing, a month at a time straight from the preview's compact rows (new
-figures in one batch, by COPY on PostgreSQL; updates checked against the versions the preview read), one audit event
-per month."""
+"""The figures import written: all or nothing, straight from the preview's compact rows. New figures first, in one
+stream as they are built (one COPY on PostgreSQL, so the server inserts while the next rows are built; one prepared
+statement on SQLite); then month by month the updates, checked against the versions the preview read, and the
+month's audit event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,28 +35,28 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure. Only one month's figures are held at a time.
+    per month records every changed figure. Only one month's audit values are held at a time.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
     who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
     figures = _Figures(preview, reason)
+    months = list(preview.month_rows())
     session.flush()
     connection = session.connection()
-    inserted = updated = months = 0
-    for month, rows in preview.month_rows():
+    if preview.inserts:
+        _insert_figures(connection, figures.inserts(months), now, actor_id)
+    inserted = updated = 0
+    for month, rows in months:
         month_figures = figures.of(rows)
-        if month_figures.inserts:
-            _insert_figures(connection, month_figures.inserts, now, actor_id)
         if month_figures.updates:
             _update_figures(connection, month_figures.updates, now, actor_id)
         _record_month(session, actor, who, month, month_figures, reason, filename)
-        inserted += len(month_figures.inserts)
+        inserted += month_figures.inserts
         updated += len(month_figures.updates)
-        months += 1
     session.flush()
-    return ImportResult(inserted, updated, months)
+    return ImportResult(inserted, updated, len(months))
 
 
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
@@ -76,10 +78,10 @@ def _confirmable(preview: Preview, reason: str) -> str:
 
 @dataclass
 class _Month:
-    """A month's figures to write: new ones as the table's columns (indicator, unit, month, count, amount, source,
-    note), changed ones as (row id, version read, count, amount, source, note); the audit's before and after."""
+    """A month's figures: how many are new, the changed ones as (row id, version read, count, amount, source, note),
+    and the audit's before and after of every figure written."""
 
-    inserts: list[tuple]
+    inserts: int
     updates: list[tuple]
     before: dict
     after: dict
@@ -95,24 +97,45 @@ class _Figures:
         self.counts = [ind.is_count for ind in preview.columns]
         self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
 
+    def inserts(self, months: list[tuple[str, list[SheetRow]]]) -> Iterator[tuple]:
+        """The new figures, month by month, as the table's columns (indicator, unit, month, count, amount, source,
+        note), each built as it is taken."""
+        ids, counts, sources_of = self.ids, self.counts, self.preview.sources
+        corrected = (SOURCE_CORRECTION, self.reason)
+        imported = (SOURCE_IMPORT, "")
+        for _month, rows in months:
+            for r in rows:
+                if NEW not in r.codes:
+                    continue
+                uid, month, values, sources = r.unit_id, r.month, r.values, sources_of[r.unit_id]
+                for ci, code in enumerate(r.codes):
+                    if code == NEW:
+                        new = values[ci]
+                        source, note = corrected if sources[ci] == SOURCE_CORRECTION else imported
+                        if counts[ci]:
+                            yield (ids[ci], uid, month, int(new), None, source, note)
+                        else:
+                            yield (ids[ci], uid, month, None, Decimal(new), source, note)
+
     def of(self, rows: list[SheetRow]) -> _Month:
-        out = _Month([], [], {}, {}, False)
-        ids, counts, reason = self.ids, self.counts, self.reason
+        """A month's count of new figures, its changed ones and its audit values."""
+        out = _Month(0, [], {}, {}, False)
+        counts, reason = self.counts, self.reason
         for r in rows:
-            uid, month = r.unit_id, r.month
+            uid = r.unit_id
             sources = self.preview.sources[uid]
             keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
             for ci, code in enumerate(r.codes):
                 if code != NEW and code != UPDATE:
                     continue
                 new = r.values[ci]
-                count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
                 correct = sources[ci] == SOURCE_CORRECTION
-                source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
                 if code == NEW:
                     old = None
-                    out.inserts.append((ids[ci], uid, month, count, amount, source, note))
+                    out.inserts += 1
                 else:
+                    count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
+                    source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
                     vid, version, old = r.stored[ci]
                     out.updates.append((vid, version, count, amount, source, note))
                 out.before[keys[ci]] = _audit_value(old)
@@ -135,24 +158,30 @@ def _audit_value(v):
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
 
 
-def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: int | None) -> None:
-    """Insert the new figures (version 1): by COPY on PostgreSQL, else one prepared statement executed for all
-    rows. Either way the values go to the driver as the column types would bind them, without SQLAlchemy handling
-    each row. A row someone inserted since the preview (the unique constraint) fails the whole import."""
+def _insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
+    """Insert the new figures (version 1), each row sent as it is built: by one COPY on PostgreSQL (the server
+    inserts while the next rows are built), else one prepared statement executed for all rows. Either way the values
+    go to the driver as the column types would bind them, without SQLAlchemy handling each row. A row someone
+    inserted since the preview (the unique constraint) fails the whole import."""
     table = MetricValue.__table__
     names = ", ".join(_INSERTED) + ", version"  # the statements name only the model's own table and columns
     try:
         if connection.dialect.name == "postgresql":
             with connection.connection.driver_connection.cursor() as cursor:
                 with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                    write, tail = copy.write_row, (now, actor_id, 1)
                     for row in rows:
-                        copy.write_row((*row, now, actor_id, 1))
+                        write(row + tail)
         else:
             at = UTCDateTime().process_bind_param(now, connection.dialect)
-            stored_rows = [(*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows]
+            stored_rows = ((*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows)
             marks = ", ".join("?" * (len(_INSERTED) + 1))
             statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # nosec B608: model names, no input
-            connection.exec_driver_sql(statement, stored_rows)
+            cursor = connection.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(statement, stored_rows)  # sqlite3 takes the rows as they are built
+            finally:
+                cursor.close()
     except Exception as e:
         if violated_unique(getattr(e, "orig", e)):
             raise StaleEdit(_STALE) from e
@@ -201,7 +230,7 @@ def _record_month(session: Session, actor, who: str, month: str, figures: _Month
     after = figures.after
     if correction:
         after["更正原因"] = reason
-    written = len(figures.inserts) + len(figures.updates)
+    written = figures.inserts + len(figures.updates)
     record(
         session,
         actor,
