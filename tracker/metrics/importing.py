@@ -155,6 +155,8 @@ def _audit_value(v):
     return v if v is None or type(v) is int else format(v, "f")
 
 
+# the PostgreSQL types of the columns COPY writes: _INSERTED, then version
+_COPY_TYPES = ("int4", "int4", "varchar", "int8", "numeric", "varchar", "varchar", "timestamptz", "int4", "int4")
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
 
 
@@ -168,7 +170,8 @@ def _insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id
     try:
         if connection.dialect.name == "postgresql":
             with connection.connection.driver_connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(_COPY_TYPES)  # binary: nothing formatted as text here, nor parsed by the server
                     write, tail = copy.write_row, (now, actor_id, 1)
                     for row in rows:
                         write(row + tail)
