@@ -5,6 +5,7 @@ month's audit event."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,28 +36,31 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure. Only one month's audit values are held at a time.
+    per month records every changed figure: each month's is built while the new figures stream to the database
+    (the server inserting meanwhile) and recorded once they are all in.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
     actor_id = getattr(actor, "id", None)
     who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
     figures = _Figures(preview, reason)
-    months = list(preview.month_rows())
     session.flush()
     connection = session.connection()
+    built: list[tuple[str, _Month]] = []
+    new_figures = figures.stream(preview.month_rows(), built)
     if preview.inserts:
-        _insert_figures(connection, figures.inserts(months), now, actor_id)
+        _insert_figures(connection, new_figures, now, actor_id)
+    else:
+        deque(new_figures, maxlen=0)  # nothing new: only the months' changes and audit values
     inserted = updated = 0
-    for month, rows in months:
-        month_figures = figures.of(rows)
+    for month, month_figures in built:
         if month_figures.updates:
             _update_figures(connection, month_figures.updates, now, actor_id)
         _record_month(session, actor, who, month, month_figures, reason, filename)
         inserted += month_figures.inserts
         updated += len(month_figures.updates)
     session.flush()
-    return ImportResult(inserted, updated, len(months))
+    return ImportResult(inserted, updated, len(built))
 
 
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
@@ -97,51 +101,40 @@ class _Figures:
         self.counts = [ind.is_count for ind in preview.columns]
         self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
 
-    def inserts(self, months: list[tuple[str, list[SheetRow]]]) -> Iterator[tuple]:
-        """The new figures, month by month, as the table's columns (indicator, unit, month, count, amount, source,
-        note), each built as it is taken."""
-        ids, counts, sources_of = self.ids, self.counts, self.preview.sources
-        corrected = (SOURCE_CORRECTION, self.reason)
-        imported = (SOURCE_IMPORT, "")
-        for _month, rows in months:
-            for r in rows:
-                if NEW not in r.codes:
-                    continue
-                uid, month, values, sources = r.unit_id, r.month, r.values, sources_of[r.unit_id]
-                for ci, code in enumerate(r.codes):
-                    if code == NEW:
-                        new = values[ci]
-                        source, note = corrected if sources[ci] == SOURCE_CORRECTION else imported
-                        if counts[ci]:
-                            yield (ids[ci], uid, month, int(new), None, source, note)
-                        else:
-                            yield (ids[ci], uid, month, None, Decimal(new), source, note)
+    def stream(self, months: Iterator[tuple[str, list[SheetRow]]], built: list) -> Iterator[tuple]:
+        """The new figures as the table's columns (indicator, unit, month, count, amount, source, note), month by
+        month, each month built when the one before is taken; every month's other figures go to `built`."""
+        for month, rows in months:
+            month_figures, new = self.of(rows)
+            yield from new
+            built.append((month, month_figures))
 
-    def of(self, rows: list[SheetRow]) -> _Month:
-        """A month's count of new figures, its changed ones and its audit values."""
-        out = _Month(0, [], {}, {}, False)
-        counts, reason = self.counts, self.reason
+    def of(self, rows: list[SheetRow]) -> tuple[_Month, list[tuple]]:
+        """A month's figures, and its new ones as the table's columns."""
+        out, new_rows = _Month(0, [], {}, {}, False), []
+        ids, counts, reason = self.ids, self.counts, self.reason
         for r in rows:
-            uid = r.unit_id
+            uid, month = r.unit_id, r.month
             sources = self.preview.sources[uid]
             keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
             for ci, code in enumerate(r.codes):
                 if code != NEW and code != UPDATE:
                     continue
                 new = r.values[ci]
+                count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
                 correct = sources[ci] == SOURCE_CORRECTION
+                source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
                 if code == NEW:
                     old = None
-                    out.inserts += 1
+                    new_rows.append((ids[ci], uid, month, count, amount, source, note))
                 else:
-                    count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
-                    source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
                     vid, version, old = r.stored[ci]
                     out.updates.append((vid, version, count, amount, source, note))
                 out.before[keys[ci]] = _audit_value(old)
                 out.after[keys[ci]] = _audit_value(new)
                 out.correction = out.correction or correct
-        return out
+        out.inserts = len(new_rows)
+        return out, new_rows
 
     def _names(self, unit_name: str) -> list[str]:
         names = self.names.get(unit_name)
