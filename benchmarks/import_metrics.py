@@ -13,8 +13,10 @@ which cannot be imported); then measures, each on the same bytes:
   again with every figure changed: updates against stored figures).
 
 Peak memory is the growth of the process's peak resident set during the step (/proc/self/clear_refs resets it), so
-what C parsers allocate counts too. Ratios are to the bare scan's time in the same run, which carries the machine's
-load as the step does.
+what C parsers allocate counts too. On a PostgreSQL server on this machine, "srv CPU" is the CPU seconds its
+processes serving the benchmark's database spent during the step (from /proc: the insert's own work, which the
+wall clock shows only mixed with the machine's load). Ratios are to the bare scan's time in the same run, which
+carries the machine's load as the step does.
 
     .venv/bin/python benchmarks/import_metrics.py [--towns 500] [--years 10] [--database-url URL] [--inserts-only]
 
@@ -92,34 +94,63 @@ def _peak_kib() -> int:
     return 0
 
 
-class Step:
-    """A step's wall-clock and CPU seconds and the MB the peak resident set grew by."""
+def server_cpu(database: str | None) -> float | None:
+    """CPU seconds (user + system) of the PostgreSQL processes on this machine serving `database` (their title
+    names it), or None when there is none to read (SQLite, or a server elsewhere)."""
+    if not database:
+        return None
+    total, found, tick = 0, False, os.sysconf("SC_CLK_TCK")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read().decode(errors="replace")
+            if not title.startswith("postgres:") or f" {database} " not in title:
+                continue
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+        found = True
+    return total / tick if found else None
 
-    def __init__(self, secs: float, cpu: float, mb: float):
-        self.secs, self.cpu, self.mb = secs, cpu, mb
+
+class Step:
+    """A step's wall-clock and CPU seconds, the server's CPU seconds and the MB the peak resident set grew by."""
+
+    def __init__(self, secs: float, cpu: float, mb: float, server: float | None = None):
+        self.secs, self.cpu, self.mb, self.server = secs, cpu, mb, server
 
     def line(self, label: str, rows: int, bare: Step) -> str:
+        server = f"{self.server:7.2f}" if self.server is not None else f"{'-':>7}"
         return (
             f"  {label:36} {self.secs:6.2f} {rows / self.secs:7.0f} {self.secs / bare.secs:6.1f}"
-            f" {self.cpu:6.2f} {rows / self.cpu:7.0f} {self.cpu / bare.cpu:6.1f} {self.mb:6.0f}"
+            f" {self.cpu:6.2f} {rows / self.cpu:7.0f} {self.cpu / bare.cpu:6.1f} {self.mb:6.0f} {server}"
         )
 
 
-HEADER = f"  {'step':36} {'s':>6} {'rows/s':>7} {'×bare':>6} {'CPU s':>6} {'rows/':>7} {'×bare':>6} {'MB':>6}"
-HEADER += f"\n  {'':36} {'':>6} {'':>7} {'':>6} {'':>6} {'CPU s':>7} {'CPU':>6} {'peak':>6}"
+HEADER = (
+    f"  {'step':36} {'s':>6} {'rows/s':>7} {'×bare':>6} {'CPU s':>6} {'rows/':>7} {'×bare':>6} {'MB':>6} {'srv':>7}"
+)
+HEADER += f"\n  {'':36} {'':>6} {'':>7} {'':>6} {'':>6} {'CPU s':>7} {'CPU':>6} {'peak':>6} {'CPU s':>7}"
+DATABASE: str | None = None  # the PostgreSQL database whose server processes' CPU is read
 
 
 def measured(step):
-    """(result, Step) of step(): its wall-clock and CPU (this process's) seconds and peak memory. CPU seconds
-    carry less of the machine's load than the wall clock does, though a loaded machine slows them too."""
+    """(result, Step) of step(): its wall-clock and CPU (this process's) seconds, the database server's CPU
+    seconds and peak memory. CPU seconds carry less of the machine's load than the wall clock does, though a loaded
+    machine slows them too."""
     gc.collect()
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # the peak resident set starts again from the current one
     before = _peak_kib()
+    s0 = server_cpu(DATABASE)
     t0, c0 = time.perf_counter(), time.process_time()
     result = step()
     secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return result, Step(secs, cpu, (_peak_kib() - before) / 1024)
+    s1 = server_cpu(DATABASE)
+    server = s1 - s0 if s0 is not None and s1 is not None else None
+    return result, Step(secs, cpu, (_peak_kib() - before) / 1024, server)
 
 
 def bare_scan(data: bytes) -> int:
@@ -187,6 +218,8 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{os.path.join(tempfile.mkdtemp(prefix='metrics-bench-'), 'bench.db')}"
     clock.freeze(datetime(2026, 11, 28, 10, tzinfo=clock.CHINA_TZ))
     engine, session, towns = setup(url, args.towns)
+    global DATABASE
+    DATABASE = engine.url.database if engine.dialect.name == "postgresql" else None
     # the figures counted from the publicity register cannot be imported: their columns stay out of the file
     indicators = [i for i in service.active_indicators(session) if i.code not in REGISTER_CODES]
     months = month_range(Period.month(2026 - args.years, 1), Period.month(2025, 12))

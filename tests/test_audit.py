@@ -1,7 +1,8 @@
 """The audit trail records every write and detects tampering."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text, update
@@ -50,6 +51,21 @@ def test_writes_have_who_what_and_before_after(chain, session):
     submit = [e for e in chain if e.action == "report.submit"][0]
     assert submit.actor_name == "town1"
     assert submit.before["status"] == "draft" and submit.after["status"] == "submitted"
+
+
+def test_values_are_stored_as_json_reads_them_back_whatever_their_form(chain, session):
+    """A flat dict of plain values is kept as given (not serialised and parsed back); anything else is made plain
+    the same way as before; both verify, and the caller's dict is not the one kept."""
+    figures = {"青石镇/发案数": 12, "青石镇/损失金额": "35.50", "全区/劝阻数": None, "flag": True}
+    nested = {"when": date(2026, 11, 10), "amount": Decimal("1.50"), "list": [1, "a"], "inner": {"n": 2}}
+    flat = record(session, None, "test.flat", object_type="T", object_id=1, before=figures, after=nested)
+    figures["青石镇/发案数"] = 13
+    session.commit()
+    session.expire_all()
+    stored = session.get(AuditEvent, flat.id)
+    assert stored.before == {"青石镇/发案数": 12, "青石镇/损失金额": "35.50", "全区/劝阻数": None, "flag": True}
+    assert stored.after == {"when": "2026-11-10", "amount": "1.50", "list": [1, "a"], "inner": {"n": 2}}
+    assert verify(session) == []
 
 
 def test_edited_event_is_detected(chain, session):

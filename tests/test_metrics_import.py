@@ -78,6 +78,36 @@ def test_bad_month(env, month, message):
     assert _messages(p, "error") == [f"2|月份|{message}"]
 
 
+def test_months_of_2000_and_2001_import_like_any_other(env):
+    """The 24 months before 2000-01 … 2001-12 reach back before 2000: an empty window, not a refusal."""
+    series(env, Q, "cases", "2000-01", [8, 9, 10, 7, 9, 11, 12, 8])
+    p = _preview(env, xlsx([[Q, "2001-12", 90, None, None, None], [L, "2000-01", 4, "2.5", None, None]]))
+    assert not p.errors
+    assert _messages(p, "warning") == ["2|发案数(起)|90起远超该单位近两年的最高值(12起),请核对"]
+    importing.apply_import(env, get_user(env, "police"), p)
+    env.flush()
+    stored = {(v.month, v.count, v.amount) for v in env.scalars(select(MetricValue).where(MetricValue.month < "2002"))}
+    assert {("2001-12", 90, None), ("2000-01", 4, None), ("2000-01", None, Decimal("2.5000"))} <= stored
+    assert _count(env) == 8 + 3
+
+
+@pytest.mark.parametrize("period, label", [("2000-01", "2000年1月"), ("2000-Q1", "2000年第一季度"), ("2000", "2000年")])
+def test_the_figures_of_2000_are_shown_with_no_link_to_1999(env, client, auth, period, label):
+    series(env, Q, "cases", "2000-01", [8, 9])
+    env.commit()
+    auth.login("reviewer")
+    resp = client.get(f"/metrics/?period={period}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and f"两降两升 · {label}" in html
+    assert "period=1999" not in html and "‹" not in html
+
+
+@pytest.mark.parametrize("month", ["1999-12", "2101-01"])
+def test_a_month_outside_the_years_periods_take_is_refused_naming_the_range(env, month):
+    p = _preview(env, xlsx([[Q, "2026-10", 1, None, None, None], [Q, month, 1, None, None, None]]))
+    assert _messages(p, "error") == [f"3|月份|月份“{month}”超出范围,年份须在2000至2100年之间"]
+
+
 def test_month_forms_people_type(env):
     from datetime import datetime
 

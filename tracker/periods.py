@@ -157,8 +157,12 @@ def _either(kinds: Sequence[str], words: dict[str, str], space: str = " ") -> st
     return shown[0] if len(shown) == 1 else f"{'、'.join(shown[:-1])}{space}或{space}{shown[-1]}"
 
 
+# the years a period may name (the plan's year, the holiday calendar, document numbers take the same range)
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
 def _check(year: int, month: int) -> None:
-    if not 2000 <= year <= 2100:
+    if not MIN_YEAR <= year <= MAX_YEAR:
         raise ValidationError(f"年份超出范围:{year}")
     if not 1 <= month <= 12:
         raise ValidationError(f"月份应为1至12,收到 {month}")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ValidationError
 from ..org.models import KIND_DEPARTMENT, Unit
-from ..periods import Period
+from ..periods import MAX_YEAR, MIN_YEAR, Period
 from .excel import MONTH_HEADER, UNIT_HEADER, RawSheet, month_text
 from .import_history import History
 from .import_preview import (
@@ -64,6 +64,8 @@ def parse_month(cell) -> str:
     m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})月?", text) or re.fullmatch(r"(\d{4})(\d{2})", text)
     if not m:
         raise ValidationError(f"月份“{text[:20]}”无法识别,应为 YYYY-MM(如 2026-10)" if text else "缺少月份")
+    if not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+        raise ValidationError(f"月份“{text}”超出范围,年份须在{MIN_YEAR}至{MAX_YEAR}年之间")
     try:
         return Period.month(int(m[1]), int(m[2])).code
     except ValidationError:

@@ -1,9 +1,12 @@
-"""The figures import written: all or nothing, a month at a time straight from the preview's compact rows (new
-figures in one batch, by COPY on PostgreSQL; updates checked against the versions the preview read), one audit event
-per month."""
+"""The figures import written: all or nothing, straight from the preview's compact rows. New figures first, in one
+stream as they are built (one COPY on PostgreSQL, so the server inserts while the next rows are built; one prepared
+statement on SQLite); then month by month the updates, checked against the versions the preview read, and the
+month's audit event."""
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -33,7 +36,8 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     """Write every figure of a checked preview in the caller's transaction, or none.
 
     A figure changed by someone else since the preview makes the whole import fail (StaleEdit). One audit event
-    per month records every changed figure. Only one month's figures are held at a time.
+    per month records every changed figure: each month's is built while the new figures stream to the database
+    (the server inserting meanwhile) and recorded once they are all in.
     """
     reason = _confirmable(preview, reason)
     now = clock.now()
@@ -42,19 +46,21 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     figures = _Figures(preview, reason)
     session.flush()
     connection = session.connection()
-    inserted = updated = months = 0
-    for month, rows in preview.month_rows():
-        month_figures = figures.of(rows)
-        if month_figures.inserts:
-            _insert_figures(connection, month_figures.inserts, now, actor_id)
+    built: list[tuple[str, _Month]] = []
+    new_figures = figures.stream(preview.month_rows(), built)
+    if preview.inserts:
+        _insert_figures(connection, new_figures, now, actor_id)
+    else:
+        deque(new_figures, maxlen=0)  # nothing new: only the months' changes and audit values
+    inserted = updated = 0
+    for month, month_figures in built:
         if month_figures.updates:
             _update_figures(connection, month_figures.updates, now, actor_id)
         _record_month(session, actor, who, month, month_figures, reason, filename)
-        inserted += len(month_figures.inserts)
+        inserted += month_figures.inserts
         updated += len(month_figures.updates)
-        months += 1
     session.flush()
-    return ImportResult(inserted, updated, months)
+    return ImportResult(inserted, updated, len(built))
 
 
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
@@ -76,10 +82,10 @@ def _confirmable(preview: Preview, reason: str) -> str:
 
 @dataclass
 class _Month:
-    """A month's figures to write: new ones as the table's columns (indicator, unit, month, count, amount, source,
-    note), changed ones as (row id, version read, count, amount, source, note); the audit's before and after."""
+    """A month's figures: how many are new, the changed ones as (row id, version read, count, amount, source, note),
+    and the audit's before and after of every figure written."""
 
-    inserts: list[tuple]
+    inserts: int
     updates: list[tuple]
     before: dict
     after: dict
@@ -95,8 +101,17 @@ class _Figures:
         self.counts = [ind.is_count for ind in preview.columns]
         self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
 
-    def of(self, rows: list[SheetRow]) -> _Month:
-        out = _Month([], [], {}, {}, False)
+    def stream(self, months: Iterator[tuple[str, list[SheetRow]]], built: list) -> Iterator[tuple]:
+        """The new figures as the table's columns (indicator, unit, month, count, amount, source, note), month by
+        month, each month built when the one before is taken; every month's other figures go to `built`."""
+        for month, rows in months:
+            month_figures, new = self.of(rows)
+            yield from new
+            built.append((month, month_figures))
+
+    def of(self, rows: list[SheetRow]) -> tuple[_Month, list[tuple]]:
+        """A month's figures, and its new ones as the table's columns."""
+        out, new_rows = _Month(0, [], {}, {}, False), []
         ids, counts, reason = self.ids, self.counts, self.reason
         for r in rows:
             uid, month = r.unit_id, r.month
@@ -111,14 +126,15 @@ class _Figures:
                 source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
                 if code == NEW:
                     old = None
-                    out.inserts.append((ids[ci], uid, month, count, amount, source, note))
+                    new_rows.append((ids[ci], uid, month, count, amount, source, note))
                 else:
                     vid, version, old = r.stored[ci]
                     out.updates.append((vid, version, count, amount, source, note))
                 out.before[keys[ci]] = _audit_value(old)
                 out.after[keys[ci]] = _audit_value(new)
                 out.correction = out.correction or correct
-        return out
+        out.inserts = len(new_rows)
+        return out, new_rows
 
     def _names(self, unit_name: str) -> list[str]:
         names = self.names.get(unit_name)
@@ -132,27 +148,36 @@ def _audit_value(v):
     return v if v is None or type(v) is int else format(v, "f")
 
 
+# the PostgreSQL types of the columns COPY writes: _INSERTED, then version
+_COPY_TYPES = ("int4", "int4", "varchar", "int8", "numeric", "varchar", "varchar", "timestamptz", "int4", "int4")
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
 
 
-def _insert_figures(connection: Connection, rows: list[tuple], now, actor_id: int | None) -> None:
-    """Insert the new figures (version 1): by COPY on PostgreSQL, else one prepared statement executed for all
-    rows. Either way the values go to the driver as the column types would bind them, without SQLAlchemy handling
-    each row. A row someone inserted since the preview (the unique constraint) fails the whole import."""
+def _insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
+    """Insert the new figures (version 1), each row sent as it is built: by one COPY on PostgreSQL (the server
+    inserts while the next rows are built), else one prepared statement executed for all rows. Either way the values
+    go to the driver as the column types would bind them, without SQLAlchemy handling each row. A row someone
+    inserted since the preview (the unique constraint) fails the whole import."""
     table = MetricValue.__table__
     names = ", ".join(_INSERTED) + ", version"  # the statements name only the model's own table and columns
     try:
         if connection.dialect.name == "postgresql":
             with connection.connection.driver_connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(_COPY_TYPES)  # binary: nothing formatted as text here, nor parsed by the server
+                    write, tail = copy.write_row, (now, actor_id, 1)
                     for row in rows:
-                        copy.write_row((*row, now, actor_id, 1))
+                        write(row + tail)
         else:
             at = UTCDateTime().process_bind_param(now, connection.dialect)
-            stored_rows = [(*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows]
+            stored_rows = ((*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows)
             marks = ", ".join("?" * (len(_INSERTED) + 1))
             statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # nosec B608: model names, no input
-            connection.exec_driver_sql(statement, stored_rows)
+            cursor = connection.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(statement, stored_rows)  # sqlite3 takes the rows as they are built
+            finally:
+                cursor.close()
     except Exception as e:
         if violated_unique(getattr(e, "orig", e)):
             raise StaleEdit(_STALE) from e
@@ -201,7 +226,7 @@ def _record_month(session: Session, actor, who: str, month: str, figures: _Month
     after = figures.after
     if correction:
         after["更正原因"] = reason
-    written = len(figures.inserts) + len(figures.updates)
+    written = figures.inserts + len(figures.updates)
     record(
         session,
         actor,

@@ -155,7 +155,10 @@ class MetricValue(Base):
 
     __tablename__ = "metric_values"
     __table_args__ = (
-        UniqueConstraint("indicator_id", "unit_id", "month"),
+        # one figure per indicator, month and town; in this column order it is also the index every read takes
+        # (some indicators in some months, or the latest month of each: the overview, trends, the summary, the
+        # entry grid, the import), so the table has no other index to keep up on every write
+        UniqueConstraint("indicator_id", "month", "unit_id"),
         # NULL unit_id is the district: unique constraints treat NULLs as distinct, so a partial index guards it.
         Index(
             "uq_metric_values_district_month",
@@ -165,9 +168,6 @@ class MetricValue(Base):
             sqlite_where=text("unit_id IS NULL"),
             postgresql_where=text("unit_id IS NULL"),
         ),
-        # the figures of some indicators in some months (the overview, trends, the summary): without it a
-        # month list is filtered out of every month of every town
-        Index("ix_metric_values_indicator_month", "indicator_id", "month"),
         CheckConstraint(
             "length(month) = 7 AND substr(month, 5, 1) = '-' AND substr(month, 6, 2) BETWEEN '01' AND '12'",
             name="month",
@@ -179,10 +179,11 @@ class MetricValue(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # indexed as the first column of the unique constraint
+    # indexed as the first column of the unique constraint; units are never deleted (only deactivated), so the
+    # unit's foreign key needs no index of its own
     indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id", ondelete="CASCADE"))
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
-    month: Mapped[str] = mapped_column(String(7), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    month: Mapped[str] = mapped_column(String(7))
     count: Mapped[int | None] = mapped_column(BigInteger)
     amount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     source: Mapped[str] = mapped_column(String(16), default=SOURCE_ENTRY, server_default=SOURCE_ENTRY)

@@ -8,7 +8,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from ..org.models import Unit
-from ..periods import Period
+from ..periods import MIN_YEAR, Period
 from . import service
 from .charts import FONT, PREVIOUS, Bar, Series, bar_chart, trend_chart
 from .comparisons import Comparison
@@ -30,8 +30,8 @@ def step(period: Period, n: int) -> Period:
         q = period.year * 4 + period.last // 3 - 1 + n
         return Period.quarter(q // 4, q % 4 + 1)
     if period.kind == "year":
-        return Period.whole_year(period.year + n)
-    return Period.ytd(period.year + n, period.last)
+        return Period(period.year + n, 1, 12, "year")
+    return Period(period.year + n, 1, period.last, "ytd")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class PeriodNav:
     """The span shown, the spans before and after it, and quick choices."""
 
     period: Period
-    prev: Period
+    prev: Period | None  # None before the first year a period may name
     next: Period | None
     quick: list[tuple[str, str]]
 
@@ -56,7 +56,8 @@ def period_nav(period: Period) -> PeriodNav:
         ("今年累计", Period.ytd(now.year, now.first).code),
         ("去年全年", str(now.year - 1)),
     ]
-    return PeriodNav(period, step(period, -1), nxt if nxt.start <= now.end else None, quick)
+    prev = step(period, -1)
+    return PeriodNav(period, prev if prev.year >= MIN_YEAR else None, nxt if nxt.start <= now.end else None, quick)
 
 
 def _trend_charts(

@@ -121,9 +121,13 @@ def _monthly_levels(
 def latest_month(session: Session) -> Period:
     """The latest month with any figure up to this month; the previous month when there are none."""
     now = current_month()
-    code = session.scalar(
-        select(MetricValue.month).where(MetricValue.month <= now.code).order_by(MetricValue.month.desc()).limit(1)
+    # each indicator's latest through the (indicator, month, unit) index, the latest of those: no index by month alone
+    latest_of_each = (
+        select(func.max(MetricValue.month))
+        .where(MetricValue.indicator_id == Indicator.id, MetricValue.month <= now.code)
+        .scalar_subquery()
     )
+    code = session.scalar(select(func.max(latest_of_each)).select_from(Indicator))
     return Period.parse(code) if code else now.previous()
 
 

@@ -184,5 +184,8 @@ def is_future(month: Period) -> bool:
 
 
 def shift_month(p: Period, months: int) -> Period:
+    """The month `months` away from p. Arithmetic, not input: like Period.previous() it may step outside the years
+    a typed month may name (2000-01 less 24 months is 1998-01, the start of a window with nothing in it)."""
     n = p.year * 12 + (p.first - 1) + months
-    return Period.month(n // 12, n % 12 + 1)
+    m = n % 12 + 1
+    return Period(n // 12, m, m, "month")
