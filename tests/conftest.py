@@ -19,6 +19,8 @@ from tracker.auth import service as auth_service
 from tracker.db import make_engine
 from tracker.models import Base
 
+from . import compiled_once
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # gw0, gw1 … when the suite runs in several processes (`pytest -n 2`, as `make test` does); "" in one process
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -54,6 +56,8 @@ REDIS_URL = _own_redis(os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0
 PASSWORD = "demo-2026"
 
 auth_service.HASH_METHOD = "pbkdf2:sha256:1000"
+# URL rules' builders and compiled templates are made once per process, not again by every test's app
+compiled_once.install()
 
 
 # The longest tests (a browser each, several processes, PDFs rasterised page by page) run first, so that with
