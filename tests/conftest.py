@@ -19,6 +19,9 @@ from tracker.auth import service as auth_service
 from tracker.db import make_engine
 from tracker.models import Base
 
+from . import compiled_once
+from .postgres_rows import PostgresRows
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # gw0, gw1 … when the suite runs in several processes (`pytest -n 2`, as `make test` does); "" in one process
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -54,6 +57,8 @@ REDIS_URL = _own_redis(os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0
 PASSWORD = "demo-2026"
 
 auth_service.HASH_METHOD = "pbkdf2:sha256:1000"
+# URL rules' builders and compiled templates are made once per process, not again by every test's app
+compiled_once.install()
 
 
 # The longest tests (a browser each, several processes, PDFs rasterised page by page) run first, so that with
@@ -119,12 +124,13 @@ def _seed(url: str, instance: str) -> None:
         app.extensions["tracker.engine"].dispose()
 
 
+# this process's PostgreSQL test database: its tables put back between tests by rewriting only what changed
+PG_ROWS = PostgresRows(PG_URL) if PG_URL else None
+
+
 def _truncate_postgres() -> None:
-    engine = make_engine(PG_URL)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    """Every table empty, ids from 1."""
+    PG_ROWS.put(None)
 
 
 @pytest.fixture(scope="session")
@@ -145,16 +151,8 @@ def seeded_template(template_db, tmp_path_factory):
 
 
 def _restore_postgres(rows: dict) -> None:
-    engine = make_engine(PG_URL)
-    with engine.begin() as conn:
-        for t in Base.metadata.sorted_tables:
-            if rows[t.name]:
-                conn.execute(t.insert(), rows[t.name])
-                if "id" in t.c and t.c.id.autoincrement in (True, "auto") and t.c.id.type.python_type is int:
-                    conn.execute(
-                        text(f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), (SELECT max(id) FROM {t.name}))")
-                    )
-    engine.dispose()
+    """Every table holding `rows` (by table name), ids continuing after them."""
+    PG_ROWS.put(rows)
 
 
 @pytest.fixture(scope="session")
@@ -173,9 +171,7 @@ def db_url(request, template_db, tmp_path):
     seeded = "seeded" in request.fixturenames
     source = request.getfixturevalue("seeded_template") if seeded else template_db
     if PG_URL:
-        _truncate_postgres()
-        if seeded:
-            _restore_postgres(source)
+        PG_ROWS.put(source if seeded else None)
         return PG_URL
     target = tmp_path / "test.db"
     shutil.copy(source, target)

@@ -152,9 +152,8 @@ class DemoDistricts:
         `anchors_path`."""
         snap = self.snapshot(now, months)
         if self.pg_url:
-            from tests.conftest import _restore_postgres, _truncate_postgres
+            from tests.conftest import _restore_postgres
 
-            _truncate_postgres()
             _restore_postgres(pickle.loads(snap.data.read_bytes()))
         else:
             path = _sqlite_path(url)
