@@ -16,9 +16,12 @@ configuration, databases and globals stay each test's own.
 from __future__ import annotations
 
 import jinja2
-from flask import Flask
 from jinja2.bccache import Bucket, BytecodeCache
 from werkzeug.routing.rules import Rule
+
+from tracker import templating
+
+FILE_CACHE = templating.bytecode_cache
 
 
 class SharedBytecode(BytecodeCache):
@@ -89,4 +92,11 @@ def install() -> None:
 
     shared_builder.shared = True
     Rule._compile_builder = shared_builder
-    Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": TEMPLATES}
+    # every app keeps its compiled templates through templating.bytecode_cache (a folder in its instance path, each
+    # test's own): in the suite they are kept in the process's memory instead, for every test's app
+    templating.bytecode_cache = lambda _instance_path: TEMPLATES
+
+
+def instance_bytecode_cache(instance_path: str):
+    """The app's own cache (compiled templates in the instance folder), for the test of that cache."""
+    return FILE_CACHE(instance_path)

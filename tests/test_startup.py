@@ -16,7 +16,9 @@ import pytest
 from jinja2 import FileSystemLoader
 from limits.errors import ConfigurationError
 
-from tracker import create_app, jobs
+from tracker import create_app, jobs, templating
+
+from . import compiled_once
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pillow_heif")
@@ -195,10 +197,13 @@ def test_the_served_app_keeps_its_start_up_objects_out_of_the_collectors_passes(
 
 
 def test_compiled_templates_are_kept_for_the_next_process_and_an_edited_template_is_compiled_again(
-    tmp_path, own_instance
+    tmp_path, own_instance, monkeypatch
 ):
     """Each process (a command, a server worker) used to compile every template it rendered, about 0.1 s for the
     briefing; the compiled code is now kept in the instance folder, checked against the template's source."""
+    # the suite shares compiled templates in memory between its apps (tests/compiled_once.py): this test reads the
+    # app's own cache
+    monkeypatch.setattr(templating, "bytecode_cache", compiled_once.instance_bytecode_cache)
     folder = tmp_path / "templates"
     folder.mkdir()
     page = folder / "page.html"
