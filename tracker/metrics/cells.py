@@ -16,21 +16,25 @@ _NOT_COMPARABLE = Markup('<span class="nodata" title="本期与去年同期没�
 _WORDS = {"good": "向好", "bad": "未向好", "none": "无可比数据"}
 
 
+# Every piece of HTML below is a literal template filled by `Markup.format`, which escapes each value it is given
+# (Markup values, such as another cell, are kept as they are).
+
+
 def num(value, ind, unit: bool = True) -> Markup:
     """A figure with its unit, or — without one."""
     if value is None:
         return _MUTED
     text = escape(number(value, ind.decimals))
-    return Markup(f'{text}<span class="unit">{escape(ind.unit_label)}</span>') if unit else Markup(text)
+    return Markup('{}<span class="unit">{}</span>').format(text, ind.unit_label) if unit else text
 
 
 def signed(v, ind) -> Markup:
-    return Markup(("+" if v > 0 else "") + escape(number(v, ind.decimals)))
+    return Markup("{}{}").format("+" if v > 0 else "", number(v, ind.decimals))
 
 
 def judgement(c) -> Markup:
     if c and c.state in ("good", "bad"):
-        return Markup(f'<span class="judge {c.state}">{"向好" if c.state == "good" else "未向好"}</span>')
+        return Markup('<span class="judge {}">{}</span>').format(c.state, _WORDS[c.state])
     return Markup("")
 
 
@@ -42,16 +46,14 @@ def yoy(c, ind, word: bool = True) -> Markup:
         return _NO_LAST_YEAR
     if c.yoy_abs is None:
         return _NOT_COMPARABLE
-    said = judgement(c) if word else ""
-    state = escape(c.state)
+    said = judgement(c) if word else Markup("")
     if c.yoy_abs == 0:
-        return Markup(f'<span class="chg {state}">持平{said}</span>')
+        return Markup('<span class="chg {}">持平{}</span>').format(c.state, said)
     if c.judged_by == "pct":
         sign = "+" if c.yoy_pct > 0 else ""
-        return Markup(f'<span class="chg {state}">{sign}{escape(c.yoy_pct)}%{said}</span>')
-    return Markup(
-        f'<span class="chg {state}" title="去年同期基数小于{escape(ind.small_base)},按差值比较">'
-        f"{signed(c.yoy_abs, ind)}{escape(ind.unit_label)}{said}</span>"
+        return Markup('<span class="chg {}">{}{}%{}</span>').format(c.state, sign, c.yoy_pct, said)
+    return Markup('<span class="chg {}" title="去年同期基数小于{},按差值比较">{}{}{}</span>').format(
+        c.state, ind.small_base, signed(c.yoy_abs, ind), ind.unit_label, said
     )
 
 
@@ -60,28 +62,28 @@ def mom(c, ind) -> Markup:
     if c is None or c.mom_abs is None:
         return _MUTED
     if c.mom_pct is not None:
-        return Markup(("+" if c.mom_pct > 0 else "") + escape(c.mom_pct) + "%")
-    return Markup(signed(c.mom_abs, ind) + escape(ind.unit_label))
+        return Markup("{}{}%").format("+" if c.mom_pct > 0 else "", c.mom_pct)
+    return Markup("{}{}").format(signed(c.mom_abs, ind), ind.unit_label)
 
 
 def arrow(c, ind) -> Markup:
     state = c.state if c else "none"
-    return Markup(
-        f'<span class="arrow {escape(state)}" title="{escape(ind.name)}同比{_WORDS[state]}">'
-        f"{escape(c.arrow if c else '–')}</span>{judgement(c)}"
+    return Markup('<span class="arrow {}" title="{}同比{}">{}</span>{}').format(
+        state, ind.name, _WORDS[state], c.arrow if c else "–", judgement(c)
     )
 
 
 def verdict(state: str, comps: dict, core) -> Markup:
     """The verdict (达成, 未达成, 数据不全) and the four core indicators' arrows."""
-    title = ' title="有指标缺本期或去年同期数据,暂不能判断"' if state == "incomplete" else ""
-    arrows = "".join(
-        f'<span class="arrowitem">{escape(ind.name[:2])}{arrow(comps.get(ind.code), ind)}</span>' for ind in core
+    title = Markup(' title="有指标缺本期或去年同期数据,暂不能判断"') if state == "incomplete" else Markup("")
+    arrows = Markup("").join(
+        Markup('<span class="arrowitem">{}{}</span>').format(ind.name[:2], arrow(comps.get(ind.code), ind))
+        for ind in core
     )
     return Markup(
-        f'<span class="verdict {escape(state)}"{title}>{escape(VERDICT_LABELS[state])}</span>\n'
-        f'<span class="arrows"><span class="visually-hidden">四项指标:</span>{arrows}</span>'
-    )
+        '<span class="verdict {}"{}>{}</span>\n'
+        '<span class="arrows"><span class="visually-hidden">四项指标:</span>{}</span>'
+    ).format(state, title, VERDICT_LABELS[state], arrows)
 
 
 def template_helpers() -> dict:
