@@ -26,6 +26,29 @@ def put_figures(session, month: str, town: str, **values) -> None:
     session.commit()
 
 
+def q3_meeting_for_qingshi(session, frozen, **other_towns_july) -> int:
+    """Q3 2026 with 青石镇 26 cases in July (20 a year before), and any other town's July given as
+    town=(last year, this year); a meeting on the quarter for 青石镇 scheduled on 20 October. Its id."""
+    from tracker.meetings import service as meetings
+
+    frozen(2026, 9, 20, 9)
+    for town, (before, now) in {"青石镇": (20, 26), **other_towns_july}.items():
+        put_figures(session, "2025-07", town, cases=before)
+        put_figures(session, "2026-07", town, cases=now)
+    frozen(2026, 10, 20, 9)
+    meeting = meetings.schedule_meeting(
+        session,
+        get_user(session, "reviewer"),
+        title="第三季度联席会议",
+        meeting_date=date(2026, 10, 28),
+        convener="区委政法委",
+        unit_ids=[get_unit(session, "青石镇").id],
+        period="2026-Q3",
+    )
+    session.commit()
+    return meeting.id
+
+
 def fill_year(session, year: int, town: str, months=range(1, 13), **values) -> None:
     for m in months:
         put_figures(session, f"{year}-{m:02d}", town, **values)

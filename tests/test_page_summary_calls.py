@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import date
 
 import pytest
 
 from tracker.assessment import scheme
-from tracker.meetings import service as meetings
 from tracker.metrics import service as metrics
 
-from .assess_helpers import put_figures
-from .conftest import get_unit, get_user
+from .assess_helpers import put_figures, q3_meeting_for_qingshi
+from .conftest import get_user
 
 
 def _flat(html: str) -> str:
@@ -40,23 +38,7 @@ def counted(monkeypatch):
 @pytest.fixture
 def quarter(seeded, session, frozen, app):
     """Q3 2026 with 青石镇 26 cases in July (20 a year before) and 柳溪镇 10 (40), a meeting on it for 青石镇."""
-    frozen(2026, 9, 20, 9)
-    put_figures(session, "2025-07", "青石镇", cases=20)
-    put_figures(session, "2026-07", "青石镇", cases=26)
-    put_figures(session, "2025-07", "柳溪镇", cases=40)
-    put_figures(session, "2026-07", "柳溪镇", cases=10)
-    frozen(2026, 10, 20, 9)
-    meeting = meetings.schedule_meeting(
-        session,
-        get_user(session, "reviewer"),
-        title="第三季度联席会议",
-        meeting_date=date(2026, 10, 28),
-        convener="区委政法委",
-        unit_ids=[get_unit(session, "青石镇").id],
-        period="2026-Q3",
-    )
-    session.commit()
-    return meeting.id
+    return q3_meeting_for_qingshi(session, frozen, 柳溪镇=(40, 10))
 
 
 def _publish(app, session, frozen):

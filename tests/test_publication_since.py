@@ -5,17 +5,15 @@ the note names it; writes to later months or to what scores do not read leave it
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import pytest
 
 from tracker.assessment import results, scoring
-from tracker.meetings import service as meetings
 from tracker.periods import Period
 from tracker.plans.service import active_plan
 from tracker.progress import service as progress
 
-from .assess_helpers import put_figures
+from .assess_helpers import put_figures, q3_meeting_for_qingshi
 from .conftest import get_unit, get_user
 
 Q3 = Period.parse("2026-Q3")
@@ -43,24 +41,11 @@ def scored(monkeypatch):
 @pytest.fixture
 def published(seeded, session, frozen, app):
     """Q3 2026 with 青石镇 26 cases in July (20 a year before), a meeting on it, published on 20 October."""
-    frozen(2026, 9, 20, 9)
-    put_figures(session, "2025-07", "青石镇", cases=20)
-    put_figures(session, "2026-07", "青石镇", cases=26)
-    frozen(2026, 10, 20, 9)
-    meeting = meetings.schedule_meeting(
-        session,
-        get_user(session, "reviewer"),
-        title="第三季度联席会议",
-        meeting_date=date(2026, 10, 28),
-        convener="区委政法委",
-        unit_ids=[get_unit(session, "青石镇").id],
-        period="2026-Q3",
-    )
-    session.commit()
+    meeting_id = q3_meeting_for_qingshi(session, frozen)
     result = app.test_cli_runner().invoke(args=["assess", "publish", "--period", "2026-Q3"])
     assert result.exit_code == 0, result.output
     frozen(2026, 10, 21, 9)
-    return meeting.id
+    return meeting_id
 
 
 def _meeting_page(client, meeting_id) -> str:
