@@ -124,6 +124,18 @@ def test_listing_the_commands_imports_no_model_service_page_or_orm(tmp_path):
     assert imported == []
 
 
+def test_a_group_or_command_help_imports_no_model(tmp_path):
+    # a group's or a command's help imports its cli module, which imports its services and models inside the commands
+    # that use them: the help text alone needs neither
+    services = ("tracker.reports.service", "tracker.reports.builders", "tracker.metrics.service", "sqlalchemy.orm")
+    imported, out = _imported(tmp_path, "report", "--help", modules=(*MODELS, *services))
+    assert "briefing" in out and "scorecard" in out
+    assert imported == []
+    imported, out = _imported(tmp_path, "metrics", "summary", "--help", modules=(*MODELS, *services))
+    assert "--period" in out and "--json" in out
+    assert imported == []
+
+
 def test_cli_start_imports_a_bounded_number_of_modules(tmp_path):
     # `flask --app tracker --help` imported 1,057 modules with the queue made at start-up, 848 without it, 628 with the
     # commands listed from their table, the app assembled on first use and the ORM imported by its first use (Flask,

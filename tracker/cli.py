@@ -11,13 +11,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import db, ops, uploads
-from .audit import anchors
-from .audit.service import check
-from .audit.service import head as audit_head
+from . import db, uploads
 from .db import database_label
-from .evidence.blobs import store_for
-from .seed import load_base, load_demo
+
+# the services, models and the seed are imported by the commands that use them: a group's or a command's help
+# imports none of them
 
 audit_cli = AppGroup("audit", help="The audit trail.")
 uploads_cli = AppGroup("uploads", help="Uploaded files waiting for their preview to be confirmed.")
@@ -54,6 +52,11 @@ def demo_data_command(scale: int, years: int) -> None:
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(target: Path) -> None:
     """Write a consistent backup of the live database to TARGET (SQLite backup API or pg_dump)."""
+    from . import ops
+    from .audit import anchors
+    from .audit.service import head as audit_head
+    from .evidence.blobs import store_for
+
     chain_head = audit_head(db.session)  # committed before the backup starts, so the backup holds it
     db.session.rollback()
     ops.backup(current_app.config["DATABASE_URL"], target)
@@ -75,6 +78,11 @@ def backup_command(target: Path) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(source: Path, yes: bool) -> None:
     """Replace the database's contents with the backup SOURCE, then verify the audit chain."""
+    from . import ops
+    from .audit import anchors
+    from .audit.service import check
+    from .evidence.blobs import store_for
+
     if not yes:
         click.confirm(f"Replace every row of the database with {source}?", abort=True)
     db.session.close()
@@ -118,6 +126,8 @@ def restore_command(source: Path, yes: bool) -> None:
 )
 def check_deploy_command(workers: int) -> None:
     """List production misconfigurations; exit 1 when there are any."""
+    from . import ops
+
     problems = ops.check_deploy(current_app.config, workers, current_app.instance_path)
     for p in problems:
         click.echo(f"[{p.key}] {p.message}")
@@ -131,6 +141,8 @@ def check_deploy_command(workers: int) -> None:
 @click.option("--demo", is_flag=True, help="Also add the fictional demo district, accounts and reports.")
 def seed_command(demo: bool) -> None:
     """Load the seed plan and units (and with --demo the demo data). Running it twice changes nothing."""
+    from .seed import load_base, load_demo
+
     s = db.session
     base = load_base(s)
     s.commit()
@@ -149,6 +161,10 @@ def seed_command(demo: bool) -> None:
 def audit_verify(as_json: bool) -> None:
     """Check the audit chain's MACs and its anchors; exit 1 if any event was edited, deleted (the newest too),
     inserted or reordered. An intact chain's head is appended to the anchor file."""
+    from .audit import anchors
+    from .audit.service import check
+    from .audit.service import head as audit_head
+
     report = check(db.session)
     db.session.rollback()
     if report.ok:

@@ -12,14 +12,15 @@ from .. import clock, db
 from ..auth.system import SYSTEM
 from ..errors import DomainError
 from ..periods import Period
-from ..plans.service import active_plan
-from . import card_rules, publishing, results, scoring
-from . import cards as card_service
+
+# the services and models are imported by the commands that use them: a group's or a command's help imports none
 
 cards_cli = AppGroup("cards", help="Red and yellow cards.")
 
 
 def _plan():
+    from ..plans.service import active_plan
+
     plan = active_plan(db.session)
     if plan is None:
         raise click.ClickException("尚未载入实施方案")
@@ -41,6 +42,8 @@ def _period(text: str) -> Period:
 def assess_command(ctx: click.Context, period: str | None, as_json: bool) -> None:
     """Print each unit's score, rank and breakdown for a quarter (published scores when published);
     `assess publish` and `assess reopen` freeze and re-open a quarter."""
+    from . import results, scoring
+
     if ctx.invoked_subcommand is not None:
         return
     if not period:
@@ -73,6 +76,8 @@ def assess_command(ctx: click.Context, period: str | None, as_json: bool) -> Non
 @click.option("--reason", default="", help="A note for the audit trail (optional).")
 def publish_command(period: str, reason: str) -> None:
     """Publish (freeze) a quarter's scores, ranks and the figures used, as the system actor; audited."""
+    from . import publishing
+
     p = _period(period)
     try:
         pub = publishing.publish(db.session, SYSTEM, _plan(), p, reason=reason)
@@ -88,6 +93,8 @@ def publish_command(period: str, reason: str) -> None:
 @click.option("--reason", default="", help="Why the quarter is re-opened (required, at least 4 characters).")
 def reopen_command(period: str, reason: str) -> None:
     """Re-open a published quarter with a reason, as the system actor; scores are live until published again."""
+    from . import publishing
+
     p = _period(period)
     try:
         publishing.reopen(db.session, SYSTEM, p, reason, plan=_plan())
@@ -103,6 +110,8 @@ def reopen_command(period: str, reason: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def recommend_command(period: str, as_json: bool) -> None:
     """Print what the card rules recommend for a quarter, with the rule and the figures (nothing is written)."""
+    from . import card_rules
+
     try:
         findings = card_rules.evaluate(db.session, _plan(), _period(period))
     except DomainError as e:
@@ -131,6 +140,8 @@ def recommend_command(period: str, as_json: bool) -> None:
 @click.option("--today", "today_text", default=None, help="The date to check against, YYYY-MM-DD (default today).")
 def escalate_command(today_text: str | None) -> None:
     """Turn yellow cards past their deadline into red-card recommendations (for a daily cron job)."""
+    from . import cards as card_service
+
     try:
         today = date.fromisoformat(today_text) if today_text else clock.today()
     except ValueError:

@@ -10,8 +10,6 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import db
-from .blobs import store_for
-from .models import Attachment
 
 evidence_cli = AppGroup("evidence", help="佐证材料: check the stored files.")
 
@@ -21,6 +19,10 @@ evidence_cli = AppGroup("evidence", help="佐证材料: check the stored files."
 def check_command(as_json: bool) -> None:
     """Check every attachment's file and thumbnail against its SHA-256; exit 1 on any problem. Files no attachment
     names (removed attachments, refused uploads) are counted, not deleted: a backup may still name them."""
+    # the store and the model are imported by the command, not by its help
+    from .blobs import store_for
+    from .models import Attachment
+
     blobs = store_for(current_app)
     named: set[str] = set()
     problems = []

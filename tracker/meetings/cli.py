@@ -9,7 +9,6 @@ from flask.cli import AppGroup
 
 from .. import clock, db
 from ..errors import ValidationError
-from . import service
 
 meetings_cli = AppGroup("meetings", help="Joint meetings (联席会议) and their supervised items.")
 
@@ -19,6 +18,8 @@ meetings_cli = AppGroup("meetings", help="Joint meetings (联席会议) and thei
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(period: str | None, as_json: bool) -> None:
     """List every meeting, upcoming first, with its decisions counted by state."""
+    from . import service  # the service and its models are imported by the command, not by its help
+
     try:
         meetings = service.list_meetings(db.session, None, period)
     except ValidationError as e:

@@ -5,22 +5,29 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .. import db
-from ..auth.models import User
-from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
-from . import service
+
+if TYPE_CHECKING:
+    from . import service
+
+# the services and models are imported by the commands that use them: a group's or a command's help imports none
 
 metrics_cli = AppGroup("metrics", help="两降两升 figures: spreadsheet import and export, summaries.")
 
 
 def _actor(username: str | None):
+    from sqlalchemy import select
+
+    from ..auth.models import User
+    from ..auth.system import SYSTEM
+
     if not username:
         return SYSTEM
     user = db.session.scalar(select(User).where(User.username == username))
@@ -151,6 +158,8 @@ def summary_dict(s: service.Summary) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (amounts and percentages as strings).")
 def summary_command(period_text: str, as_json: bool) -> None:
     """Print the district's and every town's figures, changes, 两降两升 verdicts and ranks for a span."""
+    from . import service
+
     try:
         period = Period.parse(period_text)
     except ValidationError as e:

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from .. import clock, db, jobs
 from ..auth.system import SYSTEM
 from ..errors import DomainError
-from ..plans.service import find_unit
-from . import service
+
+# the services and models are imported by the commands that use them: a group's or a command's help imports none
 
 notify_cli = AppGroup("notify", help="Reminders, notification channels and message delivery.")
 channels_cli = AppGroup("channels", help="Where a unit's (or a user's) messages go: WeCom, DingTalk, e-mail.")
@@ -30,6 +30,8 @@ notify_cli.add_command(channels_cli)
 def channels_add(unit_name, username, kind, target, secret, digest) -> None:
     """Add a channel (audited as the system actor; the key and secret are never printed)."""
     from ..auth.models import User
+    from ..plans.service import find_unit
+    from . import service
 
     unit_id = user_id = None
     if unit_name:
@@ -62,6 +64,8 @@ def channels_add(unit_name, username, kind, target, secret, digest) -> None:
 @channels_cli.command("list")
 def channels_list() -> None:
     """Every channel, its key and secret masked."""
+    from . import service
+
     rows = service.list_channels(db.session)
     for ch in rows:
         flags = ", ".join(
@@ -78,6 +82,8 @@ def channels_list() -> None:
 def notify_run(today_text: str | None) -> None:
     """What the daily task does, once, now: make the day's notifications and send the messages due.
     A second run for the same day sends nothing new."""
+    from . import service
+
     try:
         today = date.fromisoformat(today_text) if today_text else clock.today()
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
@@ -12,9 +13,11 @@ from flask.cli import AppGroup
 from .. import db
 from ..auth.system import SYSTEM
 from ..errors import DomainError
-from ..org.models import KIND_DEPARTMENT
-from . import import_service
-from .documents import ImportTextError, read_document
+
+if TYPE_CHECKING:
+    from . import import_service
+
+# the services and models are imported by the commands that use them: a group's or a command's help imports none
 
 plan_cli = AppGroup("plan", help="Implementation plans.")
 
@@ -53,6 +56,10 @@ def import_command(
     Exits 1 with a message when the text is not a plan, names units that do not exist (without --create-units),
     or a plan of the same title and year is already there.
     """
+    from ..org.models import KIND_DEPARTMENT
+    from . import import_service
+    from .documents import ImportTextError, read_document
+
     try:
         text = read_document(file.name, file.read_bytes())
     except ImportTextError as e:

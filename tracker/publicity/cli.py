@@ -10,18 +10,18 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import db
-from ..auth.models import User
 from ..auth.system import SYSTEM
 from ..errors import DomainError, ValidationError
 from ..periods import Period
-from . import exchange
-from .service import ActivityFilter
-from .statistics import statistics
+
+# the services and models are imported by the commands that use them: a group's or a command's help imports none
 
 activities_cli = AppGroup("activities", help="宣传活动台账: Excel template, import, export, summary.")
 
 
 def _actor(username: str | None):
+    from ..auth.models import User
+
     if not username:
         return SYSTEM
     user = db.session.scalar(select(User).where(User.username == username))
@@ -40,6 +40,8 @@ def _output():
 @_output()
 def template_command(output: Path) -> None:
     """Write the import template (the columns, and the lists' current entries on its 说明 sheet)."""
+    from . import exchange
+
     output.write_bytes(exchange.template_file(db.session))
     click.echo(f"template written to {output}")
 
@@ -51,6 +53,8 @@ def template_command(output: Path) -> None:
 def import_command(file: Path, dry_run: bool, username: str | None) -> None:
     """Check FILE.xlsx like the import preview and print every problem; with any, exit 1 and write nothing.
     Otherwise write every row in one transaction (not with --dry-run)."""
+    from . import exchange
+
     data = file.read_bytes()
     actor = _actor(username)
     try:
@@ -88,6 +92,9 @@ def import_command(file: Path, dry_run: bool, username: str | None) -> None:
 @_output()
 def export_command(start: str, end: str, output: Path) -> None:
     """Write every activity held from the month FROM to the month TO, in the template's columns."""
+    from . import exchange
+    from .service import ActivityFilter
+
     try:
         a, b = Period.parse(start), Period.parse(end)
         if b.end < a.start:
@@ -106,6 +113,8 @@ def export_command(start: str, end: str, output: Path) -> None:
 def summary_command(period: str, as_json: bool) -> None:
     """Activities and audience of the period: in total, per target group, per unit; the target groups (and each
     town's listed 村/社区) without an activity."""
+    from .statistics import statistics
+
     try:
         p = Period.parse(period)
     except ValidationError as e:

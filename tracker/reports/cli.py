@@ -7,16 +7,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from .. import db
 from ..errors import DomainError
-from ..meetings.models import Meeting
-from ..org.models import Unit
 from ..periods import Period
-from ..plans.service import active_plan
-from . import builders, service
-from .pdf import FontMissing
+
+# the services, models and builders are imported by the commands that use them: a group's or a command's help
+# imports none of them
 
 report_cli = AppGroup("report", help="PDF reports (and their Word versions).")
 
@@ -39,6 +36,9 @@ FORMAT = click.option(
 
 
 def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
+    from . import service
+    from .pdf import FontMissing
+
     try:
         body = service.to_docx(kind, data) if fmt == "docx" else service.to_pdf(kind, data)
     except FontMissing as e:
@@ -54,6 +54,9 @@ def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
 @FORMAT
 def briefing_command(period: str, meeting_id: int | None, output: Path, fmt: str) -> None:
     """The joint-meeting briefing (通报) for a period or a meeting."""
+    from ..meetings.models import Meeting
+    from . import service
+
     meeting = None
     if meeting_id is not None:
         meeting = db.session.get(Meeting, meeting_id)
@@ -74,6 +77,8 @@ def briefing_command(period: str, meeting_id: int | None, output: Path, fmt: str
 @FORMAT
 def cards_command(period: str, output: Path, fmt: str) -> None:
     """The card assessment report (红黄牌考评通报) for a quarter."""
+    from . import builders
+
     data = builders.card_report(db.session, _period(period), current_app.config["DISTRICT_NAME"])
     _write("cards", data, output, fmt)
 
@@ -85,6 +90,12 @@ def cards_command(period: str, output: Path, fmt: str) -> None:
 @FORMAT
 def scorecard_command(unit_name: str, period: str, output: Path, fmt: str) -> None:
     """A unit's scorecard for a quarter."""
+    from sqlalchemy import select
+
+    from ..org.models import Unit
+    from ..plans.service import active_plan
+    from . import builders
+
     unit = db.session.scalar(select(Unit).where(Unit.name == unit_name))
     if unit is None:
         raise click.ClickException(f"单位“{unit_name}”不存在")
