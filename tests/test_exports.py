@@ -554,3 +554,24 @@ def test_an_officers_decisions_button_drops_the_unit_filter_the_page_drops(distr
     html = client.get(f"/meetings/decisions?unit={other.id}&status=all").get_data(as_text=True)
     (href,) = re.findall(r'<a class="button export" href="([^"]+)">导出Excel</a>', html)
     assert f"unit={other.id}" not in href and "status=all" in href
+
+
+def test_cli_status_filters_take_the_states_the_pages_take(district, tmp_path):
+    """Every state the report list and the decision list filter by (?status=draft, ?status=overdue) is the one the
+    command line takes, written the same way (before, the stored states were offered as DRAFT, OPEN … and
+    `--status draft` was refused)."""
+    from tracker.meetings import service as meetings_service
+    from tracker.progress import service as progress_service
+
+    runner = district.test_cli_runner()
+    for command, states in (
+        ("reports", progress_service.LIST_STATES),
+        ("decisions", meetings_service.FILTERS),
+    ):
+        help_text = runner.invoke(args=["export", command, "--help"]).output
+        for state in states:
+            assert str(state) in help_text and str(state).upper() not in help_text, (command, state)
+            out = tmp_path / f"{command}-{state}.xlsx"
+            result = runner.invoke(args=["export", command, "--status", str(state), "-o", str(out)])
+            assert result.exit_code == 0, (command, state, result.output)
+            assert out.exists()

@@ -82,7 +82,9 @@ def _write(name: str, sheets: list[Sheet], rows: int, filters: dict, output: Pat
 @export_cli.command("reports")
 @click.option("--period", help="A month (2026-09), or a quarter or year: its months, newest first.")
 @click.option("--unit", help="Only this unit (its name).")
-@click.option("--status", type=click.Choice(progress_service.LIST_STATES), help="Only reports in this state.")
+@click.option(
+    "--status", type=click.Choice([str(s) for s in progress_service.LIST_STATES]), help="Only reports in this state."
+)
 @_output
 def reports_command(period: str | None, unit: str | None, status: str | None, output: Path) -> None:
     """The report list (报告列表): every saved report and every overdue month with nothing saved."""
@@ -117,7 +119,9 @@ def grid_command(period: str, output: Path) -> None:
 
 @export_cli.command("decisions")
 @click.option("--period", help="Only items whose deadline falls in this month, quarter or year.")
-@click.option("--status", type=click.Choice(list(meetings_service.FILTERS)), help="Only items in this state.")
+@click.option(
+    "--status", type=click.Choice([str(s) for s in meetings_service.FILTERS]), help="Only items in this state."
+)
 @click.option("--unit", help="Only items this unit leads (its name).")
 @_output
 def decisions_command(period: str | None, status: str | None, unit: str | None, output: Path) -> None:
