@@ -85,7 +85,11 @@ def test_export_writes_the_months_asked_for(env, runner, tmp_path):
     out = tmp_path / "out.xlsx"
     result = runner.invoke(args=["metrics", "export", "--from", "2026-01", "--to", "2026-10", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    rows = list(load_workbook(out, read_only=True)["数据"].iter_rows(values_only=True))
+    wb = load_workbook(out, read_only=True)  # a read-only workbook keeps its file open until closed
+    try:
+        rows = list(wb["数据"].iter_rows(values_only=True))
+    finally:
+        wb.close()
     assert rows[0][:3] == ("单位", "月份", "发案数(起)")
     assert [r[:4] for r in rows[1:]] == [(Q, "2026-01", 1, None), (Q, "2026-10", 2, None), (L, "2026-10", None, 3.5)]
 
