@@ -289,14 +289,19 @@ def test_template_download_fill_upload_preview_confirm(env, client, auth):
     assert again.status_code == 302 and _count(env) == 24
 
 
-def test_confirm_revalidates_and_refuses_a_changed_situation(env, client, auth):
-    auth.login("police")
+def _preview_form(client) -> dict:
+    """Upload a file setting 青石镇's October cases to 6; the confirm form's ticket and digest from its preview."""
     html = client.post(
         "/metrics/import",
         data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
         content_type="multipart/form-data",
     ).get_data(as_text=True)
-    form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+    return dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+
+
+def test_confirm_revalidates_and_refuses_a_changed_situation(env, client, auth):
+    auth.login("police")
+    form = _preview_form(client)
     put(env, "2026-10", {(Q, "cases"): 4}, actor=get_user(env, "police"))
     env.commit()
     resp = client.post("/metrics/import/confirm", data=form)
@@ -311,12 +316,7 @@ def test_a_confirm_meeting_a_constraint_writes_nothing_and_keeps_the_preview(env
     constraint: the confirm is answered as a stale edit (409, the preview again with the stale message), nothing of
     the file is written, and the upload is kept, so confirming again once the other import is done writes it."""
     auth.login("police")
-    html = client.post(
-        "/metrics/import",
-        data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
-    form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+    form = _preview_form(client)
     original = importing.apply_import
 
     def write_then_collide(session, *args, **kwargs):
@@ -341,12 +341,7 @@ def test_another_users_upload_cannot_be_confirmed(env, seeded):
     a, b = seeded.test_client(), seeded.test_client()
     a.post("/login", data={"username": "police", "password": "demo-2026"})
     b.post("/login", data={"username": "reviewer", "password": "demo-2026"})
-    html = a.post(
-        "/metrics/import",
-        data={"file": (io.BytesIO(xlsx([[Q, "2026-10", 6, None, None, None]])), "a.xlsx")},
-        content_type="multipart/form-data",
-    ).get_data(as_text=True)
-    form = dict(re.findall(r'name="(ticket|digest)" type="hidden" value="([^"]+)"', html))
+    form = _preview_form(a)
     resp = b.post("/metrics/import/confirm", data={**form, "reason": "x"}, follow_redirects=True)
     assert "上传记录无效或已过期" in resp.get_data(as_text=True) and _count(env) == 0
     forged = a.post(
