@@ -575,3 +575,14 @@ def test_cli_status_filters_take_the_states_the_pages_take(district, tmp_path):
             result = runner.invoke(args=["export", command, "--status", str(state), "-o", str(out)])
             assert result.exit_code == 0, (command, state, result.output)
             assert out.exists()
+
+
+def test_the_export_group_help_imports_no_model_service_or_spreadsheet_writer(tmp_path):
+    """`export --help` lists the lists from the command module alone: the services, models and openpyxl are imported
+    by the command that runs (before, its --status choices imported the progress and meetings models)."""
+    from tests.test_startup import MODELS, _imported
+
+    services = ("tracker.progress.service", "tracker.meetings.service", "tracker.exports.lists", "sqlalchemy.orm")
+    imported, out = _imported(tmp_path, "export", "--help", modules=(*MODELS, *services, "openpyxl"))
+    assert "reports" in out and "decisions" in out and "audit" in out
+    assert imported == []

@@ -6,29 +6,38 @@ sheets. A bad period or option is refused with exit code 2 and a message in Chin
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from .. import db, policy
-from ..assessment import card_board, results
-from ..audit.views import events_query
+from .. import db
 from ..auth.system import SYSTEM
 from ..errors import ValidationError
-from ..meetings import service as meetings_service
-from ..org.models import Unit
 from ..periods import Period
-from ..plans.service import active_plan
-from ..progress import service as progress_service
-from ..xlsx import Sheet, workbook
-from . import lists
-from .service import record_export
-from .views import AUDIT_LIMIT
+
+# the services, models and the spreadsheet writer are imported by the commands that use them: the group's help, and
+# a command's, import none of them (a --status option reads its states when it is shown or given)
 
 export_cli = AppGroup("export", help="Every list as an .xlsx file, as its page's 导出Excel button writes it.")
 REPORT_LIMIT = 100_000  # rows of one month's report list; the page shows 500
+
+
+class _States(click.Choice):
+    """The states a list's page filters by, read from the area's module when first needed (its help or the option)."""
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self.case_sensitive = True
+        self._source = (module, attribute)
+        self._choices: tuple[str, ...] | None = None
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._choices is None:
+            module, attribute = self._source
+            self._choices = tuple(str(s) for s in getattr(import_module(module, __package__), attribute))
+        return self._choices
 
 
 def _output(f):
@@ -57,6 +66,10 @@ def _period(text: str | None, kinds: tuple[str, ...], required: bool = True) -> 
 
 
 def _unit_id(name: str | None) -> int | None:
+    from sqlalchemy import select
+
+    from ..org.models import Unit
+
     if not name:
         return None
     unit = db.session.scalar(select(Unit).where(Unit.name == name))
@@ -66,13 +79,18 @@ def _unit_id(name: str | None) -> int | None:
 
 
 def _plan():
+    from ..plans.service import active_plan
+
     plan = active_plan(db.session)
     if plan is None:
         raise click.ClickException("尚未载入实施方案 / no plan loaded: run `flask --app tracker seed` first")
     return plan
 
 
-def _write(name: str, sheets: list[Sheet], rows: int, filters: dict, output: Path) -> None:
+def _write(name: str, sheets: list, rows: int, filters: dict, output: Path) -> None:
+    from ..xlsx import workbook
+    from .service import record_export
+
     output.write_bytes(workbook(sheets))
     record_export(db.session, SYSTEM, name, filters, rows)
     db.session.commit()
@@ -82,12 +100,13 @@ def _write(name: str, sheets: list[Sheet], rows: int, filters: dict, output: Pat
 @export_cli.command("reports")
 @click.option("--period", help="A month (2026-09), or a quarter or year: its months, newest first.")
 @click.option("--unit", help="Only this unit (its name).")
-@click.option(
-    "--status", type=click.Choice([str(s) for s in progress_service.LIST_STATES]), help="Only reports in this state."
-)
+@click.option("--status", type=_States("..progress.lists", "LIST_STATES"), help="Only reports in this state.")
 @_output
 def reports_command(period: str | None, unit: str | None, status: str | None, output: Path) -> None:
     """The report list (报告列表): every saved report and every overdue month with nothing saved."""
+    from ..progress import service as progress_service
+    from . import lists
+
     p = _period(period, ("month", "quarter", "year"), required=False)
     query = dict(unit_id=_unit_id(unit), status=status, limit=REPORT_LIMIT)
     if p is None:
@@ -107,6 +126,9 @@ def reports_command(period: str | None, unit: str | None, status: str | None, ou
 @_output
 def grid_command(period: str, output: Path) -> None:
     """The task × unit grid (填报总表) of a month, with each unit's 逾期未报 and the count per state."""
+    from ..progress import service as progress_service
+    from . import lists
+
     p = _period(period, ("month", "quarter"))
     plan = _plan()
     sheets, rows = [], 0
@@ -119,13 +141,14 @@ def grid_command(period: str, output: Path) -> None:
 
 @export_cli.command("decisions")
 @click.option("--period", help="Only items whose deadline falls in this month, quarter or year.")
-@click.option(
-    "--status", type=click.Choice([str(s) for s in meetings_service.FILTERS]), help="Only items in this state."
-)
+@click.option("--status", type=_States("..meetings.decisions", "FILTERS"), help="Only items in this state.")
 @click.option("--unit", help="Only items this unit leads (its name).")
 @_output
 def decisions_command(period: str | None, status: str | None, unit: str | None, output: Path) -> None:
     """The supervised items (督办事项), earliest deadline first."""
+    from ..meetings import service as meetings_service
+    from . import lists
+
     p = _period(period, ("month", "quarter", "year"), required=False)
     rows = meetings_service.list_decisions(db.session, SYSTEM, unit_id=_unit_id(unit), status=status, due_in=p)
     filters = {"due": p.code if p else None, "status": status, "unit": unit}
@@ -137,6 +160,10 @@ def decisions_command(period: str | None, status: str | None, unit: str | None, 
 @_output
 def scores_command(period: str, output: Path) -> None:
     """Scores and ranks (考评) of a quarter, with every unit's breakdown; before publication ranks say 未发布."""
+    from .. import policy
+    from ..assessment import results
+    from . import lists
+
     p = _period(period, ("month", "quarter"))
     p = p.in_quarter if p.kind == "month" else p
     res = results.quarter_results(db.session, _plan(), p, changes=False)
@@ -161,6 +188,9 @@ def _overlaps(code: str, p: Period) -> bool:
 @_output
 def cards_command(period: str | None, output: Path) -> None:
     """Red and yellow cards (红黄牌) in the board's order, and their rectification material."""
+    from ..assessment import card_board
+    from . import lists
+
     p = _period(period, ("month", "quarter", "year"), required=False)
     data = card_board.board(db.session)
     shown = [c for c in lists.board_order(data) if p is None or _overlaps(c.period, p)]
@@ -172,6 +202,9 @@ def cards_command(period: str | None, output: Path) -> None:
 @_output
 def meetings_command(period: str | None, output: Path) -> None:
     """Joint meetings (联席会议): those to hold, then those held, with their decisions counted by state."""
+    from ..meetings import service as meetings_service
+    from . import lists
+
     p = _period(period, ("month", "quarter", "year"), required=False)
     found = meetings_service.list_meetings(db.session, SYSTEM, p.code if p else None)
     rows = len(found.upcoming) + len(found.past)
@@ -183,5 +216,9 @@ def meetings_command(period: str | None, output: Path) -> None:
 @_output
 def audit_command(action: str, output: Path) -> None:
     """The audit log (审计日志), newest first (at most the newest 50,000 events)."""
+    from ..audit.views import events_query
+    from . import lists
+    from .views import AUDIT_LIMIT
+
     events = db.session.scalars(events_query(action.strip()).limit(AUDIT_LIMIT)).all()
     _write("audit", [lists.audit_sheet(events)], len(events), {"action": action.strip()}, output)
