@@ -6,10 +6,13 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 
+from tracker.metrics import cells
 from tracker.metrics.charts import Bar, Series, bar_chart, nice_max, trend_chart
+from tracker.metrics.comparisons import Comparison
 from tracker.metrics.demo import load as load_demo_figures
 
 from .conftest import get_unit, get_user
@@ -49,6 +52,26 @@ def test_bar_chart_has_a_bar_per_town_with_last_year_beneath():
     assert len(rects) == 5 and "柳溪&lt;镇&gt;" in str(m) and "style=" not in str(m)
     widths = [Decimal(r.get("width")) for r in rects]
     assert widths[2] == max(widths)  # 30 is the longest bar
+
+
+def test_cells_escape_what_they_are_given_and_keep_the_cells_they_nest():
+    ind = SimpleNamespace(name="<b>发案", unit_label="起&<", decimals=1, small_base=10, code="cases")
+    worse = Comparison(Decimal("12.5"), Decimal("3"), Decimal("9.5"), None, Decimal("-1"), "abs", False, "down")
+    assert str(cells.num(worse.value, ind)) == '12.5<span class="unit">起&amp;&lt;</span>'
+    assert str(cells.yoy(worse, ind)) == (
+        '<span class="chg bad" title="去年同期基数小于10,按差值比较">+9.5起&amp;&lt;'
+        '<span class="judge bad">未向好</span></span>'
+    )
+    assert str(cells.mom(worse, ind)) == "-1.0起&amp;&lt;"
+    arrow = '<span class="arrow bad" title="&lt;b&gt;发案同比未向好">↑</span><span class="judge bad">未向好</span>'
+    assert str(cells.arrow(worse, ind)) == arrow
+    assert str(cells.verdict("incomplete", {"cases": worse}, [ind])) == (
+        '<span class="verdict incomplete" title="有指标缺本期或去年同期数据,暂不能判断">数据不全</span>\n'
+        '<span class="arrows"><span class="visually-hidden">四项指标:</span>'
+        f'<span class="arrowitem">&lt;b{arrow}</span></span>'
+    )
+    better = Comparison(Decimal(40), Decimal(80), Decimal(-40), Decimal("-50.0"), None, "pct", True, "down")
+    assert str(cells.yoy(better, ind, word=False)) == '<span class="chg good">-50.0%</span>'
 
 
 @pytest.mark.parametrize(
