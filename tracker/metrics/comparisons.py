@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from ..errors import NotFound
 from ..org.models import Unit
@@ -95,6 +96,8 @@ class FigureStore:
             elif amount is None:
                 v = None
             else:
+                if not isinstance(amount, Decimal):  # the stored text (SQLite), as ExactDecimal reads it
+                    amount = Decimal(str(amount))
                 q = quantum[ind_id]
                 v = amount.quantize(q) if q is not None else amount
             data[(ind_id, unit_id, month)] = v
@@ -115,8 +118,11 @@ class FigureStore:
         """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
         that town's (enough for `level` of that unit)."""
         codes = sorted(set(months))
+        # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for
+        # the rows that use it, not by ExactDecimal's result processing for every row
+        amount = type_coerce(MetricValue.amount, NullType())
         query = select(
-            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
