@@ -74,6 +74,30 @@ def test_cells_escape_what_they_are_given_and_keep_the_cells_they_nest():
     assert str(cells.yoy(better, ind, word=False)) == '<span class="chg good">-50.0%</span>'
 
 
+def test_town_rows_write_each_town_in_ranking_order_escaped():
+    ind = SimpleNamespace(name="发案数", unit_label="起", decimals=0, small_base=10, code="cases")
+    worse = Comparison(30, 20, 10, Decimal("50.0"), None, "pct", False, "down")
+    unknown = Comparison(None, None, None, None, None, None, None, "down")
+
+    def town(rank, uid, name, c):
+        unit = SimpleNamespace(id=uid, name=name, sort_order=uid)
+        return SimpleNamespace(rank=rank, unit=unit, comparisons={"cases": c}, improved_count=0, verdict="unmet")
+
+    units = [town(2, 7, "柳溪镇", unknown), town(1, 3, "<b>青石镇</b>", worse)]
+    s = SimpleNamespace(town_indicators=[ind], core=[ind], ranked=lambda: sorted(units, key=lambda u: u.rank))
+    html = str(cells.town_rows(s, lambda uid: f"/metrics/units/{uid}?period=2026-Q3&x=1"))
+    rows = html.split("  </tr>\n")
+    assert len(rows) == 3 and rows[2] == "" and "<b>" not in html
+    assert rows[0] == (
+        '  <tr>\n    <td class="num" data-value="1">1</td>\n'
+        '    <td><a href="/metrics/units/3?period=2026-Q3&amp;x=1">&lt;b&gt;青石镇&lt;/b&gt;</a></td>\n'
+        f'    <td data-value="0">{cells.verdict("unmet", {"cases": worse}, [ind])}</td>\n'
+        '    <td class="num" data-value="30">30<span class="unit">起</span></td>\n'
+        f'    <td class="num" data-value="50.0">{cells.yoy(worse, ind)}</td>\n'
+    )
+    assert '<td class="num" data-value=""><span class="muted">—</span></td>' in rows[1]
+
+
 @pytest.mark.parametrize(
     "value, whole, top",
     [

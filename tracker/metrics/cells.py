@@ -94,6 +94,35 @@ def verdict(state: str, comps: dict, core) -> Markup:
     )
 
 
+def _data_value(v) -> str:
+    return "" if v is None else _e(v)
+
+
+def town_rows(s, town_href) -> Markup:
+    """The overview's town table, a row per town in the combined ranking's order: rank, the town linked by
+    town_href(unit_id), its verdict, and per town indicator its figure and year-on-year change, each cell with
+    the value its column sorts by."""
+    inds, core = s.town_indicators, s.core
+    out = []
+    for u in s.ranked():
+        comps = u.comparisons
+        out.append(
+            f'  <tr>\n    <td class="num" data-value="{_e(u.rank)}">{_e(u.rank)}</td>\n'
+            f'    <td><a href="{_e(town_href(u.unit.id))}">{_e(u.unit.name)}</a></td>\n'
+            f'    <td data-value="{_e(u.improved_count)}">{verdict(u.verdict, comps, core)}</td>\n'
+        )
+        for ind in inds:
+            c = comps[ind.code]
+            change = c.yoy_pct if c.yoy_pct is not None else c.yoy_abs
+            out.append(
+                f'    <td class="num" data-value="{_data_value(c.value)}">{num(c.value, ind)}</td>\n'
+                f'    <td class="num" data-value="{_data_value(change)}">{yoy(c, ind)}</td>\n'
+            )
+        out.append("  </tr>\n")
+    return _html("".join(out))
+
+
 def template_helpers() -> dict:
     """What `_macros.html` exports under the macros' names."""
-    return {"metric_cells": {f.__name__: f for f in (num, signed, judgement, yoy, mom, arrow, verdict)}}
+    cells = (num, signed, judgement, yoy, mom, arrow, verdict, town_rows)
+    return {"metric_cells": {f.__name__: f for f in cells}}
