@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
@@ -255,10 +255,10 @@ def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
     if not vals:
         return None
     if ind.aggregate == AGG_MEAN:
-        return rounded(sum((Decimal(v) for v in vals), Decimal(0)) / len(vals), ind.decimals)
+        return rounded(sum(map(Decimal, vals), Decimal(0)) / len(vals), ind.decimals)
     if ind.is_count:
-        return sum(int(v) for v in vals)
-    return sum((Decimal(v) for v in vals), Decimal(0))
+        return sum(map(int, vals))
+    return sum(map(Decimal, vals), Decimal(0))
 
 
 def rounded(d: Decimal, decimals: int) -> Decimal:
@@ -390,8 +390,21 @@ def compare_in(ind: Indicator | Rules, store: FigureStore, unit_id: int | None, 
         else:
             prev = store.level(r, unit_id, [shift_month(m, -n) for m in months])
         mom_missing = store.named(mom.missing)
-    return replace(
-        c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing
+    # c with the 环比 and what was left out (dataclasses.replace, spelt out: it is called for every town and indicator)
+    return Comparison(
+        c.value,
+        c.last_year,
+        c.yoy_abs,
+        c.yoy_pct,
+        mom_abs,
+        c.judged_by,
+        c.improved,
+        c.direction,
+        prev,
+        mom_pct,
+        c.months,
+        store.named(yoy.missing),
+        mom_missing,
     )
 
 
