@@ -9,11 +9,13 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import Markup, escape
 
 from tracker.metrics import cells
 from tracker.metrics.charts import Bar, Series, bar_chart, nice_max, trend_chart
 from tracker.metrics.comparisons import Comparison
 from tracker.metrics.demo import load as load_demo_figures
+from tracker.templating import html_text
 
 from .conftest import get_unit, get_user
 from .metrics_util import NOW
@@ -52,6 +54,26 @@ def test_bar_chart_has_a_bar_per_town_with_last_year_beneath():
     assert len(rects) == 5 and "柳溪&lt;镇&gt;" in str(m) and "style=" not in str(m)
     widths = [Decimal(r.get("width")) for r in rects]
     assert widths[2] == max(widths)  # 30 is the longest bar
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "青石镇",
+        "a&b<c>\"d'e&amp;",
+        7,
+        -3,
+        Decimal("1.50"),
+        2.5,
+        None,
+        True,
+        Markup("<b>&amp;</b>"),
+        Markup("x&lt;"),
+    ],
+)
+def test_html_text_is_the_text_of_escape(value):
+    assert type(html_text(value)) is str and html_text(value) == str(escape(value))
 
 
 def test_cells_escape_what_they_are_given_and_keep_the_cells_they_nest():

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from ..templating import html_text as escape  # markupsafe.escape's text, as a str
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
 # printed documents set their charts in the serif their text is set in: a PDF then embeds one family fewer

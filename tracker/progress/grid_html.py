@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..plans.models import ROLE_LEAD
+from ..templating import html_text as _e  # markupsafe.escape's text, as a str
 from .grid import Grid, GridRow
 
 _NONE = '  <td class="cell none"></td>'
@@ -26,20 +27,20 @@ def row_cells(row: GridRow, report_href: Callable[[int, int], str]) -> Markup:
             continue
         lead = c.role == ROLE_LEAD
         out.append(
-            f'  <td class="cell state-{escape(c.state)}{" lead" if lead else ""}">\n'
-            f'    <a href="{escape(report_href(tid, uid))}" title="{escape(title)}">{escape(state)}'
+            f'  <td class="cell state-{_e(c.state)}{" lead" if lead else ""}">\n'
+            f'    <a href="{_e(report_href(tid, uid))}" title="{_e(title)}">{_e(state)}'
             f"{_LEAD if lead else ''}{_URGED if c.urges else ''}</a>\n"
             "  </td>"
         )
-    return Markup("\n".join(out))  # nosec B704  # every value in the cells went through escape()
+    return Markup("\n".join(out))  # nosec B704  # every value in the cells went through html_text
 
 
 def unit_heads(grid: Grid, unit_href: Callable[[int], str]) -> Markup:
     """The header of each unit's column, with the link to the unit; unit_href(unit_id): its link."""
-    return Markup(  # nosec B704  # every value in the headers went through escape()
+    return Markup(  # nosec B704  # every value in the headers went through html_text
         "".join(
-            f'<th class="unit {"township" if u.is_township else ""}"><a href="{escape(unit_href(u.id))}">'
-            f"{escape(u.name)}</a></th>"
+            f'<th class="unit {"township" if u.is_township else ""}"><a href="{_e(unit_href(u.id))}">'
+            f"{_e(u.name)}</a></th>"
             for u in grid.units
         )
     )
@@ -51,7 +52,7 @@ def overdue_cells(grid: Grid, overdue_href: Callable[[int], str]) -> Markup:
     for u in grid.units:
         n = grid.unit_count(u.id, "overdue")
         out.append(
-            f'<td class="num {"bad" if n else ""}" data-unit="{escape(u.name)}">'
-            f'<a href="{escape(overdue_href(u.id))}">{escape(n)}</a></td>'
+            f'<td class="num {"bad" if n else ""}" data-unit="{_e(u.name)}">'
+            f'<a href="{_e(overdue_href(u.id))}">{_e(n)}</a></td>'
         )
-    return Markup("".join(out))  # nosec B704  # every value in the cells went through escape()
+    return Markup("".join(out))  # nosec B704  # every value in the cells went through html_text
