@@ -9,7 +9,9 @@ each, and the median of the pairs' ratios B / A.
         [--pages "(empty page),meeting"]
 
 Each directory is a checkout with its .venv (e.g. `git archive main | tar -x -C /tmp/before`); the database is
-one `pages.py --db-dir` made (the same file for both).
+one `pages.py --db-dir` made (the same file for both), or a database URL (`--db
+postgresql+psycopg://postgres@127.0.0.1:5432/tracker_bench_s10`, one `pages.py --postgres` made). The CPU time is
+the worker's own: a database server's is not counted.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def worker(db: str) -> None:
     from benchmarks.pages import EMPTY, PASSWORD, pages
     from tracker import create_app
 
-    config = {"DATABASE_URL": f"sqlite:///{db}", "SECRET_KEY": "bench" * 8, "WTF_CSRF_ENABLED": False}
+    url = db if "://" in db else f"sqlite:///{db}"
+    config = {"DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "WTF_CSRF_ENABLED": False}
     app = create_app({**config, "RATELIMIT_ENABLED": False})
     view = login_required(lambda: render_template("errors/error.html", code=200, message=""))
     app.add_url_rule("/_bench/empty", "bench_empty", view)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import url_for
 
@@ -10,6 +12,8 @@ from tracker.plans.service import active_plan
 from tracker.progress import service as progress
 from tracker.progress.models import STATE_LABELS
 from tracker.progress.views import link_maker
+
+from .conftest import get_unit, get_user
 
 
 def test_link_maker_gives_url_for_text(app):
@@ -44,3 +48,39 @@ def test_rows_follow_cells(seeded, session, frozen):
             assert ("· 牵头" in title) == (cell.role == "lead")
             assert ("· 迟报" in title) == cell.is_late
     assert drawn == len(grid.cells) > 0
+
+
+def test_page_draws_every_cell_and_escapes_names(seeded, session, frozen, client, auth):
+    frozen(2026, 11, 26, 9)
+    town = get_unit(session, "青石镇")
+    town.name = '青石<i>镇</i>&"'
+    session.commit()
+    plan = active_plan(session)
+    before = progress.build_grid(session, plan, Period.parse("2026-11"))
+    unfiled = next(c for c in before.cells.values() if c.state in ("not_due", "overdue", "draft"))
+    reviewer = get_user(session, "reviewer")
+    progress.urge(session, reviewer, task_id=unfiled.task_id, unit_id=unfiled.unit_id, period="2026-11")
+    session.commit()
+    grid = progress.build_grid(session, plan, Period.parse("2026-11"))
+    auth.login("reviewer")
+    page = client.get("/progress/grid?period=2026-11").get_data(as_text=True)
+    assert "<i>镇" not in page
+    shown = "青石&lt;i&gt;镇&lt;/i&gt;&amp;&#34;"
+    assert f'<a href="/units/{town.id}">{shown}</a></th>' in page
+    assert (
+        f'data-unit="{shown}"><a href="/progress/reports?period=2026-11&amp;unit={town.id}&amp;status=overdue">' in page
+    )
+    drawn = re.findall(
+        r'<td class="cell state-(\w+)( lead)?">\s*<a href="/progress/tasks/(\d+)/units/(\d+)/2026-11" '
+        r'title="([^"]*)">([^<]*)((?:<sup[^>]*>.</sup>)*)</a>\s*</td>',
+        page,
+    )
+    assert len(drawn) == len(grid.cells) == page.count('<td class="cell state-')
+    assert any(c.urges for c in grid.cells.values()) and any(c.role == "lead" for c in grid.cells.values())
+    for state, lead, task_id, unit_id, title, label, marks in drawn:
+        cell = grid.cell(int(task_id), int(unit_id))
+        assert (state, bool(lead), label) == (cell.state, cell.role == "lead", STATE_LABELS[cell.state])
+        assert ("<sup>牵</sup>" in marks, "催" in marks) == (cell.role == "lead", cell.urges > 0)
+        if cell.unit_id == town.id:
+            assert f" · {shown} · " in title
+    assert page.count('<td class="cell none"></td>') == len(grid.tasks) * len(grid.units) - len(grid.cells)

@@ -6,11 +6,16 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
+from markupsafe import Markup, escape
 
+from tracker.metrics import cells
 from tracker.metrics.charts import Bar, Series, bar_chart, nice_max, trend_chart
+from tracker.metrics.comparisons import Comparison
 from tracker.metrics.demo import load as load_demo_figures
+from tracker.templating import html_text
 
 from .conftest import get_unit, get_user
 from .metrics_util import NOW
@@ -49,6 +54,70 @@ def test_bar_chart_has_a_bar_per_town_with_last_year_beneath():
     assert len(rects) == 5 and "柳溪&lt;镇&gt;" in str(m) and "style=" not in str(m)
     widths = [Decimal(r.get("width")) for r in rects]
     assert widths[2] == max(widths)  # 30 is the longest bar
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "青石镇",
+        "a&b<c>\"d'e&amp;",
+        7,
+        -3,
+        Decimal("1.50"),
+        2.5,
+        None,
+        True,
+        Markup("<b>&amp;</b>"),
+        Markup("x&lt;"),
+    ],
+)
+def test_html_text_is_the_text_of_escape(value):
+    assert type(html_text(value)) is str and html_text(value) == str(escape(value))
+
+
+def test_cells_escape_what_they_are_given_and_keep_the_cells_they_nest():
+    ind = SimpleNamespace(name="<b>发案", unit_label="起&<", decimals=1, small_base=10, code="cases")
+    worse = Comparison(Decimal("12.5"), Decimal("3"), Decimal("9.5"), None, Decimal("-1"), "abs", False, "down")
+    assert str(cells.num(worse.value, ind)) == '12.5<span class="unit">起&amp;&lt;</span>'
+    assert str(cells.yoy(worse, ind)) == (
+        '<span class="chg bad" title="去年同期基数小于10,按差值比较">+9.5起&amp;&lt;'
+        '<span class="judge bad">未向好</span></span>'
+    )
+    assert str(cells.mom(worse, ind)) == "-1.0起&amp;&lt;"
+    arrow = '<span class="arrow bad" title="&lt;b&gt;发案同比未向好">↑</span><span class="judge bad">未向好</span>'
+    assert str(cells.arrow(worse, ind)) == arrow
+    assert str(cells.verdict("incomplete", {"cases": worse}, [ind])) == (
+        '<span class="verdict incomplete" title="有指标缺本期或去年同期数据,暂不能判断">数据不全</span>\n'
+        '<span class="arrows"><span class="visually-hidden">四项指标:</span>'
+        f'<span class="arrowitem">&lt;b{arrow}</span></span>'
+    )
+    better = Comparison(Decimal(40), Decimal(80), Decimal(-40), Decimal("-50.0"), None, "pct", True, "down")
+    assert str(cells.yoy(better, ind, word=False)) == '<span class="chg good">-50.0%</span>'
+
+
+def test_town_rows_write_each_town_in_ranking_order_escaped():
+    ind = SimpleNamespace(name="发案数", unit_label="起", decimals=0, small_base=10, code="cases")
+    worse = Comparison(30, 20, 10, Decimal("50.0"), None, "pct", False, "down")
+    unknown = Comparison(None, None, None, None, None, None, None, "down")
+
+    def town(rank, uid, name, c):
+        unit = SimpleNamespace(id=uid, name=name, sort_order=uid)
+        return SimpleNamespace(rank=rank, unit=unit, comparisons={"cases": c}, improved_count=0, verdict="unmet")
+
+    units = [town(2, 7, "柳溪镇", unknown), town(1, 3, "<b>青石镇</b>", worse)]
+    s = SimpleNamespace(town_indicators=[ind], core=[ind], ranked=lambda: sorted(units, key=lambda u: u.rank))
+    html = str(cells.town_rows(s, lambda uid: f"/metrics/units/{uid}?period=2026-Q3&x=1"))
+    rows = html.split("  </tr>\n")
+    assert len(rows) == 3 and rows[2] == "" and "<b>" not in html
+    assert rows[0] == (
+        '  <tr>\n    <td class="num" data-value="1">1</td>\n'
+        '    <td><a href="/metrics/units/3?period=2026-Q3&amp;x=1">&lt;b&gt;青石镇&lt;/b&gt;</a></td>\n'
+        f'    <td data-value="0">{cells.verdict("unmet", {"cases": worse}, [ind])}</td>\n'
+        '    <td class="num" data-value="30">30<span class="unit">起</span></td>\n'
+        f'    <td class="num" data-value="50.0">{cells.yoy(worse, ind)}</td>\n'
+    )
+    assert '<td class="num" data-value=""><span class="muted">—</span></td>' in rows[1]
 
 
 @pytest.mark.parametrize(

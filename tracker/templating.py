@@ -13,6 +13,23 @@ from jinja2 import FileSystemBytecodeCache
 from . import clock, policy
 
 
+def html_text(value) -> str:
+    """The text `markupsafe.escape(value)` gives, as a plain str: for HTML written in Python, where each escape
+    would otherwise make a Markup object (a Python-level constructor) only to be put into a bigger string. Markup
+    (anything with __html__) is kept as it is."""
+    if type(value) is not str:
+        if hasattr(value, "__html__"):
+            return str(value.__html__())
+        value = str(value)
+    return (
+        value.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
 def cn_date(value) -> str:
     if value is None:
         return "—"

@@ -10,7 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
+
+from ..templating import html_text as escape  # markupsafe.escape's text, as a str
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
 # printed documents set their charts in the serif their text is set in: a PDF then embeds one family fewer
@@ -31,15 +33,22 @@ class Series:
     dashed: bool = False
 
 
+_TENTH = D("0.1")
+_QUANTUM = [D(1).scaleb(-d) for d in range(10)]  # 1, 0.1, 0.01 … by decimal places
+
+
 def _n(x) -> str:
     """A coordinate with one decimal place."""
-    return format(D(x).quantize(D("0.1"), rounding=ROUND_HALF_UP), "f")
+    if type(x) is int:  # a whole number: the same text without Decimal's rounding
+        return f"{x}.0"
+    return format(D(x).quantize(_TENTH, rounding=ROUND_HALF_UP), "f")
 
 
 def _fmt(v, decimals: int) -> str:
     if v is None:
         return "—"
-    d = D(v).quantize(D(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    q = _QUANTUM[decimals] if 0 <= decimals < len(_QUANTUM) else D(1).scaleb(-decimals)
+    d = D(v).quantize(q, rounding=ROUND_HALF_UP)
     return f"{d:,.{decimals}f}"
 
 
@@ -201,23 +210,24 @@ def bar_chart(
         return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
     top_value = nice_max(max(values), whole=decimals == 0)
     for i, b in enumerate(bars):
-        y0 = D(top + row_h * i)
+        y0 = top + row_h * i  # whole numbers: _n writes them as Decimal would
         weight = "bold" if b.highlight else None
         out.append(_text(left - 8, y0 + 15, b.label, 12, "end", INK, weight))
         if b.value is not None:
             w = plot_w * D(b.value) / top_value
+            shown = f"{_fmt(b.value, decimals)}{unit}"
             out.append(
-                f'<rect x="{left}" y="{_n(y0 + 4)}" width="{_n(w)}" height="14" fill="{CURRENT}">'
-                f"<title>{escape(f'{b.label}{current_label}:{_fmt(b.value, decimals)}{unit}')}</title></rect>"
+                f'<rect x="{left}" y="{y0 + 4}.0" width="{_n(w)}" height="14" fill="{CURRENT}">'
+                f"<title>{escape(f'{b.label}{current_label}:{shown}')}</title></rect>"
             )
             colour = {"good": GOOD, "bad": BAD}.get(b.state, INK)
-            out.append(_text(D(left) + w + 6, y0 + 15, f"{_fmt(b.value, decimals)}{unit}", 11, fill=colour))
+            out.append(_text(D(left) + w + 6, y0 + 15, shown, 11, fill=colour))
         else:
             out.append(_text(left + 4, y0 + 15, "无数据", 11, fill=MUTED))
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
             out.append(
-                f'<rect x="{left}" y="{_n(y0 + 20)}" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
+                f'<rect x="{left}" y="{y0 + 20}.0" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
                 f"<title>{escape(f'{b.label}{previous_label}:{_fmt(b.previous, decimals)}{unit}')}</title>"
                 "</rect>"
             )

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from ..errors import NotFound
 from ..org.models import Unit
@@ -95,6 +96,8 @@ class FigureStore:
             elif amount is None:
                 v = None
             else:
+                if not isinstance(amount, Decimal):  # the stored text (SQLite), as ExactDecimal reads it
+                    amount = Decimal(str(amount))
                 q = quantum[ind_id]
                 v = amount.quantize(q) if q is not None else amount
             data[(ind_id, unit_id, month)] = v
@@ -115,8 +118,11 @@ class FigureStore:
         """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
         that town's (enough for `level` of that unit)."""
         codes = sorted(set(months))
+        # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for
+        # the rows that use it, not by ExactDecimal's result processing for every row
+        amount = type_coerce(MetricValue.amount, NullType())
         query = select(
-            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, MetricValue.amount
+            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount
         ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
@@ -249,10 +255,10 @@ def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
     if not vals:
         return None
     if ind.aggregate == AGG_MEAN:
-        return rounded(sum((Decimal(v) for v in vals), Decimal(0)) / len(vals), ind.decimals)
+        return rounded(sum(map(Decimal, vals), Decimal(0)) / len(vals), ind.decimals)
     if ind.is_count:
-        return sum(int(v) for v in vals)
-    return sum((Decimal(v) for v in vals), Decimal(0))
+        return sum(map(int, vals))
+    return sum(map(Decimal, vals), Decimal(0))
 
 
 def rounded(d: Decimal, decimals: int) -> Decimal:
@@ -384,8 +390,21 @@ def compare_in(ind: Indicator | Rules, store: FigureStore, unit_id: int | None, 
         else:
             prev = store.level(r, unit_id, [shift_month(m, -n) for m in months])
         mom_missing = store.named(mom.missing)
-    return replace(
-        c, previous=prev, mom_abs=mom_abs, mom_pct=mom_pct, missing=store.named(yoy.missing), mom_missing=mom_missing
+    # c with the 环比 and what was left out (dataclasses.replace, spelt out: it is called for every town and indicator)
+    return Comparison(
+        c.value,
+        c.last_year,
+        c.yoy_abs,
+        c.yoy_pct,
+        mom_abs,
+        c.judged_by,
+        c.improved,
+        c.direction,
+        prev,
+        mom_pct,
+        c.months,
+        store.named(yoy.missing),
+        mom_missing,
     )
 
 

@@ -18,6 +18,7 @@ from ..saving import save
 from ..web import EmptyForm, error_page, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
+from .grid_html import overdue_cells, row_cells, unit_heads
 from .models import CONTENT_FIELDS, STATE_ORDER, ProgressReport
 
 bp = Blueprint("progress", __name__, url_prefix="/progress")
@@ -49,6 +50,12 @@ def link_maker(endpoint: str, ids: str, **values):
         return lambda a: f"{head}{a}{tail}"
     head, middle, tail = pieces
     return lambda a, b: f"{head}{a}{middle}{b}{tail}"
+
+
+# the grid's cells, column heads and overdue row as HTML (tracker/progress/grid_html.py)
+bp.add_app_template_global(row_cells, "grid_cells")
+bp.add_app_template_global(unit_heads, "grid_unit_heads")
+bp.add_app_template_global(overdue_cells, "grid_overdue_cells")
 
 
 def month_arg() -> Period:

@@ -1,0 +1,58 @@
+"""The grid's cells as HTML, written in Python: at ten times the demo a month has 396 cells, and Jinja writing each
+one (its state, lead and urge marks, link and tooltip: about eight escapes) cost more than the rest of the page.
+The text is what `templates/progress/_grid.html` wrote for them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from markupsafe import Markup
+
+from ..plans.models import ROLE_LEAD
+from ..templating import html_text as _e  # markupsafe.escape's text, as a str
+from .grid import Grid, GridRow
+
+_NONE = '  <td class="cell none"></td>'
+_LEAD = "<sup>牵</sup>"
+_URGED = '<sup class="urged">催</sup>'
+
+
+def row_cells(row: GridRow, report_href: Callable[[int, int], str]) -> Markup:
+    """One task's cells, a `<td>` per unit of the grid; report_href(task_id, unit_id): the link of a cell."""
+    tid = row.task.id
+    out = []
+    for uid, c, state, title in row.cells:
+        if c is None:
+            out.append(_NONE)
+            continue
+        lead = c.role == ROLE_LEAD
+        out.append(
+            f'  <td class="cell state-{_e(c.state)}{" lead" if lead else ""}">\n'
+            f'    <a href="{_e(report_href(tid, uid))}" title="{_e(title)}">{_e(state)}'
+            f"{_LEAD if lead else ''}{_URGED if c.urges else ''}</a>\n"
+            "  </td>"
+        )
+    return Markup("\n".join(out))  # nosec B704  # every value in the cells went through html_text
+
+
+def unit_heads(grid: Grid, unit_href: Callable[[int], str]) -> Markup:
+    """The header of each unit's column, with the link to the unit; unit_href(unit_id): its link."""
+    return Markup(  # nosec B704  # every value in the headers went through html_text
+        "".join(
+            f'<th class="unit {"township" if u.is_township else ""}"><a href="{_e(unit_href(u.id))}">'
+            f"{_e(u.name)}</a></th>"
+            for u in grid.units
+        )
+    )
+
+
+def overdue_cells(grid: Grid, overdue_href: Callable[[int], str]) -> Markup:
+    """The last row: each unit's overdue reports of the month, linked to their list; overdue_href(unit_id)."""
+    out = []
+    for u in grid.units:
+        n = grid.unit_count(u.id, "overdue")
+        out.append(
+            f'<td class="num {"bad" if n else ""}" data-unit="{_e(u.name)}">'
+            f'<a href="{_e(overdue_href(u.id))}">{_e(n)}</a></td>'
+        )
+    return Markup("".join(out))  # nosec B704  # every value in the cells went through html_text
