@@ -78,7 +78,7 @@ def test_listing_or_asking_for_help_assembles_nothing_and_a_command_assembles_wh
     routes = runner.invoke(cli, ["routes"])
     assert routes.exit_code == 0, routes.output
     assert "progress.todo" in routes.output and "meetings.hold" in routes.output
-    assert app.assembled == {"data", "pages"}
+    assert app.assembled == {"data", "templates", "pages"}
 
 
 def _flask(tmp_path: Path, db_url: str, *args: str) -> subprocess.CompletedProcess:

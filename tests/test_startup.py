@@ -322,8 +322,10 @@ def test_an_app_whose_assembly_failed_refuses_every_later_use(db_url):
             assert app.assembled == set()
             db.session.execute(text("SELECT 1"))  # the first session assembles the models, not the pages
             assert app.assembled == {"data"}
+            assert render_template_string("{{ 1 }}") == "1"  # a template: its filters and labels, not the pages
+            assert app.assembled == {"data", "templates"}
             with pytest.raises(ImportError, match="missing"):
-                render_template_string("{{ 1 }}")
+                list(app.url_map.iter_rules())
         with pytest.raises(RuntimeError, match="could not be assembled"):
             app.test_client().get("/login")
         with app.app_context():
@@ -339,6 +341,20 @@ def test_an_app_whose_assembly_failed_refuses_every_later_use(db_url):
         app.extensions["tracker.engine"].dispose()
 
 
+def test_the_printed_briefing_needs_no_page_or_url_rule(seeded, frozen):
+    """`report briefing` renders its templates with the filters and the shared labels; its links need no URL rule, so
+    the pages are not assembled (a template that builds a URL would assemble them: test below)."""
+    from tracker.periods import Period
+    from tracker.reports import service as reports
+
+    frozen(2026, 10, 20, 9)
+    assert seeded.assembled == set()
+    with seeded.app_context():
+        html = reports.render_html("briefing", reports.briefing_data(db.session, Period.parse("2026-Q3")), True)
+        assert seeded.assembled == {"data", "templates"}
+    assert "青石镇" in html and "2026年" in html
+
+
 def test_the_first_session_url_template_or_job_assembles_what_it_needs(db_url):
     """A command reaches its body with nothing assembled, and pays for the models and the pages when it uses them."""
 
@@ -347,10 +363,14 @@ def test_the_first_session_url_template_or_job_assembles_what_it_needs(db_url):
 
     uses = {
         "session": (lambda app: db.session.execute(text("SELECT 1")), {"data"}),
-        "url": (lambda app: url_for("auth.login"), {"data", "pages"}),
-        "rules": (lambda app: sum(1 for _ in app.url_map.iter_rules()) > 100, {"data", "pages"}),
-        "template": (lambda app: render_template("errors/plain.html", code=1, message="m"), {"data", "pages"}),
-        "job": (lambda app: jobs.queue_for(app).tasks, {"data", "pages"}),
+        "url": (lambda app: url_for("auth.login"), {"data", "templates", "pages"}),
+        "rules": (lambda app: sum(1 for _ in app.url_map.iter_rules()) > 100, {"data", "templates", "pages"}),
+        "template": (lambda app: render_template_string("{{ 1234 | number }}") == "1,234", {"data", "templates"}),
+        "template with a URL": (
+            lambda app: "/static/" in render_template("errors/plain.html", code=1, message="m"),
+            {"data", "templates", "pages"},
+        ),
+        "job": (lambda app: jobs.queue_for(app).tasks, {"data", "templates", "pages"}),
     }
     for name, (use, stages) in uses.items():
         app = fresh()

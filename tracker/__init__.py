@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
-# the halves of the app its first use builds, in order: a later one needs the earlier ones
-STAGES = ("data", "pages")
+# the parts of the app its first use builds, in order: a later one needs the earlier ones
+STAGES = ("data", "templates", "pages")
 
 
 class AssemblingMap(Map):
@@ -41,29 +41,31 @@ class AssemblingMap(Map):
 
 
 class AssemblingEnvironment(Environment):
-    """The app's templates: loading one assembles the app's pages first, so that the filters and the labels the
-    templates share are there when it compiles."""
+    """The app's templates: loading one assembles the models and the templates' filters and shared labels first, so
+    that they are there when it compiles. Not the pages: a printed report's template links nowhere (a template that
+    builds a URL assembles them through the URL map)."""
 
     def get_template(self, *args, **kwargs):
-        self.app.assemble()
+        self.app.assemble("templates")
         return super().get_template(*args, **kwargs)
 
     def select_template(self, *args, **kwargs):
-        self.app.assemble()
+        self.app.assemble("templates")
         return super().select_template(*args, **kwargs)
 
     def from_string(self, *args, **kwargs):
-        self.app.assemble()
+        self.app.assemble("templates")
         return super().from_string(*args, **kwargs)
 
 
 class TrackerApp(Flask):
     """The Flask app, built in parts. `create_app` configures it (configuration, keys, the database, the extensions,
     the queue's settings: everything a bad setting must stop at once); the rest is assembled once, on first real use
-    (`assemble`): the models by the first database session ("data"); the pages, URL rules, templates' filters and the
-    queue's tasks ("pages") by the first request, URL built, template loaded or job queued. An app context alone (a
-    command that runs, before its body) builds neither, so a command pays only for what it uses. The set-up only
-    serving needs (the login throttling's store) runs before the first request."""
+    (`assemble`), in three stages, each with those before it: the models ("data") by the first database session; the
+    templates' filters and shared labels ("templates") by the first template loaded; the pages, URL rules, error pages
+    and the queue's tasks ("pages") by the first request, URL matched, built or listed, or job queued. An app context
+    alone (a command that runs, before its body) builds none of it, so a command pays only for what it uses. The
+    set-up only serving needs (the login throttling's store) runs before the first request."""
 
     url_map_class = AssemblingMap
     jinja_environment = AssemblingEnvironment
@@ -161,6 +163,7 @@ def create_app(test_config: dict | None = None) -> TrackerApp:
     app.cli = CommandTable(app.name)
     _register_headers(app)
     app.assemble_later(_assemble_data, "data")
+    app.assemble_later(_assemble_templates, "templates")
     app.assemble_later(_assemble_pages)
     return app
 
@@ -174,9 +177,17 @@ def _assemble_data(app: TrackerApp) -> None:
     audit_service.set_default_key(app.config["AUDIT_KEY"])
 
 
+def _assemble_templates(app: TrackerApp) -> None:
+    """What a template needs: the filters, the policy for templates, the labels the areas' templates share."""
+    from . import desk
+
+    templating.init_app(app)
+    desk.template_globals(app)
+
+
 def _assemble_pages(app: TrackerApp) -> None:
-    """What a request, a URL or a template needs: the pages (the templates' filters and labels with them, the queue's
-    tasks), the error pages (one of them for the ORM's stale data)."""
+    """What a request or a URL needs: the pages, the queue's tasks (bound by the desk), the error pages (one of them
+    for the ORM's stale data)."""
     _register_blueprints(app)
     _register_error_pages(app)
 
@@ -217,7 +228,7 @@ def _init_extensions(app: TrackerApp) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Every area's pages, the template filters, then the desk (the pages where areas meet)."""
+    """Every area's pages, then the desk (the pages where areas meet)."""
     from . import desk
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
@@ -234,7 +245,7 @@ def _register_blueprints(app: Flask) -> None:
     from .publicity.views import bp as publicity_bp
     from .reports.views import bp as reports_bp
 
-    templating.init_app(app)
+    desk.add_routes()  # to the areas' blueprints, before they are registered
     for bp in (
         auth_bp,
         plans_bp,
@@ -252,8 +263,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
-    # the desk (pages where areas meet) adds its routes to the areas' blueprints when imported above, and
-    # registers the workbench, the labels templates share and the queue's tasks
+    # the workbench, the attachments' routes and the queue's tasks
     desk.init_app(app)
 
 
