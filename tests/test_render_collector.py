@@ -72,3 +72,17 @@ def test_render_pdf_and_the_report_commands_hold_the_full_pass_back(thresholds, 
     assert isinstance(result.exception, RuntimeError)
     assert during == [pdf.FULL_PASS_AFTER, pdf.FULL_PASS_AFTER]
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_report_command_sets_its_objects_aside_from_the_collectors_passes_at_exit(app, monkeypatch):
+    registered = []
+    monkeypatch.setattr(pdf, "_frozen_at_exit", False)
+    monkeypatch.setattr(pdf.atexit, "register", registered.append)
+    runner = app.test_cli_runner()
+    assert "briefing" in runner.invoke(args=["report", "--help"]).output
+    assert registered == []  # a help runs nothing
+    monkeypatch.setattr(reports, "briefing_data", lambda *_args: 1 / 0)
+    for _ in range(2):
+        result = runner.invoke(args=["report", "briefing", "--period", "2026-Q3", "-o", "/dev/null"])
+        assert isinstance(result.exception, ZeroDivisionError)
+    assert registered == [gc.freeze]  # once per process

@@ -20,10 +20,12 @@ from ..periods import Period
 @click.pass_context
 def report_cli(ctx: click.Context) -> None:
     """PDF reports (and their Word versions)."""
-    from .pdf import fewer_full_collections
+    from .pdf import fewer_full_collections, freeze_at_exit
 
-    # the report is built and rendered with the cycle collector's full passes held back (reports/pdf.py)
+    # the report is built and rendered with the cycle collector's full passes held back, and the process, which ends
+    # with the command, skips the collector's last passes over everything it made (reports/pdf.py)
     ctx.with_resource(fewer_full_collections())
+    freeze_at_exit()
 
 
 def _period(text: str) -> Period:

@@ -7,6 +7,7 @@ command) starts: `AppOnlyFetcher` is built on first use.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import mimetypes
@@ -112,6 +113,23 @@ def fewer_full_collections() -> Iterator[None]:
             _collector_users -= 1
             if _collector_users == 0:
                 gc.set_threshold(*_collector_saved)
+
+
+_frozen_at_exit = False
+
+
+def freeze_at_exit() -> None:
+    """Set every object aside from the cycle collector when the process exits (`gc.freeze` at exit, registered once).
+
+    For a command, whose process ends with it: the interpreter's last full passes at exit walked the application's
+    and the render's objects (about 270,000 after a briefing) only to free memory the process hands back anyway.
+    Objects are still freed as their modules are cleared; only garbage cycles left at exit are no longer collected
+    then (the command's files are written and closed before it returns)."""
+    global _frozen_at_exit
+    with _collector_lock:
+        if not _frozen_at_exit:
+            atexit.register(gc.freeze)
+            _frozen_at_exit = True
 
 
 def render_pdf(html: str, static_dir: Path) -> tuple[bytes, object]:
