@@ -1,6 +1,9 @@
 """Start-up benchmark: CPU seconds of a `flask --app tracker …` command before it does anything, against a bare
 `python -c "import flask, sqlalchemy"` measured in the same run, and which heavy libraries the command imported.
 
+For a help, the whole process. For a command that runs (`routes`, `uploads cleanup`), also the CPU the process had
+spent when the command's own function was called ("to body": what it paid before doing anything), beside the whole.
+
 Each command runs --repeat times in turn (bare, then each tracker command), so a busy machine slows both sides
 alike; the figure to compare across runs is the ratio. The load average is printed beside it.
 
@@ -28,9 +31,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("weasyprint", "openpyxl", "docx", "fontTools", "PIL", "pypdf", "lxml.html", "huey", "redis", "psycopg")
 PROBE = (
-    "import sys, runpy; sys.argv = ['flask'] + sys.argv[1:]\n"
+    "import sys, runpy, time, click\n"
+    # the CPU spent when the command's own function is called: the deepest Context.invoke of a plain callback (Flask's
+    # with_appcontext calls the command's function from inside its own)
+    "entered, depth, invoke = [], [0], click.Context.invoke\n"
+    "def probe(self, callback, *args, **kwargs):\n"
+    "    depth[0] += 1\n"
+    "    if not isinstance(callback, click.Command):\n"
+    "        entered.append((depth[0], time.process_time()))\n"
+    "    try:\n        return invoke(self, callback, *args, **kwargs)\n"
+    "    finally:\n        depth[0] -= 1\n"
+    "click.Context.invoke = probe\n"
+    "sys.argv = ['flask'] + sys.argv[1:]\n"
     "try:\n    runpy.run_module('flask', run_name='__main__')\n"
     "except SystemExit:\n    pass\n"
+    "if entered:\n"
+    "    deepest = max(d for d, _t in entered)\n"
+    "    print('BODY:' + str(next(t for d, t in entered if d == deepest)), file=sys.stderr)\n"
     f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
     "print(f'MODULES:{len(sys.modules)}', file=sys.stderr)\n"
 )
@@ -142,6 +159,7 @@ def main() -> None:
         "flask --app tracker uploads cleanup": ["-c", PROBE, "--app", "tracker", "uploads", "cleanup"],
     }
     samples: dict[tuple, list[tuple[float, float]]] = {(r, c): [] for r in roots for c in commands}
+    bodies: dict[tuple, list[float]] = {}
     heavy: dict[tuple, str] = {}
     modules: dict[tuple, str] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -158,7 +176,7 @@ def main() -> None:
             # as deployed: the warm-up round writes the bytecode the counted rounds read (with this variable set,
             # every run would compile the app's sources again)
             env.pop("PYTHONDONTWRITEBYTECODE", None)
-        for _ in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
+        for i in range(args.repeat + 1):  # the first round warms the file cache and the bytecode, and is dropped
             for root in roots:
                 for label, argv in commands.items():
                     cpu, wall, err = cpu_of([python, *argv], root, envs[root])
@@ -168,18 +186,32 @@ def main() -> None:
                             heavy[(root, label)] = line[6:] or "none"
                         elif line.startswith("MODULES:"):
                             modules[(root, label)] = line[8:]
+                        elif line.startswith("BODY:") and i:
+                            bodies.setdefault((root, label), []).append(float(line[5:]))
+    report(roots, commands, bare, samples, bodies, heavy, modules, args.repeat)
+
+
+def report(roots, commands, bare, samples, bodies, heavy, modules, repeat) -> None:
     load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {args.repeat} runs each, medians")
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {repeat} runs each, medians")
     for root in roots:
         base = statistics.median(c for c, _w in samples[(root, bare)][1:])
         print(f"\n{root}")
-        print(f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}{'modules':>9}  heavy libraries imported")
+        print(
+            f"{'command':<44}{'CPU s':>8}{'wall s':>8}{'× bare':>8}{'to body':>9}{'× bare':>8}{'modules':>9}"
+            "  heavy libraries imported"
+        )
         for label in commands:
             rows = samples[(root, label)][1:]
             cpu = statistics.median(c for c, _w in rows)
             wall = statistics.median(w for _c, w in rows)
             mods = modules.get((root, label), "-")
-            print(f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}{mods:>9}  {heavy.get((root, label), '-')}")
+            body = bodies.get((root, label))
+            to_body = f"{statistics.median(body):>9.2f}{statistics.median(body) / base:>8.2f}" if body else " " * 17
+            print(
+                f"{label:<44}{cpu:>8.2f}{wall:>8.2f}{cpu / base:>8.2f}{to_body}{mods:>9}"
+                f"  {heavy.get((root, label), '-')}"
+            )
 
 
 if __name__ == "__main__":

@@ -49,13 +49,10 @@ def test_the_table_names_every_command_with_its_own_help():
             assert listed.get_short_help_str(width) == command.get_short_help_str(width), (name, width)
 
 
-def test_listing_or_asking_for_help_assembles_nothing_and_running_a_command_does(app, monkeypatch):
+def test_listing_or_asking_for_help_assembles_nothing_and_a_command_assembles_what_it_uses(app, monkeypatch):
     monkeypatch.setenv("FLASK_RUN_FROM_CLI", "true")  # Flask's command line sets it; restored after the test
     cli = FlaskGroup(create_app=lambda: app)
     runner = CliRunner()
-
-    def endpoints() -> set[str]:
-        return {r.endpoint for r in app.url_map.iter_rules()}
 
     listed = runner.invoke(cli, ["--help"])
     assert listed.exit_code == 0, listed.output
@@ -66,17 +63,22 @@ def test_listing_or_asking_for_help_assembles_nothing_and_running_a_command_does
     assert "briefing" in group_help.output and "scorecard" in group_help.output
     leaf_help = runner.invoke(cli, ["metrics", "summary", "--help"])
     assert "--period" in leaf_help.output
-    assert endpoints() == {"static"}  # nothing assembled: only Flask's own static route
+    assert app.assembled == set()
 
-    # a command of the table that runs assembles the app first (its templates' filters, the queue's tasks, the URLs)
+    # a command that runs reaches its body with nothing assembled: this one touches neither the database nor a page
     cleanup = runner.invoke(cli, ["uploads", "cleanup"])
     assert cleanup.exit_code == 0, cleanup.output
     assert cleanup.output.startswith("removed 0 file(s)")
-    assert {"progress.todo", "meetings.hold", "auth.login"} <= endpoints()
-
+    assert app.assembled == set()
+    # its first database session assembles the models, not the pages
+    verify = runner.invoke(cli, ["audit", "verify"])
+    assert verify.exit_code == 0, verify.output
+    assert app.assembled == {"data"}
+    # listing the URL rules assembles the pages
     routes = runner.invoke(cli, ["routes"])
     assert routes.exit_code == 0, routes.output
     assert "progress.todo" in routes.output and "meetings.hold" in routes.output
+    assert app.assembled == {"data", "templates", "pages"}
 
 
 def _flask(tmp_path: Path, db_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -107,7 +109,7 @@ def test_the_command_line_runs_routes_and_real_commands(app, db_url, tmp_path):
     cleanup = _flask(tmp_path, db_url, "uploads", "cleanup")
     assert cleanup.returncode == 0, cleanup.stderr
     assert cleanup.stdout.strip() == "removed 0 file(s), 0 bytes; 0 pending, 0 bytes"
-    # reads the seeded database through the models: the app is assembled before the command runs
+    # reads the seeded database through the models: its first session imports them all
     verify = _flask(tmp_path, db_url, "audit", "verify")
     assert verify.returncode == 0, verify.stderr
     assert verify.stdout.startswith("audit chain intact: ")

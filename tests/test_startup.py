@@ -13,10 +13,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from flask import render_template, render_template_string, url_for
 from jinja2 import FileSystemLoader
 from limits.errors import ConfigurationError
+from sqlalchemy import text
 
-from tracker import create_app, jobs, templating
+from tracker import create_app, db, jobs, templating
 
 from . import compiled_once
 
@@ -134,6 +136,38 @@ def test_a_group_or_command_help_imports_no_model(tmp_path):
     imported, out = _imported(tmp_path, "metrics", "summary", "--help", modules=(*MODELS, *services))
     assert "--period" in out and "--json" in out
     assert imported == []
+
+
+def test_a_command_that_runs_reaches_its_body_having_imported_what_a_help_does(tmp_path):
+    # `uploads cleanup` touches no table, URL or template: it imports no model, ORM, page or heavy library, and about
+    # as many modules as `--help` (it used to assemble the whole app when Flask pushed its app context)
+    pages = ("tracker.desk", "tracker.progress.views", "tracker.reports.views", "tracker.progress.service")
+    imported, out = _imported(tmp_path, "uploads", "cleanup", modules=(*MODELS, *pages, "sqlalchemy.orm", *HEAVY))
+    assert out.startswith("removed 0 file(s)")
+    assert imported == []
+    assert _module_count(tmp_path, "uploads", "cleanup") < 660
+
+
+def test_the_first_session_imports_every_model_and_no_page(tmp_path, db_url):
+    """A command that imports one model module gets a complete registry from its first session (the mappers'
+    relationships name each other by class), without the pages."""
+    code = (
+        "import sys\n"
+        "from sqlalchemy import select\n"
+        "from sqlalchemy.orm import configure_mappers\n"
+        "from tracker import create_app, db\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    from tracker.meetings.models import Meeting\n"
+        "    before = 'tracker.models' in sys.modules\n"
+        "    db.session.execute(select(Meeting.id).limit(0)).all()\n"
+        "    configure_mappers()\n"
+        "    print(before, 'tracker.models' in sys.modules, 'tracker.desk' in sys.modules, sorted(app.assembled))\n"
+    )
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path), "TRACKER_DATABASE_URL": db_url}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "False", "['data']"], out.stdout
 
 
 def test_cli_start_imports_a_bounded_number_of_modules(tmp_path):
@@ -284,9 +318,66 @@ def test_an_app_whose_assembly_failed_refuses_every_later_use(db_url):
 
     app.assemble_later(broken)
     try:
-        with pytest.raises(ImportError, match="missing"):
-            app.app_context()
+        with app.app_context():  # a context alone assembles nothing (a command before its body)
+            assert app.assembled == set()
+            db.session.execute(text("SELECT 1"))  # the first session assembles the models, not the pages
+            assert app.assembled == {"data"}
+            assert render_template_string("{{ 1 }}") == "1"  # a template: its filters and labels, not the pages
+            assert app.assembled == {"data", "templates"}
+            with pytest.raises(ImportError, match="missing"):
+                list(app.url_map.iter_rules())
         with pytest.raises(RuntimeError, match="could not be assembled"):
             app.test_client().get("/login")
+        with app.app_context():
+            with pytest.raises(RuntimeError, match="could not be assembled"):
+                db.session.execute(text("SELECT 1"))
+            with pytest.raises(RuntimeError, match="could not be assembled"):
+                list(app.url_map.iter_rules())
+            with pytest.raises(RuntimeError, match="could not be assembled"):
+                app.jinja_env.get_template("errors/plain.html")
+        with pytest.raises(RuntimeError, match="could not be assembled"):
+            jobs.queue_for(app).tasks  # noqa: B018
     finally:
         app.extensions["tracker.engine"].dispose()
+
+
+def test_the_printed_briefing_needs_no_page_or_url_rule(seeded, frozen):
+    """`report briefing` renders its templates with the filters and the shared labels; its links need no URL rule, so
+    the pages are not assembled (a template that builds a URL would assemble them: test below)."""
+    from tracker.periods import Period
+    from tracker.reports import service as reports
+
+    frozen(2026, 10, 20, 9)
+    assert seeded.assembled == set()
+    with seeded.app_context():
+        html = reports.render_html("briefing", reports.briefing_data(db.session, Period.parse("2026-Q3")), True)
+        assert seeded.assembled == {"data", "templates"}
+    assert "青石镇" in html and "2026年" in html
+
+
+def test_the_first_session_url_template_or_job_assembles_what_it_needs(db_url):
+    """A command reaches its body with nothing assembled, and pays for the models and the pages when it uses them."""
+
+    def fresh():
+        return create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "k" * 32, "SERVER_NAME": "localhost"})
+
+    uses = {
+        "session": (lambda app: db.session.execute(text("SELECT 1")), {"data"}),
+        "url": (lambda app: url_for("auth.login"), {"data", "templates", "pages"}),
+        "rules": (lambda app: sum(1 for _ in app.url_map.iter_rules()) > 100, {"data", "templates", "pages"}),
+        "template": (lambda app: render_template_string("{{ 1234 | number }}") == "1,234", {"data", "templates"}),
+        "template with a URL": (
+            lambda app: "/static/" in render_template("errors/plain.html", code=1, message="m"),
+            {"data", "templates", "pages"},
+        ),
+        "job": (lambda app: jobs.queue_for(app).tasks, {"data", "templates", "pages"}),
+    }
+    for name, (use, stages) in uses.items():
+        app = fresh()
+        try:
+            with app.app_context():
+                assert app.assembled == set(), name
+                assert use(app), name
+                assert app.assembled == stages, name
+        finally:
+            app.extensions["tracker.engine"].dispose()

@@ -8,11 +8,11 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import click
 from flask import Flask, g, render_template, request, session
-from flask.cli import FlaskGroup
-from flask.ctx import AppContext, RequestContext
+from flask.ctx import RequestContext
+from flask.templating import Environment
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from werkzeug.routing import Map
 
 from . import db, hardening, jobs, ratelimit, templating
 from .commands import CommandTable
@@ -23,60 +23,115 @@ ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 
+# the parts of the app its first use builds, in order: a later one needs the earlier ones
+STAGES = ("data", "templates", "pages")
+
+
+class AssemblingMap(Map):
+    """The app's URL rules: the first match, URL built or listing of the rules assembles the app's pages first (`due`
+    is the app's `assemble` until it has run). Binding an adapter (an app context, with SERVER_NAME) does not: the
+    adapter reads this map, rules added later included."""
+
+    due: Callable[[], None] | None = None
+
+    def update(self) -> None:
+        if self.due is not None:
+            self.due()
+        super().update()
+
+
+class AssemblingEnvironment(Environment):
+    """The app's templates: loading one assembles the models and the templates' filters and shared labels first, so
+    that they are there when it compiles. Not the pages: a printed report's template links nowhere (a template that
+    builds a URL assembles them through the URL map)."""
+
+    def get_template(self, *args, **kwargs):
+        self.app.assemble("templates")
+        return super().get_template(*args, **kwargs)
+
+    def select_template(self, *args, **kwargs):
+        self.app.assemble("templates")
+        return super().select_template(*args, **kwargs)
+
+    def from_string(self, *args, **kwargs):
+        self.app.assemble("templates")
+        return super().from_string(*args, **kwargs)
+
+
 class TrackerApp(Flask):
-    """The Flask app, built in two halves. `create_app` configures it (configuration, keys, the database, the
-    extensions, the queue's settings: everything a bad setting must stop at once); its pages, URL rules, models and
-    the queue's tasks are assembled once, on first real use: the first app context (`with app.app_context()`,
-    a command that runs), request context or request (`assemble`). Listing the commands, or a command's help,
-    builds none of it. The set-up only serving needs (the login throttling's store) runs before the first request."""
+    """The Flask app, built in parts. `create_app` configures it (configuration, keys, the database, the extensions,
+    the queue's settings: everything a bad setting must stop at once); the rest is assembled once, on first real use
+    (`assemble`), in three stages, each with those before it: the models ("data") by the first database session; the
+    templates' filters and shared labels ("templates") by the first template loaded; the pages, URL rules, error pages
+    and the queue's tasks ("pages") by the first request, URL matched, built or listed, or job queued. An app context
+    alone (a command that runs, before its body) builds none of it, so a command pays only for what it uses. The
+    set-up only serving needs (the login throttling's store) runs before the first request."""
+
+    url_map_class = AssemblingMap
+    jinja_environment = AssemblingEnvironment
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._serving_setup: list[Callable[[Flask], None]] = []
         self._serving_ready = False
         self._serving_lock = threading.Lock()
-        self._assembly: list[Callable[[Flask], None]] = []
+        self._steps: dict[str, list[Callable[[Flask], None]]] = {stage: [] for stage in STAGES}
         self._assembly_lock = threading.RLock()
         self._assembling = False
-        self._assembled = False
+        self._done: set[str] = set()
+        self._assembled = False  # every stage done
         self._assembly_failed: Exception | None = None
 
     def before_serving(self, setup: Callable[[Flask], None]) -> None:
         """Run `setup(app)` once, before the first request is handled."""
         self._serving_setup.append(setup)
 
-    def assemble_later(self, step: Callable[[Flask], None]) -> None:
-        """Run `step(app)` once, on the app's first real use (see `assemble`)."""
-        if self._assembled:
-            raise RuntimeError("the app is already assembled")
-        self._assembly.append(step)
+    def assemble_later(self, step: Callable[[Flask], None], stage: str = "pages") -> None:
+        """Run `step(app)` once, when `stage` is first needed (see `assemble`)."""
+        if stage in self._done:
+            raise RuntimeError(f"the app's {stage} are already assembled")
+        self._steps[stage].append(step)
+        self.url_map.due = self.assemble
 
-    def assemble(self) -> None:
-        """Run the steps left for first use, once and in order; other threads wait until they are done. A step that
-        needs an app context while assembling gets one as it is. A step that fails leaves the app unusable: every
-        later use raises, rather than running half an app."""
+    @property
+    def assembled(self) -> set[str]:
+        """The stages assembled so far."""
+        return set(self._done)
+
+    def assemble(self, stage: str = "pages") -> None:
+        """Run the steps left for `stage` and the stages before it, once and in order; other threads wait until they
+        are done. A step that needs the app while assembling gets it as it is. A step that fails leaves the app
+        unusable: every later use raises, rather than running half an app."""
         if self._assembled:
             return
+        if self._assembly_failed is None and stage in self._done:
+            return
         with self._assembly_lock:
-            if self._assembled or self._assembling:  # done meanwhile, or a step's own app context on this thread
+            if self._assembling:  # a step's own use of the app, on this thread
                 return
             if self._assembly_failed is not None:
                 raise RuntimeError("the app could not be assembled") from self._assembly_failed
+            if stage in self._done:  # done meanwhile
+                return
             self._assembling = True
             try:
-                for step in self._assembly:
-                    step(self)
+                for name in STAGES[: STAGES.index(stage) + 1]:
+                    if name not in self._done:
+                        for step in self._steps[name]:
+                            step(self)
+                        self._done.add(name)
             except Exception as e:
                 self._assembly_failed = e
                 raise
             finally:
                 self._assembling = False
-            self._assembled = True
+            if len(self._done) == len(STAGES):
+                self.url_map.due = None
+                self._assembled = True
 
-    def app_context(self) -> AppContext:
-        if not self._assembled and not _looking_up_a_command():
-            self.assemble()
-        return super().app_context()
+    def assemble_data(self) -> None:
+        """The models, for the first database session (tracker.db): relationships named by class need them all."""
+        self.assemble("data")
 
     def request_context(self, environ) -> RequestContext:
         # before the context binds the URL rules (every request and test request comes through here)
@@ -94,17 +149,9 @@ class TrackerApp(Flask):
         return super().wsgi_app(environ, start_response)
 
 
-def _looking_up_a_command() -> bool:
-    """Whether Flask's command line is asking for this app context: its group pushes one to look a command up, for
-    every command `flask --app tracker --help` lists too, before anything runs. A command that runs assembles the
-    app then (tracker/commands.py)."""
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and isinstance(ctx.command, FlaskGroup)
-
-
 def create_app(test_config: dict | None = None) -> TrackerApp:
-    """Build the application: configuration, database, login, CSRF, rate limits, the command table; its pages and
-    models on first use."""
+    """Build the application: configuration, database, login, CSRF, rate limits, the command table; its models and
+    pages on first use."""
     app = TrackerApp(
         __name__,
         instance_path=os.environ.get("TRACKER_INSTANCE_PATH", str(ROOT / "instance")),
@@ -115,18 +162,32 @@ def create_app(test_config: dict | None = None) -> TrackerApp:
     _init_extensions(app)
     app.cli = CommandTable(app.name)
     _register_headers(app)
-    app.assemble_later(_assemble)
+    app.assemble_later(_assemble_data, "data")
+    app.assemble_later(_assemble_templates, "templates")
+    app.assemble_later(_assemble_pages)
     return app
 
 
-def _assemble(app: TrackerApp) -> None:
-    """The half of the app its first use builds: the audit key for work outside a request, every model, the pages,
-    the error pages (one of them for the ORM's stale data)."""
-    from . import models  # noqa: F401  (every model, so that the mappers' relationships resolve)
+def _assemble_data(app: TrackerApp) -> None:
+    """What the first database session needs: every model (the mappers' relationships name each other by class), and
+    the audit key for sessions made outside the app's (tests, scripts)."""
+    from . import models  # noqa: F401
     from .audit import service as audit_service
 
-    # the audit service signs events outside a request's session too (command line, jobs)
     audit_service.set_default_key(app.config["AUDIT_KEY"])
+
+
+def _assemble_templates(app: TrackerApp) -> None:
+    """What a template needs: the filters, the policy for templates, the labels the areas' templates share."""
+    from . import desk
+
+    templating.init_app(app)
+    desk.template_globals(app)
+
+
+def _assemble_pages(app: TrackerApp) -> None:
+    """What a request or a URL needs: the pages, the queue's tasks (bound by the desk), the error pages (one of them
+    for the ORM's stale data)."""
     _register_blueprints(app)
     _register_error_pages(app)
 
@@ -167,7 +228,7 @@ def _init_extensions(app: TrackerApp) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    """Every area's pages, the template filters, then the desk (the pages where areas meet)."""
+    """Every area's pages, then the desk (the pages where areas meet)."""
     from . import desk
     from .assessment.calendar_views import bp as calendar_bp
     from .assessment.card_views import bp as cards_bp
@@ -184,7 +245,7 @@ def _register_blueprints(app: Flask) -> None:
     from .publicity.views import bp as publicity_bp
     from .reports.views import bp as reports_bp
 
-    templating.init_app(app)
+    desk.add_routes()  # to the areas' blueprints, before they are registered
     for bp in (
         auth_bp,
         plans_bp,
@@ -202,8 +263,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(bp)
     app.register_blueprint(meetings_bp)
-    # the desk (pages where areas meet) adds its routes to the areas' blueprints when imported above, and
-    # registers the workbench, the labels templates share and the queue's tasks
+    # the workbench, the attachments' routes and the queue's tasks
     desk.init_app(app)
 
 

@@ -2,8 +2,9 @@
 
 `flask --app tracker --help` lists every command with its short help from COMMANDS, without importing the modules
 that define them (nor the services and models those import). A command's module is imported when the command is run
-or its own help is asked for (`flask --app tracker report --help`); the app is assembled (pages, URL rules, models:
-`TrackerApp.assemble`) only when a command actually runs. `tests/test_commands.py` checks the table against the
+or its own help is asked for (`flask --app tracker report --help`). Running it assembles nothing by itself: the
+models are imported by its first database session, the pages and URL rules by its first URL or template
+(`TrackerApp.assemble`). `tests/test_commands.py` checks the table against the
 commands themselves, so the names and help texts cannot drift apart.
 """
 
@@ -11,10 +12,8 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
 
 import click
-from flask import current_app, has_app_context
 from flask.cli import AppGroup
 
 # name -> ("module:attribute", the first paragraph of the command's help, on one line)
@@ -67,11 +66,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def load(target: str) -> click.Command:
-    """The command a table entry names ("module:attribute"), its callbacks set to assemble the app first."""
+    """The command a table entry names ("module:attribute")."""
     module, _, attribute = target.partition(":")
-    command = getattr(importlib.import_module(module), attribute)
-    _assemble_before_running(command)
-    return command
+    return getattr(importlib.import_module(module), attribute)
 
 
 class LazyCommand(click.Command):
@@ -106,29 +103,3 @@ class CommandTable(AppGroup):
             command = LazyCommand(name, *COMMANDS[name])
             self.add_command(command)
         return command
-
-
-def _assemble_before_running(command: click.Command) -> None:
-    """Wrap the callbacks of a command and of its subcommands so the current app is assembled before they run.
-
-    Flask's command line pushes an app context to look a command up, before it knows whether the command will run or
-    only print its help; the app does not assemble itself for that context (`TrackerApp.app_context`), so a command
-    assembles it when it runs. Without an app context (a test's CliRunner), `with_appcontext` pushes one, which
-    assembles the app."""
-    if command.callback is not None and not getattr(command.callback, "assembles_app", False):
-        command.callback = _assembling(command.callback)
-    for sub in getattr(command, "commands", {}).values():
-        _assemble_before_running(sub)
-
-
-def _assembling(callback: Callable) -> Callable:
-    @functools.wraps(callback)
-    def run(*args, **kwargs):
-        if has_app_context():
-            assemble = getattr(current_app, "assemble", None)
-            if assemble is not None:
-                assemble()
-        return callback(*args, **kwargs)
-
-    run.assembles_app = True  # type: ignore[attr-defined]
-    return run

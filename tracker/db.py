@@ -147,15 +147,21 @@ def init_app(app) -> None:
 
 
 def get_session() -> Session:
-    """The session of the current app context, created on first use."""
+    """The session of the current app context, created on first use. Before it is made the app's models are (the
+    app's "data" half: tracker.TrackerApp.assemble), so a command or job that imported one model module queries a
+    complete registry; an app whose assembly failed raises here."""
     if "db_session" not in g:
-        g.db_session = _sessionmaker(current_app.extensions)()
+        app = current_app._get_current_object()
+        assemble_data = getattr(app, "assemble_data", None)
+        if assemble_data is not None:
+            assemble_data()
+        g.db_session = _sessionmaker(app.extensions)()
     return g.db_session
 
 
 def _sessionmaker(extensions: dict):
-    """The app's session factory, made by its first session: the ORM is not imported by making the app (a command's
-    start), only by what uses it."""
+    """The app's session factory, made by its first session: the ORM is not imported by making the app or pushing its
+    context (a command's start), only by what uses it."""
     make = extensions.get("tracker.sessionmaker")
     if make is None:
         from sqlalchemy.orm import sessionmaker

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from ..meetings.models import DECISION_COLOURS, DECISION_LABELS
-from ..meetings.service import decision_status
-from ..metrics import cells as metric_cells
-from ..metrics.service import VERDICT_LABELS
-from ..plans.service import plan_period_label
-from ..progress.models import STATE_LABELS
-from . import evidence, home, meeting, tasks, unit
-from .home import bp
 
+def template_globals(app: Flask) -> None:
+    """The labels and helpers the templates of every area use (the printed reports' too): what a template needs
+    besides the filters, without the pages."""
+    from ..meetings.models import DECISION_COLOURS, DECISION_LABELS
+    from ..meetings.service import decision_status
+    from ..metrics import cells as metric_cells
+    from ..metrics.service import VERDICT_LABELS
+    from ..plans.service import plan_period_label
+    from ..progress.models import STATE_LABELS
+    from . import evidence
 
-def init_app(app: Flask) -> None:
-    """The workbench's blueprint, the labels templates of every area use, and the queue's tasks."""
-    app.register_blueprint(bp)
-    app.register_blueprint(evidence.bp)
     app.jinja_env.globals.update(evidence.template_helpers())
     app.jinja_env.globals.update(metric_cells.template_helpers())
     app.jinja_env.globals.update(
@@ -34,7 +32,19 @@ def init_app(app: Flask) -> None:
         DECISION_COLOURS=DECISION_COLOURS,
         decision_status=decision_status,
     )
+
+
+def add_routes() -> None:
+    """Import the desk's pages: each adds its routes to its area's blueprint, so this comes before the areas'
+    blueprints are registered."""
+    from . import evidence, home, meeting, unit  # noqa: F401
+
+
+def init_app(app: Flask) -> None:
+    """The workbench's blueprint, the attachments' routes and the queue's tasks (after `add_routes` and the areas'
+    blueprints)."""
+    from . import evidence, home, tasks
+
+    app.register_blueprint(home.bp)
+    app.register_blueprint(evidence.bp)
     tasks.register(app)
-
-
-__all__ = ["evidence", "home", "init_app", "meeting", "unit"]

@@ -15,7 +15,17 @@ from ..periods import Period
 # the services, models and builders are imported by the commands that use them: a group's or a command's help
 # imports none of them
 
-report_cli = AppGroup("report", help="PDF reports (and their Word versions).")
+
+@click.group("report", cls=AppGroup)
+@click.pass_context
+def report_cli(ctx: click.Context) -> None:
+    """PDF reports (and their Word versions)."""
+    from .pdf import fewer_full_collections, freeze_at_exit
+
+    # the report is built and rendered with the cycle collector's full passes held back, and the process, which ends
+    # with the command, skips the collector's last passes over everything it made (reports/pdf.py)
+    ctx.with_resource(fewer_full_collections())
+    freeze_at_exit()
 
 
 def _period(text: str) -> Period:

@@ -7,15 +7,23 @@ command) starts: `AppOnlyFetcher` is built on first use.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import mimetypes
 import shutil
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# while a report is built and rendered, the cycle collector's full pass waits for this many passes over the middle
+# generation (the default is 10): see `fewer_full_collections`
+FULL_PASS_AFTER = 1000
 CJK_FAMILY = "Noto Serif CJK SC"
 CJK_SANS = "Noto Sans CJK SC"
 BASE_URL = "https://report.invalid/"
@@ -75,11 +83,61 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_collector_lock = threading.Lock()
+_collector_users = 0
+_collector_saved: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextmanager
+def fewer_full_collections() -> Iterator[None]:
+    """Hold the cycle collector's full passes back while a report is built and rendered, and restore the thresholds
+    after (when the last of several threads rendering at once leaves).
+
+    A render allocates hundreds of thousands of objects, many of which live until the document is written. With the
+    default thresholds they set off a full pass every few hundred thousand allocations, and each full pass walks every
+    object of the process, the application's own 200,000 included: 5 full passes took about 0.7 s of CPU in the
+    briefing command. The young generations are still collected as before (the render's short-lived cycles die
+    there); garbage that outlives them waits for the first full pass after the render. Nothing is frozen or left out:
+    only when the full pass runs changes."""
+    global _collector_users, _collector_saved
+    with _collector_lock:
+        if _collector_users == 0:
+            _collector_saved = gc.get_threshold()
+            first, second, third = _collector_saved
+            gc.set_threshold(first, second, max(third, FULL_PASS_AFTER))
+        _collector_users += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0:
+                gc.set_threshold(*_collector_saved)
+
+
+_frozen_at_exit = False
+
+
+def freeze_at_exit() -> None:
+    """Set every object aside from the cycle collector when the process exits (`gc.freeze` at exit, registered once).
+
+    For a command, whose process ends with it: the interpreter's last full passes at exit walked the application's
+    and the render's objects (about 270,000 after a briefing) only to free memory the process hands back anyway.
+    Objects are still freed as their modules are cleared; only garbage cycles left at exit are no longer collected
+    then (the command's files are written and closed before it returns)."""
+    global _frozen_at_exit
+    with _collector_lock:
+        if not _frozen_at_exit:
+            atexit.register(gc.freeze)
+            _frozen_at_exit = True
+
+
 def render_pdf(html: str, static_dir: Path) -> tuple[bytes, object]:
     """Render HTML to PDF bytes; the fetcher (an AppOnlyFetcher) tells which URLs were refused."""
-    from weasyprint import HTML
+    with fewer_full_collections():
+        from weasyprint import HTML
 
-    require_cjk_font()
-    fetcher = _fetcher_class()(static_dir)
-    pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+        require_cjk_font()
+        fetcher = _fetcher_class()(static_dir)
+        pdf = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
     return pdf, fetcher
