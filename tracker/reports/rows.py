@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import clock
 from ..assessment import cards as card_service
@@ -106,8 +106,10 @@ class DecisionRow:
 
 
 def cards_query():
-    """Every card with its unit, rule and rectifications (each report orders and filters them)."""
-    return select(Card).options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
+    """Every card with its unit and rule (joined) and rectifications (each report orders and filters them)."""
+    return select(Card).options(
+        joinedload(Card.unit, innerjoin=True), joinedload(Card.rule), selectinload(Card.rectifications)
+    )
 
 
 def card_row(card: Card, today: date) -> CardRow:
@@ -158,7 +160,7 @@ def recommendations(session: Session, period) -> list[RecommendationRow]:
         for r in session.scalars(
             select(Recommendation)
             .where(Recommendation.period == period.code)
-            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+            .options(joinedload(Recommendation.unit, innerjoin=True), joinedload(Recommendation.rule, innerjoin=True))
             .order_by(Recommendation.id)
         )
     ]
