@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, selectinload
 
 from .. import clock, policy
 from ..audit.service import record
@@ -98,7 +98,7 @@ def pending(session: Session, period: Period | None = None) -> list[Recommendati
     q = (
         select(Recommendation)
         .where(Recommendation.status == RecommendationStatus.PENDING)
-        .options(joinedload(Recommendation.unit, innerjoin=True), joinedload(Recommendation.rule, innerjoin=True))
+        .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
     )
     if period is not None:
         q = q.where(Recommendation.period == period.code)
