@@ -106,10 +106,9 @@ class DecisionRow:
 
 
 def cards_query():
-    """Every card with its unit and rule (joined) and rectifications (each report orders and filters them)."""
-    return select(Card).options(
-        joinedload(Card.unit, innerjoin=True), joinedload(Card.rule), selectinload(Card.rectifications)
-    )
+    """Every card with its unit, rule and rectifications (each report orders and filters them; selectin loads keep
+    the database's order of cards sharing a deadline as it was)."""
+    return select(Card).options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
 
 
 def card_row(card: Card, today: date) -> CardRow:
