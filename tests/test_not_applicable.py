@@ -241,3 +241,28 @@ def test_lead_units_no_longer_rank_last_for_carrying_the_work(demo, session, cli
     police = get_unit(session, "公安分局")
     html = _flat(client.get(f"/assessment/units/{police.id}?period=2026-Q4").get_data(as_text=True))
     assert "本期无红黄牌,不适用" in html and "100×65.00÷85.00=76.47" in html and "排名第5名" in html
+
+
+def test_scores_without_facts_have_the_same_points_totals_and_ranks(demo, session):
+    """The note 发布后数据有更新 compares totals and ranks only, so it scores without the items' facts: every item's
+    points, note and applicability, every adjustment, total and rank are those of the full scores, under each
+    policy for items with nothing due, in a quarter with cards, decisions and figures (Q3) and one under way (Q4)."""
+    plan, admin = active_plan(session), get_user(session, "admin")
+    compared = 0
+    for policy in ("rescale", "full", "zero"):
+        if scheme.settings(session).not_applicable != policy:
+            scheme.update_settings(session, admin, scheme.settings(session).version, not_applicable=policy)
+            session.commit()
+        for period in (Q3, Period.parse("2026-Q4")):
+            full, _ = scoring.compute_with_summary(session, plan, period)
+            lean, _ = scoring.compute_with_summary(session, plan, period, facts=False)
+            assert [s.unit.id for s in lean] == [s.unit.id for s in full]
+            assert any(i.facts for s in full for i in s.items)
+            for a, b in zip(full, lean, strict=True):
+                assert (b.total, b.rank, b.overdue, b.adjustments) == (a.total, a.rank, a.overdue, a.adjustments)
+                assert [(i.code, i.points, i.note, i.applicable, i.weight) for i in b.items] == [
+                    (i.code, i.points, i.note, i.applicable, i.weight) for i in a.items
+                ]
+                assert all(not i.facts for i in b.items)
+                compared += 1
+    assert compared == 3 * 2 * len(full) and any(s.total is not None for s in full)

@@ -189,7 +189,8 @@ def quarter_results(
     summary = frozen.summary_from_json(snap["figures"], period)
     diff: list[Change] = []
     if changes and written_since(session, pub, period):
-        scores, live_summary = compute_with_summary(session, plan, period, plan_duties=plan_duties)
+        # the note compares totals and ranks: the items' facts are not built
+        scores, live_summary = compute_with_summary(session, plan, period, plan_duties=plan_duties, facts=False)
         diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 

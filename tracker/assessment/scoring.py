@@ -114,6 +114,28 @@ class UnitScore:
         return q(max(raw, Decimal(0)))
 
 
+@dataclass(frozen=True)
+class _Item:
+    """A scheme item as the formulas read it: its values once, not the ORM's attributes for every unit."""
+
+    code: str
+    name: str
+    formula: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class _Adjustment:
+    """A deduction or bonus as `_adjust` reads it."""
+
+    code: str
+    name: str
+    kind: str
+    event: str
+    points: Decimal
+    cap: Decimal
+
+
 def check_quarter(period: Period) -> None:
     if period.kind != "quarter":
         raise ValidationError("考评按季度计分,请选择季度(如 2026-Q3)")
@@ -129,10 +151,15 @@ def compute(session: Session, plan: Plan, period: Period, today: date | None = N
 
 
 def compute_with_summary(
-    session: Session, plan: Plan, period: Period, today: date | None = None, plan_duties: list | None = None
+    session: Session,
+    plan: Plan,
+    period: Period,
+    today: date | None = None,
+    plan_duties: list | None = None,
+    facts: bool = True,
 ) -> tuple[list[UnitScore], metrics.Summary]:
     """The scores, and the 两降两升 summary they used (plan_duties: the plan's `counting_duties`, when the caller
-    has read them already)."""
+    has read them already; facts False: the items' points and notes without their facts, for totals and ranks)."""
     check_quarter(period)
     today = today or clock.today()
     as_of = min(today, period.end)
@@ -149,12 +176,7 @@ def compute_with_summary(
         cards_by_unit.setdefault(c.unit_id, []).append(c)
     ranks = _outcome_ranks(summary)
     not_applicable = not_applicable_policy(session)
-    # per unit kind, read once: the items that carry a weight (with their formula) and the adjustments that apply
-    kinds = {u.kind for u in units}
-    weighted = {
-        k: [(it, _FORMULAS[it.formula], q(w)) for it in scheme_items if (w := it.weight_for(k)) > 0] for k in kinds
-    }
-    applying = {k: [a for a in adjs if a.applies_to(k)] for k in kinds}
+    weighted, applying = _per_kind({u.kind for u in units}, scheme_items, adjs)
     # each unit's report counts (one per role) grouped once, not found by scanning every unit's for each unit
     unit_reports: dict[int, list] = {}
     for (uid, _role), t in reports.items():
@@ -174,6 +196,7 @@ def compute_with_summary(
             summary,
             not_applicable,
             unit_reports.get(uid, []),
+            facts,
         )
         scored = [formula(session, it, ctx, weight) for it, formula, weight in weighted[kind]]
         adjusted = [_adjust(a, ctx) for a in applying[kind]]
@@ -185,6 +208,18 @@ def compute_with_summary(
     for kind in KIND_ORDER:
         _rank([s for s in out if s.unit.kind == kind])
     return out, summary
+
+
+def _per_kind(kinds: set[str], scheme_items: list, adjs: list) -> tuple[dict, dict]:
+    """Per unit kind, read once: the items that carry a weight (with their formula and weight) and the adjustments
+    that apply, as plain values (the formulas read them for every unit)."""
+    plain_items = {it.id: _Item(it.code, it.name, it.formula, it.params) for it in scheme_items}
+    weighted = {
+        k: [(plain_items[it.id], _FORMULAS[it.formula], q(w)) for it in scheme_items if (w := it.weight_for(k)) > 0]
+        for k in kinds
+    }
+    plain_adjs = {a.id: _Adjustment(a.code, a.name, a.kind, a.event, a.points, a.cap) for a in adjs}
+    return weighted, {k: [plain_adjs[a.id] for a in adjs if a.applies_to(k)] for k in kinds}
 
 
 def _rank(scores: list[UnitScore]) -> None:
@@ -217,6 +252,7 @@ class _UnitContext:
     summary: object
     not_applicable: str = "rescale"  # the scheme's policy for items with nothing due: rescale, full or zero
     unit_reports: list = field(default_factory=list)  # the unit's report counts, one per role
+    facts: bool = True  # False: the items without their facts (what totals and ranks need)
 
 
 def _not_applicable(it, ctx: _UnitContext, weight: Decimal, facts: list[Fact], why: str) -> ItemScore:
@@ -227,7 +263,7 @@ def _not_applicable(it, ctx: _UnitContext, weight: Decimal, facts: list[Fact], w
         points, note = q(0), f"{why},按0分计"
     else:
         points, note = None, f"{why},不适用"
-    return ItemScore(it.code, it.name, it.formula, weight, points, facts, note, applicable=False)
+    return ItemScore(it.code, it.name, it.formula, weight, points, facts if ctx.facts else [], note, applicable=False)
 
 
 def _metric_yoy(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
@@ -243,16 +279,18 @@ def _metric_yoy(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     )
     for code in codes:
         c = comps.get(code)
-        ind = ctx.summary.indicator(code)
-        name = ind.name if ind else code
         if c is None or c.improved is None:
             missing += 1
             if ctx.not_applicable == "full":
                 score += Decimal("0.5")
-            facts.append(Fact(f"{name}", missing_value, link))
+            if ctx.facts:
+                facts.append(Fact(_indicator_name(ctx, code), missing_value, link))
             continue
         compared += 1
         score += 1 if c.improved else 0
+        if not ctx.facts:
+            continue
+        name = _indicator_name(ctx, code)
         change = (
             f"同比{'+' if c.yoy_pct > 0 else ''}{c.yoy_pct}%"
             if c.judged_by == "pct" and c.yoy_pct is not None
@@ -285,11 +323,17 @@ def _metric_yoy(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     )
 
 
+def _indicator_name(ctx: _UnitContext, code: str) -> str:
+    ind = ctx.summary.indicator(code)
+    return ind.name if ind else code
+
+
 def _target(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     code, target = it.params.get("indicator"), Decimal(str(it.params.get("target", "0")))
     value = metrics.value(session, code, ctx.unit.id, ctx.period) if code else None
     if value is None or target <= 0:
-        return ItemScore(it.code, it.name, it.formula, weight, q(0), [Fact("指标值", "无数据")], "无数据不得分")
+        facts = [Fact("指标值", "无数据")] if ctx.facts else []
+        return ItemScore(it.code, it.name, it.formula, weight, q(0), facts, "无数据不得分")
     ratio = min(Decimal(value) / target, Decimal(1))
     return ItemScore(
         it.code,
@@ -300,7 +344,9 @@ def _target(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
         [
             Fact("指标值", str(value), _link("metrics.town", unit_id=ctx.unit.id, period=ctx.period.code)),
             Fact("目标值", str(target)),
-        ],
+        ]
+        if ctx.facts
+        else [],
         "达到目标得满分,未达到按比例计分",
     )
 
@@ -311,13 +357,17 @@ def _report_share(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
     link = _link("progress.reports", unit=ctx.unit.id)
     if t is None or t.due == 0:
         return _not_applicable(it, ctx, weight, [Fact("应报", "0 份", link)], "本期无应报报告")
-    facts = [
-        Fact("应报", f"{t.due} 份", link),
-        Fact("按时且通过", f"{t.on_time_accepted} 份", link),
-        Fact("迟报", f"{t.late} 份", link),
-        Fact("逾期未报", f"{t.overdue} 份", link),
-        Fact("待审核或被退回", f"{t.due - t.overdue - t.accepted} 份", link),
-    ]
+    facts = (
+        [
+            Fact("应报", f"{t.due} 份", link),
+            Fact("按时且通过", f"{t.on_time_accepted} 份", link),
+            Fact("迟报", f"{t.late} 份", link),
+            Fact("逾期未报", f"{t.overdue} 份", link),
+            Fact("待审核或被退回", f"{t.due - t.overdue - t.accepted} 份", link),
+        ]
+        if ctx.facts
+        else []
+    )
     return ItemScore(
         it.code,
         it.name,
@@ -334,12 +384,16 @@ def _decision_share(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScor
     link = _link("meetings.decisions", unit=ctx.unit.id)
     if d is None or d.due == 0:
         return _not_applicable(it, ctx, weight, [Fact("到期督办事项", "0 项", link)], "本期无到期督办事项")
-    facts = [
-        Fact("到期督办事项", f"{d.due} 项", link),
-        Fact("按期销号", f"{d.closed_on_time} 项", link),
-        Fact("逾期销号", f"{d.closed_late} 项", link),
-        Fact("逾期未销号", f"{d.overdue} 项", link),
-    ]
+    facts = (
+        [
+            Fact("到期督办事项", f"{d.due} 项", link),
+            Fact("按期销号", f"{d.closed_on_time} 项", link),
+            Fact("逾期销号", f"{d.closed_late} 项", link),
+            Fact("逾期未销号", f"{d.overdue} 项", link),
+        ]
+        if ctx.facts
+        else []
+    )
     return ItemScore(
         it.code,
         it.name,
@@ -374,6 +428,7 @@ def _rectification(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore
     facts = [
         Fact(f"{c.colour_label} #{c.id}", "按期整改" if c in ok else "未按期整改", _link("cards.show", card_id=c.id))
         for c in relevant
+        if ctx.facts
     ]
     return ItemScore(
         it.code,
@@ -399,7 +454,9 @@ def _rank_based(session, it, ctx: _UnitContext, weight: Decimal) -> ItemScore:
         it.formula,
         weight,
         points,
-        [Fact("两降两升综合排名", f"第{rank}名/共{n}个", _link("metrics.overview", period=ctx.period.code))],
+        [Fact("两降两升综合排名", f"第{rank}名/共{n}个", _link("metrics.overview", period=ctx.period.code))]
+        if ctx.facts
+        else [],
         f"{weight} × ({n}-{rank})/({n}-1)",
     )
 

@@ -21,7 +21,9 @@ judged as of dates inside the quarter, so without such an event today's results 
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from functools import cache
+
+from sqlalchemy import and_, bindparam, exists, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -87,34 +89,44 @@ RECTIFICATION_WRITES = ("rectification.plan", "rectification.report", "rectifica
 
 
 def publication_event_id(session: Session, pub: Publication) -> int | None:
-    return session.scalar(
-        select(AuditEvent.id).where(
-            AuditEvent.action == "assessment.publish",
-            AuditEvent.object_type == "Publication",
-            AuditEvent.object_id == pub.id,
-        )
+    return session.scalar(_publication_event(), {"publication_id": pub.id})
+
+
+@cache
+def _publication_event():
+    """The publication's event, built once (the publication's id a parameter)."""
+    return select(AuditEvent.id).where(
+        AuditEvent.action == "assessment.publish",
+        AuditEvent.object_type == "Publication",
+        AuditEvent.object_id == bindparam("publication_id"),
     )
 
 
-def _outside(period: Period):
-    """An event whose object lies outside what the quarter's scores and figures read (never NULL)."""
+def _outside():
+    """An event whose object lies outside what the quarter's scores and figures read (never NULL); the quarter's
+    months, first and last day, last month (YYYYMM) and last instant are the parameters of `_SINCE`."""
     e = AuditEvent
-    last_month = period.end.year * 100 + period.end.month  # figure events name their month as YYYYMM
-    issued_after = Card.issued_at > clock.end_of_day_utc(period.end)
+    issued_after = Card.issued_at > bindparam("period_end_utc")
     return or_(
         and_(
             e.action.in_(REPORT_WRITES),
             e.object_type == "ProgressReport",
             exists().where(
-                ProgressReport.id == e.object_id, ProgressReport.period.not_in([m.code for m in period.months()])
+                ProgressReport.id == e.object_id,
+                ProgressReport.period.not_in(bindparam("month_codes", expanding=True)),
             ),
         ),
-        and_(e.action.in_(FIGURE_WRITES), e.object_type == "MetricMonth", func.coalesce(e.object_id, 0) > last_month),
+        and_(
+            e.action.in_(FIGURE_WRITES),
+            e.object_type == "MetricMonth",
+            func.coalesce(e.object_id, 0) > bindparam("last_month"),
+        ),
         and_(
             e.action.in_(DECISION_WRITES),
             e.object_type == "Decision",
             exists().where(
-                Decision.id == e.object_id, or_(Decision.deadline < period.start, Decision.deadline > period.end)
+                Decision.id == e.object_id,
+                or_(Decision.deadline < bindparam("period_start"), Decision.deadline > bindparam("period_end")),
             ),
         ),
         and_(
@@ -130,17 +142,35 @@ def _outside(period: Period):
     )
 
 
+@cache
+def _since():
+    """The first event after the publication's (`since`) that may touch the quarter: built once, with the quarter
+    as parameters, so a page does not build and key this statement anew (SQLAlchemy keeps its cache key)."""
+    e = AuditEvent
+    return (
+        select(e.id)
+        .where(
+            e.id > bindparam("since"),
+            e.action.not_in(HARMLESS),
+            not_(e.action.like("export.%")),
+            not_(_outside()),
+        )
+        .limit(1)
+    )
+
+
 def written_since(session: Session, pub: Publication, period: Period) -> bool:
     """Whether an event after the publication's may have changed the quarter's scores or figures (one statement,
     two with the publication's event). True when the publication's event cannot be found."""
     since = publication_event_id(session, pub)
     if since is None:
         return True
-    e = AuditEvent
-    q = select(e.id).where(
-        e.id > since,
-        e.action.not_in(HARMLESS),
-        not_(e.action.like("export.%")),
-        not_(_outside(period)),
-    )
-    return session.scalar(q.limit(1)) is not None
+    params = {
+        "since": since,
+        "month_codes": [m.code for m in period.months()],
+        "last_month": period.end.year * 100 + period.end.month,  # figure events name their month as YYYYMM
+        "period_start": period.start,
+        "period_end": period.end,
+        "period_end_utc": clock.end_of_day_utc(period.end),
+    }
+    return session.scalar(_since(), params) is not None

@@ -87,7 +87,7 @@ def show(meeting_id: int):
         plan = active_plan(db.session)
         # the agenda's month counts and the quarter's live scores count the same duties: read once
         plan_duties = counting_duties(db.session, plan) if plan is not None else None
-        agenda = service.agenda(db.session, meeting, today, plan_duties)
+        agenda = service.agenda(db.session, meeting, today, plan_duties, plan=plan)
         shown = material(meeting, plan, plan_duties)
     has_briefing = policy.can(current_user, "reports.view")
     briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None

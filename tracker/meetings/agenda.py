@@ -43,14 +43,20 @@ class Agenda:
     report_in_plan: bool = True  # False: report_month lies outside the plan's period and owes nothing
 
 
-def agenda(session: Session, meeting: Meeting, today: date | None = None, plan_duties: list | None = None) -> Agenda:
-    """The agenda facts of a meeting, from the live record (plan_duties: the active plan's `counting_duties`, when
-    the caller has read them already)."""
+_READ = object()  # agenda's plan when the caller has not read it
+
+
+def agenda(
+    session: Session, meeting: Meeting, today: date | None = None, plan_duties: list | None = None, plan=_READ
+) -> Agenda:
+    """The agenda facts of a meeting, from the live record (plan: the active plan, None when there is none, and
+    plan_duties its `counting_duties`, when the caller has read them already)."""
     today = today or clock.today()
     period = Period.parse(meeting.period)
     previous = previous_meetings(session, meeting.date)
     earlier = follow_up_decisions(session, previous, meeting.date)
-    plan = active_plan(session)
+    if plan is _READ:
+        plan = active_plan(session)
     month = Period.month(period.year, period.last)
     if plan is not None:
         # a period still running shows the last month whose reports have fallen due, not one still open

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from .. import clock, policy
 from ..errors import ValidationError
@@ -55,11 +55,15 @@ def decision_state(decision: Decision, today: date | None = None) -> tuple[str, 
 
 
 def _decisions_query():
+    """Decisions with their meeting (from the join the filters and order use), lead unit (joined) and supporting
+    units (a second statement): two statements whatever the number of decisions."""
     return (
         select(Decision)
         .join(Meeting)
         .options(
-            selectinload(Decision.meeting), selectinload(Decision.lead_unit), selectinload(Decision.supporting_units)
+            contains_eager(Decision.meeting),
+            joinedload(Decision.lead_unit, innerjoin=True),
+            selectinload(Decision.supporting_units),
         )
     )
 

@@ -149,12 +149,12 @@ def parse_period_filter(text: str) -> Period:
 
 
 def page_options() -> list:
-    """Loader options for a meeting shown with its decisions: its units and the decisions' lead and supporting
-    units, a statement per relation whatever the number of decisions."""
+    """Loader options for a meeting shown with its decisions: its units, the decisions with their lead units
+    (joined), and their supporting units, a statement per collection whatever the number of decisions."""
     decisions = selectinload(Meeting.decisions)
     return [
         selectinload(Meeting.units),
-        decisions.selectinload(Decision.lead_unit),
+        decisions.joinedload(Decision.lead_unit, innerjoin=True),
         decisions.selectinload(Decision.supporting_units),
     ]
 

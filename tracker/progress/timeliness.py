@@ -66,23 +66,23 @@ def timeliness(
     if not months:
         return {}
     plan_duties = plan_duties if plan_duties is not None else counting_duties(session, plan)
-    # each duty's ids and key read once (not through the ORM per month)
+    # each duty's ids and counts read once (not through the ORM per month), in the order the duties come
     cells = []
+    acc: dict = {}
+    units: dict = {}
     for d in plan_duties:
         uid = d.unit.id
         if unit_id is None or uid == unit_id:
-            cells.append((d.task.id, uid, (uid, d.role) if by_role else uid, d.unit))
+            key = (uid, d.role) if by_role else uid
+            if key not in acc:
+                acc[key] = [0] * len(_FIELDS)
+                units[key] = d.unit
+            cells.append((d.task.id, uid, acc[key]))
     reports, returns = _filed(session, plan, months, unit_id)
-    acc: dict = {}
-    units: dict = {}
     for m in months:
         # every month here lies in the plan's period (due_months): its state needs the due date only
         code, due = m.code, due_date(plan, m)
-        for task_id, uid, key, unit in cells:
-            c = acc.get(key)
-            if c is None:
-                c = acc[key] = [0] * len(_FIELDS)
-                units[key] = unit
+        for task_id, uid, c in cells:
             _count(c, reports.get((task_id, uid, code)), due, returns, today)
     return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
 
@@ -112,7 +112,7 @@ def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | No
     if unit_id is not None:
         in_span.append(ProgressReport.unit_id == unit_id)
     reports = {
-        (r.task_id, r.unit_id, r.period): r
+        (r[1], r[2], r[3]): r  # task, unit, month (by position: a row's names are looked up)
         for r in plain_rows(
             session,
             select(

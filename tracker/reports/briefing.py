@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from markupsafe import Markup
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from .. import clock
 from ..assessment.models import Card, CardStatus
@@ -118,7 +118,7 @@ def _period_urges(session: Session, period: Period) -> list[Urge]:
         session.scalars(
             select(Urge)
             .where(Urge.period.in_(period.month_codes()))
-            .options(selectinload(Urge.unit), selectinload(Urge.task))
+            .options(joinedload(Urge.unit, innerjoin=True), joinedload(Urge.task, innerjoin=True))
             .order_by(Urge.at)
         )
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from .. import clock
 from ..assessment import cards as card_service
@@ -106,7 +106,8 @@ class DecisionRow:
 
 
 def cards_query():
-    """Every card with its unit, rule and rectifications (each report orders and filters them)."""
+    """Every card with its unit, rule and rectifications (each report orders and filters them; selectin loads keep
+    the database's order of cards sharing a deadline as it was)."""
     return select(Card).options(selectinload(Card.unit), selectinload(Card.rule), selectinload(Card.rectifications))
 
 
@@ -158,7 +159,7 @@ def recommendations(session: Session, period) -> list[RecommendationRow]:
         for r in session.scalars(
             select(Recommendation)
             .where(Recommendation.period == period.code)
-            .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
+            .options(joinedload(Recommendation.unit, innerjoin=True), joinedload(Recommendation.rule, innerjoin=True))
             .order_by(Recommendation.id)
         )
     ]

@@ -3,6 +3,7 @@ months, the overdue reports with their urges, the accepted reports' highlights, 
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from datetime import date
 
@@ -16,6 +17,7 @@ from ..plans.models import Plan, Task
 from ..plans.service import due_date, duties, in_plan_period, load_tasks
 from ..progress.models import ACCEPTED, OVERDUE, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import cell_state
+from ..progress.timeliness import plain_rows
 from .rows import OverdueRow, TaskProgress, UnitState
 
 HIGHLIGHT_CHARS = 80
@@ -57,7 +59,8 @@ def task_progress(
     for (tid, _u, _p), r in reports.items():
         if tid in accepted_of and r.status == ACCEPTED and r.progress:
             accepted_of[tid].append(r)
-    dues = [(m, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
+    # each month due so far: its code and label worked out once, not per unit
+    dues = [(m.code, m.label, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
     out, overdue = [], []
     for t in tasks:
         rows = [_unit_state(t, d, dues, reports, urge_counts, today, overdue) for d in duties_of[t.id]]
@@ -76,10 +79,11 @@ def task_progress(
 
 def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
     """The period's reports of the plan's tasks keyed (task id, unit id, month code), as rows of the columns the
-    section shows: whole reports (texts, times, versions) cost far more to build."""
+    section shows: whole reports (texts, times, versions) cost far more to build; fetched at once, not row by row."""
     return {
         (r.task_id, r.unit_id, r.period): r
-        for r in session.execute(
+        for r in plain_rows(
+            session,
             select(
                 ProgressReport.task_id,
                 ProgressReport.unit_id,
@@ -88,37 +92,40 @@ def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
                 ProgressReport.progress,
             )
             .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes))
+            .where(Task.plan_id == plan.id, ProgressReport.period.in_(codes)),
         )
     }
 
 
 def _unit_state(task, duty, dues, reports, urge_counts, today, overdue: list) -> UnitState:
-    """One unit's states over the months due so far; its overdue months are appended to `overdue`.
+    """One unit's states over the months due so far (`dues`: code, label, due date); its overdue months are appended
+    to `overdue`.
 
     Every month of `dues` lies in the plan's period, so its state needs its due date only (`cell_state`, as
     `report_state` would answer)."""
-    states: Counter = Counter()
+    states: dict[str, int] = {}
     latest = ""
-    task_id, unit_id = task.id, duty.unit.id
-    for m, due in dues:
-        key = (task_id, unit_id, m.code)
+    unit = duty.unit
+    task_id, unit_id = task.id, unit.id
+    for code, label, due in dues:
+        key = (task_id, unit_id, code)
         s = cell_state(reports.get(key), due, today)
-        states[s] += 1
+        states[s] = states.get(s, 0) + 1
         latest = s
         if s == OVERDUE:
             overdue.append(
-                OverdueRow(duty.unit.name, task.short_label, m.label, due, STATE_LABELS[s], urge_counts.get(key, 0))
+                OverdueRow(unit.name, task.short_label, label, due, STATE_LABELS[s], urge_counts.get(key, 0))
             )
-    return UnitState(duty.unit.name, duty.role_label, dict(states), latest)
+    return UnitState(unit.name, duty.role_label, states, latest)
 
 
 def _highlights(session: Session, units: dict, accepted: list) -> list[tuple[str, str]]:
     """The three latest accepted reports' progress, clipped. A report's unit is one of the plan's units, or (no
     longer responsible) read once from the session."""
     pairs = [(r, units.get(r.unit_id) or session.get(Unit, r.unit_id)) for r in accepted]
-    pairs.sort(key=lambda ru: (ru[0].period, ru[1].sort_order), reverse=True)
-    return [(u.name, clip(r.progress)) for r, u in pairs[:3]]
+    # the first three of the list sorted newest first (ties in the order read), without sorting all of it
+    latest = heapq.nlargest(3, pairs, key=lambda ru: (ru[0].period, ru[1].sort_order))
+    return [(u.name, clip(r.progress)) for r, u in latest]
 
 
 def clip(text: str) -> str:
