@@ -72,7 +72,7 @@ def parse_month(cell) -> str:
         raise ValidationError(f"月份“{text}”无效,应为 YYYY-MM(如 2026-10)") from None
 
 
-def _columns(headers: list[str], indicators: list[Indicator], problems: list[Problem]):
+def header_columns(headers: list[str], indicators: list[Indicator], problems: list[Problem]):
     by_name = {}
     for ind in indicators:
         by_name[_norm(ind.name)] = ind
@@ -135,13 +135,13 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     user may write it, then what would be written with its warnings (implausible, overwriting).
     """
     problems: list[Problem] = []
-    unit_col, month_col, cols = _columns(sheet.headers, all_indicators(session), problems)
+    unit_col, month_col, cols = header_columns(sheet.headers, all_indicators(session), problems)
     columns = [ind for _, ind in cols]
     if unit_col is None or month_col is None or not cols:
         return Preview(columns, [], problems)
     read = RowReader(session, unit_col, month_col)
     rows = [read(line, cells) for line, cells in sheet.rows]
-    existing, history = _stored_figures(session, columns, {r.month for r in rows if r.month})
+    existing, history = stored_figures(session, columns, {r.month for r in rows if r.month})
     checked = checked_columns(cols)
     check = CellChecker(actor, checked, history)
     plan = Planner(checked, existing)
@@ -230,7 +230,7 @@ def _month_of(raw) -> tuple[str | None, str]:
 _Stored = dict[tuple[int | None, str], dict[int, tuple[int, int, Value]]]
 
 
-def _stored_figures(session: Session, columns: list[Indicator], months: set[str]) -> tuple[_Stored, History]:
+def stored_figures(session: Session, columns: list[Indicator], months: set[str]) -> tuple[_Stored, History]:
     """In one query, the stored figures of the file's months and the two years before them: by unit and month, per
     indicator, their row id, version and value; and as history for the plausibility check."""
     existing: _Stored = {}
