@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..audit.service import record
+from ..audit.service import PlainValues, record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
@@ -100,7 +100,7 @@ class _Month:
 
 
 def month_figures() -> _Month:
-    return _Month(0, [], {}, {}, False)
+    return _Month(0, [], PlainValues(), PlainValues(), False)  # each only None, int or str (_audit_value)
 
 
 class Figures:
