@@ -15,6 +15,7 @@ from tracker.errors import StaleEdit
 from tracker.metrics import exchange, import_stream, importing, service
 from tracker.metrics.excel import check_xlsx
 from tracker.metrics.models import MetricValue
+from tracker.periods import Period
 
 from .conftest import get_user
 from .metrics_util import NOW, put, xlsx
@@ -116,3 +117,18 @@ def test_a_row_met_twice_in_the_batches_fails_the_whole_insert_as_stale(env, mon
         importing.insert_overlapped(env.connection(), iter((row, row, row)), importing.clock.now(), None, lambda: 1)
     env.rollback()
     assert _written(env) == before
+
+
+def test_the_confirm_page_writes_in_one_pass_on_postgresql_after_the_preview_on_sqlite(env, client, auth, monkeypatch):
+    from .test_metrics_import import _preview_form
+
+    classic = []
+    original = importing.apply_import
+    monkeypatch.setattr(importing, "apply_import", lambda *a, **k: classic.append(1) or original(*a, **k))
+    auth.login("police")
+    form = _preview_form(client)
+    assert client.post("/metrics/import/confirm", data=form).status_code == 302
+    assert bool(classic) == (env.get_bind().dialect.name != "postgresql")
+    env.expire_all()
+    unit_id = next(u.id for u in service.towns(env) if u.name == Q)
+    assert service.value(env, "cases", unit_id, Period.parse("2026-10")) == 6

@@ -204,10 +204,11 @@ def insert_overlapped(connection: Connection, rows: Iterable[tuple], now, actor_
         return meanwhile() if meanwhile else None
     batches: queue.Queue = queue.Queue(maxsize=QUEUED)
     failed: list[BaseException] = []
+    stopped: list[bool] = []
 
     def write() -> None:
         while (batch := batches.get()) is not None:
-            if not failed:  # after a failure the batches are only taken, so the caller never waits
+            if not failed and not stopped:  # after either the batches are only taken, so the caller never waits
                 try:
                     _copy(connection, batch, now, actor_id)
                 except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
@@ -227,6 +228,9 @@ def insert_overlapped(connection: Connection, rows: Iterable[tuple], now, actor_
         if batch and not failed:
             batches.put(batch)
         done = meanwhile() if meanwhile and not failed else None
+    except BaseException:
+        stopped.append(True)  # the caller's error: the batches still queued are not written
+        raise
     finally:
         batches.put(None)
         writer.join()

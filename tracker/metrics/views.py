@@ -212,7 +212,9 @@ def import_confirm():
             raise BadSignature("another user's upload")
         data = _uploads().get(current_user.id, t["f"])
         # in one pass: read again, checked and written together; None when it must be answered as below
-        result = save(lambda: _written_in_one_pass(data, t, form), back=url_for(".import_page"), stale_page=False)
+        result = None
+        if _one_pass():
+            result = save(lambda: _written_in_one_pass(data, t, form), back=url_for(".import_page"), stale_page=False)
         if result is None:
             result = _written_after_preview(_preview(data, t["n"]), form, t["n"])
     except (BadSignature, ValidationError) as e:
@@ -221,6 +223,12 @@ def import_confirm():
     _uploads().discard(t["f"])  # only once written: a refused import keeps its file until the sweep
     flash(f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。", "success")
     return redirect(url_for(".overview"))
+
+
+def _one_pass() -> bool:
+    from . import import_stream
+
+    return import_stream.worth_it(db.session)
 
 
 def _written_in_one_pass(data: bytes, t: dict, form: ConfirmForm):
