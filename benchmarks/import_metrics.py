@@ -9,8 +9,11 @@ which cannot be imported); then measures, each on the same bytes:
   reader of the sheet pays;
 - dry run: what the upload page does before showing the preview (check the file, read its rows, check every row
   and cell against the units, indicators, rules and stored figures);
-- real import: the dry run, then every figure written and committed (first into an empty table: inserts; then
-  again with every figure changed: updates against stored figures).
+- real import: what the confirm does: on PostgreSQL the file read and checked again, each row's new figures sent
+  to the database as it is read, the preview's digest compared at the end (on SQLite the dry run, then the
+  write); then the changed figures and the months' audit events, committed (first into an empty table: inserts;
+  then again with every figure changed: updates against stored figures). The upload's preview it is compared
+  with is built before, not measured.
 
 Peak memory is the growth of the process's peak resident set during the step (/proc/self/clear_refs resets it), so
 what C parsers allocate counts too. On a PostgreSQL server on this machine, "srv CPU" is the CPU seconds its
@@ -50,7 +53,7 @@ from sqlalchemy.orm import sessionmaker  # noqa: E402
 
 from tracker import clock  # noqa: E402
 from tracker.db import make_engine  # noqa: E402
-from tracker.metrics import excel, exchange, importing, service  # noqa: E402
+from tracker.metrics import excel, exchange, import_stream, importing, service  # noqa: E402
 from tracker.metrics.models import REGISTER_CODES, MetricValue  # noqa: E402
 from tracker.org import service as org_service  # noqa: E402
 from tracker.periods import Period, month_range  # noqa: E402
@@ -181,12 +184,27 @@ def dry_run(session, data: bytes):
     return sheet, exchange.build_preview(session, SYSTEM, sheet)
 
 
-def real_import(session, data: bytes):
-    sheet, preview = dry_run(session, data)
-    assert not preview.errors, preview.errors[:5]
-    result = importing.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
+def real_import(session, data: bytes, confirmed):
+    """What the confirm does: on PostgreSQL the file read and checked again, written in the same pass
+    (import_stream); on SQLite the preview built again, then written."""
+    if import_stream.worth_it(session):
+        digest, months = confirmed
+        result = import_stream.write_confirmed(session, SYSTEM, data, "bench.xlsx", months, digest, True)
+        assert result is not None, "the confirm was not written in one pass"
+    else:
+        _sheet, preview = dry_run(session, data)
+        assert not preview.errors, preview.errors[:5]
+        result = importing.apply_import(session, SYSTEM, preview, filename="bench.xlsx")
     session.commit()
-    return sheet, preview, result
+    return result
+
+
+def previewed(session, data: bytes):
+    """The upload's preview of the file (not measured): what the confirm compares with, its warnings."""
+    _sheet, preview = dry_run(session, data)
+    session.rollback()
+    assert not preview.errors, preview.errors[:5]
+    return (preview.digest, preview.months), len(preview.warnings)
 
 
 def setup(url: str, town_count: int):
@@ -239,10 +257,10 @@ def main() -> None:
     print(dry.line("dry run (check, read, preview)", rows, bare))
     imports = [("real import, inserts", first), ("real import, every figure changed", second)]
     for label, data in imports[: 1 if args.inserts_only else 2]:
-        (_s, p, result), step = measured(lambda data=data: real_import(session, data))
+        confirmed, warnings = previewed(session, data)
+        result, step = measured(lambda data=data, confirmed=confirmed: real_import(session, data, confirmed))
         print(step.line(label, rows, bare))
-        print(f"  {'':36} ({result.inserted} new, {result.updated} changed, {len(p.warnings)} warnings)")
-        del p, _s
+        print(f"  {'':36} ({result.inserted} new, {result.updated} changed, {warnings} warnings)")
     stored = session.scalar(select(func.count()).select_from(MetricValue))
     load = os.getloadavg()
     print(f"\nfigures stored: {stored}; load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

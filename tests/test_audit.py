@@ -375,3 +375,18 @@ def test_an_archived_briefing_carries_the_audit_head_in_its_row_its_pdf_and_the_
     assert archive_event.after["audit_seq"] == held.id
     code, out = _cli_verify(app)
     assert code == 0 and out["anchors_checked"] == 1
+
+
+def test_plain_values_are_recorded_as_the_same_dict_would_be(seeded, session):
+    """A PlainValues (a month's figures of the import) skips the check and the copy; stored and chained as the dict."""
+    from tracker.audit.service import PlainValues
+
+    values = {"青石镇/发案数": 3, "青石镇/损失金额": "1.50", "柳溪镇/破案数": None}
+    plain = record(session, None, "metrics.import", before=None, after=PlainValues(values), summary="x")
+    as_dict = record(session, None, "metrics.import", before=None, after=dict(values), summary="x")
+    assert plain.after == as_dict.after == values
+    session.commit()
+    session.expire_all()
+    stored = session.scalars(select(AuditEvent).where(AuditEvent.id.in_([plain.id, as_dict.id]))).all()
+    assert [e.after for e in stored] == [values, values]
+    assert verify(session) == []

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.audit.models import AuditEvent
 from tracker.errors import StaleEdit, ValidationError
-from tracker.metrics import exchange, importing, service, workbooks
+from tracker.metrics import exchange, import_stream, importing, service, workbooks
 from tracker.metrics.excel import Limits, check_xlsx, read_sheet
 from tracker.metrics.models import MetricValue
 from tracker.periods import Period
@@ -317,21 +317,24 @@ def test_a_confirm_meeting_a_constraint_writes_nothing_and_keeps_the_preview(env
     the file is written, and the upload is kept, so confirming again once the other import is done writes it."""
     auth.login("police")
     form = _preview_form(client)
-    original = importing.apply_import
+    original = importing.write_months
 
     def write_then_collide(session, *args, **kwargs):
         original(session, *args, **kwargs)
         session.flush()  # the figure is written in this transaction ...
         raise IntegrityError("INSERT INTO metric_values", {}, Exception("UNIQUE constraint failed"))  # ... then
 
-    monkeypatch.setattr(importing, "apply_import", write_then_collide)
+    # both ways of writing meet it: the confirm in one pass (which then answers as the other) and after the preview
+    monkeypatch.setattr(importing, "write_months", write_then_collide)
+    monkeypatch.setattr(import_stream, "write_months", write_then_collide)
     resp = client.post("/metrics/import/confirm", data={**form, "accept_warnings": "y"})
     page = resp.get_data(as_text=True)
     assert resp.status_code == 409
     assert "导入时发现数据已被他人修改,本次未写入任何数据,请重新上传核对。" in page and "确认导入" in page
     env.expire_all()
     assert _count(env) == 0
-    monkeypatch.setattr(importing, "apply_import", original)
+    monkeypatch.setattr(importing, "write_months", original)
+    monkeypatch.setattr(import_stream, "write_months", original)
     assert client.post("/metrics/import/confirm", data={**form, "accept_warnings": "y"}).status_code == 302
     env.expire_all()
     assert service.value(env, "cases", get_unit(env, Q).id, Period.parse("2026-10")) == 6

@@ -50,12 +50,21 @@ def _key(session: Session) -> bytes:
 _SCALARS = frozenset((str, int, bool, type(None)))
 
 
+class PlainValues(dict):
+    """A flat dict that its maker builds only of text keys and text, whole-number, true/false or null values (a
+    month's figures: thousands of them), and leaves as it is once recorded: recorded as it is, neither checked nor
+    copied."""
+
+    __slots__ = ()
+
+
 def _plain(value):
     """Make a value JSON-native so the stored form and the hashed form are the same. A flat dict of text keys and
-    text, whole-number, true/false or null values already is (a month's figures: thousands of them): it is copied,
-    not serialised and parsed back."""
+    text, whole-number, true/false or null values already is: it is copied, not serialised and parsed back."""
     if value is None:
         return None
+    if type(value) is PlainValues:
+        return value
     if type(value) is dict and all(type(k) is str for k in value) and all(type(v) in _SCALARS for v in value.values()):
         return dict(value)
     return json.loads(json.dumps(value, ensure_ascii=False, default=str))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime
 
 from openpyxl import load_workbook
@@ -12,7 +13,7 @@ from openpyxl.xml import DEFUSEDXML
 
 from ..errors import ValidationError
 from ..xlsx import TEXT_FORMAT, Sheet, notes_sheet, workbook
-from .xlsx_cells import WORKBOOK, WORKBOOK_RELS, Book, SheetScan
+from .xlsx_cells import WORKBOOK, WORKBOOK_RELS, Book, SheetScan, data_rows
 from .xlsx_scan import (
     BOMB,
     DAMAGED,
@@ -43,6 +44,36 @@ def check_xlsx(data: bytes, filename: str = "", limits: Limits = DEFAULT_LIMITS)
     shared strings and the styles it refers to); the sheet's cells are taken from that same scan (see
     `_SheetReader`), so no second parser ever reads the file. The sheet: 数据 when there is one, else the first.
     """
+    return _scan_parts(data, _directory(data, filename, limits), limits)
+
+
+def stream_xlsx(data: bytes, filename: str = "", limits: Limits = DEFAULT_LIMITS) -> Iterator:
+    """check_xlsx's checks and rows, each row handed over as soon as the scan has read it: the header texts first,
+    then (row number, values). Every check of the file is made by the end of the iteration (a refusal may come
+    after rows were handed over, and need not be the one check_xlsx would name first)."""
+    infos = _directory(data, filename, limits)
+    book, target, other = _scan_book(data, infos, limits)
+    sheet = SheetScan(limits, other, book)
+    yield from data_rows(_scanned_rows(data, target, sheet), limits)
+
+
+def _scanned_rows(data: bytes, info: zipfile.ZipInfo, sheet: SheetScan) -> Iterator[tuple[int, list, bool]]:
+    """The sheet's rows as the scan reads them, 64 KiB of XML at a time; then the checks of the whole sheet."""
+    if info.filename.lower() == "[content_types].xml":  # a sheet no writer names so: checked whole, as check_xlsx does
+        _check_part(data, info, sheet.limits, scan=sheet)
+    for chunk in () if sheet.parser is None else inflated(data, info):
+        sheet.feed(chunk)
+        if sheet.sheet_rows:
+            yield from sheet.sheet_rows
+            sheet.sheet_rows = []
+    sheet.close()
+    yield from sheet.sheet_rows
+    sheet.sheet_rows = []
+    sheet.check_read()
+
+
+def _directory(data: bytes, filename: str, limits: Limits) -> list[zipfile.ZipInfo]:
+    """The zip directory's entries, once what it declares passes (see check_xlsx)."""
     name = (filename or "").lower().strip()
     if name.endswith((".xlsm", ".xltm", ".xlsb")):
         raise ValidationError("不接受含宏的工作簿(.xlsm/.xlsb),请在 Excel 中另存为“Excel 工作簿(*.xlsx)”后再上传")
@@ -81,11 +112,20 @@ def check_xlsx(data: bytes, filename: str = "", limits: Limits = DEFAULT_LIMITS)
         raise ValidationError(BOMB)
     # The declared sizes pass every cap above, and inflated() refuses a part as soon as it grows past its declared
     # size, so the real sizes pass them too.
-    return _scan_parts(data, infos, limits)
+    return infos
 
 
 def _scan_parts(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> RawSheet:
     """Scan every part (see check_xlsx), collecting on the way what reading the sheet needs."""
+    book, target, other = _scan_book(data, infos, limits)
+    sheet = SheetScan(limits, other, book)
+    _check_part(data, target, limits, scan=sheet)
+    return sheet.raw_sheet()
+
+
+def _scan_book(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> tuple[Book, zipfile.ZipInfo, int]:
+    """Scan every part but the sheet to read; returns what reading it needs, its entry, and the elements counted
+    outside rows and strings so far."""
     book = Book()
     by_name = {i.filename: i for i in infos}
     first = [by_name[n] for n in (WORKBOOK_RELS, WORKBOOK) if n in by_name]
@@ -99,9 +139,7 @@ def _scan_parts(data: bytes, infos: list[zipfile.ZipInfo], limits: Limits) -> Ra
         other = _check_part(data, info, limits, other, book.reader_for(info.filename))
     if target not in by_name:
         raise ValidationError(UNREADABLE)
-    sheet = SheetScan(limits, other, book)
-    _check_part(data, by_name[target], limits, scan=sheet)
-    return sheet.raw_sheet()
+    return book, by_name[target], other
 
 
 def _check_part(

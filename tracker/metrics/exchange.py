@@ -72,7 +72,7 @@ def parse_month(cell) -> str:
         raise ValidationError(f"月份“{text}”无效,应为 YYYY-MM(如 2026-10)") from None
 
 
-def _columns(headers: list[str], indicators: list[Indicator], problems: list[Problem]):
+def header_columns(headers: list[str], indicators: list[Indicator], problems: list[Problem]):
     by_name = {}
     for ind in indicators:
         by_name[_norm(ind.name)] = ind
@@ -135,15 +135,29 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     user may write it, then what would be written with its warnings (implausible, overwriting).
     """
     problems: list[Problem] = []
-    unit_col, month_col, cols = _columns(sheet.headers, all_indicators(session), problems)
+    unit_col, month_col, cols = header_columns(sheet.headers, all_indicators(session), problems)
     columns = [ind for _, ind in cols]
     if unit_col is None or month_col is None or not cols:
         return Preview(columns, [], problems)
-    rows = _read_rows(session, sheet, unit_col, month_col)
-    existing, history = _stored_figures(session, columns, {r.month for r in rows if r.month})
-    checked = [_Column(i, ind, ind.id, ind.scope == SCOPE_DISTRICT, ind.decimals, ind.label) for i, ind in cols]
-    sources = _check_cells(actor, rows, checked, history)
-    counts = _plan_writes(rows, checked, existing, history, sources)
+    read = RowReader(session, unit_col, month_col)
+    rows = [read(line, cells) for line, cells in sheet.rows]
+    existing, history = stored_figures(session, columns, {r.month for r in rows if r.month})
+    checked = checked_columns(cols)
+    check = CellChecker(actor, checked, history)
+    plan = Planner(checked, existing)
+    for r in rows:
+        check(r)
+        plan(r)
+    return finish_preview(columns, checked, rows, problems, history, check.sources)
+
+
+def checked_columns(cols: list[tuple[int, Indicator]]) -> list[_Column]:
+    return [_Column(i, ind, ind.id, ind.scope == SCOPE_DISTRICT, ind.decimals, ind.label) for i, ind in cols]
+
+
+def finish_preview(columns, checked, rows, problems, history, sources) -> Preview:
+    """The preview of rows checked and planned: each figure's warnings, the counts, every problem."""
+    counts = _plan_writes(rows, checked, history, sources)
     for r in rows:
         if r.problems:
             problems.extend(r.problems)
@@ -154,15 +168,19 @@ def build_preview(session: Session, actor, sheet: RawSheet) -> Preview:
     return Preview(columns, rows, problems, sources, counts, [c.at for c in checked])
 
 
-def _read_rows(session: Session, sheet: RawSheet, unit_col: int, month_col: int) -> list[SheetRow]:
+class RowReader:
     """Each row's unit and month, checked; a unit or month text seen before is not checked again."""
-    names = {_norm(k): v for k, v in resolve_units(session).items()}
-    departments = {_norm(n) for n in session.scalars(select(Unit.name).where(Unit.kind == KIND_DEPARTMENT))}
-    units: dict = {}
-    months: dict = {}
-    rows: list[SheetRow] = []
-    for line, cells in sheet.rows:
-        unit_raw, month_raw = cells[unit_col], cells[month_col]
+
+    def __init__(self, session: Session, unit_col: int, month_col: int):
+        self.names = {_norm(k): v for k, v in resolve_units(session).items()}
+        self.departments = {_norm(n) for n in session.scalars(select(Unit.name).where(Unit.kind == KIND_DEPARTMENT))}
+        self.unit_col, self.month_col = unit_col, month_col
+        self.units: dict = {}
+        self.months: dict = {}
+
+    def __call__(self, line: int, cells: tuple) -> SheetRow:
+        units, months, names, departments = self.units, self.months, self.names, self.departments
+        unit_raw, month_raw = cells[self.unit_col], cells[self.month_col]
         unit_key = (type(unit_raw), unit_raw)
         known_unit = units.get(unit_key)
         if known_unit is None:
@@ -179,8 +197,7 @@ def _read_rows(session: Session, sheet: RawSheet, unit_col: int, month_col: int)
             row.problem(UNIT_HEADER, unit_problem)
         if month_problem:
             row.problem(MONTH_HEADER, month_problem)
-        rows.append(row)
-    return rows
+        return row
 
 
 def _unit_of(text: str, names: dict[str, Unit | None], departments: set[str]) -> tuple[Unit | None, bool, str]:
@@ -213,7 +230,7 @@ def _month_of(raw) -> tuple[str | None, str]:
 _Stored = dict[tuple[int | None, str], dict[int, tuple[int, int, Value]]]
 
 
-def _stored_figures(session: Session, columns: list[Indicator], months: set[str]) -> tuple[_Stored, History]:
+def stored_figures(session: Session, columns: list[Indicator], months: set[str]) -> tuple[_Stored, History]:
     """In one query, the stored figures of the file's months and the two years before them: by unit and month, per
     indicator, their row id, version and value; and as history for the plausibility check."""
     existing: _Stored = {}
@@ -245,37 +262,45 @@ def _stored_figures(session: Session, columns: list[Indicator], months: set[str]
     return existing, history
 
 
-def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: History) -> dict:
+class CellChecker:
     """Each cell's value, checked: a number with the indicator's decimals, in the row its scope takes (town or
     全区), one the user may write, not in a repeated row. Marks the figures that may be written (PENDING) and adds
-    them to the history. Returns how the user may write each column, per unit (None: not at all)."""
-    seen_rows: dict[tuple[int | None, str], int] = {}
-    parse = _Parser(cols)
-    refusals: dict[int | None, tuple[str, ...]] = {}  # per unit, each column's refusal ("" when it may be written)
-    sources: dict[int | None, tuple[str | None, ...]] = {}
-    series: dict[int | None, list] = {}  # per unit, each column's history to add the file's figures to
-    interned: dict[str, str] = {}
-    ats = [(ci, col.at) for ci, col in enumerate(cols)]
-    ints = parse.ints
-    width = len(cols)
-    for r in rows:
+    them to the history. `sources`: how the user may write each column, per unit (None: not at all)."""
+
+    def __init__(self, actor, cols: list[_Column], history: History):
+        self.actor, self.cols, self.history = actor, cols, history
+        self.seen_rows: dict[tuple[int | None, str], int] = {}
+        self.parse = _Parser(cols)
+        self.refusals: dict[int | None, tuple[str, ...]] = {}  # per unit, each column's refusal ("" if none)
+        self.sources: dict[int | None, tuple[str | None, ...]] = {}
+        self.series: dict[int | None, list] = {}  # per unit, each column's history to add the file's figures to
+        self.interned: dict[str, str] = {}
+        self.ats = [(ci, col.at) for ci, col in enumerate(cols)]
+
+    def unit(self, uid: int | None, unit: Unit | None) -> tuple[str, ...]:
+        """Each column's refusal for this unit's rows, worked out the first time the unit is seen."""
+        refused = self.refusals.get(uid)
+        if refused is None:
+            cols = self.cols
+            ways = self.sources[uid] = tuple(_source(self.actor, col, unit) for col in cols)
+            refused = self.refusals[uid] = tuple(_refusal(c, unit, s) for c, s in zip(cols, ways, strict=True))
+            self.series[uid] = self.history.of_unit(uid, [col.id for col in cols])
+        return refused
+
+    def __call__(self, r: SheetRow) -> None:
         uid = r.unit_id
         usable = r.ok_unit and r.month is not None
         if usable:
-            first = seen_rows.setdefault((uid, r.month), r.line)
+            first = self.seen_rows.setdefault((uid, r.month), r.line)
             if first != r.line:
                 r.problem("", f"与第{first}行重复(同一单位、同一月份)")
                 usable = False
-        refused = None
-        if r.ok_unit:
-            refused = refusals.get(uid)
-            if refused is None:
-                ways = sources[uid] = tuple(_source(actor, col, r.unit) for col in cols)
-                refused = refusals[uid] = tuple(_refusal(c, r.unit, s) for c, s in zip(cols, ways, strict=True))
-                series[uid] = history.of_unit(uid, [col.id for col in cols])
+        refused = self.unit(uid, r.unit) if r.ok_unit else None
+        cols, parse, width = self.cols, self.parse, len(self.cols)
+        ints = parse.ints
         values, codes = [None] * width, [EMPTY] * width
-        cells, month, unit_series = r.cells, r.month, series.get(uid)
-        for ci, at in ats:
+        cells, month, unit_series = r.cells, r.month, self.series.get(uid)
+        for ci, at in self.ats:
             raw = cells[at]
             if raw is None:
                 continue
@@ -299,8 +324,7 @@ def _check_cells(actor, rows: list[SheetRow], cols: list[_Column], history: Hist
                 codes[ci] = PENDING
                 unit_series[ci][month] = new
         text = "".join(codes)
-        r.values, r.codes = values, interned.setdefault(text, text)
-    return sources
+        r.values, r.codes = values, self.interned.setdefault(text, text)
 
 
 class _Parser:
@@ -348,24 +372,25 @@ def _refusal(col: _Column, unit: Unit | None, source: str | None) -> str:
     return ""
 
 
-def _plan_writes(
-    rows: list[SheetRow], cols: list[_Column], existing: _Stored, history: History, sources: dict
-) -> tuple[int, int, bool]:
-    """What the import would write: each pending figure that differs from the stored one (new or update, else
-    same), with its warnings (implausible against the 24 months before; overwriting a stored figure, old → new).
-    Returns (inserts, updates, whether any is a correction)."""
-    interned: dict[str, str] = {}
-    for r in rows:
+class Planner:
+    """What the import would write of a checked row: each pending figure that differs from the stored one (new or
+    update, else same)."""
+
+    def __init__(self, cols: list[_Column], existing: _Stored):
+        self.cols, self.existing = cols, existing
+        self.interned: dict[str, str] = {}
+
+    def __call__(self, r: SheetRow) -> None:
         if PENDING not in r.codes:
-            continue
-        figures = existing.get((r.unit_id, r.month))
+            return
+        figures = self.existing.get((r.unit_id, r.month))
         if figures is None:
             text = r.codes.replace(PENDING, NEW)
         else:
             codes = list(r.codes)
             for ci, code in enumerate(codes):
                 if code == PENDING:
-                    _vid, _ver, old = known = figures.get(cols[ci].id, (None, 0, None))
+                    _vid, _ver, old = known = figures.get(self.cols[ci].id, (None, 0, None))
                     if old is None:
                         codes[ci] = NEW
                     else:
@@ -374,7 +399,12 @@ def _plan_writes(
                             r.stored = {}
                         r.stored[ci] = known
             text = "".join(codes)
-        r.codes = interned.setdefault(text, text)
+        r.codes = self.interned.setdefault(text, text)
+
+
+def _plan_writes(rows: list[SheetRow], cols: list[_Column], history: History, sources: dict) -> tuple[int, int, bool]:
+    """The warnings of the planned figures (implausible against the 24 months before; overwriting a stored figure,
+    old → new). Returns (inserts, updates, whether any is a correction)."""
     implausible = history.warnings(rows, cols)
     inserts = updates = 0
     correction = False

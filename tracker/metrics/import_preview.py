@@ -166,6 +166,12 @@ class Preview:
             self._digest = h.hexdigest()
         return self._digest
 
+    @property
+    def months(self) -> list[str] | None:
+        """The first and last of the months the rows name (the stored figures were read for them), or None."""
+        months = {r.month for r in self.sheet_rows if r.month}
+        return [min(months), max(months)] if months else None
+
     def row_view(self, r: SheetRow) -> PreviewRow:
         """The row as the preview page shows it."""
         cells = []

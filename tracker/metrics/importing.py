@@ -5,6 +5,8 @@ month's audit event."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..audit.service import record
+from ..audit.service import PlainValues, record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
@@ -39,19 +41,24 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
     per month records every changed figure: each month's is built while the new figures stream to the database
     (the server inserting meanwhile) and recorded once they are all in.
     """
-    reason = _confirmable(preview, reason)
+    reason = confirmable(preview, reason)
     now = clock.now()
-    actor_id = getattr(actor, "id", None)
-    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
-    figures = _Figures(preview, reason)
+    figures = Figures(preview.columns, preview.sources, reason)
     session.flush()
-    connection = session.connection()
     built: list[tuple[str, _Month]] = []
     new_figures = figures.stream(preview.month_rows(), built)
     if preview.inserts:
-        _insert_figures(connection, new_figures, now, actor_id)
+        insert_figures(session.connection(), new_figures, now, getattr(actor, "id", None))
     else:
         deque(new_figures, maxlen=0)  # nothing new: only the months' changes and audit values
+    return write_months(session, actor, built, reason, filename, now)
+
+
+def write_months(session: Session, actor, built: list[tuple[str, _Month]], reason: str, filename: str, now):
+    """Once the new figures are in: month by month (in order) the changed figures and the month's audit event."""
+    actor_id = getattr(actor, "id", None)
+    who = getattr(getattr(actor, "unit", None), "name", None) or getattr(actor, "username", "system")
+    connection = session.connection()
     inserted = updated = 0
     for month, month_figures in built:
         if month_figures.updates:
@@ -66,7 +73,7 @@ def apply_import(session: Session, actor, preview: Preview, reason: str = "", fi
 _STALE = "预览后有数据被他人修改,本次导入未写入任何数据。请重新上传文件核对后再导入。"
 
 
-def _confirmable(preview: Preview, reason: str) -> str:
+def confirmable(preview: Preview, reason: str) -> str:
     """The correction reason, trimmed; ValidationError when the preview cannot be written."""
     if preview.errors:
         raise ValidationError(f"预览中有{len(preview.errors)}个错误,不能导入,请修改文件后重新上传")
@@ -92,13 +99,18 @@ class _Month:
     correction: bool
 
 
-class _Figures:
-    """The figures of the preview's rows as the table stores them, with the audit's names and values."""
+def month_figures() -> _Month:
+    return _Month(0, [], PlainValues(), PlainValues(), False)  # each only None, int or str (_audit_value)
 
-    def __init__(self, preview: Preview, reason: str):
-        self.preview, self.reason = preview, reason
-        self.ids = [ind.id for ind in preview.columns]
-        self.counts = [ind.is_count for ind in preview.columns]
+
+class Figures:
+    """The figures of the preview's rows as the table stores them, with the audit's names and values. `sources`:
+    per unit id, how the user may write each column (a correction carries the reason)."""
+
+    def __init__(self, columns: list, sources: dict, reason: str):
+        self.columns, self.sources, self.reason = columns, sources, reason
+        self.ids = [ind.id for ind in columns]
+        self.counts = [ind.is_count for ind in columns]
         self.names: dict[str, list[str]] = {}  # per unit as the file names it: each column's "unit/indicator"
 
     def stream(self, months: Iterator[tuple[str, list[SheetRow]]], built: list) -> Iterator[tuple]:
@@ -111,35 +123,40 @@ class _Figures:
 
     def of(self, rows: list[SheetRow]) -> tuple[_Month, list[tuple]]:
         """A month's figures, and its new ones as the table's columns."""
-        out, new_rows = _Month(0, [], {}, {}, False), []
-        ids, counts, reason = self.ids, self.counts, self.reason
+        out, new_rows = month_figures(), []
         for r in rows:
-            uid, month = r.unit_id, r.month
-            sources = self.preview.sources[uid]
-            keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
-            for ci, code in enumerate(r.codes):
-                if code != NEW and code != UPDATE:
-                    continue
-                new = r.values[ci]
-                count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
-                correct = sources[ci] == SOURCE_CORRECTION
-                source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
-                if code == NEW:
-                    old = None
-                    new_rows.append((ids[ci], uid, month, count, amount, source, note))
-                else:
-                    vid, version, old = r.stored[ci]
-                    out.updates.append((vid, version, count, amount, source, note))
-                out.before[keys[ci]] = _audit_value(old)
-                out.after[keys[ci]] = _audit_value(new)
-                out.correction = out.correction or correct
-        out.inserts = len(new_rows)
+            self.add(out, r, new_rows)
         return out, new_rows
+
+    def add(self, out: _Month, r: SheetRow, new_rows: list[tuple]) -> None:
+        """A row's figures to write: the new ones to `new_rows` as the table's columns, the changed ones and the
+        audit's before and after to its month's `out`."""
+        ids, counts, reason = self.ids, self.counts, self.reason
+        uid, month = r.unit_id, r.month
+        sources = self.sources[uid]
+        keys = self._names(r.unit_text if uid is not None else DISTRICT_LABEL)
+        for ci, code in enumerate(r.codes):
+            if code != NEW and code != UPDATE:
+                continue
+            new = r.values[ci]
+            count, amount = (int(new), None) if counts[ci] else (None, Decimal(new))
+            correct = sources[ci] == SOURCE_CORRECTION
+            source, note = (SOURCE_CORRECTION, reason) if correct else (SOURCE_IMPORT, "")
+            if code == NEW:
+                old = None
+                new_rows.append((ids[ci], uid, month, count, amount, source, note))
+                out.inserts += 1
+            else:
+                vid, version, old = r.stored[ci]
+                out.updates.append((vid, version, count, amount, source, note))
+            out.before[keys[ci]] = _audit_value(old)
+            out.after[keys[ci]] = _audit_value(new)
+            out.correction = out.correction or correct
 
     def _names(self, unit_name: str) -> list[str]:
         names = self.names.get(unit_name)
         if names is None:
-            names = self.names[unit_name] = [f"{unit_name}/{ind.name}" for ind in self.preview.columns]
+            names = self.names[unit_name] = [f"{unit_name}/{ind.name}" for ind in self.columns]
         return names
 
 
@@ -153,35 +170,102 @@ _COPY_TYPES = ("int4", "int4", "varchar", "int8", "numeric", "varchar", "varchar
 _INSERTED = ("indicator_id", "unit_id", "month", "count", "amount", "source", "note", "updated_at", "updated_by_id")
 
 
-def _insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
+def insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
     """Insert the new figures (version 1), each row sent as it is built: by one COPY on PostgreSQL (the server
     inserts while the next rows are built), else one prepared statement executed for all rows. Either way the values
     go to the driver as the column types would bind them, without SQLAlchemy handling each row. A row someone
     inserted since the preview (the unique constraint) fails the whole import."""
-    table = MetricValue.__table__
-    names = ", ".join(_INSERTED) + ", version"  # the statements name only the model's own table and columns
     try:
         if connection.dialect.name == "postgresql":
-            with connection.connection.driver_connection.cursor() as cursor:
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                    copy.set_types(_COPY_TYPES)  # binary: nothing formatted as text here, nor parsed by the server
-                    write, tail = copy.write_row, (now, actor_id, 1)
-                    for row in rows:
-                        write(row + tail)
+            _copy(connection, rows, now, actor_id)
         else:
-            at = UTCDateTime().process_bind_param(now, connection.dialect)
-            stored_rows = ((*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows)
-            marks = ", ".join("?" * (len(_INSERTED) + 1))
-            statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # nosec B608: model names, no input
-            cursor = connection.connection.driver_connection.cursor()
-            try:
-                cursor.executemany(statement, stored_rows)  # sqlite3 takes the rows as they are built
-            finally:
-                cursor.close()
+            _insert_sqlite(connection, rows, now, actor_id)
     except Exception as e:
-        if violated_unique(getattr(e, "orig", e)):
-            raise StaleEdit(_STALE) from e
+        raise _stale_if_unique(e) from e
+
+
+# insert_overlapped: rows a COPY (the server's foreign-key checks come at the end of each), and batches built ahead
+# of the one being written (about 1 MB each), so the rows are all built well before the server has taken them
+BATCH, QUEUED = 5_000, 8
+
+
+def insert_overlapped(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None, meanwhile=None):
+    """insert_figures for rows that take the caller long to build (read and checked from a file as they come).
+
+    On PostgreSQL a row's foreign keys are checked at the end of its statement, all at once, so one COPY of every
+    row keeps the server busy long after the last row is sent, the caller waiting. Here the rows go in batches,
+    each by a COPY of its own that a thread runs (waiting for the server without holding the interpreter) while
+    the caller builds the next batch: the server checks a batch's keys while the next is built. The caller's
+    thread does not use the connection meanwhile; once every row is built, it runs `meanwhile` (work that needs no
+    database) while the server takes the last batches. The thread is done when this returns what `meanwhile`
+    returned, or raises (an error of either thread). Elsewhere (SQLite), insert_figures, then `meanwhile`."""
+    if connection.dialect.name != "postgresql":
+        insert_figures(connection, rows, now, actor_id)
+        return meanwhile() if meanwhile else None
+    batches: queue.Queue = queue.Queue(maxsize=QUEUED)
+    failed: list[BaseException] = []
+    stopped: list[bool] = []
+
+    def write() -> None:
+        while (batch := batches.get()) is not None:
+            if not failed and not stopped:  # after either the batches are only taken, so the caller never waits
+                try:
+                    _copy(connection, batch, now, actor_id)
+                except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
+                    failed.append(e)
+
+    writer = threading.Thread(target=write, name="figures-copy", daemon=True)
+    writer.start()
+    try:
+        batch: list[tuple] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == BATCH:
+                if failed:
+                    break
+                batches.put(batch)
+                batch = []
+        if batch and not failed:
+            batches.put(batch)
+        done = meanwhile() if meanwhile and not failed else None
+    except BaseException:
+        stopped.append(True)  # the caller's error: the batches still queued are not written
         raise
+    finally:
+        batches.put(None)
+        writer.join()
+    if failed:
+        raise _stale_if_unique(failed[0]) from failed[0]
+    return done
+
+
+def _stale_if_unique(e: BaseException) -> BaseException:
+    """A row someone inserted since the preview (the unique constraint) is a stale edit; anything else as it is."""
+    return StaleEdit(_STALE) if violated_unique(getattr(e, "orig", e)) else e
+
+
+_NAMES = ", ".join(_INSERTED) + ", version"  # the statements name only the model's own table and columns
+
+
+def _copy(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {MetricValue.__tablename__} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)  # binary: nothing formatted as text here, nor parsed by the server
+            write, tail = copy.write_row, (now, actor_id, 1)
+            for row in rows:
+                write(row + tail)
+
+
+def _insert_sqlite(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None) -> None:
+    at = UTCDateTime().process_bind_param(now, connection.dialect)
+    stored_rows = ((*r[:4], None if r[4] is None else format(r[4], "f"), *r[5:], at, actor_id, 1) for r in rows)
+    marks = ", ".join("?" * (len(_INSERTED) + 1))
+    statement = f"INSERT INTO {MetricValue.__tablename__} ({_NAMES}) VALUES ({marks})"  # nosec B608: model names
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(statement, stored_rows)  # sqlite3 takes the rows as they are built
+    finally:
+        cursor.close()
 
 
 def _update_figures(connection: Connection, updates: list[tuple], now, actor_id: int | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
@@ -190,7 +190,9 @@ def import_upload():
     except ValidationError as e:
         flash(str(e), "error")
         return _import_page(form, 422)
-    ticket = _signer().dumps({"f": name, "u": current_user.id, "n": filename[:100]}) if name else ""
+    # the months whose stored figures the preview read: the confirm reads them before it reads the file again
+    kept = {"f": name, "u": current_user.id, "n": filename[:100], "m": preview.months}
+    ticket = _signer().dumps(kept) if name else ""
     confirm = ConfirmForm(ticket=ticket, digest=preview.digest)
     return render_template("metrics/preview.html", preview=preview, form=confirm, filename=filename)
 
@@ -208,24 +210,47 @@ def import_confirm():
         t = _signer().loads(form.ticket.data, max_age=TICKET_MAX_AGE)
         if t.get("u") != current_user.id:
             raise BadSignature("another user's upload")
-        preview = _preview(_uploads().get(current_user.id, t["f"]), t["n"])
+        data = _uploads().get(current_user.id, t["f"])
+        # in one pass: read again, checked and written together; None when it must be answered as below
+        result = None
+        if _one_pass():
+            result = save(lambda: _written_in_one_pass(data, t, form), back=url_for(".import_page"), stale_page=False)
+        if result is None:
+            result = _written_after_preview(_preview(data, t["n"]), form, t["n"])
     except (BadSignature, ValidationError) as e:
         flash(str(e) if isinstance(e, ValidationError) else "上传记录无效或已过期,请重新上传文件", "error")
         return redirect(url_for(".import_page"))
-    refused = _refusal(preview, form)
-    if refused is not None:
-        flash(refused[1], "error")
-        return _preview_page(preview, form, t["n"], refused[0])
-    from . import importing
-
-    result = save(
-        lambda: importing.apply_import(db.session, current_user, preview, form.reason.data, t["n"]),
-        page=lambda status: _preview_page(preview, form, t["n"], status),
-        stale_message=STALE_IMPORT,
-    )
     _uploads().discard(t["f"])  # only once written: a refused import keeps its file until the sweep
     flash(f"导入完成:新增{result.inserted}项、更新{result.updated}项,涉及{result.months}个月。", "success")
     return redirect(url_for(".overview"))
+
+
+def _one_pass() -> bool:
+    from . import import_stream
+
+    return import_stream.worth_it(db.session)
+
+
+def _written_in_one_pass(data: bytes, t: dict, form: ConfirmForm):
+    from . import import_stream
+
+    confirm = (form.digest.data or "", bool(form.accept_warnings.data), form.reason.data or "")
+    return import_stream.write_confirmed(db.session, current_user, data, t["n"], t.get("m"), *confirm)
+
+
+def _written_after_preview(preview, form: ConfirmForm, filename: str):
+    """The preview built again, compared with the one confirmed, then written (or shown again: a response)."""
+    refused = _refusal(preview, form)
+    if refused is not None:
+        flash(refused[1], "error")
+        abort(make_response(_preview_page(preview, form, filename, refused[0])))
+    from . import importing
+
+    return save(
+        lambda: importing.apply_import(db.session, current_user, preview, form.reason.data, filename),
+        page=lambda status: _preview_page(preview, form, filename, status),
+        stale_message=STALE_IMPORT,
+    )
 
 
 def _preview_page(preview, form: ConfirmForm, filename: str, status: int):

@@ -5,6 +5,8 @@ matched by local name, whatever their prefix."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 
@@ -410,34 +412,46 @@ class SheetScan(XmlScan):
 
     def raw_sheet(self) -> RawSheet:
         """The header (the first row with a value) and the non-empty rows after it, numbered as read_sheet does."""
+        self.check_read()
+        rows = data_rows(self.sheet_rows, self.limits)
+        headers = next(rows)
+        return RawSheet(headers, list(rows))
+
+    def check_read(self) -> None:
+        """Refuse a sheet whose workbook parts, or the sheet itself, could not all be read (once it is scanned)."""
         if not self.book.readable():
             raise ValidationError(UNREADABLE)
         if self.broken or self.failed:
             raise ValidationError(READ_FAILED)
-        limits = self.limits
-        headers: list[str] = []
-        header_row = expected = width = 0
-        found = False
-        rows: list[tuple[int, tuple]] = []
-        for number, cells, beyond in self.sheet_rows:
-            if number < expected:
-                continue  # a row out of order: openpyxl skips it
-            expected = number + 1
-            if not found:
-                if any(c not in (None, "") for c in cells) or beyond:
-                    if beyond:
-                        raise ValidationError(f"列数过多(超过 {limits.max_columns} 列)")
-                    headers = [("" if c is None else str(c)).strip() for c in cells]
-                    while headers and not headers[-1]:
-                        headers.pop()
-                    header_row, width, found = number, len(headers), True
-                continue
-            values = tuple(cells[:width])
-            if not any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in values):
-                continue
-            if len(rows) >= limits.max_rows:
-                raise ValidationError(f"数据行过多(超过 {limits.max_rows} 行),请分批导入")
-            rows.append((number - header_row + 1, values + (None,) * (width - len(values))))
-        if not headers:
-            raise ValidationError("文件中没有表头,请使用下载的模板填写")
-        return RawSheet(headers, rows)
+
+
+def data_rows(scanned: Iterable[tuple[int, list, bool]], limits: Limits) -> Iterator:
+    """Of a sheet's scanned rows (number, cells, text beyond the columns), the header texts first (the first row
+    with a value), then each non-empty row after it as (row number counted from the header, values); raises when
+    there is no header, at the end, as read_sheet does."""
+    headers: list[str] = []
+    header_row = expected = width = count = 0
+    found = False
+    for number, cells, beyond in scanned:
+        if number < expected:
+            continue  # a row out of order: openpyxl skips it
+        expected = number + 1
+        if not found:
+            if any(c not in (None, "") for c in cells) or beyond:
+                if beyond:
+                    raise ValidationError(f"列数过多(超过 {limits.max_columns} 列)")
+                headers = [("" if c is None else str(c)).strip() for c in cells]
+                while headers and not headers[-1]:
+                    headers.pop()
+                header_row, width, found = number, len(headers), True
+                yield headers
+            continue
+        values = tuple(cells[:width])
+        if not any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in values):
+            continue
+        if count >= limits.max_rows:
+            raise ValidationError(f"数据行过多(超过 {limits.max_rows} 行),请分批导入")
+        count += 1
+        yield number - header_row + 1, values + (None,) * (width - len(values))
+    if not headers:
+        raise ValidationError("文件中没有表头,请使用下载的模板填写")
