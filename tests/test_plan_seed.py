@@ -85,6 +85,27 @@ def test_plan_page_shows_townships_under_the_plans_words(seeded, auth, client):
     assert re.search(r"一是健全组织体系", html)
 
 
+def test_plan_and_task_pages_link_a_units_name_only_for_those_who_may_open_it(seeded, auth, client, session):
+    """Each name in the duties links to the unit's page for the reviewer; a town's officer gets a link to the own
+    town only (the others' names as text), on every task that lists it, and on the task's own page."""
+    units = {u.name: u.id for u in session.scalars(select(Unit))}
+    mine, other = units["青石镇"], units["柳溪镇"]
+    auth.login("reviewer")
+    html = client.get("/plan").get_data(as_text=True)
+    assert html.count(f'<a href="/units/{mine}">青石镇</a>') >= 2
+    assert f'<a href="/units/{other}">柳溪镇</a>' in html
+    auth.logout()
+    auth.login("town1")  # 青石镇
+    html = client.get("/plan").get_data(as_text=True)
+    tasks_with_towns = html.count("各镇(街道)(6个)")
+    assert tasks_with_towns >= 2
+    assert html.count(f'<a href="/units/{mine}">青石镇</a>') == tasks_with_towns
+    assert f'href="/units/{other}"' not in html and html.count("柳溪镇") >= tasks_with_towns
+    task = load_tasks(session, active_plan(session))[0]
+    page = client.get(f"/plan/tasks/{task.id}").get_data(as_text=True)
+    assert f'<a href="/units/{mine}">青石镇</a>' in page and f'href="/units/{other}"' not in page
+
+
 def test_seed_twice_changes_nothing(seeded, session):
     from tracker.audit.models import AuditEvent
     from tracker.seed import load_base, load_demo

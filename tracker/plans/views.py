@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from .. import db
+from .. import db, policy
 from ..saving import save
+from ..templating import html_text
 from ..web import require
 from . import import_service, service
 from .current import current_plan
@@ -22,8 +24,14 @@ def show():
     plan = current_plan()
     tasks = service.load_tasks(db.session, plan)
     by_task = service.responsibilities(service.duties(db.session, plan, tasks), tasks)
+    links = UnitLinks()
     return render_template(
-        "plans/plan.html", plan=plan, tasks=tasks, by_task=by_task, townships_label=service.TOWNSHIPS_LABEL
+        "plans/plan.html",
+        plan=plan,
+        tasks=tasks,
+        by_task=by_task,
+        names_by_task={task_id: links.names(resp) for task_id, resp in by_task.items()},
+        townships_label=service.TOWNSHIPS_LABEL,
     )
 
 
@@ -34,12 +42,44 @@ def task(task_id: int):
     task = service.load_task(db.session, task_id)
     if task is None:
         abort(404)
+    resp = service.responsibility(service.task_duties(db.session, task))
     return render_template(
         "plans/task.html",
         task=task,
-        resp=service.responsibility(service.task_duties(db.session, task)),
+        resp=resp,
+        names=UnitLinks().names(resp),
         townships_label=service.TOWNSHIPS_LABEL,
     )
+
+
+class UnitLinks:
+    """The units' names in a task's duties as the plan page lists them, joined by 、: each name a link to the unit's
+    page for those who may open it (`unit.view`), plain text for the others. Each unit's link is made once per page,
+    however many tasks list it (every town is a member of most tasks)."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, str] = {}
+
+    def names(self, resp: service.Responsibility) -> dict[str, Markup]:
+        return {
+            "leads": self._joined(resp.leads),
+            "departments": self._joined(resp.departments),
+            "townships": self._joined(resp.townships),
+        }
+
+    def _joined(self, duties: list) -> Markup:
+        return Markup("、".join(self._link(d.unit) for d in duties))
+
+    def _link(self, unit) -> str:
+        made = self._made.get(unit.id)
+        if made is None:
+            name = html_text(unit.name)
+            if policy.can(current_user, "unit.view", unit):
+                made = f'<a href="{html_text(url_for("org.show", unit_id=unit.id))}">{name}</a>'
+            else:
+                made = name
+            self._made[unit.id] = made
+        return made
 
 
 @bp.route("/admin/plan", methods=["GET", "POST"])
