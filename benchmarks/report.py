@@ -5,8 +5,8 @@ the page count, the file size, and the ratio total / WeasyPrint-alone (measured 
 
 Then the same as whole processes, as a user meets it: `flask --app tracker report briefing` end to end against a
 bare `weasyprint` process rendering the saved HTML of the same briefing (CPU and wall seconds, medians of
---repeat, taken in turn so a busy machine slows both alike), the ratio, the PDF's size and its fonts, and the load
-average.
+--repeat, taken in turn so a busy machine slows both alike, after a warm-up round of each that also writes the
+application's bytecode, as a server has it), the ratio, the PDF's size and its fonts, and the load average.
 
     .venv/bin/python benchmarks/report.py [--period 2026-Q3] [--repeat 3] [--only demo]
 """
@@ -106,6 +106,9 @@ def saved_html(url: str, period_code: str, target: Path) -> None:
 def processes(url: str, period_code: str, repeat: int, tmp: Path) -> dict:
     venv = ROOT / ".venv" / "bin"
     env = {**os.environ, "TRACKER_DATABASE_URL": url, "TRACKER_INSTANCE_PATH": str(tmp / "instance")}
+    # as on a server: the warm-up round writes the bytecode the counted rounds read (with PYTHONDONTWRITEBYTECODE
+    # set, every round compiled the application's modules from source again; WeasyPrint's come compiled with it)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     html = tmp / "briefing.html"
     saved_html(url, period_code, html)
     command = [venv / "flask", "--app", "tracker", "report", "briefing", "--period", period_code, "-o", tmp / "c.pdf"]
