@@ -47,6 +47,8 @@ def _n(x) -> str:
 def _fmt(v, decimals: int) -> str:
     if v is None:
         return "—"
+    if type(v) is int and decimals == 0:  # a whole number shown whole: the same text without Decimal's rounding
+        return f"{v:,}"
     q = _QUANTUM[decimals] if 0 <= decimals < len(_QUANTUM) else D(1).scaleb(-decimals)
     d = D(v).quantize(q, rounding=ROUND_HALF_UP)
     return f"{d:,.{decimals}f}"
@@ -209,26 +211,39 @@ def bar_chart(
         out.append("</svg>")
         return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
     top_value = nice_max(max(values), whole=decimals == 0)
+    # escaping is character by character, so a title is its parts escaped once each; a figure as _fmt writes it
+    # (digits, separators, a sign or —) has nothing to escape
+    now_tip, then_tip = f"{escape(current_label)}:", f"{escape(previous_label)}:"
+    unit_text, colours, d_left = escape(unit), {"good": GOOD, "bad": BAD}, D(left)
     for i, b in enumerate(bars):
         y0 = top + row_h * i  # whole numbers: _n writes them as Decimal would
-        weight = "bold" if b.highlight else None
-        out.append(_text(left - 8, y0 + 15, b.label, 12, "end", INK, weight))
+        label = escape(b.label)
+        weight = ' font-weight="bold"' if b.highlight else ""
+        out.append(
+            f'<text x="{left - 8}.0" y="{y0 + 15}.0" font-size="12" text-anchor="end" fill="{INK}"{weight}>'
+            f"{label}</text>"
+        )
         if b.value is not None:
             w = plot_w * D(b.value) / top_value
-            shown = f"{_fmt(b.value, decimals)}{unit}"
+            shown = f"{_fmt(b.value, decimals)}{unit_text}"
             out.append(
                 f'<rect x="{left}" y="{y0 + 4}.0" width="{_n(w)}" height="14" fill="{CURRENT}">'
-                f"<title>{escape(f'{b.label}{current_label}:{shown}')}</title></rect>"
+                f"<title>{label}{now_tip}{shown}</title></rect>"
             )
-            colour = {"good": GOOD, "bad": BAD}.get(b.state, INK)
-            out.append(_text(D(left) + w + 6, y0 + 15, shown, 11, fill=colour))
+            out.append(
+                f'<text x="{_n(d_left + w + 6)}" y="{y0 + 15}.0" font-size="11" text-anchor="start" '
+                f'fill="{colours.get(b.state, INK)}">{shown}</text>'
+            )
         else:
-            out.append(_text(left + 4, y0 + 15, "无数据", 11, fill=MUTED))
+            out.append(
+                f'<text x="{left + 4}.0" y="{y0 + 15}.0" font-size="11" text-anchor="start" fill="{MUTED}">'
+                "无数据</text>"
+            )
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
             out.append(
                 f'<rect x="{left}" y="{y0 + 20}.0" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
-                f"<title>{escape(f'{b.label}{previous_label}:{_fmt(b.previous, decimals)}{unit}')}</title>"
+                f"<title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title>"
                 "</rect>"
             )
     out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 10}" stroke="{MUTED}" stroke-width="1"/>')

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
@@ -62,11 +62,21 @@ def trends_and_missing(
             )
             for ind in indicators
         }, []
-    months = [Period.month(year, m) for m in range(1, 13)]
-    store = FigureStore.load(session, indicators, [c for m in months for c in (m.code, shift_month(m, -12).code)])
     out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
     missing: list[tuple[int | None, str]] = []
-    for ind in indicators:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # sums of town figures are added up by the database (PostgreSQL's NUMERIC is exact; SQLite keeps amounts as
+    # text, so there only whole numbers); means and district-level figures are read row by row
+    summable = [
+        i for i in indicators if i.scope == SCOPE_TOWNSHIP and i.aggregate == AGG_SUM and (i.is_count or postgres)
+    ]
+    if summable:
+        out, missing = _summed_trends(session, summable, year, postgres)
+    rest = [i for i in indicators if i.code not in out]
+    months = [Period.month(year, m) for m in range(1, 13)]
+    codes = [c for m in months for c in (m.code, shift_month(m, -12).code)]
+    store = FigureStore.load(session, rest, codes) if rest else FigureStore(rest, (), session)
+    for ind in rest:
         this: list[Value | None] = []
         last: list[Value | None] = []
         for m in months:
@@ -79,7 +89,88 @@ def trends_and_missing(
                 this.append(store.level(ind, None, [m]))
                 last.append(store.level(ind, None, [shift_month(m, -12)]))
         out[ind.code] = (this, last)
-    return out, list(store.named(missing))
+    return {ind.code: out[ind.code] for ind in indicators}, list(store.named(missing))
+
+
+def _summed_trends(
+    session: Session, indicators: list[Indicator], year: int, amounts: bool
+) -> tuple[dict[str, tuple[list[Value | None], list[Value | None]]], list[tuple[int | None, str]]]:
+    """The district's like-for-like trend of town-level sums, with the totals added up by the database: one row
+    per indicator and month (its towns' total and which towns have a figure), about a hundred rows instead of every
+    town's 24 months.
+
+    A month whose towns are the same both years is its two totals; a month with no town in one of the years is
+    that year's total alone (as FigureStore's `level`); only a month whose towns differ between the years while
+    some have both is read town by town, and compared as FigureStore's `pair` and `level_of` do (one more
+    statement, for those months only). An indicator whose stored rows the database would not add up to the same
+    figure (a whole-number indicator holding an amount, or one with decimals holding a count or an amount with
+    more decimal places than it shows, which Python rounds first; the indicator page refuses both) is read row by
+    row instead: it is left out of the result. `amounts`: sum the amounts too (PostgreSQL's exact NUMERIC)."""
+    mv = MetricValue
+    columns = [
+        mv.indicator_id,
+        mv.month,
+        func.sum(mv.count),
+        func.count(mv.count),
+        func.count(mv.amount),
+        func.aggregate_strings(cast(mv.unit_id, String), ","),
+    ]
+    if amounts:
+        columns += [func.sum(mv.amount), func.max(func.min_scale(mv.amount))]
+    rows = session.execute(
+        select(*columns)
+        .where(
+            mv.indicator_id.in_([i.id for i in indicators]),
+            mv.month >= f"{year - 1}-01",
+            mv.month <= f"{year}-12",
+            mv.unit_id.is_not(None),
+        )
+        .group_by(mv.indicator_id, mv.month)
+    ).all()
+    by_id = {i.id: i for i in indicators}
+    irregular: set[int] = set()
+    totals: dict[tuple[int, str], tuple[Value, frozenset[str]]] = {}
+    for row in rows:
+        ind = by_id[row[0]]
+        if ind.is_count:
+            if row[4]:
+                irregular.add(ind.id)
+                continue
+            total: Value = int(row[2])
+        else:
+            if row[3] or (row[7] or 0) > ind.decimals:
+                irregular.add(ind.id)
+                continue
+            total = Decimal(row[6]).quantize(Decimal(1).scaleb(-ind.decimals))
+        totals[(ind.id, row[1])] = (total, frozenset(row[5].split(",")))
+    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
+    uneven: dict[int, list[Period]] = defaultdict(list)  # indicator id -> months read town by town
+    for ind in indicators:
+        if ind.id in irregular:
+            continue
+        this: list[Value | None] = []
+        last: list[Value | None] = []
+        for m in range(1, 13):
+            now = totals.get((ind.id, f"{year}-{m:02d}"))
+            then = totals.get((ind.id, f"{year - 1}-{m:02d}"))
+            if now is not None and then is not None and now[1] != then[1] and now[1] & then[1]:
+                uneven[ind.id].append(Period.month(year, m))
+            this.append(None if now is None else now[0])
+            last.append(None if then is None else then[0])
+        out[ind.code] = (this, last)
+    missing: list[tuple[int | None, str]] = []
+    if uneven:
+        listed = [i for i in indicators if i.id in uneven]
+        codes = [c for months in uneven.values() for m in months for c in (m.code, shift_month(m, -12).code)]
+        store = FigureStore.load(session, listed, codes)
+        for ind in listed:
+            this, last = out[ind.code]
+            for m in uneven[ind.id]:
+                p = store.pair(ind, None, [m], -12)
+                this[m.last - 1] = store.level_of(ind, None, p.now)
+                last[m.last - 1] = store.level_of(ind, None, p.then)
+                missing.extend(p.missing)
+    return out, missing
 
 
 def _monthly_levels(
