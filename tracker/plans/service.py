@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -15,6 +16,7 @@ from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period, month_range
 from .models import ROLE_LEAD, ROLE_MEMBER, Assignment, Goal, Measure, Plan, Requirement, Task
+from .numerals import cn_number
 
 TOWNSHIPS_LABEL = "各镇(街道)"
 
@@ -119,6 +121,100 @@ def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> lis
                     seen.add(unit.id)
                     out.append(Duty(task, unit, ROLE_MEMBER))
     return out
+
+
+class TaskRow(NamedTuple):
+    """A task as a page that only shows it reads it (the grid): plain values, not an ORM entity."""
+
+    id: int
+    number: int
+    title: str
+    short_label: str  # 任务一, as Task.short_label
+
+
+class UnitRow(NamedTuple):
+    """A unit as a page that only shows it reads it (the grid): plain values, not an ORM entity."""
+
+    id: int
+    name: str
+    kind: str
+    sort_order: int
+
+    @property
+    def is_township(self) -> bool:
+        return self.kind == KIND_TOWNSHIP
+
+
+def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[int, UnitRow, str]]]:
+    """The plan's tasks in order, and every (task id, unit, role) of the plan exactly as `duties` gives them (the
+    same duties in the same order), read as plain rows in at most two statements: for pages that only show them.
+
+    The tasks with their assignments and units in one statement; the active towns and streets in another, when a
+    task names 各镇(街道).
+    """
+    rows = _plain_rows(
+        session,
+        select(
+            Task.id,
+            Task.number,
+            Task.title,
+            Task.includes_townships,
+            Assignment.unit_id,
+            Assignment.role,
+            Unit.name,
+            Unit.kind,
+            Unit.sort_order,
+            Unit.is_active,
+        )
+        .select_from(Task)
+        .outerjoin(Assignment, Assignment.task_id == Task.id)
+        .outerjoin(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.plan_id == plan.id)
+        # a task's explicit units as `duties` takes them: leads first, each in the order assigned
+        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id),
+    )
+    tasks: list[TaskRow] = []
+    named: dict[int, list] = {}
+    townships_of: set[int] = set()
+    for task_id, number, title, includes_townships, unit_id, role, name, kind, sort_order, is_active in rows:
+        if task_id not in named:
+            tasks.append(TaskRow(task_id, number, title, f"任务{cn_number(number)}"))
+            named[task_id] = []
+            if includes_townships:
+                townships_of.add(task_id)
+        if unit_id is not None and is_active:
+            named[task_id].append((unit_id, UnitRow(unit_id, name, kind, sort_order), role))
+    townships = (
+        [
+            UnitRow(*r)
+            for r in _plain_rows(
+                session,
+                select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+                .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
+                .order_by(Unit.sort_order, Unit.id),
+            )
+        ]
+        if townships_of
+        else []
+    )
+    out: list[tuple[int, UnitRow, str]] = []
+    for task in tasks:
+        seen: set[int] = set()
+        for unit_id, unit, role in named[task.id]:
+            if unit_id not in seen:
+                seen.add(unit_id)
+                out.append((task.id, unit, role))
+        if task.id in townships_of:
+            out += [(task.id, unit, ROLE_MEMBER) for unit in townships if unit.id not in seen]
+    return tasks, out
+
+
+def _plain_rows(session: Session, query) -> list:
+    """The rows of a column query as the session would give them (after its autoflush), through its connection in
+    one fetchall: the ORM's handling of plain rows costs more than fetching them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query).all()
 
 
 def task_duties(session: Session, task: Task) -> list[Duty]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import ROLE_LEAD, Plan, Task
 from ..plans.service import (
+    TaskRow,
+    UnitRow,
     due_date,
-    duties,
+    duty_rows,
     in_plan_period,
 )
 from .models import (
@@ -25,7 +26,7 @@ from .models import (
     Urge,
 )
 from .state import cell_state
-from .timeliness import counting_duties, counting_tasks, plain_rows
+from .timeliness import counting_duties, plain_rows
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class GridRow:
     order) the unit's id, its cell (None: the unit has no part in the task), the cell's state label and its
     tooltip (task · unit · state, 牵头, 迟报, urges)."""
 
-    task: Task
+    task: TaskRow
     label: str
     cells: list[tuple[int, Cell | None, str, str]]
 
@@ -56,8 +57,8 @@ class Grid:
 
     period: Period
     due: date
-    tasks: list[Task]
-    units: list[Unit]
+    tasks: list[TaskRow]  # plain rows: the grid only shows them
+    units: list[UnitRow]
     cells: dict[tuple[int, int], Cell]
     counts: dict[str, int]
     unit_counts: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -72,13 +73,14 @@ class Grid:
 
 
 def build_grid(session: Session, plan: Plan, period: Period, today: date | None = None) -> Grid:
-    """Every (task, unit) cell of the month with its state and counts per state; a fixed number of queries."""
+    """Every (task, unit) cell of the month with its state and counts per state; a fixed number of queries.
+
+    Tasks, units and duties are read as plain rows (`duty_rows`): the grid only shows them."""
     today = today or clock.today()
     due = due_date(plan, period)
     if not in_plan_period(plan, period):
         return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
-    tasks = counting_tasks(session, plan)
-    plan_duties = duties(session, plan, tasks)
+    tasks, plan_duties = duty_rows(session, plan)
     # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
     reports = {
         (r.task_id, r.unit_id): r
@@ -104,20 +106,29 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
             .group_by(Urge.task_id, Urge.unit_id),
         )
     )
+    # a cell's state depends on its report's status alone (the month is in the plan's period: cell_state needs
+    # the due date only), so each status's state is worked out once
+    state_of: dict = {}
     cells: dict[tuple[int, int], Cell] = {}
-    units: dict[int, Unit] = {}
-    counts: Counter = Counter()
-    unit_counts: dict[int, Counter] = defaultdict(Counter)
-    for d in plan_duties:
-        key = (d.task.id, d.unit.id)
+    units: dict[int, UnitRow] = {}
+    states: list[tuple[int, str]] = []
+    for task_id, unit, role in plan_duties:
+        uid = unit.id
+        key = (task_id, uid)
         r = reports.get(key)
-        state = cell_state(r, due, today)  # the month is in the plan's period: its state needs the due date only
+        status = r.status if r else None
+        state = state_of.get(status)
+        if state is None:
+            state = state_of[status] = cell_state(r, due, today)
         cells[key] = Cell(
-            key[0], key[1], d.role, state, r.id if r else None, bool(r and r.is_late), urge_counts.get(key, 0)
+            task_id, uid, role, state, r.id if r else None, bool(r and r.is_late), urge_counts.get(key, 0)
         )
-        units[key[1]] = d.unit
-        counts[state] += 1
-        unit_counts[key[1]][state] += 1
+        units[uid] = unit
+        states.append((uid, state))
+    counts = Counter(state for _uid, state in states)
+    unit_counts: dict[int, dict[str, int]] = {}
+    for (uid, state), n in Counter(states).items():
+        unit_counts.setdefault(uid, {})[state] = n
     ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
     return Grid(
         period,
@@ -126,12 +137,12 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         ordered_units,
         cells,
         {s: counts.get(s, 0) for s in STATE_ORDER},
-        {k: dict(v) for k, v in unit_counts.items()},
+        unit_counts,
         rows=_rows(tasks, ordered_units, cells),
     )
 
 
-def _rows(tasks: list[Task], units: list[Unit], cells: dict[tuple[int, int], Cell]) -> list[GridRow]:
+def _rows(tasks: list[TaskRow], units: list[UnitRow], cells: dict[tuple[int, int], Cell]) -> list[GridRow]:
     heads = [(u.id, u.name) for u in units]
     rows = []
     for t in tasks:
