@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import policy
@@ -63,9 +64,14 @@ def responsibilities(plan_duties: list[Duty], tasks: list[Task]) -> dict[int, Re
 
 def active_plan(session: Session) -> Plan | None:
     """The newest active plan."""
-    return session.scalar(
-        select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc()).limit(1)
-    )
+    return session.scalar(_active_plan_query())
+
+
+@cache
+def _active_plan_query():
+    """`active_plan`'s statement, built once: most pages read the plan (a statement holds no data; built anew,
+    SQLAlchemy would work out its cache key again on every request)."""
+    return select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc()).limit(1)
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
@@ -152,8 +158,39 @@ def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[i
     The tasks with their assignments and units in one statement; the active towns and streets in another, when a
     task names 各镇(街道).
     """
-    rows = _plain_rows(
-        session,
+    tasks: list[TaskRow] = []
+    named: dict[int, list] = {}
+    townships_of: set[int] = set()
+    for task_id, number, title, includes_townships, unit_id, role, name, kind, sort_order, is_active in _plain_rows(
+        session, _tasks_and_units_query(), {"plan_id": plan.id}
+    ):
+        if task_id not in named:
+            tasks.append(TaskRow(task_id, number, title, f"任务{cn_number(number)}"))
+            named[task_id] = []
+            if includes_townships:
+                townships_of.add(task_id)
+        if unit_id is not None and is_active:
+            named[task_id].append((unit_id, UnitRow(unit_id, name, kind, sort_order), role))
+    townships = [UnitRow(*r) for r in _plain_rows(session, _townships_query())] if townships_of else []
+    out: list[tuple[int, UnitRow, str]] = []
+    for task in tasks:
+        seen: set[int] = set()
+        for unit_id, unit, role in named[task.id]:
+            if unit_id not in seen:
+                seen.add(unit_id)
+                out.append((task.id, unit, role))
+        if task.id in townships_of:
+            out += [(task.id, unit, ROLE_MEMBER) for unit in townships if unit.id not in seen]
+    return tasks, out
+
+
+# `duty_rows`'s statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its
+# cache key again on every call)
+@cache
+def _tasks_and_units_query():
+    """A plan's tasks with their explicit units (tasks without any once, with nulls): leads first, each task's
+    units in the order assigned, as `duties` takes them."""
+    return (
         select(
             Task.id,
             Task.number,
@@ -169,52 +206,27 @@ def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[i
         .select_from(Task)
         .outerjoin(Assignment, Assignment.task_id == Task.id)
         .outerjoin(Unit, Unit.id == Assignment.unit_id)
-        .where(Task.plan_id == plan.id)
-        # a task's explicit units as `duties` takes them: leads first, each in the order assigned
-        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id),
+        .where(Task.plan_id == bindparam("plan_id"))
+        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id)
     )
-    tasks: list[TaskRow] = []
-    named: dict[int, list] = {}
-    townships_of: set[int] = set()
-    for task_id, number, title, includes_townships, unit_id, role, name, kind, sort_order, is_active in rows:
-        if task_id not in named:
-            tasks.append(TaskRow(task_id, number, title, f"任务{cn_number(number)}"))
-            named[task_id] = []
-            if includes_townships:
-                townships_of.add(task_id)
-        if unit_id is not None and is_active:
-            named[task_id].append((unit_id, UnitRow(unit_id, name, kind, sort_order), role))
-    townships = (
-        [
-            UnitRow(*r)
-            for r in _plain_rows(
-                session,
-                select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
-                .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
-                .order_by(Unit.sort_order, Unit.id),
-            )
-        ]
-        if townships_of
-        else []
-    )
-    out: list[tuple[int, UnitRow, str]] = []
-    for task in tasks:
-        seen: set[int] = set()
-        for unit_id, unit, role in named[task.id]:
-            if unit_id not in seen:
-                seen.add(unit_id)
-                out.append((task.id, unit, role))
-        if task.id in townships_of:
-            out += [(task.id, unit, ROLE_MEMBER) for unit in townships if unit.id not in seen]
-    return tasks, out
 
 
-def _plain_rows(session: Session, query) -> list:
+@cache
+def _townships_query():
+    """The active towns and streets, in their order: what 各镇(街道) names."""
+    return (
+        select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+        .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
+        .order_by(Unit.sort_order, Unit.id)
+    )
+
+
+def _plain_rows(session: Session, query, params: dict | None = None) -> list:
     """The rows of a column query as the session would give them (after its autoflush), through its connection in
     one fetchall: the ORM's handling of plain rows costs more than fetching them."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(query).all()
+    return session.connection().execute(query, params).all()
 
 
 def task_duties(session: Session, task: Task) -> list[Duty]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -29,8 +31,9 @@ from .state import cell_state
 from .timeliness import counting_duties, plain_rows
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One (task, unit) of the month: the unit's role, the cell's state, its report (if any), 迟报, urges."""
+
     task_id: int
     unit_id: int
     role: str
@@ -82,30 +85,9 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
     tasks, plan_duties = duty_rows(session, plan)
     # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
-    reports = {
-        (r.task_id, r.unit_id): r
-        for r in plain_rows(
-            session,
-            select(
-                ProgressReport.id,
-                ProgressReport.task_id,
-                ProgressReport.unit_id,
-                ProgressReport.status,
-                ProgressReport.is_late,
-            )
-            .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
-        )
-    }
-    urge_counts = dict(
-        ((t, u), n)
-        for t, u, n in plain_rows(
-            session,
-            select(Urge.task_id, Urge.unit_id, func.count())
-            .where(Urge.period == period.code)
-            .group_by(Urge.task_id, Urge.unit_id),
-        )
-    )
+    params = {"plan_id": plan.id, "period": period.code}
+    reports = {(r.task_id, r.unit_id): r for r in plain_rows(session, _reports_query(), params)}
+    urge_counts = {(t, u): n for t, u, n in plain_rows(session, _urges_query(), {"period": period.code})}
     # a cell's state depends on its report's status alone (the month is in the plan's period: cell_state needs
     # the due date only), so each status's state is worked out once
     state_of: dict = {}
@@ -139,6 +121,34 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         {s: counts.get(s, 0) for s in STATE_ORDER},
         unit_counts,
         rows=_rows(tasks, ordered_units, cells),
+    )
+
+
+# build_grid's statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its
+# cache key again on every request)
+@cache
+def _reports_query():
+    """The month's reports of the plan as the cells read them: id, task, unit, status and lateness."""
+    return (
+        select(
+            ProgressReport.id,
+            ProgressReport.task_id,
+            ProgressReport.unit_id,
+            ProgressReport.status,
+            ProgressReport.is_late,
+        )
+        .join(Task)
+        .where(Task.plan_id == bindparam("plan_id"), ProgressReport.period == bindparam("period"))
+    )
+
+
+@cache
+def _urges_query():
+    """How many times each (task, unit) was urged for the month."""
+    return (
+        select(Urge.task_id, Urge.unit_id, func.count())
+        .where(Urge.period == bindparam("period"))
+        .group_by(Urge.task_id, Urge.unit_id)
     )
 
 

@@ -21,14 +21,17 @@ def row_cells(row: GridRow, report_href: Callable[[int, int], str]) -> Markup:
     """One task's cells, a `<td>` per unit of the grid; report_href(task_id, unit_id): the link of a cell."""
     tid = row.task.id
     out = []
+    escaped: dict[str, str] = {}  # a state and its label (a handful of values) escaped once
     for uid, c, state, title in row.cells:
         if c is None:
             out.append(_NONE)
             continue
         lead = c.role == ROLE_LEAD
+        css = escaped.get(c.state) or escaped.setdefault(c.state, _e(c.state))
+        text = escaped.get(state) or escaped.setdefault(state, _e(state))
         out.append(
-            f'  <td class="cell state-{_e(c.state)}{" lead" if lead else ""}">\n'
-            f'    <a href="{_e(report_href(tid, uid))}" title="{_e(title)}">{_e(state)}'
+            f'  <td class="cell state-{css}{" lead" if lead else ""}">\n'
+            f'    <a href="{_e(report_href(tid, uid))}" title="{_e(title)}">{text}'
             f"{_LEAD if lead else ''}{_URGED if c.urges else ''}</a>\n"
             "  </td>"
         )
