@@ -6,6 +6,7 @@ import re
 
 import pytest
 from flask import url_for
+from markupsafe import escape
 from sqlalchemy import event, select
 
 from tracker.org import service as org_service
@@ -16,7 +17,7 @@ from tracker.plans.models import Assignment, Task
 from tracker.plans.service import active_plan
 from tracker.progress import service as progress
 from tracker.progress.models import STATE_LABELS
-from tracker.progress.views import link_maker
+from tracker.progress.views import html_link_maker, link_maker
 
 from .conftest import get_unit, get_user
 
@@ -32,6 +33,23 @@ def test_link_maker_gives_url_for_text(app):
             assert unit(a) == url_for("org.show", unit_id=a)
         with pytest.raises(ValueError):
             link_maker("progress.report", "unit_id,task_id", task_id=0, unit_id=0, period="2026-11")
+
+
+def test_html_link_maker_gives_url_for_text_escaped(app):
+    """The grid's links as its HTML writes them: url_for's text escaped as markupsafe escapes it (& in a query)."""
+    with app.test_request_context():
+        report = html_link_maker("progress.report", "task_id,unit_id", task_id=0, unit_id=0, period="2026-11")
+        overdue = html_link_maker("progress.reports", "unit", period="2026-11", unit=0, status="overdue")
+        unit = html_link_maker("org.show", "unit_id", unit_id=0)
+        odd = html_link_maker("progress.reports", "unit", period="<11>&'\"", unit=0)
+        for a, b in [(1, 2), (17, 3), (123, 45678)]:
+            assert report(a, b) == str(escape(url_for("progress.report", task_id=a, unit_id=b, period="2026-11")))
+            assert overdue(b) == str(escape(url_for("progress.reports", period="2026-11", unit=b, status="overdue")))
+            assert "&amp;unit=" in overdue(b)
+            assert unit(a) == str(escape(url_for("org.show", unit_id=a)))
+            assert odd(a) == str(escape(url_for("progress.reports", period="<11>&'\"", unit=a)))
+        with pytest.raises(ValueError):
+            html_link_maker("progress.report", "unit_id,task_id", task_id=0, unit_id=0, period="2026-11")
 
 
 def test_rows_follow_cells(seeded, session, frozen):
