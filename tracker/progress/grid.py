@@ -84,13 +84,14 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
     if not in_plan_period(plan, period):
         return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
     tasks, plan_duties = duty_rows(session, plan)
-    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
+    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts; read by
+    # position (a row's names are looked up one by one)
     params = {"plan_id": plan.id, "period": period.code}
-    reports = {(r.task_id, r.unit_id): r for r in plain_rows(session, _reports_query(), params)}
+    reports = {(r[1], r[2]): r for r in plain_rows(session, _reports_query(), params)}
     urge_counts = {(t, u): n for t, u, n in plain_rows(session, _urges_query(), {"period": period.code})}
     # a cell's state depends on its report's status alone (the month is in the plan's period: cell_state needs
     # the due date only), so each status's state is worked out once
-    state_of: dict = {}
+    state_of = {None: cell_state(None, due, today)}
     cells: dict[tuple[int, int], Cell] = {}
     units: dict[int, UnitRow] = {}
     states: list[tuple[int, str]] = []
@@ -98,13 +99,15 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         uid = unit.id
         key = (task_id, uid)
         r = reports.get(key)
-        status = r.status if r else None
-        state = state_of.get(status)
-        if state is None:
-            state = state_of[status] = cell_state(r, due, today)
-        cells[key] = Cell(
-            task_id, uid, role, state, r.id if r else None, bool(r and r.is_late), urge_counts.get(key, 0)
-        )
+        if r is None:
+            state = state_of[None]
+            cells[key] = Cell(task_id, uid, role, state, None, False, urge_counts.get(key, 0))
+        else:
+            report_id, _task_id, _unit_id, status, is_late = r
+            state = state_of.get(status)
+            if state is None:
+                state = state_of[status] = cell_state(r, due, today)
+            cells[key] = Cell(task_id, uid, role, state, report_id, bool(is_late), urge_counts.get(key, 0))
         units[uid] = unit
         states.append((uid, state))
     counts = Counter(state for _uid, state in states)
