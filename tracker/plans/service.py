@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import policy
@@ -15,6 +17,7 @@ from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period, month_range
 from .models import ROLE_LEAD, ROLE_MEMBER, Assignment, Goal, Measure, Plan, Requirement, Task
+from .numerals import cn_number
 
 TOWNSHIPS_LABEL = "各镇(街道)"
 
@@ -61,9 +64,14 @@ def responsibilities(plan_duties: list[Duty], tasks: list[Task]) -> dict[int, Re
 
 def active_plan(session: Session) -> Plan | None:
     """The newest active plan."""
-    return session.scalar(
-        select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc()).limit(1)
-    )
+    return session.scalar(_active_plan_query())
+
+
+@cache
+def _active_plan_query():
+    """`active_plan`'s statement, built once: most pages read the plan (a statement holds no data; built anew,
+    SQLAlchemy would work out its cache key again on every request)."""
+    return select(Plan).where(Plan.is_active.is_(True)).order_by(Plan.year.desc(), Plan.id.desc()).limit(1)
 
 
 def get_plan(session: Session, plan_id: int) -> Plan:
@@ -119,6 +127,106 @@ def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> lis
                     seen.add(unit.id)
                     out.append(Duty(task, unit, ROLE_MEMBER))
     return out
+
+
+class TaskRow(NamedTuple):
+    """A task as a page that only shows it reads it (the grid): plain values, not an ORM entity."""
+
+    id: int
+    number: int
+    title: str
+    short_label: str  # 任务一, as Task.short_label
+
+
+class UnitRow(NamedTuple):
+    """A unit as a page that only shows it reads it (the grid): plain values, not an ORM entity."""
+
+    id: int
+    name: str
+    kind: str
+    sort_order: int
+
+    @property
+    def is_township(self) -> bool:
+        return self.kind == KIND_TOWNSHIP
+
+
+def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[int, UnitRow, str]]]:
+    """The plan's tasks in order, and every (task id, unit, role) of the plan exactly as `duties` gives them (the
+    same duties in the same order), read as plain rows in at most two statements: for pages that only show them.
+
+    The tasks with their assignments and units in one statement; the active towns and streets in another, when a
+    task names 各镇(街道).
+    """
+    tasks: list[TaskRow] = []
+    named: dict[int, list] = {}
+    townships_of: set[int] = set()
+    for task_id, number, title, includes_townships, unit_id, role, name, kind, sort_order, is_active in _plain_rows(
+        session, _tasks_and_units_query(), {"plan_id": plan.id}
+    ):
+        if task_id not in named:
+            tasks.append(TaskRow(task_id, number, title, f"任务{cn_number(number)}"))
+            named[task_id] = []
+            if includes_townships:
+                townships_of.add(task_id)
+        if unit_id is not None and is_active:
+            named[task_id].append((unit_id, UnitRow(unit_id, name, kind, sort_order), role))
+    townships = [UnitRow(*r) for r in _plain_rows(session, _townships_query())] if townships_of else []
+    out: list[tuple[int, UnitRow, str]] = []
+    for task in tasks:
+        seen: set[int] = set()
+        for unit_id, unit, role in named[task.id]:
+            if unit_id not in seen:
+                seen.add(unit_id)
+                out.append((task.id, unit, role))
+        if task.id in townships_of:
+            out += [(task.id, unit, ROLE_MEMBER) for unit in townships if unit.id not in seen]
+    return tasks, out
+
+
+# `duty_rows`'s statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its
+# cache key again on every call)
+@cache
+def _tasks_and_units_query():
+    """A plan's tasks with their explicit units (tasks without any once, with nulls): leads first, each task's
+    units in the order assigned, as `duties` takes them."""
+    return (
+        select(
+            Task.id,
+            Task.number,
+            Task.title,
+            Task.includes_townships,
+            Assignment.unit_id,
+            Assignment.role,
+            Unit.name,
+            Unit.kind,
+            Unit.sort_order,
+            Unit.is_active,
+        )
+        .select_from(Task)
+        .outerjoin(Assignment, Assignment.task_id == Task.id)
+        .outerjoin(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.plan_id == bindparam("plan_id"))
+        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id)
+    )
+
+
+@cache
+def _townships_query():
+    """The active towns and streets, in their order: what 各镇(街道) names."""
+    return (
+        select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+        .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
+        .order_by(Unit.sort_order, Unit.id)
+    )
+
+
+def _plain_rows(session: Session, query, params: dict | None = None) -> list:
+    """The rows of a column query as the session would give them (after its autoflush), through its connection in
+    one fetchall: the ORM's handling of plain rows costs more than fetching them."""
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(query, params).all()
 
 
 def task_duties(session: Session, task: Task) -> list[Duty]:

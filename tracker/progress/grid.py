@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import ROLE_LEAD, Plan, Task
 from ..plans.service import (
+    TaskRow,
+    UnitRow,
     due_date,
-    duties,
+    duty_rows,
     in_plan_period,
 )
 from .models import (
@@ -25,11 +28,12 @@ from .models import (
     Urge,
 )
 from .state import cell_state
-from .timeliness import counting_duties, counting_tasks, plain_rows
+from .timeliness import counting_duties, plain_rows
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One (task, unit) of the month: the unit's role, the cell's state, its report (if any), 迟报, urges."""
+
     task_id: int
     unit_id: int
     role: str
@@ -45,7 +49,7 @@ class GridRow:
     order) the unit's id, its cell (None: the unit has no part in the task), the cell's state label and its
     tooltip (task · unit · state, 牵头, 迟报, urges)."""
 
-    task: Task
+    task: TaskRow
     label: str
     cells: list[tuple[int, Cell | None, str, str]]
 
@@ -56,8 +60,8 @@ class Grid:
 
     period: Period
     due: date
-    tasks: list[Task]
-    units: list[Unit]
+    tasks: list[TaskRow]  # plain rows: the grid only shows them
+    units: list[UnitRow]
     cells: dict[tuple[int, int], Cell]
     counts: dict[str, int]
     unit_counts: dict[int, dict[str, int]] = field(default_factory=dict)
@@ -72,52 +76,44 @@ class Grid:
 
 
 def build_grid(session: Session, plan: Plan, period: Period, today: date | None = None) -> Grid:
-    """Every (task, unit) cell of the month with its state and counts per state; a fixed number of queries."""
+    """Every (task, unit) cell of the month with its state and counts per state; a fixed number of queries.
+
+    Tasks, units and duties are read as plain rows (`duty_rows`): the grid only shows them."""
     today = today or clock.today()
     due = due_date(plan, period)
     if not in_plan_period(plan, period):
         return Grid(period, due, [], [], {}, {}, {}, in_plan=False)
-    tasks = counting_tasks(session, plan)
-    plan_duties = duties(session, plan, tasks)
-    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts
-    reports = {
-        (r.task_id, r.unit_id): r
-        for r in plain_rows(
-            session,
-            select(
-                ProgressReport.id,
-                ProgressReport.task_id,
-                ProgressReport.unit_id,
-                ProgressReport.status,
-                ProgressReport.is_late,
-            )
-            .join(Task)
-            .where(Task.plan_id == plan.id, ProgressReport.period == period.code),
-        )
-    }
-    urge_counts = dict(
-        ((t, u), n)
-        for t, u, n in plain_rows(
-            session,
-            select(Urge.task_id, Urge.unit_id, func.count())
-            .where(Urge.period == period.code)
-            .group_by(Urge.task_id, Urge.unit_id),
-        )
-    )
+    tasks, plan_duties = duty_rows(session, plan)
+    # a cell needs a report's id, state and lateness only: rows, not whole reports with their texts; read by
+    # position (a row's names are looked up one by one)
+    params = {"plan_id": plan.id, "period": period.code}
+    reports = {(r[1], r[2]): r for r in plain_rows(session, _reports_query(), params)}
+    urge_counts = {(t, u): n for t, u, n in plain_rows(session, _urges_query(), {"period": period.code})}
+    # a cell's state depends on its report's status alone (the month is in the plan's period: cell_state needs
+    # the due date only), so each status's state is worked out once
+    state_of = {None: cell_state(None, due, today)}
     cells: dict[tuple[int, int], Cell] = {}
-    units: dict[int, Unit] = {}
-    counts: Counter = Counter()
-    unit_counts: dict[int, Counter] = defaultdict(Counter)
-    for d in plan_duties:
-        key = (d.task.id, d.unit.id)
+    units: dict[int, UnitRow] = {}
+    states: list[tuple[int, str]] = []
+    for task_id, unit, role in plan_duties:
+        uid = unit.id
+        key = (task_id, uid)
         r = reports.get(key)
-        state = cell_state(r, due, today)  # the month is in the plan's period: its state needs the due date only
-        cells[key] = Cell(
-            key[0], key[1], d.role, state, r.id if r else None, bool(r and r.is_late), urge_counts.get(key, 0)
-        )
-        units[key[1]] = d.unit
-        counts[state] += 1
-        unit_counts[key[1]][state] += 1
+        if r is None:
+            state = state_of[None]
+            cells[key] = Cell(task_id, uid, role, state, None, False, urge_counts.get(key, 0))
+        else:
+            report_id, _task_id, _unit_id, status, is_late = r
+            state = state_of.get(status)
+            if state is None:
+                state = state_of[status] = cell_state(r, due, today)
+            cells[key] = Cell(task_id, uid, role, state, report_id, bool(is_late), urge_counts.get(key, 0))
+        units[uid] = unit
+        states.append((uid, state))
+    counts = Counter(state for _uid, state in states)
+    unit_counts: dict[int, dict[str, int]] = {}
+    for (uid, state), n in Counter(states).items():
+        unit_counts.setdefault(uid, {})[state] = n
     ordered_units = sorted(units.values(), key=lambda u: (u.kind != "department", u.sort_order, u.id))
     return Grid(
         period,
@@ -126,12 +122,40 @@ def build_grid(session: Session, plan: Plan, period: Period, today: date | None 
         ordered_units,
         cells,
         {s: counts.get(s, 0) for s in STATE_ORDER},
-        {k: dict(v) for k, v in unit_counts.items()},
+        unit_counts,
         rows=_rows(tasks, ordered_units, cells),
     )
 
 
-def _rows(tasks: list[Task], units: list[Unit], cells: dict[tuple[int, int], Cell]) -> list[GridRow]:
+# build_grid's statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its
+# cache key again on every request)
+@cache
+def _reports_query():
+    """The month's reports of the plan as the cells read them: id, task, unit, status and lateness."""
+    return (
+        select(
+            ProgressReport.id,
+            ProgressReport.task_id,
+            ProgressReport.unit_id,
+            ProgressReport.status,
+            ProgressReport.is_late,
+        )
+        .join(Task)
+        .where(Task.plan_id == bindparam("plan_id"), ProgressReport.period == bindparam("period"))
+    )
+
+
+@cache
+def _urges_query():
+    """How many times each (task, unit) was urged for the month."""
+    return (
+        select(Urge.task_id, Urge.unit_id, func.count())
+        .where(Urge.period == bindparam("period"))
+        .group_by(Urge.task_id, Urge.unit_id)
+    )
+
+
+def _rows(tasks: list[TaskRow], units: list[UnitRow], cells: dict[tuple[int, int], Cell]) -> list[GridRow]:
     heads = [(u.id, u.name) for u in units]
     rows = []
     for t in tasks:

@@ -87,12 +87,13 @@ def timeliness(
     return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
 
 
-def plain_rows(session: Session, query):
-    """The rows of a column query as the session would give them (after its autoflush), through its connection:
-    the ORM's result handling of thousands of plain rows costs more than fetching them."""
+def plain_rows(session: Session, query, params: dict | None = None):
+    """The rows of a column query (with its bound parameters' values, if any) as the session would give them (after
+    its autoflush), through its connection: the ORM's result handling of thousands of plain rows costs more than
+    fetching them."""
     if session.autoflush:
         session.flush()
-    return session.connection().execute(query).all()  # one fetchall, not a fetchone per row
+    return session.connection().execute(query, params).all()  # one fetchall, not a fetchone per row
 
 
 def counting_tasks(session: Session, plan: Plan) -> list[Task]:

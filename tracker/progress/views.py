@@ -15,6 +15,7 @@ from ..plans.current import current_plan
 from ..plans.models import Task
 from ..plans.service import due_date, has_duty
 from ..saving import save
+from ..templating import html_text
 from ..web import EmptyForm, error_page, get_or_404, require, safe_next
 from . import service
 from .forms import ReportForm, ReviewForm, UrgeForm
@@ -34,6 +35,18 @@ def link_maker(endpoint: str, ids: str, **values):
     """For links that differ only in one or two ids (the grid's hundreds of cells): url_for once, with marks in
     place of the ids named in `ids` ("unit" or "task_id,unit_id": their values here only keep their places), then
     a function of those ids, in that order, giving the text url_for would give."""
+    return _link(_link_pieces(endpoint, ids, values))
+
+
+@bp.app_template_global()
+def html_link_maker(endpoint: str, ids: str, **values):
+    """`link_maker`, its links escaped for an HTML attribute as markupsafe.escape writes them (for HTML written in
+    Python): the text around the ids is escaped once, the ids (integers) need none."""
+    return _link([html_text(piece) for piece in _link_pieces(endpoint, ids, values)])
+
+
+def _link_pieces(endpoint: str, ids: str, values: dict) -> list[str]:
+    """url_for's text of the link split around the ids named in `ids`, in that order."""
     names = ids.split(",")
     if not 1 <= len(names) <= len(_MARKS):
         raise ValueError("link_maker fills in one or two ids")
@@ -45,7 +58,11 @@ def link_maker(endpoint: str, ids: str, **values):
         if not found:
             raise ValueError(f"{endpoint}: the ids must appear in the URL in the order given")
         pieces += [head, tail]
-    if len(names) == 1:
+    return pieces
+
+
+def _link(pieces: list[str]):
+    if len(pieces) == 2:
         head, tail = pieces
         return lambda a: f"{head}{a}{tail}"
     head, middle, tail = pieces
