@@ -24,8 +24,9 @@ HIGHLIGHT_CHARS = 80
 
 
 def plan_tasks(session: Session, plan: Plan) -> tuple[list[Task], list]:
-    """The plan's tasks (with their measures) and duties, as the section reads them."""
-    tasks = load_tasks(session, plan)
+    """The plan's tasks and duties, as the section reads them: tasks with their assignments, not their measures (the
+    section shows none), as the counting of reports reads them (`counting_duties`)."""
+    tasks = load_tasks(session, plan, measures=False)
     return tasks, duties(session, plan, tasks)
 
 
