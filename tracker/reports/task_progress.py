@@ -82,7 +82,7 @@ def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
     """The period's reports of the plan's tasks keyed (task id, unit id, month code), as rows of the columns the
     section shows: whole reports (texts, times, versions) cost far more to build; fetched at once, not row by row."""
     return {
-        (r.task_id, r.unit_id, r.period): r
+        (r[0], r[1], r[2]): r  # task, unit, month (by position: a row's names are looked up)
         for r in plain_rows(
             session,
             select(
