@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 
 from tracker.periods import Period
+from tracker.publicity.models import FORM, FRAUD, TARGET
 from tracker.publicity.report import section
+from tracker.publicity.service import options
 from tracker.publicity.statistics import activities_per_target, statistics
 
 
@@ -36,3 +39,27 @@ def test_the_chart_compares_with_the_period_befores_counts(demo, session):
     assert "本期" in chart and "上一期" in chart
     counted = activities_per_target(session, dec.previous())
     assert counted == {n: t.activities for n, t in before.items() if t.activities}
+
+
+def test_the_lists_are_counted_in_their_order_from_one_read(demo, session):
+    """The statistics list each kind's active options in the lists' order (as `service.options` reads them), now
+    taken from the one read of every option: after one is deactivated and another moved to the front as well."""
+    period = Period.parse("2026-Q4")
+    targets = options(session, TARGET)
+    targets[1].is_active = False
+    targets[-1].sort_order = -1
+    session.flush()
+    sent: list[str] = []
+    engine = session.get_bind()
+    listen = lambda *a: sent.append(a[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        stats = statistics(session, period)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert sum("FROM publicity_options" in s for s in sent) == 1
+    names = [o.name for o in options(session, TARGET)]
+    assert list(stats.by_target)[: len(names)] == names and names[0] == targets[-1].name
+    assert list(stats.by_form)[: len(options(session, FORM))] == [o.name for o in options(session, FORM)]
+    assert list(stats.by_fraud)[: len(options(session, FRAUD))] == [o.name for o in options(session, FRAUD)]
+    session.rollback()
