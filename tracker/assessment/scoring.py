@@ -172,12 +172,11 @@ def compute_with_summary(
     if decisions is None:
         decisions = meetings.decision_facts(session, None, period.start, period.end, today)
     summary = metrics.summary(session, period)
-    by_unit_metrics = {s.unit.id: s for s in summary.units}
+    by_unit_metrics, ranks = {s.unit.id: s for s in summary.units}, _outcome_ranks(summary)
     cards = list(session.scalars(select(Card).where(Card.issued_at <= clock.end_of_day_utc(period.end))))
     cards_by_unit: dict[int, list[Card]] = {}
     for c in cards:
         cards_by_unit.setdefault(c.unit_id, []).append(c)
-    ranks = _outcome_ranks(summary)
     not_applicable = not_applicable_policy(session)
     weighted, applying = _per_kind({u.kind for u in units}, scheme_items, adjs)
     # each unit's report counts (one per role) grouped once, not found by scanning every unit's for each unit
