@@ -109,10 +109,15 @@ def to_snapshot(
 
 
 def live_snapshot(
-    session: Session, plan: Plan, period: Period, today: date | None = None, plan_duties: list | None = None
+    session: Session,
+    plan: Plan,
+    period: Period,
+    today: date | None = None,
+    plan_duties: list | None = None,
+    decisions: dict | None = None,
 ) -> dict:
     """The quarter scored from today's facts, with the figures used: what publishing freezes."""
-    scores, summary = compute_with_summary(session, plan, period, today, plan_duties)
+    scores, summary = compute_with_summary(session, plan, period, today, plan_duties, decisions=decisions)
     trends = metrics.trends(session, summary.core, None, period.year)
     return to_snapshot(scores, period, summary, trends, not_applicable_policy(session))
 
@@ -166,20 +171,22 @@ def quarter_results(
     today: date | None = None,
     changes: bool = True,
     plan_duties: list | None = None,
+    decisions: dict | None = None,
 ) -> QuarterResults:
     """The only way to the quarter's scores and figures: published, the frozen snapshot (with what has changed
     since, when asked); not published, computed live (today: the day the facts are read as of; plan_duties: the
-    plan's `counting_duties`, when the caller has read them already)."""
+    plan's `counting_duties`, and decisions: the quarter's `meetings.decision_facts` as of the same day, when the
+    caller has read them already)."""
     check_quarter(period)
     pub = current_publication(session, period)
     if pub is None:
-        snap = live_snapshot(session, plan, period, today, plan_duties)
+        snap = live_snapshot(session, plan, period, today, plan_duties, decisions)
         return QuarterResults(
             period, snap, None, frozen.summary_from_json(snap["figures"], period), _trends(snap["figures"])
         )
     snap = pub.snapshot
     if "figures" not in snap:  # published before the figures were kept: today's, trends included
-        live = live_snapshot(session, plan, period, plan_duties=plan_duties)
+        live = live_snapshot(session, plan, period, plan_duties=plan_duties, decisions=decisions)
         figures = live["figures"]
         summary = frozen.summary_from_json(figures, period)
         diff = _changes(snap, summary, _rows_by_unit(live), summary) if changes else []
@@ -190,7 +197,9 @@ def quarter_results(
     diff: list[Change] = []
     if changes and written_since(session, pub, period):
         # the note compares totals and ranks: the items' facts are not built
-        scores, live_summary = compute_with_summary(session, plan, period, plan_duties=plan_duties, facts=False)
+        scores, live_summary = compute_with_summary(
+            session, plan, period, plan_duties=plan_duties, facts=False, decisions=decisions
+        )
         diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 

@@ -157,9 +157,11 @@ def compute_with_summary(
     today: date | None = None,
     plan_duties: list | None = None,
     facts: bool = True,
+    decisions: dict | None = None,
 ) -> tuple[list[UnitScore], metrics.Summary]:
     """The scores, and the 两降两升 summary they used (plan_duties: the plan's `counting_duties`, when the caller
-    has read them already; facts False: the items' points and notes without their facts, for totals and ranks)."""
+    has read them already; facts False: the items' points and notes without their facts, for totals and ranks;
+    decisions: the quarter's `meetings.decision_facts` as of today, when the caller has read them)."""
     check_quarter(period)
     today = today or clock.today()
     as_of = min(today, period.end)
@@ -167,14 +169,14 @@ def compute_with_summary(
     scheme_items = [i for i in items(session) if i.is_active]
     adjs = [a for a in adjustments(session) if a.is_active]
     reports = timeliness(session, plan, period.months(), today=today, by_role=True, plan_duties=plan_duties)
-    decisions = meetings.decision_facts(session, None, period.start, period.end, today)
+    if decisions is None:
+        decisions = meetings.decision_facts(session, None, period.start, period.end, today)
     summary = metrics.summary(session, period)
-    by_unit_metrics = {s.unit.id: s for s in summary.units}
+    by_unit_metrics, ranks = {s.unit.id: s for s in summary.units}, _outcome_ranks(summary)
     cards = list(session.scalars(select(Card).where(Card.issued_at <= clock.end_of_day_utc(period.end))))
     cards_by_unit: dict[int, list[Card]] = {}
     for c in cards:
         cards_by_unit.setdefault(c.unit_id, []).append(c)
-    ranks = _outcome_ranks(summary)
     not_applicable = not_applicable_policy(session)
     weighted, applying = _per_kind({u.kind for u in units}, scheme_items, adjs)
     # each unit's report counts (one per role) grouped once, not found by scanning every unit's for each unit

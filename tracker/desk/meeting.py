@@ -43,14 +43,15 @@ def hold_meeting(session: Session, actor, meeting_id: int, version: int | None) 
 # -- the meeting page ---------------------------------------------------------------------------------
 
 
-def material(meeting: Meeting, plan: Plan | None, plan_duties: list | None = None) -> dict:
+def material(meeting: Meeting, plan: Plan | None, plan_duties: list | None = None, facts: dict | None = None) -> dict:
     """The agenda's figures and card recommendations and the archived briefing (areas above meetings); plan: the
-    active plan, plan_duties: its `counting_duties` when read already."""
+    active plan, plan_duties: its `counting_duties`, facts: the period's decisions as of today (`meeting_facts`),
+    when read already."""
     period = reports.meeting_period(meeting)
     quarter = period.in_quarter
     # a quarter's figures come from its results: frozen once published (months are never published)
     results = (
-        quarter_results(db.session, plan, period, plan_duties=plan_duties)
+        quarter_results(db.session, plan, period, plan_duties=plan_duties, decisions=facts)
         if plan and period.kind == "quarter"
         else None
     )
@@ -87,8 +88,10 @@ def show(meeting_id: int):
         plan = active_plan(db.session)
         # the agenda's month counts and the quarter's live scores count the same duties: read once
         plan_duties = counting_duties(db.session, plan) if plan is not None else None
-        agenda = service.agenda(db.session, meeting, today, plan_duties, plan=plan)
-        shown = material(meeting, plan, plan_duties)
+        # the agenda's table of decisions due and a quarter's live scores count the same decisions: read once
+        facts = service.meeting_facts(db.session, meeting, today)
+        agenda = service.agenda(db.session, meeting, today, plan_duties, plan=plan, facts=facts)
+        shown = material(meeting, plan, plan_duties, facts)
     has_briefing = policy.can(current_user, "reports.view")
     briefing_url = url_for("reports.briefing", meeting=meeting.id) if has_briefing else None
     return render_template(

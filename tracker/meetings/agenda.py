@@ -46,11 +46,23 @@ class Agenda:
 _READ = object()  # agenda's plan when the caller has not read it
 
 
+def meeting_facts(session: Session, meeting: Meeting, today: date) -> dict[int, DecisionFacts]:
+    """The decisions due in the meeting's period per lead unit as of `today` (`decision_facts`): the agenda's
+    table, and for a quarter the decision item of its scores."""
+    period = Period.parse(meeting.period)
+    return decision_facts(session, None, period.start, period.end, today)
+
+
 def agenda(
-    session: Session, meeting: Meeting, today: date | None = None, plan_duties: list | None = None, plan=_READ
+    session: Session,
+    meeting: Meeting,
+    today: date | None = None,
+    plan_duties: list | None = None,
+    plan=_READ,
+    facts: dict | None = None,
 ) -> Agenda:
     """The agenda facts of a meeting, from the live record (plan: the active plan, None when there is none, and
-    plan_duties its `counting_duties`, when the caller has read them already)."""
+    plan_duties its `counting_duties`; facts: `meeting_facts`, when the caller has read them already)."""
     today = today or clock.today()
     period = Period.parse(meeting.period)
     previous = previous_meetings(session, meeting.date)
@@ -61,7 +73,8 @@ def agenda(
     if plan is not None:
         # a period still running shows the last month whose reports have fallen due, not one still open
         month = min(month, last_due_month(plan, today))
-    facts = decision_facts(session, None, period.start, period.end, today)
+    if facts is None:
+        facts = meeting_facts(session, meeting, today)
     units = {u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(list(facts))))} if facts else {}
     rows = sorted(
         (FactsRow(units[uid], f) for uid, f in facts.items()), key=lambda r: (r.unit.kind, r.unit.sort_order, r.unit.id)

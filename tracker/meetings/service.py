@@ -14,7 +14,7 @@ from ..audit.service import record
 from ..errors import NotFound, StaleEdit, ValidationError, WorkflowError, on_unique_violation
 from ..org.models import Unit
 from ..periods import Period
-from .agenda import Agenda, FactsRow, agenda
+from .agenda import Agenda, FactsRow, agenda, meeting_facts
 from .decisions import (
     ANSWERABLE,
     FILTERS,
@@ -58,6 +58,7 @@ __all__ = [
     "decision_status",
     "follow_up_decisions",
     "list_decisions",
+    "meeting_facts",
     "previous_meetings",
     "status_counts",
     "unit_todo",

@@ -14,11 +14,14 @@ from ..org.service import active_units
 from ..periods import Period, period_arg
 from ..saving import STALE, save
 from ..web import get_or_404, require
-from . import service
+from . import rows_html, service
 from .forms import AnswerForm, DecisionForm, MeetingForm, ReviewForm
 from .models import ANSWERED, DECISION_LABELS, Decision, Meeting
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+# the decisions table and a decision's state badge as HTML (tracker/meetings/rows_html.py)
+bp.add_app_template_global(rows_html.decision_rows, "decision_rows_html")
+bp.add_app_template_global(rows_html.decision_badge, "decision_badge_html")
 
 
 @bp.app_template_filter("period_label")

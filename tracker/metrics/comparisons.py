@@ -333,6 +333,13 @@ def _change(ind: Indicator, now: Value, base: Value) -> tuple[Value, Decimal | N
     return diff, rounded(Decimal(diff) * 100 / Decimal(base), 1)
 
 
+def _improved(direction: str, val: Value, yoy_abs: Value) -> bool:
+    if yoy_abs == 0:
+        # Holding at zero is as good as a fall for a lower-is-better figure (no cases both years).
+        return direction == DOWN and val == 0
+    return yoy_abs < 0 if direction == DOWN else yoy_abs > 0
+
+
 def judge(
     ind: Indicator, val: Value | None, last: Value | None, prev: Value | None = None, months: tuple[str, ...] = ()
 ) -> Comparison:
@@ -344,11 +351,7 @@ def judge(
     if last is None:
         return Comparison(val, None, None, None, mom_abs, None, None, ind.direction, prev, mom_pct, months)
     yoy_abs, yoy_pct = _change(ind, val, last)
-    if yoy_abs == 0:
-        # Holding at zero is as good as a fall for a lower-is-better figure (no cases both years).
-        improved = ind.direction == DOWN and val == 0
-    else:
-        improved = yoy_abs < 0 if ind.direction == DOWN else yoy_abs > 0
+    improved = _improved(ind.direction, val, yoy_abs)
     return Comparison(
         val,
         last,
@@ -404,6 +407,75 @@ def compare_in(ind: Indicator | Rules, store: FigureStore, unit_id: int | None, 
         mom_pct,
         c.months,
         store.named(yoy.missing),
+        mom_missing,
+    )
+
+
+_ABSENT = object()
+
+
+def _unit_pairs(data: dict, rid: int, unit_id: int, codes, shift: int) -> tuple[list, list, list, list, list]:
+    """A town's figures of the months and `shift` months away: those in pairs, month by month; those present on
+    each side; the unit-months missing where the other side has one (as `FigureStore.pair` names them)."""
+    now, then, here, there = [], [], [], []  # values
+    missing: list[tuple[int | None, str]] = []
+    for code in codes:
+        other = _shift_code(code, shift)
+        a = data.get((rid, unit_id, code), _ABSENT)
+        b = data.get((rid, unit_id, other), _ABSENT)
+        if a is not _ABSENT:
+            here.append(a)
+            if b is not _ABSENT:
+                now.append(a)
+                then.append(b)
+            else:
+                missing.append((unit_id, other))
+        elif b is not _ABSENT:
+            missing.append((unit_id, code))
+        if b is not _ABSENT:
+            there.append(b)
+    return now, then, here, there, missing
+
+
+def compare_unit(r: Rules, store: FigureStore, unit_id: int, period: Period) -> Comparison:
+    """`compare_in` of a town, spelt out for the summary (every town on every town indicator): the same unit-months
+    paired, summed in the same order and judged alike, without the pairings and the interim comparison."""
+    months, codes = store._covered_codes(r.id, period)
+    if not months:
+        return judge(r, None, None)
+    data, rid = store.data, r.id
+    now, then, here, there, missing = _unit_pairs(data, rid, unit_id, codes, -12)
+    if now:
+        val, last = _combine(r, now), _combine(r, then)
+        yoy_abs, yoy_pct = _change(r, val, last)
+        judged_by, improved = ("pct" if yoy_pct is not None else "abs"), _improved(r.direction, val, yoy_abs)
+    else:
+        # nothing to compare: this year's and last year's figures as they are, without a change
+        val, last = _combine(r, here), _combine(r, there)
+        yoy_abs = yoy_pct = judged_by = improved = None
+    prev = mom_abs = mom_pct = None
+    mom_missing: tuple[tuple[str, str], ...] = ()
+    if period.kind in ("month", "quarter"):
+        m_now, m_then, _here, before, m_missing = _unit_pairs(data, rid, unit_id, codes, period.first - period.last - 1)
+        if m_now:
+            prev = _combine(r, m_then)
+            mom_abs, mom_pct = _change(r, _combine(r, m_now), prev)
+        else:
+            prev = _combine(r, before)
+        mom_missing = store.named(m_missing)
+    return Comparison(
+        val,
+        last,
+        yoy_abs,
+        yoy_pct,
+        mom_abs,
+        judged_by,
+        improved,
+        r.direction,
+        prev,
+        mom_pct,
+        codes,
+        store.named(missing),
         mom_missing,
     )
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from ..org.models import Unit
 from ..periods import Period
-from .comparisons import Comparison, FigureStore, compare_in, comparison_months
+from .comparisons import Comparison, FigureStore, compare_in, compare_unit, comparison_months
 from .indicators import CORE_CODES, active_indicators
 from .models import (
     SCOPE_TOWNSHIP,
@@ -134,7 +134,7 @@ def summary(session: Session, period: Period) -> Summary:
     units = []
     for u in town_list:
         uid = u.id
-        comps = {r.code: compare_in(r, store, uid, period) for r in town_rules}
+        comps = {r.code: compare_unit(r, store, uid, period) for r in town_rules}
         units.append(
             UnitSummary(
                 u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)

@@ -11,7 +11,7 @@ from ..metrics.charts import Bar, bar_chart
 from ..org.models import Unit
 from ..periods import Period
 from .creations import CreationCounts, counts
-from .statistics import Stats, Tally, statistics
+from .statistics import Stats, Tally, activities_per_target, statistics
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,11 @@ class PublicitySection:
 
 def section(session: Session, period: Period) -> PublicitySection:
     s = statistics(session, period)
-    before = statistics(session, period.previous())
+    # the period before: only its activities per target group, for the chart (not its whole statistics)
+    before = activities_per_target(session, period.previous())
     chart = bar_chart(
         "各宣传对象活动场次",
-        [Bar(name, t.activities, before.by_target.get(name, Tally()).activities) for name, t in s.by_target.items()],
+        [Bar(name, t.activities, before.get(name, 0)) for name, t in s.by_target.items()],
         "场",
         current_label="本期",
         previous_label="上一期",

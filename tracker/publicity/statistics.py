@@ -7,14 +7,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..evidence import service as evidence
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period
 from .models import FORM, FRAUD, TARGET, Activity, PublicityOption
-from .service import CATCH_ALL, community_lists, options
+from .service import CATCH_ALL, community_lists
 
 
 @dataclass
@@ -78,6 +78,19 @@ def _activities(session: Session, period: Period) -> list[Activity]:
     )
 
 
+def activities_per_target(session: Session, period: Period) -> dict[str, int]:
+    """The period's activities per target group (by the group's name), as `statistics` counts them in `by_target`
+    (a group without any is absent here, 0 there), in one statement: what the briefing's chart sets beside a
+    period's figures."""
+    rows = session.execute(
+        select(PublicityOption.name, func.count(Activity.id))
+        .join(PublicityOption, PublicityOption.id == Activity.target_id)
+        .where(Activity.held_on >= period.start, Activity.held_on <= period.end)
+        .group_by(PublicityOption.id, PublicityOption.name)
+    )
+    return {name: n for name, n in rows}
+
+
 def _unit_order(units: dict[int, Unit]) -> Callable[[int], tuple]:
     """The sort key of a unit id: towns first, then departments, each in their list order."""
     return lambda uid: (units[uid].kind != KIND_TOWNSHIP, units[uid].sort_order, uid)
@@ -90,7 +103,9 @@ def statistics(session: Session, period: Period) -> Stats:
     units = {u.id: u for u in session.scalars(select(Unit))}
     unit_order = _unit_order(units)
     opts = {o.id: o for o in session.scalars(select(PublicityOption))}
-    targets = options(session, TARGET)
+    # each list's active options in its order, as `service.options` reads them, taken from the options read above
+    listed = sorted((o for o in opts.values() if o.is_active), key=lambda o: (o.sort_order, o.id))
+    targets = [o for o in listed if o.kind == TARGET]
     towns = sorted(
         (u for u in units.values() if u.kind == KIND_TOWNSHIP and u.is_active), key=lambda u: (u.sort_order, u.id)
     )
@@ -98,8 +113,8 @@ def statistics(session: Session, period: Period) -> Stats:
     by_unit: dict[int, Tally] = defaultdict(Tally)
     by_town: dict[int, Tally] = {u.id: Tally() for u in towns}
     by_target: dict[int, Tally] = {o.id: Tally() for o in targets}
-    by_form: dict[int, Tally] = {o.id: Tally() for o in options(session, FORM)}
-    by_fraud: dict[int, Tally] = {o.id: Tally() for o in options(session, FRAUD)}
+    by_form: dict[int, Tally] = {o.id: Tally() for o in listed if o.kind == FORM}
+    by_fraud: dict[int, Tally] = {o.id: Tally() for o in listed if o.kind == FRAUD}
     by_month: dict[str, Tally] = {m: Tally() for m in period.month_codes()}
     reached: dict[int, set[str]] = defaultdict(set)
     for a in rows:

@@ -181,13 +181,19 @@ def mark_size_pt(mark: str) -> float:
 # -- document numbers -----------------------------------------------------------------------------------------------
 
 
+DEFAULT_PREFIX = "反诈联办"  # the numbering settings' prefix and 抄送 line until the administrator sets them
+DEFAULT_COPY_TO = ""
+
+
 def numbering(session: Session) -> DocumentNumbering:
     """The numbering settings (row id 1), created with the defaults when missing."""
     row = session.get(DocumentNumbering, 1)
     if row is None:
         try:
             with session.begin_nested():
-                row = DocumentNumbering(id=1, prefix="反诈联办", year=clock.today().year, next_seq=1, copy_to="")
+                row = DocumentNumbering(
+                    id=1, prefix=DEFAULT_PREFIX, year=clock.today().year, next_seq=1, copy_to=DEFAULT_COPY_TO
+                )
                 session.add(row)
         except IntegrityError:  # created by a concurrent request in the meantime
             row = session.get(DocumentNumbering, 1)
@@ -294,9 +300,12 @@ class Head:
 def head(session: Session, district: str, *, meeting=None, recipients: str = RECIPIENTS, today=None) -> Head:
     mark = f"{district}{ISSUER}"
     today = today or clock.today()
-    row = numbering(session)
+    # read only: the settings row is created by the writes that need it (taking a number, the settings page), so a
+    # page or document reads the defaults it would be created with instead of inserting it on a GET
+    row = session.get(DocumentNumbering, 1)
+    prefix, copy_to = (DEFAULT_PREFIX, DEFAULT_COPY_TO) if row is None else (row.prefix, row.copy_to)
     taken = number_of(session, meeting.id) if meeting is not None else None
-    number = taken.text if taken is not None else format_number(row.prefix, today.year, None)
+    number = taken.text if taken is not None else format_number(prefix, today.year, None)
     return Head(
         mark=mark,
         mark_pt=mark_size_pt(mark),
@@ -305,7 +314,7 @@ def head(session: Session, district: str, *, meeting=None, recipients: str = REC
         recipients=recipients,
         signer=mark,
         signed=today,
-        copy_to=row.copy_to,
+        copy_to=copy_to,
         printer=mark,
         printed=today,
     )

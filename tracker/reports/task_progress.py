@@ -6,6 +6,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from datetime import date
+from operator import itemgetter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,8 +25,9 @@ HIGHLIGHT_CHARS = 80
 
 
 def plan_tasks(session: Session, plan: Plan) -> tuple[list[Task], list]:
-    """The plan's tasks (with their measures) and duties, as the section reads them."""
-    tasks = load_tasks(session, plan)
+    """The plan's tasks and duties, as the section reads them: tasks with their assignments, not their measures (the
+    section shows none), as the counting of reports reads them (`counting_duties`)."""
+    tasks = load_tasks(session, plan, measures=False)
     return tasks, duties(session, plan, tasks)
 
 
@@ -57,7 +59,7 @@ def task_progress(
         duties_of[d.task.id].append(d)
     accepted_of: dict[int, list] = {t.id: [] for t in tasks}
     for (tid, _u, _p), r in reports.items():
-        if tid in accepted_of and r.status == ACCEPTED and r.progress:
+        if tid in accepted_of and r[3] == ACCEPTED and r[4]:  # status, progress
             accepted_of[tid].append(r)
     # each month due so far: its code and label worked out once, not per unit
     dues = [(m.code, m.label, due_date(plan, m)) for m in months if m.start <= today and in_plan_period(plan, m)]
@@ -81,7 +83,7 @@ def _report_columns(session: Session, plan: Plan, codes: list[str]) -> dict:
     """The period's reports of the plan's tasks keyed (task id, unit id, month code), as rows of the columns the
     section shows: whole reports (texts, times, versions) cost far more to build; fetched at once, not row by row."""
     return {
-        (r.task_id, r.unit_id, r.period): r
+        (r[0], r[1], r[2]): r  # task, unit, month (by position: a row's names are looked up)
         for r in plain_rows(
             session,
             select(
@@ -122,10 +124,18 @@ def _unit_state(task, duty, dues, reports, urge_counts, today, overdue: list) ->
 def _highlights(session: Session, units: dict, accepted: list) -> list[tuple[str, str]]:
     """The three latest accepted reports' progress, clipped. A report's unit is one of the plan's units, or (no
     longer responsible) read once from the session."""
-    pairs = [(r, units.get(r.unit_id) or session.get(Unit, r.unit_id)) for r in accepted]
+    found: dict[int, tuple[Unit, int]] = {}  # unit id -> the unit and its sort order, read once per unit
+    keyed = []
+    for r in accepted:  # rows of task, unit, month, status, progress (by position)
+        uid = r[1]
+        unit_order = found.get(uid)
+        if unit_order is None:
+            unit = units.get(uid) or session.get(Unit, uid)
+            unit_order = found[uid] = (unit, unit.sort_order)
+        keyed.append(((r[2], unit_order[1]), r, unit_order[0]))
     # the first three of the list sorted newest first (ties in the order read), without sorting all of it
-    latest = heapq.nlargest(3, pairs, key=lambda ru: (ru[0].period, ru[1].sort_order))
-    return [(u.name, clip(r.progress)) for r, u in latest]
+    latest = heapq.nlargest(3, keyed, key=itemgetter(0))
+    return [(u.name, clip(r[4])) for _key, r, u in latest]
 
 
 def clip(text: str) -> str:
