@@ -211,10 +211,24 @@ def bar_chart(
         out.append("</svg>")
         return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
     top_value = nice_max(max(values), whole=decimals == 0)
+    labels = (escape(current_label), escape(previous_label), escape(unit))
+    out.extend(_bar_rows(bars, (left, top, row_h, plot_w, top_value), decimals, labels))
+    out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 10}" stroke="{MUTED}" stroke-width="1"/>')
+    out.append("</svg>")
+    return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
+
+
+def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -> list[str]:
+    """`bar_chart`'s rows: each town's name, this span's bar and figure (or 无数据), and last year's thin bar.
+    `frame`: left edge, top, row height, plot width and the axis' top value; `labels`: the two spans' names and the
+    unit, escaped."""
+    left, top, row_h, plot_w, top_value = frame
     # escaping is character by character, so a title is its parts escaped once each; a figure as _fmt writes it
     # (digits, separators, a sign or —) has nothing to escape
-    now_tip, then_tip = f"{escape(current_label)}:", f"{escape(previous_label)}:"
-    unit_text, colours, d_left = escape(unit), {"good": GOOD, "bad": BAD}, D(left)
+    now_label, then_label, unit_text = labels
+    now_tip, then_tip = f"{now_label}:", f"{then_label}:"
+    colours, d_left = {"good": GOOD, "bad": BAD}, D(left)
+    out: list[str] = []
     for i, b in enumerate(bars):
         y0 = top + row_h * i  # whole numbers: _n writes them as Decimal would
         label = escape(b.label)
@@ -246,6 +260,4 @@ def bar_chart(
                 f"<title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title>"
                 "</rect>"
             )
-    out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 10}" stroke="{MUTED}" stroke-width="1"/>')
-    out.append("</svg>")
-    return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
+    return out

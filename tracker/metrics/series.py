@@ -106,6 +106,42 @@ def _summed_trends(
     figure (a whole-number indicator holding an amount, or one with decimals holding a count or an amount with
     more decimal places than it shows, which Python rounds first; the indicator page refuses both) is read row by
     row instead: it is left out of the result. `amounts`: sum the amounts too (PostgreSQL's exact NUMERIC)."""
+    totals, irregular = _town_totals(session, indicators, year, amounts)
+    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
+    uneven: dict[int, list[Period]] = defaultdict(list)  # indicator id -> months read town by town
+    for ind in indicators:
+        if ind.id in irregular:
+            continue
+        this: list[Value | None] = []
+        last: list[Value | None] = []
+        for m in range(1, 13):
+            now = totals.get((ind.id, f"{year}-{m:02d}"))
+            then = totals.get((ind.id, f"{year - 1}-{m:02d}"))
+            if now is not None and then is not None and now[1] != then[1] and now[1] & then[1]:
+                uneven[ind.id].append(Period.month(year, m))
+            this.append(None if now is None else now[0])
+            last.append(None if then is None else then[0])
+        out[ind.code] = (this, last)
+    missing: list[tuple[int | None, str]] = []
+    if uneven:
+        listed = [i for i in indicators if i.id in uneven]
+        codes = [c for months in uneven.values() for m in months for c in (m.code, shift_month(m, -12).code)]
+        store = FigureStore.load(session, listed, codes)
+        for ind in listed:
+            this, last = out[ind.code]
+            for m in uneven[ind.id]:
+                p = store.pair(ind, None, [m], -12)
+                this[m.last - 1] = store.level_of(ind, None, p.now)
+                last[m.last - 1] = store.level_of(ind, None, p.then)
+                missing.extend(p.missing)
+    return out, missing
+
+
+def _town_totals(
+    session: Session, indicators: list[Indicator], year: int, amounts: bool
+) -> tuple[dict[tuple[int, str], tuple[Value, frozenset[str]]], set[int]]:
+    """`_summed_trends`' one statement: per indicator and month of the year and the one before, its towns' total and
+    which towns have a figure; and the indicators whose rows the database would not add up as Python does."""
     mv = MetricValue
     columns = [
         mv.indicator_id,
@@ -143,34 +179,7 @@ def _summed_trends(
                 continue
             total = Decimal(row[6]).quantize(Decimal(1).scaleb(-ind.decimals))
         totals[(ind.id, row[1])] = (total, frozenset(row[5].split(",")))
-    out: dict[str, tuple[list[Value | None], list[Value | None]]] = {}
-    uneven: dict[int, list[Period]] = defaultdict(list)  # indicator id -> months read town by town
-    for ind in indicators:
-        if ind.id in irregular:
-            continue
-        this: list[Value | None] = []
-        last: list[Value | None] = []
-        for m in range(1, 13):
-            now = totals.get((ind.id, f"{year}-{m:02d}"))
-            then = totals.get((ind.id, f"{year - 1}-{m:02d}"))
-            if now is not None and then is not None and now[1] != then[1] and now[1] & then[1]:
-                uneven[ind.id].append(Period.month(year, m))
-            this.append(None if now is None else now[0])
-            last.append(None if then is None else then[0])
-        out[ind.code] = (this, last)
-    missing: list[tuple[int | None, str]] = []
-    if uneven:
-        listed = [i for i in indicators if i.id in uneven]
-        codes = [c for months in uneven.values() for m in months for c in (m.code, shift_month(m, -12).code)]
-        store = FigureStore.load(session, listed, codes)
-        for ind in listed:
-            this, last = out[ind.code]
-            for m in uneven[ind.id]:
-                p = store.pair(ind, None, [m], -12)
-                this[m.last - 1] = store.level_of(ind, None, p.now)
-                last[m.last - 1] = store.level_of(ind, None, p.then)
-                missing.extend(p.missing)
-    return out, missing
+    return totals, irregular
 
 
 def _monthly_levels(
