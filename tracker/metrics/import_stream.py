@@ -14,7 +14,7 @@ write is written here, with the same figures, versions checked and audit events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -78,11 +78,20 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
     for unit in read.names.values():  # the permission checks before the write, which has the connection to itself
         check.unit(unit.id if unit is not None else None, unit)
     rows: list[SheetRow] = []
-    figures = Figures(columns, check.sources, (reason or "").strip())
+    trimmed = (reason or "").strip()
+    figures = Figures(columns, check.sources, trimmed)
     by_month: dict = {}
     now = clock.now()
+    written: list[ImportResult] = []
+
+    def month_written(month: str, changed) -> Callable[[], None]:
+        """A month whose rows are all read, written by the COPYs' thread in its place among them (see
+        `_new_figures`): its changed figures and audit event, as `write_months` writes them at the end."""
+        return lambda: written.append(write_months(session, actor, [(month, changed)], trimmed, filename, now))
+
     session.flush()
-    new_figures = _new_figures(lines, (read, check, Planner(checked, existing)), months, rows, (figures, by_month))
+    steps = (read, check, Planner(checked, existing))
+    new_figures = _new_figures(lines, steps, months, rows, (figures, by_month, month_written))
 
     def compared() -> str:
         """Once every row is read (while the server takes the last ones): the preview as the classic path builds it,
@@ -93,16 +102,32 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
         return confirmable(preview, reason)
 
     reason = insert_overlapped(session.connection(), new_figures, now, getattr(actor, "id", None), compared)
-    return write_months(session, actor, sorted(by_month.items()), reason, filename, now)
+    written.append(write_months(session, actor, sorted(by_month.items()), reason, filename, now))
+    return ImportResult(
+        *(sum(r.inserted for r in written), sum(r.updated for r in written), sum(r.months for r in written))
+    )
 
 
-def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow], out) -> Iterator[tuple]:
+# a month is written while the rest is read once the rows after it are of a later month and it had this many rows:
+# a file in month order (each month's towns together); a file in unit order (a town's months together) writes its
+# months at the end, as any file whose months go back
+SEALED_RUN = 2
+
+
+def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow], out) -> Iterator:
     """The new figures of each row as it is read and checked (see `Figures.add`); the rows go to `rows`, the
-    months' changed figures and audit values to `out`'s dict by month."""
+    months' changed figures and audit values to `out`'s dict by month.
+
+    While the file's rows come in month order, a month is done once a row of a later month follows it (and it had
+    at least SEALED_RUN rows): its changed figures and audit event are written then, by the COPYs' thread (a step
+    among the rows, `out`'s `month_written`), while the rest is read, instead of after the last row. The months'
+    events are in month order either way. A later row of a month at or before one written so (the file's months
+    went back) cannot be written in one pass: Unwritable, and the classic path answers."""
     read, check, plan = steps
-    figures, by_month = out
+    figures, by_month, month_written = out
     lo, hi = months
     new_rows: list[tuple] = []
+    current, run, in_order, done = None, 0, True, None
     for line, cells in lines:
         r = read(line, cells)
         check(r)
@@ -110,12 +135,25 @@ def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow]
         rows.append(r)
         if r.problems and any(p.level == ERROR for p in r.problems):
             raise Unwritable(f"row {line}")
-        if r.month is not None and not lo <= r.month <= hi:
+        month = r.month
+        if month is not None and not lo <= month <= hi:
             raise Unwritable(f"row {line}: a month whose stored figures were not read")
+        if month is not None and month != current:
+            if current is not None and month < current:
+                in_order = False
+            elif current is not None and in_order and run >= SEALED_RUN:
+                done = current
+                changed = by_month.pop(current, None)
+                if changed is not None:
+                    yield month_written(current, changed)
+            if done is not None and month <= done:
+                raise Unwritable(f"row {line}: a month already written")
+            current, run = month, 0
+        run += 1
         if NEW in r.codes or UPDATE in r.codes:
-            month = by_month.get(r.month)
-            if month is None:
-                month = by_month[r.month] = month_figures()
-            figures.add(month, r, new_rows)
+            changed = by_month.get(month)
+            if changed is None:
+                changed = by_month[month] = month_figures()
+            figures.add(changed, r, new_rows)
             yield from new_rows
             new_rows.clear()
