@@ -201,9 +201,9 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     as the COPY's data by the caller's thread as its rows come, so the thread hands it to the server at once.
 
     `rows` may also hold steps (anything but a tuple: a callable taking nothing), which the thread runs in their
-    place, once the rows before them are written (a month's changed figures and audit event once all its rows are
-    read, say), with the caller's context (app context, context variables): it has the connection and the session
-    meanwhile. The caller's thread does not use either while the rows
+    order once the rows before them are written, after the batch they came in (a month's changed figures and
+    audit event once all its rows are read, say), with the caller's context (app context, context variables): it
+    has the connection and the session meanwhile. The caller's thread does not use either while the rows
     are built; once every row is built, it runs `meanwhile` (work that needs no database) while the server takes
     the last batches. The thread is done when this returns what `meanwhile` returned, or raises (an error of
     either thread, or of a step). Elsewhere (SQLite), insert_figures, then the steps in their order, then
@@ -234,19 +234,22 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     writer = threading.Thread(target=contextvars.copy_context().run, args=(write,), name="figures-copy", daemon=True)
     writer.start()
     try:
+        steps: list = []  # the steps met in the batch being built: run after it, not cutting it short
         for row in rows:
             if type(row) is not tuple:
-                if failed:
-                    break
-                if encode.rows:
-                    batches.put(encode.batch())  # a step: run after every row before it is written
-                batches.put(row)
+                steps.append(row)
             elif encode(row) == BATCH:
                 if failed:
                     break
                 batches.put(encode.batch())
-        if encode.rows and not failed:
-            batches.put(encode.batch())
+                for step in steps:
+                    batches.put(step)
+                steps.clear()
+        if not failed:
+            if encode.rows:
+                batches.put(encode.batch())
+            for step in steps:
+                batches.put(step)
         done = meanwhile() if meanwhile and not failed else None
     except BaseException:
         stopped.append(True)  # the caller's error: the batches still queued are not written
