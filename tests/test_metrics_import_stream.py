@@ -134,9 +134,7 @@ def test_the_confirm_page_writes_in_one_pass_on_postgresql_after_the_preview_on_
     assert service.value(env, "cases", unit_id, Period.parse("2026-10")) == 6
 
 
-Y = "云岭镇"
-
-# in month order, two towns a month: each month's figures and event are written once the next month begins
+# two towns a month, in month order
 IN_MONTH_ORDER = [
     [Q, "2026-08", 8, None, None, None],
     [L, "2026-08", 2, "0.5", None, None],
@@ -144,6 +142,7 @@ IN_MONTH_ORDER = [
     [L, "2026-09", None, None, 0, 3],
     [Q, "2026-10", 1, None, None, None],
 ]
+IN_UNIT_ORDER = [IN_MONTH_ORDER[i] for i in (0, 2, 4, 1, 3)]
 
 
 def _months_written(monkeypatch) -> list[list[str]]:
@@ -173,66 +172,35 @@ def _figures(session) -> dict:
     return {(v.indicator_id, v.unit_id, v.month): (v.count, v.amount, v.source, v.note, v.version) for v in rows}
 
 
+@pytest.mark.parametrize("rows", [IN_MONTH_ORDER, IN_UNIT_ORDER], ids=["month order", "unit order"])
 @pytest.mark.parametrize("batch", [1, 5_000])
-def test_a_file_in_month_order_writes_each_month_while_the_next_is_read_as_the_classic_path_does(
-    env, monkeypatch, batch
-):
+def test_each_month_is_written_after_the_last_row_with_the_events_of_the_classic_path(env, monkeypatch, batch, rows):
+    """The months' changed figures and audit events, encoded by the reading thread and recorded one month at a
+    time after the last batch, are what apply_import writes: the same figures, the same events in month order
+    (a correction's reason included), and the chain verifies."""
     monkeypatch.setattr(importing, "BATCH", batch)
     put(env, "2026-08", {(Q, "cases"): 5})
     put(env, "2026-09", {(L, "solved"): 1}, actor=get_user(env, "reviewer"), reason="首次更正")
     env.commit()
     first = _last_event_id(env)
     calls = _months_written(monkeypatch)
-    result = _confirm(env, IN_MONTH_ORDER, actor="reviewer", reason="核对更正 ")
+    result = _confirm(env, rows, actor="reviewer", reason="核对更正 ")
     assert result is not None and (result.inserted, result.updated, result.months) == (6, 2, 3)
-    assert calls == [["2026-08"], ["2026-09"], ["2026-10"]]  # the last month once every row is read
+    assert calls == [["2026-08"], ["2026-09"], ["2026-10"]]
     one_pass = (_events_since(env, first), _figures(env))
     assert audit.verify(env) == []
     env.rollback()
 
     user = get_user(env, "reviewer")
-    preview = exchange.build_preview(env, user, check_xlsx(xlsx(IN_MONTH_ORDER), "f.xlsx"))
+    preview = exchange.build_preview(env, user, check_xlsx(xlsx(rows), "f.xlsx"))
     importing.apply_import(env, user, preview, "核对更正 ", filename="f.xlsx")
     assert (_events_since(env, first), _figures(env)) == one_pass
     assert [e[0] for e in one_pass[0]] == ["metrics.correct"] * 3
     assert [e[2] for e in one_pass[0]] == [202608, 202609, 202610]
+    assert one_pass[0][0][6]["更正原因"] == "核对更正"
 
 
-def test_a_file_in_unit_order_writes_its_months_at_the_end_in_month_order(env, monkeypatch):
-    calls = _months_written(monkeypatch)
-    rows = [
-        [Q, "2026-08", 1, None, None, None],
-        [Q, "2026-09", 2, None, None, None],
-        [Q, "2026-10", 3, None, None, None],
-    ]
-    rows += [[L, "2026-08", 4, None, None, None], [L, "2026-09", 5, None, None, None]]
-    first = _last_event_id(env)
-    result = _confirm(env, rows)
-    assert result is not None and (result.inserted, result.updated, result.months) == (5, 0, 3)
-    assert calls == [["2026-08", "2026-09", "2026-10"]]
-    assert [e[2] for e in _events_since(env, first)] == [202608, 202609, 202610]
-    assert audit.verify(env) == []
-
-
-@pytest.mark.parametrize(
-    "late_row",
-    [
-        [Y, "2026-08", 7, None, None, None],  # a month already written
-        [Y, "2026-07", 7, None, None, None],  # a month before it: its event would follow a later month's
-    ],
-)
-def test_months_that_go_back_after_one_was_written_write_nothing_and_the_classic_path_answers(
-    env, monkeypatch, late_row
-):
-    monkeypatch.setattr(importing, "BATCH", 1)
-    rows = [*IN_MONTH_ORDER[:4], late_row]
-    before = _written(env)
-    assert _confirm(env, rows) is None
-    env.commit()
-    assert _written(env) == before
-
-
-def test_a_figure_changed_meanwhile_in_a_month_written_while_the_rest_is_read_writes_nothing(env, monkeypatch):
+def test_a_figure_changed_before_its_month_is_written_writes_nothing(env, monkeypatch):
     put(env, "2026-08", {(Q, "cases"): 5})
     env.commit()
     before = _written(env)
@@ -263,10 +231,7 @@ def test_steps_among_the_rows_run_in_their_order_once_the_rows_before_them_are_w
 
     rows = [(ind.id, uid, "2026-10", 3, None, "import", "") for uid in units[:3]]
     before = _written(env)[0]
-    done = importing.insert_overlapped(
-        env.connection(), iter([rows[0], count, rows[1], rows[2], count]), importing.clock.now(), None
-    )
-    assert done is None
-    # on PostgreSQL each step once the batch it came in is written (the first two rows); on SQLite after every row
-    assert seen == [before + (2 if env.get_bind().dialect.name == "postgresql" else 3), before + 3]
+    steps = iter([rows[0], count, rows[1], rows[2], count])
+    assert importing.insert_overlapped(env.connection(), steps, importing.clock.now(), None, lambda: "done") == "done"
+    assert seen == [before + 1, before + 3]
     env.rollback()

@@ -15,6 +15,7 @@ write is written here, with the same figures, versions checked and audit events.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import chain
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +25,15 @@ from ..errors import StaleEdit, ValidationError
 from .excel import stream_xlsx
 from .exchange import CellChecker, Planner, RowReader, checked_columns, finish_preview, header_columns, stored_figures
 from .import_preview import ERROR, NEW, UPDATE, Problem, SheetRow
-from .importing import Figures, ImportResult, confirmable, insert_overlapped, month_figures, write_months
+from .importing import (
+    Figures,
+    ImportResult,
+    confirmable,
+    encode_month,
+    insert_overlapped,
+    month_figures,
+    write_months,
+)
 from .indicators import all_indicators
 from .values import MAX_REASON
 
@@ -78,20 +87,12 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
     for unit in read.names.values():  # the permission checks before the write, which has the connection to itself
         check.unit(unit.id if unit is not None else None, unit)
     rows: list[SheetRow] = []
-    trimmed = (reason or "").strip()
-    figures = Figures(columns, check.sources, trimmed)
+    figures = Figures(columns, check.sources, (reason or "").strip())
     by_month: dict = {}
     now = clock.now()
     written: list[ImportResult] = []
-
-    def month_written(month: str, changed) -> Callable[[], None]:
-        """A month whose rows are all read, written by the COPYs' thread in its place among them (see
-        `_new_figures`): its changed figures and audit event, as `write_months` writes them at the end."""
-        return lambda: written.append(write_months(session, actor, [(month, changed)], trimmed, filename, now))
-
     session.flush()
-    steps = (read, check, Planner(checked, existing))
-    new_figures = _new_figures(lines, steps, months, rows, (figures, by_month, month_written))
+    new_figures = _new_figures(lines, (read, check, Planner(checked, existing)), months, rows, (figures, by_month))
 
     def compared() -> str:
         """Once every row is read (while the server takes the last ones): the preview as the classic path builds it,
@@ -101,33 +102,32 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
             raise Unwritable("not the preview confirmed")
         return confirmable(preview, reason)
 
-    reason = insert_overlapped(session.connection(), new_figures, now, getattr(actor, "id", None), compared)
-    written.append(write_months(session, actor, sorted(by_month.items()), reason, filename, now))
+    def months_written() -> Iterator[Callable[[], None]]:
+        """Once every row is read and the preview compared: each month's changed figures and audit event, as steps
+        the COPYs' thread runs after the last batch (see insert_overlapped), in month order. Each month's audit
+        values are encoded here, by this thread, while the COPYs' thread writes the batches or the month before:
+        the server inserts one month's event while the next is encoded."""
+        trimmed = compared()
+        for month in sorted(by_month):
+            changed = by_month.pop(month)  # its values go once written: only the months queued are held
+            encode_month(changed, trimmed)
+            yield lambda m=month, c=changed: written.append(
+                write_months(session, actor, [(m, c)], trimmed, filename, now)
+            )
+
+    insert_overlapped(session.connection(), chain(new_figures, months_written()), now, getattr(actor, "id", None))
     return ImportResult(
         *(sum(r.inserted for r in written), sum(r.updated for r in written), sum(r.months for r in written))
     )
 
 
-# a month is written while the rest is read once the rows after it are of a later month and it had this many rows:
-# a file in month order (each month's towns together); a file in unit order (a town's months together) writes its
-# months at the end, as any file whose months go back
-SEALED_RUN = 2
-
-
-def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow], out) -> Iterator:
+def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow], out) -> Iterator[tuple]:
     """The new figures of each row as it is read and checked (see `Figures.add`); the rows go to `rows`, the
-    months' changed figures and audit values to `out`'s dict by month.
-
-    While the file's rows come in month order, a month is done once a row of a later month follows it (and it had
-    at least SEALED_RUN rows): its changed figures and audit event are written then, by the COPYs' thread (a step
-    among the rows, `out`'s `month_written`), while the rest is read, instead of after the last row. The months'
-    events are in month order either way. A later row of a month at or before one written so (the file's months
-    went back) cannot be written in one pass: Unwritable, and the classic path answers."""
+    months' changed figures and audit values to `out`'s dict by month."""
     read, check, plan = steps
-    figures, by_month, month_written = out
+    figures, by_month = out
     lo, hi = months
     new_rows: list[tuple] = []
-    current, run, in_order, done = None, 0, True, None
     for line, cells in lines:
         r = read(line, cells)
         check(r)
@@ -135,25 +135,12 @@ def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow]
         rows.append(r)
         if r.problems and any(p.level == ERROR for p in r.problems):
             raise Unwritable(f"row {line}")
-        month = r.month
-        if month is not None and not lo <= month <= hi:
+        if r.month is not None and not lo <= r.month <= hi:
             raise Unwritable(f"row {line}: a month whose stored figures were not read")
-        if month is not None and month != current:
-            if current is not None and month < current:
-                in_order = False
-            elif current is not None and in_order and run >= SEALED_RUN:
-                done = current
-                changed = by_month.pop(current, None)
-                if changed is not None:
-                    yield month_written(current, changed)
-            if done is not None and month <= done:
-                raise Unwritable(f"row {line}: a month already written")
-            current, run = month, 0
-        run += 1
         if NEW in r.codes or UPDATE in r.codes:
-            changed = by_month.get(month)
-            if changed is None:
-                changed = by_month[month] = month_figures()
-            figures.add(changed, r, new_rows)
+            month = by_month.get(r.month)
+            if month is None:
+                month = by_month[r.month] = month_figures()
+            figures.add(month, r, new_rows)
             yield from new_rows
             new_rows.clear()

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..audit.service import PlainValues, record
+from ..audit.service import Encoded, PlainValues, encoded, record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
@@ -201,19 +201,20 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     as the COPY's data by the caller's thread as its rows come, so the thread hands it to the server at once.
 
     `rows` may also hold steps (anything but a tuple: a callable taking nothing), which the thread runs in their
-    order once the rows before them are written, after the batch they came in (a month's changed figures and
-    audit event once all its rows are read, say), with the caller's context (app context, context variables): it
-    has the connection and the session meanwhile. The caller's thread does not use either while the rows
+    order once the rows before them are written (a month's changed figures and audit event once every row is
+    read, say), with the caller's context (app context, context variables): it has the connection and the
+    session meanwhile. The caller's thread does not use either while the rows
     are built; once every row is built, it runs `meanwhile` (work that needs no database) while the server takes
     the last batches. The thread is done when this returns what `meanwhile` returned, or raises (an error of
-    either thread, or of a step). Elsewhere (SQLite), insert_figures, then the steps in their order, then
-    `meanwhile`."""
+    either thread, or of a step). Elsewhere (SQLite), insert_figures of the rows up to each step, the step, and so
+    on, then `meanwhile`."""
     if connection.dialect.name != "postgresql":
-        steps: list = []
-        insert_figures(connection, _tuples(rows, steps), now, actor_id)
-        for step in steps:
-            step()
-        return meanwhile() if meanwhile else None
+        rows, step = iter(rows), []
+        while True:
+            insert_figures(connection, _until_step(rows, step), now, actor_id)
+            if not step:
+                return meanwhile() if meanwhile else None
+            step.pop()()
     batches: queue.Queue = queue.Queue(maxsize=QUEUED)
     failed: list[BaseException] = []
     stopped: list[bool] = []
@@ -234,22 +235,19 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     writer = threading.Thread(target=contextvars.copy_context().run, args=(write,), name="figures-copy", daemon=True)
     writer.start()
     try:
-        steps: list = []  # the steps met in the batch being built: run after it, not cutting it short
         for row in rows:
             if type(row) is not tuple:
-                steps.append(row)
+                if failed:
+                    break
+                if encode.rows:
+                    batches.put(encode.batch())  # a step: the batch being built is written before it
+                batches.put(row)
             elif encode(row) == BATCH:
                 if failed:
                     break
                 batches.put(encode.batch())
-                for step in steps:
-                    batches.put(step)
-                steps.clear()
-        if not failed:
-            if encode.rows:
-                batches.put(encode.batch())
-            for step in steps:
-                batches.put(step)
+        if encode.rows and not failed:
+            batches.put(encode.batch())
         done = meanwhile() if meanwhile and not failed else None
     except BaseException:
         stopped.append(True)  # the caller's error: the batches still queued are not written
@@ -302,13 +300,13 @@ class _Encoder:
         self.cursor.close()
 
 
-def _tuples(rows: Iterable, steps: list) -> Iterator[tuple]:
-    """The rows that are rows; the steps among them to `steps`."""
+def _until_step(rows: Iterator, step: list) -> Iterator[tuple]:
+    """The rows up to the next step, which goes to `step`."""
     for row in rows:
-        if type(row) is tuple:
-            yield row
-        else:
-            steps.append(row)
+        if type(row) is not tuple:
+            step.append(row)
+            return
+        yield row
 
 
 def _copy_encoded(connection: Connection, data: bytes) -> None:
@@ -381,13 +379,25 @@ def _update_figures(connection: Connection, updates: list[tuple], now, actor_id:
         raise StaleEdit(_STALE)
 
 
+def encode_month(figures: _Month, reason: str) -> None:
+    """The month's audit values encoded ahead of its event (audit.encoded), the correction's reason with them: the
+    JSON work done by the thread that calls this, not by the one that records the event."""
+    _with_reason(figures, reason)
+    figures.before, figures.after = encoded(figures.before), encoded(figures.after)
+
+
+def _with_reason(figures: _Month, reason: str) -> None:
+    if figures.correction:
+        figures.after["更正原因"] = reason
+
+
 def _record_month(session: Session, actor, who: str, month: str, figures: _Month, reason: str, filename: str) -> None:
     """The month's audit event: every figure written, before and after."""
     p = Period.parse(month)
     correction = figures.correction
+    if type(figures.after) is not Encoded:
+        _with_reason(figures, reason)
     after = figures.after
-    if correction:
-        after["更正原因"] = reason
     written = figures.inserts + len(figures.updates)
     record(
         session,
