@@ -203,8 +203,8 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     `rows` may also hold steps (anything but a tuple: a callable taking nothing), which the thread runs in their
     order once the rows before them are written (a month's changed figures and audit event once every row is
     read, say), with the caller's context (app context, context variables): it has the connection and the
-    session meanwhile. The caller's thread does not use either while the rows
-    are built; once every row is built, it runs `meanwhile` (work that needs no database) while the server takes
+    session meanwhile. The caller's thread uses neither while it builds the rows and steps (it may read what is
+    loaded); once every row is built, it runs `meanwhile` (work that needs no database) while the server takes
     the last batches. The thread is done when this returns what `meanwhile` returned, or raises (an error of
     either thread, or of a step). Elsewhere (SQLite), insert_figures of the rows up to each step, the step, and so
     on, then `meanwhile`."""
