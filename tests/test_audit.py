@@ -390,3 +390,33 @@ def test_plain_values_are_recorded_as_the_same_dict_would_be(seeded, session):
     stored = session.scalars(select(AuditEvent).where(AuditEvent.id.in_([plain.id, as_dict.id]))).all()
     assert [e.after for e in stored] == [values, values]
     assert verify(session) == []
+
+
+@pytest.mark.parametrize("before", [None, {"全区/劝阻数": None, "青石镇/发案数": 2}])
+def test_values_encoded_ahead_are_recorded_and_chained_as_the_same_dict_would_be(seeded, session, frozen, before):
+    """Encoded values (a month's figures, encoded by the thread reading the file) give the same event, to the byte:
+    the same MAC, the same stored text, and the chain verifies."""
+    from tracker.audit.service import Encoded, PlainValues, encoded
+
+    frozen(2026, 11, 10, 9)
+    after = {"青石镇/发案数": 3, "青石镇/损失金额": "1.50", "柳溪镇/破案数": None, "更正原因": '引号"与\\斜杠 '}
+    ahead = {"before": encoded(PlainValues(before)) if before else None, "after": encoded(PlainValues(after))}
+    assert isinstance(ahead["after"], Encoded)
+    events = [
+        record(session, None, "metrics.import", object_type="MetricMonth", object_id=202610, summary="s", **values)
+        for values in (ahead, {"before": before and dict(before), "after": dict(after)})
+    ]
+    session.flush()
+    stored = session.execute(
+        text(
+            "SELECT CAST(before AS TEXT) AS before, CAST(after AS TEXT) AS after FROM audit_events"
+            " WHERE id IN (:a, :b) ORDER BY id"
+        ).bindparams(a=events[0].id, b=events[1].id)
+    ).all()
+    assert stored[0] == stored[1]  # the same text in the columns, as the database keeps it
+    session.commit()
+    session.expire_all()
+    first, second = (session.get(AuditEvent, e.id) for e in events)
+    assert (first.before, first.after) == (second.before, second.after) == (before, after)
+    assert keyed_digest(first, TEST_AUDIT_KEY.encode()) == first.hash
+    assert verify(session) == []

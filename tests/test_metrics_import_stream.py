@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tracker.audit import service as audit
 from tracker.audit.models import AuditEvent
@@ -132,3 +132,106 @@ def test_the_confirm_page_writes_in_one_pass_on_postgresql_after_the_preview_on_
     env.expire_all()
     unit_id = next(u.id for u in service.towns(env) if u.name == Q)
     assert service.value(env, "cases", unit_id, Period.parse("2026-10")) == 6
+
+
+# two towns a month, in month order
+IN_MONTH_ORDER = [
+    [Q, "2026-08", 8, None, None, None],
+    [L, "2026-08", 2, "0.5", None, None],
+    [Q, "2026-09", 6, "1.5", None, None],
+    [L, "2026-09", None, None, 0, 3],
+    [Q, "2026-10", 1, None, None, None],
+]
+IN_UNIT_ORDER = [IN_MONTH_ORDER[i] for i in (0, 2, 4, 1, 3)]
+
+
+def _months_written(monkeypatch) -> list[list[str]]:
+    """The months of each write_months call of the one-pass confirm, in their order."""
+    calls: list[list[str]] = []
+    original = import_stream.write_months
+
+    def spy(session, actor, built, *args):
+        calls.append([month for month, _ in built])
+        return original(session, actor, built, *args)
+
+    monkeypatch.setattr(import_stream, "write_months", spy)
+    return calls
+
+
+def _events_since(session, last_id: int) -> list[tuple]:
+    events = session.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id))
+    return [(e.action, e.object_type, e.object_id, e.actor_id, e.summary, e.before, e.after) for e in events]
+
+
+def _last_event_id(session) -> int:
+    return session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def _figures(session) -> dict:
+    rows = session.scalars(select(MetricValue).where(MetricValue.month >= "2026-08"))
+    return {(v.indicator_id, v.unit_id, v.month): (v.count, v.amount, v.source, v.note, v.version) for v in rows}
+
+
+@pytest.mark.parametrize("rows", [IN_MONTH_ORDER, IN_UNIT_ORDER], ids=["month order", "unit order"])
+@pytest.mark.parametrize("batch", [1, 5_000])
+def test_each_month_is_written_after_the_last_row_with_the_events_of_the_classic_path(env, monkeypatch, batch, rows):
+    """The months' changed figures and audit events, encoded by the reading thread and recorded one month at a
+    time after the last batch, are what apply_import writes: the same figures, the same events in month order
+    (a correction's reason included), and the chain verifies."""
+    monkeypatch.setattr(importing, "BATCH", batch)
+    put(env, "2026-08", {(Q, "cases"): 5})
+    put(env, "2026-09", {(L, "solved"): 1}, actor=get_user(env, "reviewer"), reason="首次更正")
+    env.commit()
+    first = _last_event_id(env)
+    calls = _months_written(monkeypatch)
+    result = _confirm(env, rows, actor="reviewer", reason="核对更正 ")
+    assert result is not None and (result.inserted, result.updated, result.months) == (6, 2, 3)
+    assert calls == [["2026-08"], ["2026-09"], ["2026-10"]]
+    one_pass = (_events_since(env, first), _figures(env))
+    assert audit.verify(env) == []
+    env.rollback()
+
+    user = get_user(env, "reviewer")
+    preview = exchange.build_preview(env, user, check_xlsx(xlsx(rows), "f.xlsx"))
+    importing.apply_import(env, user, preview, "核对更正 ", filename="f.xlsx")
+    assert (_events_since(env, first), _figures(env)) == one_pass
+    assert [e[0] for e in one_pass[0]] == ["metrics.correct"] * 3
+    assert [e[2] for e in one_pass[0]] == [202608, 202609, 202610]
+    assert one_pass[0][0][6]["更正原因"] == "核对更正"
+
+
+def test_a_figure_changed_before_its_month_is_written_writes_nothing(env, monkeypatch):
+    put(env, "2026-08", {(Q, "cases"): 5})
+    env.commit()
+    before = _written(env)
+    original = import_stream.write_months
+
+    def changed_first(session, actor, built, *args):
+        """Someone saves 青石镇's August figure after the confirm read it, before its month is written."""
+        session.execute(
+            update(MetricValue).where(MetricValue.month == "2026-08").values(version=MetricValue.version + 1)
+        )
+        return original(session, actor, built, *args)
+
+    monkeypatch.setattr(import_stream, "write_months", changed_first)
+    assert _confirm(env, IN_MONTH_ORDER) is None
+    env.commit()
+    assert _written(env) == before
+
+
+def test_steps_among_the_rows_run_in_their_order_once_the_rows_before_them_are_written(env, monkeypatch):
+    monkeypatch.setattr(importing, "BATCH", 2)
+    ind = service.get_indicator(env, "cases")
+    units = [u.id for u in service.towns(env)]
+    seen: list[int] = []
+
+    def count() -> None:
+        env.flush()
+        seen.append(env.scalar(select(func.count()).select_from(MetricValue)))
+
+    rows = [(ind.id, uid, "2026-10", 3, None, "import", "") for uid in units[:3]]
+    before = _written(env)[0]
+    steps = iter([rows[0], count, rows[1], rows[2], count])
+    assert importing.insert_overlapped(env.connection(), steps, importing.clock.now(), None, lambda: "done") == "done"
+    assert seen == [before + 1, before + 3]
+    env.rollback()

@@ -21,7 +21,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import UTC
 
-from sqlalchemy import func, select, text
+from sqlalchemy import JSON, Text, cast, func, literal, select, text
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -58,12 +58,30 @@ class PlainValues(dict):
     __slots__ = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """PlainValues encoded ahead of their event (`encoded`), by a thread other than the one that records it, say:
+    their text in the event's MAC (keys sorted, compact) and as the JSON column stores them (json.dumps, as the
+    column's type would). Recording them does no JSON work of them; the event is the same, to the byte."""
+
+    values: dict
+    canonical: str
+    stored: str
+
+
+def encoded(values: PlainValues) -> Encoded:
+    return Encoded(values, json.dumps(values, **_CANONICAL), json.dumps(values))
+
+
+_CANONICAL = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+
+
 def _plain(value):
     """Make a value JSON-native so the stored form and the hashed form are the same. A flat dict of text keys and
     text, whole-number, true/false or null values already is: it is copied, not serialised and parsed back."""
     if value is None:
         return None
-    if type(value) is PlainValues:
+    if type(value) is PlainValues or type(value) is Encoded:
         return value
     if type(value) is dict and all(type(k) is str for k in value) and all(type(v) in _SCALARS for v in value.values()):
         return dict(value)
@@ -71,6 +89,8 @@ def _plain(value):
 
 
 def _payload(e: AuditEvent) -> bytes:
+    if type(e.before) is Encoded or type(e.after) is Encoded:
+        return _spliced(e)
     payload = {
         "at": e.at.isoformat(timespec="microseconds"),
         "actor_id": e.actor_id,
@@ -83,7 +103,29 @@ def _payload(e: AuditEvent) -> bytes:
         "after": e.after,
         "prev_hash": e.prev_hash,
     }
-    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(payload, **_CANONICAL).encode()
+
+
+def _spliced(e: AuditEvent) -> bytes:
+    """_payload's text, with the text of Encoded values put in as it is: the same bytes (the fields in the order
+    sort_keys gives them, each value as json.dumps writes it inside the payload)."""
+    fields = {
+        "at": e.at.isoformat(timespec="microseconds"),
+        "actor_id": e.actor_id,
+        "actor_name": e.actor_name,
+        "action": e.action,
+        "object_type": e.object_type,
+        "object_id": e.object_id,
+        "summary": e.summary,
+        "before": e.before,
+        "after": e.after,
+        "prev_hash": e.prev_hash,
+    }
+    parts = (
+        f"{json.dumps(k)}:{v.canonical if type(v) is Encoded else json.dumps(v, **_CANONICAL)}"
+        for k, v in sorted(fields.items())
+    )
+    return ("{" + ",".join(parts) + "}").encode()
 
 
 def plain_digest(e: AuditEvent) -> str:
@@ -98,9 +140,21 @@ def keyed_digest(e: AuditEvent, key: bytes) -> str:
 def _append(session: Session, key: bytes, prev: str, **values) -> AuditEvent:
     event = AuditEvent(at=clock.now().astimezone(UTC), prev_hash=prev, **values)
     event.hash = keyed_digest(event, key)
+    for name in ("before", "after"):
+        value = getattr(event, name)
+        if type(value) is Encoded:
+            setattr(event, name, _stored(session, value))
     session.add(event)
     session.flush()
     return event
+
+
+def _stored(session: Session, value: Encoded):
+    """What the column is given for Encoded values: on PostgreSQL their stored text, cast to the column's JSON type
+    by the server (the same text the column's type would send); elsewhere the values, encoded as any."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(literal(value.stored, Text()), JSON)
+    return value.values
 
 
 def _seal(session: Session, key: bytes, last) -> AuditEvent:

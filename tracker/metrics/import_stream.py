@@ -14,7 +14,8 @@ write is written here, with the same figures, versions checked and audit events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import chain
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,7 +25,15 @@ from ..errors import StaleEdit, ValidationError
 from .excel import stream_xlsx
 from .exchange import CellChecker, Planner, RowReader, checked_columns, finish_preview, header_columns, stored_figures
 from .import_preview import ERROR, NEW, UPDATE, Problem, SheetRow
-from .importing import Figures, ImportResult, confirmable, insert_overlapped, month_figures, write_months
+from .importing import (
+    Figures,
+    ImportResult,
+    confirmable,
+    encode_month,
+    insert_overlapped,
+    month_figures,
+    write_months,
+)
 from .indicators import all_indicators
 from .values import MAX_REASON
 
@@ -81,6 +90,7 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
     figures = Figures(columns, check.sources, (reason or "").strip())
     by_month: dict = {}
     now = clock.now()
+    written: list[ImportResult] = []
     session.flush()
     new_figures = _new_figures(lines, (read, check, Planner(checked, existing)), months, rows, (figures, by_month))
 
@@ -92,8 +102,23 @@ def _write(session: Session, actor, data: bytes, filename: str, months: list[str
             raise Unwritable("not the preview confirmed")
         return confirmable(preview, reason)
 
-    reason = insert_overlapped(session.connection(), new_figures, now, getattr(actor, "id", None), compared)
-    return write_months(session, actor, sorted(by_month.items()), reason, filename, now)
+    def months_written() -> Iterator[Callable[[], None]]:
+        """Once every row is read and the preview compared: each month's changed figures and audit event, as steps
+        the COPYs' thread runs after the last batch (see insert_overlapped), in month order. Each month's audit
+        values are encoded here, by this thread, while the COPYs' thread writes the batches or the month before:
+        the server inserts one month's event while the next is encoded."""
+        trimmed = compared()
+        for month in sorted(by_month):
+            changed = by_month.pop(month)  # its values go once written: only the months queued are held
+            encode_month(changed, trimmed)
+            yield lambda m=month, c=changed: written.append(
+                write_months(session, actor, [(m, c)], trimmed, filename, now)
+            )
+
+    insert_overlapped(session.connection(), chain(new_figures, months_written()), now, getattr(actor, "id", None))
+    return ImportResult(
+        *(sum(r.inserted for r in written), sum(r.updated for r in written), sum(r.months for r in written))
+    )
 
 
 def _new_figures(lines: Iterator, steps, months: list[str], rows: list[SheetRow], out) -> Iterator[tuple]:

@@ -5,6 +5,8 @@ month's audit event."""
 
 from __future__ import annotations
 
+import contextvars
+import io
 import queue
 import threading
 from collections import deque
@@ -17,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..audit.service import PlainValues, record
+from ..audit.service import Encoded, PlainValues, encoded, record
 from ..db import UTCDateTime, violated_unique
 from ..errors import StaleEdit, ValidationError
 from ..periods import Period
@@ -189,44 +191,63 @@ def insert_figures(connection: Connection, rows: Iterable[tuple], now, actor_id:
 BATCH, QUEUED = 5_000, 8
 
 
-def insert_overlapped(connection: Connection, rows: Iterable[tuple], now, actor_id: int | None, meanwhile=None):
+def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int | None, meanwhile=None):
     """insert_figures for rows that take the caller long to build (read and checked from a file as they come).
 
     On PostgreSQL a row's foreign keys are checked at the end of its statement, all at once, so one COPY of every
     row keeps the server busy long after the last row is sent, the caller waiting. Here the rows go in batches,
     each by a COPY of its own that a thread runs (waiting for the server without holding the interpreter) while
-    the caller builds the next batch: the server checks a batch's keys while the next is built. The caller's
-    thread does not use the connection meanwhile; once every row is built, it runs `meanwhile` (work that needs no
-    database) while the server takes the last batches. The thread is done when this returns what `meanwhile`
-    returned, or raises (an error of either thread). Elsewhere (SQLite), insert_figures, then `meanwhile`."""
+    the caller builds the next batch: the server checks a batch's keys while the next is built. A batch is encoded
+    as the COPY's data by the caller's thread as its rows come, so the thread hands it to the server at once.
+
+    `rows` may also hold steps (anything but a tuple: a callable taking nothing), which the thread runs in their
+    order once the rows before them are written (a month's changed figures and audit event once every row is
+    read, say), with the caller's context (app context, context variables): it has the connection and the
+    session meanwhile. The caller's thread uses neither while it builds the rows and steps (it may read what is
+    loaded); once every row is built, it runs `meanwhile` (work that needs no database) while the server takes
+    the last batches. The thread is done when this returns what `meanwhile` returned, or raises (an error of
+    either thread, or of a step). Elsewhere (SQLite), insert_figures of the rows up to each step, the step, and so
+    on, then `meanwhile`."""
     if connection.dialect.name != "postgresql":
-        insert_figures(connection, rows, now, actor_id)
-        return meanwhile() if meanwhile else None
+        rows, step = iter(rows), []
+        while True:
+            insert_figures(connection, _until_step(rows, step), now, actor_id)
+            if not step:
+                return meanwhile() if meanwhile else None
+            step.pop()()
     batches: queue.Queue = queue.Queue(maxsize=QUEUED)
     failed: list[BaseException] = []
     stopped: list[bool] = []
 
     def write() -> None:
-        while (batch := batches.get()) is not None:
+        while (item := batches.get()) is not None:
             if not failed and not stopped:  # after either the batches are only taken, so the caller never waits
                 try:
-                    _copy(connection, batch, now, actor_id)
+                    if type(item) is bytes:
+                        _copy_encoded(connection, item)
+                    else:
+                        item()
                 except BaseException as e:  # noqa: BLE001 - handed to the caller's thread
                     failed.append(e)
 
-    writer = threading.Thread(target=write, name="figures-copy", daemon=True)
+    encode = _Encoder(connection, now, actor_id)
+    # the steps run as in the caller's thread: with its app context (the session, flask.g) and context variables
+    writer = threading.Thread(target=contextvars.copy_context().run, args=(write,), name="figures-copy", daemon=True)
     writer.start()
     try:
-        batch: list[tuple] = []
         for row in rows:
-            batch.append(row)
-            if len(batch) == BATCH:
+            if type(row) is not tuple:
                 if failed:
                     break
-                batches.put(batch)
-                batch = []
-        if batch and not failed:
-            batches.put(batch)
+                if encode.rows:
+                    batches.put(encode.batch())  # a step: the batch being built is written before it
+                batches.put(row)
+            elif encode(row) == BATCH:
+                if failed:
+                    break
+                batches.put(encode.batch())
+        if encode.rows and not failed:
+            batches.put(encode.batch())
         done = meanwhile() if meanwhile and not failed else None
     except BaseException:
         stopped.append(True)  # the caller's error: the batches still queued are not written
@@ -234,9 +255,64 @@ def insert_overlapped(connection: Connection, rows: Iterable[tuple], now, actor_
     finally:
         batches.put(None)
         writer.join()
+        encode.close()
     if failed:
         raise _stale_if_unique(failed[0]) from failed[0]
     return done
+
+
+class _Encoder:
+    """Rows encoded as a binary COPY's data in the caller's thread, a batch at a time: the thread that writes a
+    batch then hands its bytes to the server at once, so the server never waits for rows being formatted (which
+    would wait for the caller's thread to let go of the interpreter). A cursor of the connection only formats
+    (psycopg's FileWriter): it sends nothing."""
+
+    def __init__(self, connection: Connection, now, actor_id: int | None):
+        from psycopg import Copy
+        from psycopg.copy import FileWriter
+
+        self.cursor = connection.connection.driver_connection.cursor()
+        self.Copy, self.FileWriter = Copy, FileWriter
+        self.tail = (now, actor_id, 1)
+        self.rows = 0
+        self._start()
+
+    def _start(self) -> None:
+        self.buffer = io.BytesIO()
+        self.copy = self.Copy(self.cursor, binary=True, writer=self.FileWriter(self.buffer))
+        self.copy.set_types(_COPY_TYPES)
+        self.write = self.copy.write_row
+
+    def __call__(self, row: tuple) -> int:
+        self.write(row + self.tail)
+        self.rows += 1
+        return self.rows
+
+    def batch(self) -> bytes:
+        """The rows encoded since the last batch, signature and trailer included; a new batch begins."""
+        self.copy.finish(None)
+        data = self.buffer.getvalue()
+        self.rows = 0
+        self._start()
+        return data
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+def _until_step(rows: Iterator, step: list) -> Iterator[tuple]:
+    """The rows up to the next step, which goes to `step`."""
+    for row in rows:
+        if type(row) is not tuple:
+            step.append(row)
+            return
+        yield row
+
+
+def _copy_encoded(connection: Connection, data: bytes) -> None:
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY {MetricValue.__tablename__} ({_NAMES}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(data)
 
 
 def _stale_if_unique(e: BaseException) -> BaseException:
@@ -303,13 +379,25 @@ def _update_figures(connection: Connection, updates: list[tuple], now, actor_id:
         raise StaleEdit(_STALE)
 
 
+def encode_month(figures: _Month, reason: str) -> None:
+    """The month's audit values encoded ahead of its event (audit.encoded), the correction's reason with them: the
+    JSON work done by the thread that calls this, not by the one that records the event."""
+    _with_reason(figures, reason)
+    figures.before, figures.after = encoded(figures.before), encoded(figures.after)
+
+
+def _with_reason(figures: _Month, reason: str) -> None:
+    if figures.correction:
+        figures.after["更正原因"] = reason
+
+
 def _record_month(session: Session, actor, who: str, month: str, figures: _Month, reason: str, filename: str) -> None:
     """The month's audit event: every figure written, before and after."""
     p = Period.parse(month)
     correction = figures.correction
+    if type(figures.after) is not Encoded:
+        _with_reason(figures, reason)
     after = figures.after
-    if correction:
-        after["更正原因"] = reason
     written = figures.inserts + len(figures.updates)
     record(
         session,
