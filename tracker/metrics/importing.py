@@ -209,12 +209,7 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     either thread, or of a step). Elsewhere (SQLite), insert_figures of the rows up to each step, the step, and so
     on, then `meanwhile`."""
     if connection.dialect.name != "postgresql":
-        rows, step = iter(rows), []
-        while True:
-            insert_figures(connection, _until_step(rows, step), now, actor_id)
-            if not step:
-                return meanwhile() if meanwhile else None
-            step.pop()()
+        return _insert_in_turn(connection, rows, now, actor_id, meanwhile)
     batches: queue.Queue = queue.Queue(maxsize=QUEUED)
     failed: list[BaseException] = []
     stopped: list[bool] = []
@@ -235,19 +230,7 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     writer = threading.Thread(target=contextvars.copy_context().run, args=(write,), name="figures-copy", daemon=True)
     writer.start()
     try:
-        for row in rows:
-            if type(row) is not tuple:
-                if failed:
-                    break
-                if encode.rows:
-                    batches.put(encode.batch())  # a step: the batch being built is written before it
-                batches.put(row)
-            elif encode(row) == BATCH:
-                if failed:
-                    break
-                batches.put(encode.batch())
-        if encode.rows and not failed:
-            batches.put(encode.batch())
+        _feed(rows, encode, batches, failed)
         done = meanwhile() if meanwhile and not failed else None
     except BaseException:
         stopped.append(True)  # the caller's error: the batches still queued are not written
@@ -259,6 +242,35 @@ def insert_overlapped(connection: Connection, rows: Iterable, now, actor_id: int
     if failed:
         raise _stale_if_unique(failed[0]) from failed[0]
     return done
+
+
+def _insert_in_turn(connection: Connection, rows: Iterable, now, actor_id: int | None, meanwhile=None):
+    """`insert_overlapped` where nothing overlaps (SQLite): insert_figures of the rows up to each step, the step,
+    and so on, then `meanwhile`."""
+    rows, step = iter(rows), []
+    while True:
+        insert_figures(connection, _until_step(rows, step), now, actor_id)
+        if not step:
+            return meanwhile() if meanwhile else None
+        step.pop()()
+
+
+def _feed(rows: Iterable, encode: _Encoder, batches: queue.Queue, failed: list) -> None:
+    """`insert_overlapped`'s reading side: the rows encoded into batches and queued with the steps, in order, until
+    the rows end or the writing thread fails."""
+    for row in rows:
+        if type(row) is not tuple:
+            if failed:
+                return
+            if encode.rows:
+                batches.put(encode.batch())  # a step: the batch being built is written before it
+            batches.put(row)
+        elif encode(row) == BATCH:
+            if failed:
+                return
+            batches.put(encode.batch())
+    if encode.rows and not failed:
+        batches.put(encode.batch())
 
 
 class _Encoder:
