@@ -221,6 +221,38 @@ def _townships_query():
     )
 
 
+def light_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties exactly as `duties` gives them (the same duties in the same order, each with the session's
+    `Unit`), each task a `TaskRow` (counting reads a duty's task id only), in two statements: the tasks with their
+    assignments as plain rows, and the active units (every unit a duty can name: a deactivated one owes nothing)."""
+    active = {u.id: u for u in session.scalars(_active_units_query())}
+    townships = [u for u in active.values() if u.kind == KIND_TOWNSHIP]  # in their order, as 各镇(街道) names them
+    out: list[Duty] = []
+    task, seen, with_townships = None, set(), False
+    # the rows come task by task in order, each task's lead units first, then in the order assigned
+    for task_id, number, title, includes_townships, unit_id, role, *_unit in _plain_rows(
+        session, _tasks_and_units_query(), {"plan_id": plan.id}
+    ):
+        if task is None or task.id != task_id:
+            if with_townships:
+                out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
+            task, seen = TaskRow(task_id, number, title, f"任务{cn_number(number)}"), set()
+            with_townships = bool(includes_townships)
+        unit = active.get(unit_id) if unit_id is not None else None
+        if unit is not None and unit_id not in seen:
+            seen.add(unit_id)
+            out.append(Duty(task, unit, role))
+    if with_townships:
+        out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
+    return out
+
+
+@cache
+def _active_units_query():
+    """The active units, in their order (`light_duties`'s statement, built once)."""
+    return select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+
+
 def _plain_rows(session: Session, query, params: dict | None = None) -> list:
     """The rows of a column query as the session would give them (after its autoflush), through its connection in
     one fetchall: the ORM's handling of plain rows costs more than fetching them."""
