@@ -24,7 +24,7 @@ TOWNSHIPS_LABEL = "各镇(街道)"
 
 @dataclass(frozen=True)
 class Duty:
-    """A unit's part in a task."""
+    """A unit's part in a task (task: a `TaskRow` where only counted, `light_duties`)."""
 
     task: Task
     unit: Unit

@@ -109,8 +109,8 @@ def plain_rows(session: Session, query, params: dict | None = None):
 
 
 def counting_duties(session: Session, plan: Plan) -> list[Duty]:
-    """The plan's duties for counting, as `duties` gives them, read as plain rows but for the units
-    (`light_duties`: each duty's task carries its id, number and title only)."""
+    """The plan's duties for counting, as `duties` gives them, each task as a plain row (`light_duties`: its id,
+    number and title only), each unit the session's `Unit`."""
     return light_duties(session, plan)
 
 
