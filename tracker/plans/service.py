@@ -24,7 +24,7 @@ TOWNSHIPS_LABEL = "各镇(街道)"
 
 @dataclass(frozen=True)
 class Duty:
-    """A unit's part in a task."""
+    """A unit's part in a task (task: a `TaskRow` where only counted, `light_duties`)."""
 
     task: Task
     unit: Unit
@@ -219,6 +219,50 @@ def _townships_query():
         .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
         .order_by(Unit.sort_order, Unit.id)
     )
+
+
+def light_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties exactly as `duties` gives them (the same duties in the same order, each with the session's
+    `Unit`), each task a `TaskRow` (counting reads a duty's task id only), in at most two statements: the tasks
+    with their assignments' roles and units, and the active towns and streets when a task names 各镇(街道)."""
+    rows = session.execute(_tasks_and_unit_entities_query(), {"plan_id": plan.id}).all()
+    townships = list(session.scalars(_township_entities_query())) if any(r[3] for r in rows) else []
+    out: list[Duty] = []
+    task, seen, with_townships = None, set(), False
+    # the rows come task by task in order, each task's lead units first, then in the order assigned
+    for task_id, number, title, includes_townships, role, unit in rows:
+        if task is None or task.id != task_id:
+            if with_townships:
+                out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
+            task, seen = TaskRow(task_id, number, title, f"任务{cn_number(number)}"), set()
+            with_townships = bool(includes_townships)
+        if unit is not None and unit.is_active and unit.id not in seen:
+            seen.add(unit.id)
+            out.append(Duty(task, unit, role))
+    if with_townships:
+        out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
+    return out
+
+
+# `light_duties`'s statements, each built once
+@cache
+def _tasks_and_unit_entities_query():
+    """A plan's tasks with their explicit units as entities (tasks without any once, with nulls), in the order of
+    `_tasks_and_units_query`."""
+    return (
+        select(Task.id, Task.number, Task.title, Task.includes_townships, Assignment.role, Unit)
+        .select_from(Task)
+        .outerjoin(Assignment, Assignment.task_id == Task.id)
+        .outerjoin(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.plan_id == bindparam("plan_id"))
+        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id)
+    )
+
+
+@cache
+def _township_entities_query():
+    """The active towns and streets as entities, in their order: what 各镇(街道) names."""
+    return select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
 
 
 def _plain_rows(session: Session, query, params: dict | None = None) -> list:

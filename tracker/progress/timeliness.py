@@ -5,29 +5,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
-from ..plans.service import (
-    Duty,
-    due_date,
-    duties,
-    load_tasks,
-    unit_duties,
-)
+from ..plans.service import Duty, light_duties, unit_duties
 from .models import (
     ACCEPTED,
-    OVERDUE,
     RETURNED,
+    SUBMITTED,
     ProgressReport,
     ReportEvent,
 )
-from .state import cell_state, due_months
+from .state import due_months
 
 
 @dataclass(frozen=True)
@@ -66,24 +61,41 @@ def timeliness(
     if not months:
         return {}
     plan_duties = plan_duties if plan_duties is not None else counting_duties(session, plan)
-    # each duty's ids and counts read once (not through the ORM per month), in the order the duties come
-    cells = []
+    # every month here is due (its due date is over, `due_months`): a (task, unit, month) is overdue unless a report
+    # was submitted (已报送, 已退回 or 已通过, as `cell_state` says), so each duty owes one report a month and the
+    # reports filed are counted one by one, the rest overdue
     acc: dict = {}
     units: dict = {}
+    cells: dict = {}  # (task id, unit id): the counts each duty of that task and unit adds to
+    n = len(months)
     for d in plan_duties:
         uid = d.unit.id
         if unit_id is None or uid == unit_id:
             key = (uid, d.role) if by_role else uid
-            if key not in acc:
-                acc[key] = [0] * len(_FIELDS)
+            c = acc.get(key)
+            if c is None:
+                c = acc[key] = [0] * len(_FIELDS)
                 units[key] = d.unit
-            cells.append((d.task.id, uid, acc[key]))
+            c[_DUE] += n
+            cells.setdefault((d.task.id, uid), []).append(c)
+    times = Counter(m.code for m in months)  # a month asked for twice counts twice
     reports, returns = _filed(session, plan, months, unit_id)
-    for m in months:
-        # every month here lies in the plan's period (due_months): its state needs the due date only
-        code, due = m.code, due_date(plan, m)
-        for task_id, uid, c in cells:
-            _count(c, reports.get((task_id, uid, code)), due, returns, today)
+    for report_id, task_id, uid, month, status, is_late in reports:
+        counted = cells.get((task_id, uid))
+        if counted is None or status not in _SUBMITTED:
+            continue
+        w = times[month]
+        for c in counted:
+            c[_LATE if is_late else _ON_TIME] += w
+            c[_RETURN_EVENTS] += returns.get(report_id, 0) * w
+            if status == ACCEPTED:
+                c[_ACCEPTED] += w
+                if not is_late:
+                    c[_ON_TIME_ACCEPTED] += w
+            elif status == RETURNED:
+                c[_RETURNED] += w
+    for c in acc.values():
+        c[_OVERDUE] = c[_DUE] - c[_ON_TIME] - c[_LATE]
     return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
 
 
@@ -96,68 +108,64 @@ def plain_rows(session: Session, query, params: dict | None = None):
     return session.connection().execute(query, params).all()  # one fetchall, not a fetchone per row
 
 
-def counting_tasks(session: Session, plan: Plan) -> list[Task]:
-    """The plan's tasks with their assignments and units, not their measures: what counting and the grid read."""
-    return load_tasks(session, plan, measures=False)
-
-
 def counting_duties(session: Session, plan: Plan) -> list[Duty]:
-    """The plan's duties for counting (tasks read without their measures)."""
-    return duties(session, plan, counting_tasks(session, plan))
+    """The plan's duties for counting, as `duties` gives them, each task as a plain row (`light_duties`: its id,
+    number and title only), each unit the session's `Unit`."""
+    return light_duties(session, plan)
 
 
-def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[dict, Counter]:
-    """The reports of the months as rows keyed (task, unit, month) (only the columns counted, not the texts), and how
-    many times each was returned."""
-    in_span = [Task.plan_id == plan.id, ProgressReport.period.in_([m.code for m in months])]
+def _filed(session: Session, plan: Plan, months: list[Period], unit_id: int | None) -> tuple[list, Counter]:
+    """The reports of the months (with the unit's only, given unit_id) as rows (id, task, unit, month, status, is_late):
+    only the columns counted, not the texts; and how many times each was returned."""
+    params = {"plan_id": plan.id, "months": [m.code for m in months]}
     if unit_id is not None:
-        in_span.append(ProgressReport.unit_id == unit_id)
-    reports = {
-        (r[1], r[2], r[3]): r  # task, unit, month (by position: a row's names are looked up)
-        for r in plain_rows(
-            session,
-            select(
-                ProgressReport.id,
-                ProgressReport.task_id,
-                ProgressReport.unit_id,
-                ProgressReport.period,
-                ProgressReport.status,
-                ProgressReport.is_late,
-            )
-            .join(Task)
-            .where(*in_span),
-        )
-    }
-    returns = Counter(
-        report_id
-        for (report_id,) in plain_rows(
-            session,
-            select(ProgressReport.id).join(ReportEvent).join(Task).where(*in_span, ReportEvent.action == "return"),
-        )
-    )
+        params["unit_id"] = unit_id
+    one_unit = unit_id is not None
+    reports = plain_rows(session, _filed_query(one_unit), params)
+    returns = Counter(report_id for (report_id,) in plain_rows(session, _returns_query(one_unit), params))
     return reports, returns
 
 
-# Timeliness's counts in the order of its fields (after the unit), as _count adds them up in a list
+# `_filed`'s statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its cache
+# key again on every call): the reports of a plan's months, of every unit or of one
+def _in_span(one_unit: bool) -> list:
+    span = [Task.plan_id == bindparam("plan_id"), ProgressReport.period.in_(bindparam("months", expanding=True))]
+    if one_unit:
+        span.append(ProgressReport.unit_id == bindparam("unit_id"))
+    return span
+
+
+@cache
+def _filed_query(one_unit: bool):
+    return (
+        select(
+            ProgressReport.id,
+            ProgressReport.task_id,
+            ProgressReport.unit_id,
+            ProgressReport.period,
+            ProgressReport.status,
+            ProgressReport.is_late,
+        )
+        .join(Task)
+        .where(*_in_span(one_unit))
+    )
+
+
+@cache
+def _returns_query(one_unit: bool):
+    return (
+        select(ProgressReport.id)
+        .join(ReportEvent)
+        .join(Task)
+        .where(*_in_span(one_unit), ReportEvent.action == "return")
+    )
+
+
+# Timeliness's counts in the order of its fields (after the unit), as `timeliness` adds them up in a list
 _FIELDS = ("due", "on_time", "late", "overdue", "accepted", "returned", "on_time_accepted", "return_events")
 _DUE, _ON_TIME, _LATE, _OVERDUE, _ACCEPTED, _RETURNED, _ON_TIME_ACCEPTED, _RETURN_EVENTS = range(len(_FIELDS))
-
-
-def _count(c: list[int], r, due: date, returns: Counter, today: date) -> None:
-    """Count one duty's month: due, then overdue, or on time / late with its returns and whether accepted."""
-    c[_DUE] += 1
-    state = cell_state(r, due, today)
-    if state == OVERDUE:
-        c[_OVERDUE] += 1
-        return
-    c[_LATE if r.is_late else _ON_TIME] += 1
-    c[_RETURN_EVENTS] += returns.get(r.id, 0)
-    if state == ACCEPTED:
-        c[_ACCEPTED] += 1
-        if not r.is_late:
-            c[_ON_TIME_ACCEPTED] += 1
-    elif state == RETURNED:
-        c[_RETURNED] += 1
+# the statuses of a report submitted at least once: on time or late, never overdue (`cell_state`)
+_SUBMITTED = frozenset((SUBMITTED, ACCEPTED, RETURNED))
 
 
 def unit_timeliness(
