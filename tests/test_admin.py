@@ -133,5 +133,7 @@ def test_due_day_setting_moves_the_overdue_line(seeded, session, frozen, client,
     assert progress.build_grid(session, plan, Period.parse("2026-11")).counts["overdue"] == 0
     html = client.post("/admin/plan", data={"version": plan.version, "period_kind": "month", "due_day": 31})
     assert "1至28日" in html.get_data(as_text=True)
-    events = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "plan.settings")).all()
+    events = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.action == "plan.settings").order_by(AuditEvent.id)
+    ).all()
     assert events == ["plan.settings"]

@@ -190,7 +190,9 @@ def test_every_write_is_audited_and_only_the_uploader_removes(app, session, offi
     evidence.remove(session, officer, att)
     session.commit()
     assert evidence.for_owner(session, "report", 1) == []
-    events = session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Attachment")).all()
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "Attachment").order_by(AuditEvent.id)
+    ).all()
     assert [e.action for e in events] == ["evidence.add", "evidence.remove"]
     assert events[1].before["sha256"] == digest(files.pdf()) and events[1].actor_name == "town1"
     assert [e.summary for e in events] == [

@@ -61,7 +61,7 @@ def test_police_officer_fills_the_month_grid(env, client, auth):
     assert resp.status_code == 302
     assert _stored(env, Q, "cases", "2026-10").count == 12
     assert _stored(env, Q, "losses", "2026-10").amount == Decimal("35.50")
-    events = env.scalars(select(AuditEvent).where(AuditEvent.action == "metrics.save")).all()
+    events = env.scalars(select(AuditEvent).where(AuditEvent.action == "metrics.save").order_by(AuditEvent.id)).all()
     assert len(events) == 1 and events[0].after == {f"{Q}/发案数": 12, f"{Q}/损失金额": "35.50"}
     assert events[0].before == {f"{Q}/发案数": None, f"{Q}/损失金额": None}
 

@@ -89,7 +89,7 @@ def test_the_same_huge_loss_gets_the_same_warning_on_both_paths(env, client, aut
     done = client.post("/metrics/entry?month=2026-10", data={**again, "accept_warnings": "y"})
     assert done.status_code == 302
     assert _stored(env, "losses").amount == Decimal("99999999999.00") and _stored(env, "cases").count == 6
-    event = env.scalars(select(AuditEvent).where(AuditEvent.action == "metrics.save")).all()[-1]
+    event = env.scalars(select(AuditEvent).where(AuditEvent.action == "metrics.save").order_by(AuditEvent.id)).all()[-1]
     assert event.after == {f"{Q}/发案数": 6, f"{Q}/损失金额": "99999999999.00"}
 
 

@@ -67,7 +67,9 @@ def test_draft_submit_return_resubmit_accept_keeps_history(session, world):
     assert [e.action for e in r.events] == ["save", "submit", "return", "save", "submit", "accept"]
     assert r.events[0].content["completion"] == "完成本月宣传计划"
     assert r.events[3].content["completion"] == "完成,讲座2场"
-    actions = session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "ProgressReport")).all()
+    actions = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_type == "ProgressReport").order_by(AuditEvent.id)
+    ).all()
     assert actions == ["report.save", "report.submit", "report.return", "report.save", "report.submit", "report.accept"]
 
 

@@ -182,7 +182,9 @@ def test_held_meeting_briefing_is_archived_byte_for_byte(district, session, app,
     client.post(f"/reports/meetings/{m.id}/regenerate", data={"reason": "公安分局更正7月数据"})
     second = client.get(f"/reports/briefing.pdf?meeting={m.id}").data
     assert second != first and "99" in _text(second)
-    events = session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "briefing.archive")).all()
+    events = session.scalars(
+        select(AuditEvent.summary).where(AuditEvent.action == "briefing.archive").order_by(AuditEvent.id)
+    ).all()
     assert len(events) == 2 and "公安分局更正7月数据" in events[1]
 
 

@@ -71,7 +71,7 @@ def test_params_are_shown_as_json_and_round_trip_unchanged(admin_page, session, 
     assert outcome.params == {"indicators": ["cases", "losses"]} and outcome.version == before["outcome"][0] + 1
     again = _form(client.get("/assessment/scheme").get_data(as_text=True))
     assert json.loads(again[f"item-{outcome.id}-params"]) == {"indicators": ["cases", "losses"]}
-    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "scheme.item"))
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "scheme.item").order_by(AuditEvent.id))
     assert event.before["params"] == {"indicators": ["cases", "losses", "arrests", "solved"]}
     assert event.after["params"] == {"indicators": ["cases", "losses"]}
 
@@ -138,7 +138,9 @@ def test_a_weight_change_leaving_the_total_off_100_is_refused_and_nothing_saved(
     assert (after["outcome"].weight_township, after["member_reports"].weight_township) == (45, 10)
     assert scheme.weight_totals(after.values()) == {"township": 100, "department": 100}
     assert "启用项目合计(已保存)100.00100.00" in _flat(client.get("/assessment/scheme").get_data(as_text=True))
-    changed = session.scalars(select(AuditEvent).where(AuditEvent.action == "scheme.item")).all()
+    changed = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "scheme.item").order_by(AuditEvent.id)
+    ).all()
     assert sorted(e.object_id for e in changed) == sorted([outcome.id, member.id])
 
 
