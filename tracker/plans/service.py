@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -158,29 +159,39 @@ def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[i
     The tasks with their assignments and units in one statement; the active towns and streets in another, when a
     task names 各镇(街道).
     """
+    rows = _plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id})
+    townships = [UnitRow(*r) for r in _plain_rows(session, _townships_query())] if any(r[3] for r in rows) else []
+    tasks, expanded = _expanded(
+        (
+            (task_id, number, title, with_townships, unit_id, UnitRow(unit_id, name, kind, order), role, active)
+            for task_id, number, title, with_townships, unit_id, role, name, kind, order, active in rows
+        ),
+        [(u.id, u) for u in townships],
+    )
+    return tasks, [(task.id, unit, role) for task, unit, role in expanded]
+
+
+def _expanded(rows: Iterable[tuple], townships: list[tuple[int, object]]) -> tuple[list[TaskRow], list[tuple]]:
+    """The plan's tasks and duties as `duties` expands them, from rows (task id, number, title, whether it names
+    各镇(街道), unit id, unit, role, whether the unit is active) that come task by task in order, each task's lead units
+    first and then in the order assigned (a task without units once, with no unit id): an inactive unit left out, a
+    unit named twice once with its first role, and for 各镇(街道) the `townships` (id, unit) not named. The duties
+    are (task, unit, role), each task a `TaskRow`, each unit as the rows give it (`duty_rows`, `light_duties`)."""
     tasks: list[TaskRow] = []
-    named: dict[int, list] = {}
-    townships_of: set[int] = set()
-    for task_id, number, title, includes_townships, unit_id, role, name, kind, sort_order, is_active in _plain_rows(
-        session, _tasks_and_units_query(), {"plan_id": plan.id}
-    ):
-        if task_id not in named:
-            tasks.append(TaskRow(task_id, number, title, f"任务{cn_number(number)}"))
-            named[task_id] = []
-            if includes_townships:
-                townships_of.add(task_id)
-        if unit_id is not None and is_active:
-            named[task_id].append((unit_id, UnitRow(unit_id, name, kind, sort_order), role))
-    townships = [UnitRow(*r) for r in _plain_rows(session, _townships_query())] if townships_of else []
-    out: list[tuple[int, UnitRow, str]] = []
-    for task in tasks:
-        seen: set[int] = set()
-        for unit_id, unit, role in named[task.id]:
-            if unit_id not in seen:
-                seen.add(unit_id)
-                out.append((task.id, unit, role))
-        if task.id in townships_of:
-            out += [(task.id, unit, ROLE_MEMBER) for unit in townships if unit.id not in seen]
+    out: list[tuple] = []
+    task, seen, with_townships = None, set(), False
+    for task_id, number, title, includes_townships, unit_id, unit, role, active in rows:
+        if task is None or task.id != task_id:
+            if with_townships:
+                out += [(task, u, ROLE_MEMBER) for uid, u in townships if uid not in seen]
+            task, seen = TaskRow(task_id, number, title, f"任务{cn_number(number)}"), set()
+            with_townships = bool(includes_townships)
+            tasks.append(task)
+        if unit_id is not None and active and unit_id not in seen:
+            seen.add(unit_id)
+            out.append((task, unit, role))
+    if with_townships:
+        out += [(task, u, ROLE_MEMBER) for uid, u in townships if uid not in seen]
     return tasks, out
 
 
@@ -227,21 +238,23 @@ def light_duties(session: Session, plan: Plan) -> list[Duty]:
     with their assignments' roles and units, and the active towns and streets when a task names 各镇(街道)."""
     rows = session.execute(_tasks_and_unit_entities_query(), {"plan_id": plan.id}).all()
     townships = list(session.scalars(_township_entities_query())) if any(r[3] for r in rows) else []
-    out: list[Duty] = []
-    task, seen, with_townships = None, set(), False
-    # the rows come task by task in order, each task's lead units first, then in the order assigned
-    for task_id, number, title, includes_townships, role, unit in rows:
-        if task is None or task.id != task_id:
-            if with_townships:
-                out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
-            task, seen = TaskRow(task_id, number, title, f"任务{cn_number(number)}"), set()
-            with_townships = bool(includes_townships)
-        if unit is not None and unit.is_active and unit.id not in seen:
-            seen.add(unit.id)
-            out.append(Duty(task, unit, role))
-    if with_townships:
-        out += [Duty(task, u, ROLE_MEMBER) for u in townships if u.id not in seen]
-    return out
+    _tasks, expanded = _expanded(
+        (
+            (
+                task_id,
+                number,
+                title,
+                with_townships,
+                None if unit is None else unit.id,
+                unit,
+                role,
+                unit is not None and unit.is_active,
+            )
+            for task_id, number, title, with_townships, role, unit in rows
+        ),
+        [(u.id, u) for u in townships],
+    )
+    return [Duty(task, unit, role) for task, unit, role in expanded]
 
 
 # `light_duties`'s statements, each built once
