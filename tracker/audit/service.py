@@ -89,9 +89,15 @@ def _plain(value):
 
 
 def _payload(e: AuditEvent) -> bytes:
+    fields = _fields(e)
     if type(e.before) is Encoded or type(e.after) is Encoded:
-        return _spliced(e)
-    payload = {
+        return _spliced(fields)
+    return json.dumps(fields, **_CANONICAL).encode()
+
+
+def _fields(e: AuditEvent) -> dict:
+    """What an event's MAC covers."""
+    return {
         "at": e.at.isoformat(timespec="microseconds"),
         "actor_id": e.actor_id,
         "actor_name": e.actor_name,
@@ -103,24 +109,11 @@ def _payload(e: AuditEvent) -> bytes:
         "after": e.after,
         "prev_hash": e.prev_hash,
     }
-    return json.dumps(payload, **_CANONICAL).encode()
 
 
-def _spliced(e: AuditEvent) -> bytes:
+def _spliced(fields: dict) -> bytes:
     """_payload's text, with the text of Encoded values put in as it is: the same bytes (the fields in the order
     sort_keys gives them, each value as json.dumps writes it inside the payload)."""
-    fields = {
-        "at": e.at.isoformat(timespec="microseconds"),
-        "actor_id": e.actor_id,
-        "actor_name": e.actor_name,
-        "action": e.action,
-        "object_type": e.object_type,
-        "object_id": e.object_id,
-        "summary": e.summary,
-        "before": e.before,
-        "after": e.after,
-        "prev_hash": e.prev_hash,
-    }
     parts = (
         f"{json.dumps(k)}:{v.canonical if type(v) is Encoded else json.dumps(v, **_CANONICAL)}"
         for k, v in sorted(fields.items())

@@ -109,24 +109,50 @@ def duties(session: Session, plan: Plan, tasks: list[Task] | None = None) -> lis
     A unit named both explicitly and through 各镇(街道) counts once, with its explicit role.
     """
     tasks = tasks if tasks is not None else load_tasks(session, plan)
-    townships = list(
-        session.scalars(
-            select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+    townships = [(u.id, u) for u in session.scalars(_township_entities_query())]
+    named = (
+        (
+            task,
+            task.includes_townships,
+            [
+                (a.unit_id, a.unit, a.role, a.unit.is_active)
+                for a in sorted(task.assignments, key=lambda a: (a.role != ROLE_LEAD, a.id))
+            ],
         )
+        for task in tasks
     )
-    out: list[Duty] = []
-    for task in tasks:
+    return [Duty(task, unit, role) for task, unit, role in _expanded(named, townships)]
+
+
+def _expanded(tasks: Iterable[tuple], townships: list[tuple[int, object]]) -> list[tuple]:
+    """The rule of who owes a task's reports, for every reading of the plan's duties (`duties`, `duty_rows`,
+    `light_duties`): from each task in order with whether it names 各镇(街道) and its explicit units (unit id, unit,
+    role, whether active), lead units first and then in the order assigned, the (task, unit, role) of each: an
+    inactive unit left out, a unit named twice once with its first role, and for 各镇(街道) the `townships`
+    (id, unit), in order, that the task does not name."""
+    out: list[tuple] = []
+    for task, with_townships, named in tasks:
         seen: set[int] = set()
-        explicit = sorted(task.assignments, key=lambda a: (a.role != ROLE_LEAD, a.id))
-        for a in explicit:
-            if a.unit.is_active and a.unit_id not in seen:
-                seen.add(a.unit_id)
-                out.append(Duty(task, a.unit, a.role))
-        if task.includes_townships:
-            for unit in townships:
-                if unit.id not in seen:
-                    seen.add(unit.id)
-                    out.append(Duty(task, unit, ROLE_MEMBER))
+        for unit_id, unit, role, active in named:
+            if active and unit_id not in seen:
+                seen.add(unit_id)
+                out.append((task, unit, role))
+        if with_townships:
+            out += [(task, unit, ROLE_MEMBER) for unit_id, unit in townships if unit_id not in seen]
+    return out
+
+
+def _by_task(rows: list) -> list[tuple[TaskRow, bool, list]]:
+    """Rows of `_tasks_with_units` (task id, number, title, whether it names 各镇(街道), unit id, role, then the
+    unit's columns) grouped task by task: each task as a `TaskRow`, whether it names 各镇(街道), and its explicit
+    units as (unit id, role, the unit's columns). A task without units keeps none."""
+    out: list[tuple[TaskRow, bool, list]] = []
+    for row in rows:
+        task_id, number, title, with_townships, unit_id, role = row[:6]
+        if not out or out[-1][0].id != task_id:
+            out.append((TaskRow(task_id, number, title, f"任务{cn_number(number)}"), bool(with_townships), []))
+        if unit_id is not None:
+            out[-1][2].append((unit_id, role, row[6:]))
     return out
 
 
@@ -159,111 +185,37 @@ def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[i
     The tasks with their assignments and units in one statement; the active towns and streets in another, when a
     task names 各镇(街道).
     """
-    rows = _plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id})
-    townships = [UnitRow(*r) for r in _plain_rows(session, _townships_query())] if any(r[3] for r in rows) else []
-    tasks, expanded = _expanded(
-        (
-            (task_id, number, title, with_townships, unit_id, UnitRow(unit_id, name, kind, order), role, active)
-            for task_id, number, title, with_townships, unit_id, role, name, kind, order, active in rows
-        ),
-        [(u.id, u) for u in townships],
+    tasks = _by_task(_plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id}))
+    townships = _plain_rows(session, _townships_query()) if any(t[1] for t in tasks) else []
+    named = (
+        (task, with_townships, [(uid, UnitRow(uid, *rest[:3]), role, rest[3]) for uid, role, rest in units])
+        for task, with_townships, units in tasks
     )
-    return tasks, [(task.id, unit, role) for task, unit, role in expanded]
-
-
-def _expanded(rows: Iterable[tuple], townships: list[tuple[int, object]]) -> tuple[list[TaskRow], list[tuple]]:
-    """The plan's tasks and duties as `duties` expands them, from rows (task id, number, title, whether it names
-    各镇(街道), unit id, unit, role, whether the unit is active) that come task by task in order, each task's lead units
-    first and then in the order assigned (a task without units once, with no unit id): an inactive unit left out, a
-    unit named twice once with its first role, and for 各镇(街道) the `townships` (id, unit) not named. The duties
-    are (task, unit, role), each task a `TaskRow`, each unit as the rows give it (`duty_rows`, `light_duties`)."""
-    tasks: list[TaskRow] = []
-    out: list[tuple] = []
-    task, seen, with_townships = None, set(), False
-    for task_id, number, title, includes_townships, unit_id, unit, role, active in rows:
-        if task is None or task.id != task_id:
-            if with_townships:
-                out += [(task, u, ROLE_MEMBER) for uid, u in townships if uid not in seen]
-            task, seen = TaskRow(task_id, number, title, f"任务{cn_number(number)}"), set()
-            with_townships = bool(includes_townships)
-            tasks.append(task)
-        if unit_id is not None and active and unit_id not in seen:
-            seen.add(unit_id)
-            out.append((task, unit, role))
-    if with_townships:
-        out += [(task, u, ROLE_MEMBER) for uid, u in townships if uid not in seen]
-    return tasks, out
-
-
-# `duty_rows`'s statements, each built once (a statement holds no data; built anew, SQLAlchemy would work out its
-# cache key again on every call)
-@cache
-def _tasks_and_units_query():
-    """A plan's tasks with their explicit units (tasks without any once, with nulls): leads first, each task's
-    units in the order assigned, as `duties` takes them."""
-    return (
-        select(
-            Task.id,
-            Task.number,
-            Task.title,
-            Task.includes_townships,
-            Assignment.unit_id,
-            Assignment.role,
-            Unit.name,
-            Unit.kind,
-            Unit.sort_order,
-            Unit.is_active,
-        )
-        .select_from(Task)
-        .outerjoin(Assignment, Assignment.task_id == Task.id)
-        .outerjoin(Unit, Unit.id == Assignment.unit_id)
-        .where(Task.plan_id == bindparam("plan_id"))
-        .order_by(Task.number, Assignment.role != ROLE_LEAD, Assignment.id)
-    )
-
-
-@cache
-def _townships_query():
-    """The active towns and streets, in their order: what 各镇(街道) names."""
-    return (
-        select(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
-        .where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True))
-        .order_by(Unit.sort_order, Unit.id)
-    )
+    expanded = _expanded(named, [(r[0], UnitRow(*r)) for r in townships])
+    return [t[0] for t in tasks], [(task.id, unit, role) for task, unit, role in expanded]
 
 
 def light_duties(session: Session, plan: Plan) -> list[Duty]:
     """The plan's duties exactly as `duties` gives them (the same duties in the same order, each with the session's
     `Unit`), each task a `TaskRow` (counting reads a duty's task id only), in at most two statements: the tasks
     with their assignments' roles and units, and the active towns and streets when a task names 各镇(街道)."""
-    rows = session.execute(_tasks_and_unit_entities_query(), {"plan_id": plan.id}).all()
-    townships = list(session.scalars(_township_entities_query())) if any(r[3] for r in rows) else []
-    _tasks, expanded = _expanded(
-        (
-            (
-                task_id,
-                number,
-                title,
-                with_townships,
-                None if unit is None else unit.id,
-                unit,
-                role,
-                unit is not None and unit.is_active,
-            )
-            for task_id, number, title, with_townships, role, unit in rows
-        ),
-        [(u.id, u) for u in townships],
+    tasks = _by_task(session.execute(_tasks_and_unit_entities_query(), {"plan_id": plan.id}).all())
+    townships = list(session.scalars(_township_entities_query())) if any(t[1] for t in tasks) else []
+    named = (
+        (task, with_townships, [(uid, rest[0], role, rest[0].is_active) for uid, role, rest in units])
+        for task, with_townships, units in tasks
     )
-    return [Duty(task, unit, role) for task, unit, role in expanded]
+    return [Duty(task, unit, role) for task, unit, role in _expanded(named, [(u.id, u) for u in townships])]
 
 
-# `light_duties`'s statements, each built once
-@cache
-def _tasks_and_unit_entities_query():
-    """A plan's tasks with their explicit units as entities (tasks without any once, with nulls), in the order of
-    `_tasks_and_units_query`."""
+# the statements of `duty_rows` and `light_duties`, each built once (a statement holds no data; built anew,
+# SQLAlchemy would work out its cache key again on every call)
+def _tasks_with_units(*unit_columns):
+    """A plan's tasks with their explicit units (unit id, role, then `unit_columns`; tasks without any once, with
+    nulls): task by task, leads first, each task's units in the order assigned, as `duties` takes them."""
     return (
-        select(Task.id, Task.number, Task.title, Task.includes_townships, Assignment.role, Unit)
+        select(Task.id, Task.number, Task.title, Task.includes_townships, Assignment.unit_id, Assignment.role)
+        .add_columns(*unit_columns)
         .select_from(Task)
         .outerjoin(Assignment, Assignment.task_id == Task.id)
         .outerjoin(Unit, Unit.id == Assignment.unit_id)
@@ -273,9 +225,30 @@ def _tasks_and_unit_entities_query():
 
 
 @cache
+def _tasks_and_units_query():
+    return _tasks_with_units(Unit.name, Unit.kind, Unit.sort_order, Unit.is_active)
+
+
+@cache
+def _tasks_and_unit_entities_query():
+    return _tasks_with_units(Unit)
+
+
+def _townships(*columns):
+    """The active towns and streets, in their order: what 各镇(街道) names."""
+    return (
+        select(*columns).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+    )
+
+
+@cache
+def _townships_query():
+    return _townships(Unit.id, Unit.name, Unit.kind, Unit.sort_order)
+
+
+@cache
 def _township_entities_query():
-    """The active towns and streets as entities, in their order: what 各镇(街道) names."""
-    return select(Unit).where(Unit.kind == KIND_TOWNSHIP, Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+    return _townships(Unit)
 
 
 def _plain_rows(session: Session, query, params: dict | None = None) -> list:
