@@ -1,5 +1,7 @@
 # The two commands: `make run` (install, migrate, seed the demo district, serve) and `make test`.
 VENV ?= .venv
+# the audit tools' own virtualenv (requirements-audit.txt)
+AUDIT_VENV ?= .venv-audit
 PY := $(VENV)/bin/python
 PORT ?= 5000
 WORKERS ?= 2
@@ -27,7 +29,12 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.install
 
 install: $(VENV)/.installed
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(AUDIT_VENV)/.installed
+
+$(AUDIT_VENV)/.installed: requirements-audit.txt
+	test -x $(AUDIT_VENV)/bin/python || python3 -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/pip install -q -r requirements-audit.txt
+	touch $@
 
 system-deps:
 	@scripts/system-deps.sh $(SYSTEM_PACKAGES)
@@ -53,7 +60,7 @@ run: system-deps seed
 test: install-test
 	@scripts/system-deps.sh $(TEST_SYSTEM_PACKAGES)
 	$(VENV)/bin/ruff check tracker tests migrations
-	VENV=$(VENV) scripts/audit.sh
+	VENV=$(AUDIT_VENV) scripts/audit.sh
 	$(PYTEST) -n $(TEST_WORKERS) --dist worksteal -m "not serial"
 	$(PYTEST) -m serial
 	@if [ -n "$$TRACKER_TEST_DATABASE_URL" ]; then \
@@ -72,4 +79,4 @@ lint: install-test
 	$(VENV)/bin/ruff format --check tracker tests
 
 audit: install-test
-	VENV=$(VENV) scripts/audit.sh
+	VENV=$(AUDIT_VENV) scripts/audit.sh

@@ -8,7 +8,8 @@
 # says plainly that nothing was audited and does not fail the build for it; a reported vulnerability always fails.
 # PIP_AUDIT_CACHE_DIR reuses an HTTP cache filled where the service is reachable.
 set -uo pipefail
-VENV=${VENV:-.venv}
+# the audit tools' own virtualenv (make install-test makes it from requirements-audit.txt)
+VENV=${VENV:-.venv-audit}
 REQUIREMENTS=${REQUIREMENTS:-requirements.txt}
 
 "$VENV/bin/bandit" -q -r tracker -ll || { echo "bandit: findings above (fix them or mark a reasoned '# nosec')"; exit 1; }

@@ -86,3 +86,43 @@ def test_a_report_command_sets_its_objects_aside_from_the_collectors_passes_at_e
         result = runner.invoke(args=["report", "briefing", "--period", "2026-Q3", "-o", "/dev/null"])
         assert isinstance(result.exception, ZeroDivisionError)
     assert registered == [gc.freeze]  # once per process
+
+
+def test_a_report_command_holds_the_collector_off_until_it_renders_and_gives_it_back(app, monkeypatch):
+    """Until the render the collector does not run (what the command made lives until it ends); the render runs with
+    it on and what was made before set aside; after the command, succeeded or failed, it is as it was."""
+    seen = []
+
+    def data(*_args, **_kwargs):
+        seen.append(("data", gc.isenabled(), gc.get_freeze_count() > 0))
+        return object()
+
+    def to_pdf(*_args, **_kwargs):
+        seen.append(("render", gc.isenabled(), gc.get_freeze_count() > 0))
+        return b"%PDF-1.7 x"
+
+    monkeypatch.setattr(reports, "briefing_data", data)
+    monkeypatch.setattr(reports, "to_pdf", to_pdf)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["report", "briefing", "--period", "2026-Q3", "-o", "/dev/null"])
+    assert result.exit_code == 0, result.output
+    assert seen == [("data", False, False), ("render", True, True)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    monkeypatch.setattr(reports, "briefing_data", lambda *_args: 1 / 0)  # fails before it renders
+    result = runner.invoke(args=["report", "briefing", "--period", "2026-Q3", "-o", "/dev/null"])
+    assert isinstance(result.exception, ZeroDivisionError)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_process_with_the_collector_off_keeps_it_off_through_a_report_command(app, monkeypatch):
+    monkeypatch.setattr(reports, "briefing_data", lambda *_args: object())
+    monkeypatch.setattr(reports, "to_pdf", lambda *_args: b"%PDF-1.7 x")
+    gc.disable()
+    try:
+        result = app.test_cli_runner().invoke(args=["report", "briefing", "--period", "2026-Q3", "-o", "/dev/null"])
+        assert result.exit_code == 0, result.output
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

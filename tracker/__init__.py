@@ -17,7 +17,7 @@ from werkzeug.routing import Map
 from . import db, hardening, jobs, ratelimit, templating
 from .commands import CommandTable
 from .config import Defaults, default_database_url, load_secret_key
-from .extensions import csrf, limiter, login_manager
+from .extensions import limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -177,6 +177,15 @@ def _assemble_data(app: TrackerApp) -> None:
     audit_service.set_default_key(app.config["AUDIT_KEY"])
 
 
+def _assemble_csrf(app: TrackerApp) -> None:
+    """CSRF protection: every request's check, and `csrf_token()` for the forms' templates (it reads the session, so
+    only a request renders it). With the pages, before the first request; a command, which renders no form, does not
+    import Flask-WTF and WTForms."""
+    from flask_wtf.csrf import CSRFProtect
+
+    CSRFProtect(app)
+
+
 def _assemble_templates(app: TrackerApp) -> None:
     """What a template needs: the filters, the policy for templates, the labels the areas' templates share."""
     from . import desk
@@ -216,7 +225,7 @@ def _init_extensions(app: TrackerApp) -> None:
     """Request hardening, the database, CSRF, login throttling, the job queue and logins."""
     hardening.init_app(app)
     db.init_app(app)
-    csrf.init_app(app)
+    app.assemble_later(_assemble_csrf)  # before the pages
     # the store is chosen (and said) now; it is opened, with its client library, when the app first serves
     ratelimit.configure(app)
     app.before_serving(limiter.init_app)

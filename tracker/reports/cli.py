@@ -20,10 +20,12 @@ from ..periods import Period
 @click.pass_context
 def report_cli(ctx: click.Context) -> None:
     """PDF reports (and their Word versions)."""
-    from .pdf import fewer_full_collections, freeze_at_exit
+    from .pdf import collector_off_until_render, fewer_full_collections, freeze_at_exit
 
-    # the report is built and rendered with the cycle collector's full passes held back, and the process, which ends
-    # with the command, skips the collector's last passes over everything it made (reports/pdf.py)
+    # the cycle collector is held off until the render (what the command makes before it lives until it ends), the
+    # report is rendered with its full passes held back, and the process, which ends with the command, skips the
+    # collector's last passes over everything it made (reports/pdf.py)
+    ctx.with_resource(collector_off_until_render())
     ctx.with_resource(fewer_full_collections())
     freeze_at_exit()
 
@@ -47,8 +49,9 @@ FORMAT = click.option(
 
 def _write(kind: str, data, out: Path, fmt: str = "pdf") -> None:
     from . import service
-    from .pdf import FontMissing
+    from .pdf import FontMissing, start_render
 
+    start_render()
     try:
         body = service.to_docx(kind, data) if fmt == "docx" else service.to_pdf(kind, data)
     except FontMissing as e:

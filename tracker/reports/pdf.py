@@ -115,6 +115,41 @@ def fewer_full_collections() -> Iterator[None]:
                 gc.set_threshold(*_collector_saved)
 
 
+# a `report` command's collector, between its start and its render: off (until the render gives it back), frozen
+_command_collector = {"off": False, "frozen": False}
+
+
+@contextmanager
+def collector_off_until_render() -> Iterator[None]:
+    """Hold the cycle collector off while a `report` command starts and builds its data, until `start_render`; give
+    it back as it was when the command ends, however it ends.
+
+    What a command makes before it renders (the modules it imports, the models and their mappers, the compiled
+    statements, the report's data) lives until the process ends: the young collections that ran over it (about 270
+    in the briefing command) freed almost nothing, for about a twelfth of the CPU the command spent before its
+    render."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    _command_collector.update(off=was_enabled, frozen=False)
+    try:
+        yield
+    finally:
+        if _command_collector["frozen"]:
+            gc.unfreeze()
+        _command_collector.update(off=False, frozen=False)
+        if was_enabled:
+            gc.enable()
+
+
+def start_render() -> None:
+    """Before a `report` command renders: set everything made so far aside from the collector (`gc.freeze`), so that
+    the render's collections walk only the render's objects, and let the collector run again."""
+    if _command_collector["off"]:
+        gc.freeze()
+        _command_collector.update(off=False, frozen=True)
+        gc.enable()
+
+
 _frozen_at_exit = False
 
 
