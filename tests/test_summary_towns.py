@@ -11,9 +11,10 @@ from itertools import product
 import pytest
 
 from tracker.metrics import service
-from tracker.metrics.comparisons import FigureStore, Rules, compare_in, compare_unit, comparison_months
+from tracker.metrics.comparisons import FigureStore, Rules, compare_in, comparison_months
 from tracker.metrics.indicators import active_indicators
 from tracker.metrics.models import AGG_MEAN, AGG_SUM, DOWN, SCOPE_TOWNSHIP, UP
+from tracker.metrics.town_comparisons import compare_towns, compare_unit
 from tracker.metrics.units import towns
 from tracker.periods import Period
 
@@ -57,6 +58,18 @@ def test_each_town_is_compared_as_compare_in_compares_it(period):
         found = compare_unit(rules, store, town.id, period)
         assert found == expected
         assert repr(found) == repr(expected)  # the same types too: an int stays an int, a Decimal its digits
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.code)
+def test_all_towns_compared_at_once_as_each_alone(period):
+    """One call for every town (full, with holes, without any figure) gives each town what compare_in gives it."""
+    store = FigureStore([CASES, LOSSES, RATE], [r for r in _rows() if r[2] in set(comparison_months(period))])
+    store.use_towns(TOWNS)
+    ids = [9, 3, 1, 2, 4]
+    for rules in (CASES, LOSSES, RATE):
+        found = compare_towns(rules, store, ids, period)
+        expected = [compare_in(rules, store, uid, period) for uid in ids]
+        assert repr(found) == repr(expected)
 
 
 def test_the_missing_months_are_named_on_both_sides():

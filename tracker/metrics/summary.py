@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from ..org.models import Unit
 from ..periods import Period
-from .comparisons import Comparison, FigureStore, compare_in, compare_unit, comparison_months
+from .comparisons import Comparison, FigureStore, compare_in, comparison_months
 from .indicators import CORE_CODES, active_indicators
 from .models import (
     SCOPE_TOWNSHIP,
     Indicator,
 )
 from .rankings import rank_towns
+from .town_comparisons import compare_towns
 from .units import towns
 
 # the 两降两升 verdict of a span: all four improved; one of them did not; none failed but some cannot be compared yet
@@ -131,10 +132,11 @@ def summary(session: Session, period: Period) -> Summary:
     store.use_towns(every_town)
     district = {i.code: compare_in(i, store, None, period) for i in indicators}
     town_rules = [store.rules_of(i) for i in indicators if i.scope == SCOPE_TOWNSHIP]
+    town_ids = [u.id for u in town_list]
+    compared = [(r.code, compare_towns(r, store, town_ids, period)) for r in town_rules]
     units = []
-    for u in town_list:
-        uid = u.id
-        comps = {r.code: compare_unit(r, store, uid, period) for r in town_rules}
+    for n, u in enumerate(town_list):
+        comps = {code: of_towns[n] for code, of_towns in compared}
         units.append(
             UnitSummary(
                 u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
