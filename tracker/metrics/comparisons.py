@@ -127,10 +127,16 @@ class FigureStore:
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
         # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
-        # of rows costs more than their fetch
+        # of rows costs more than their fetch; and the driver's tuples as they are (no column here has a result
+        # processor, so a Row would hold the same values), not a Row made for each
         if session.autoflush:
             session.flush()
-        return cls(indicators, session.connection().execute(query).all(), session)  # one fetchall
+        result = session.connection().execute(query)
+        try:
+            rows = result.cursor.fetchall()  # one fetchall
+        finally:
+            result.close()
+        return cls(indicators, rows, session)
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""
