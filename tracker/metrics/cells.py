@@ -109,6 +109,7 @@ def town_rows(s, town_href) -> Markup:
     (a verdict's HTML follows from the verdict and the four comparisons' states and arrows). A figure, as `number`
     writes it or as a sort value (an int's or a Decimal's digits), has nothing to escape."""
     core = s.core
+    core_codes = [ind.code for ind in core]
     columns = [
         (ind.code, ind, ind.decimals, f'<span class="unit">{_e(ind.unit_label)}</span>') for ind in s.town_indicators
     ]
@@ -117,7 +118,7 @@ def town_rows(s, town_href) -> Markup:
     for u in s.ranked():
         comps = u.comparisons
         state = u.verdict
-        key = (state, *[(c.state, c.arrow) if (c := comps.get(ind.code)) is not None else None for ind in core])
+        key = (state, *[(c.state, c.arrow) if (c := comps.get(code)) is not None else None for code in core_codes])
         shown = verdicts.get(key)
         if shown is None:
             shown = verdicts[key] = verdict(state, comps, core)

@@ -101,25 +101,19 @@ def _legend(series: Sequence[Series], right_edge: Decimal) -> list[str]:
 
 
 def _line(s: Series, labels: Sequence[str], x, y, decimals: int, unit: str) -> list[str]:
-    """One series: its line, broken where a month has no figure, and a dot a month with the figure as its tip."""
+    """One series: its line, broken where a month has no figure, and a dot a month with the figure as its tip. `x`:
+    a month's coordinate as text (by index), `y` a figure's; each point's are written once for both."""
     out = []
     dash = ' stroke-dasharray="4 3"' if s.dashed else ""
-    path, pen_down = [], False
-    for i, v in enumerate(s.values):
-        if v is None:
-            pen_down = False
-            continue
-        path.append(f"{'L' if pen_down else 'M'}{_n(x(i))} {_n(y(v))}")
-        pen_down = True
-    if path:
+    points = [(i, v, x(i), y(v)) for i, v in enumerate(s.values) if v is not None]
+    if points:
+        path = [
+            f"{'L' if k and points[k - 1][0] == i - 1 else 'M'}{px} {py}" for k, (i, _v, px, py) in enumerate(points)
+        ]
         out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"{dash}/>')
-    for i, v in enumerate(s.values):
-        if v is None:
-            continue
+    for i, v, px, py in points:
         tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
-        out.append(
-            f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>'
-        )
+        out.append(f'<circle cx="{px}" cy="{py}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>')
     return out
 
 
@@ -167,8 +161,15 @@ def trend_chart(
     for i, lab in enumerate(labels):
         out.append(_text(x(i), height - 9, lab, 10, "middle", MUTED))
     out += _legend(series, D(width - right))
+    xs: dict[int, str] = {}  # a month's coordinate, the same for every series
+
+    def px(i: int) -> str:
+        if (found := xs.get(i)) is None:
+            found = xs[i] = _n(x(i))
+        return found
+
     for s in series:
-        out += _line(s, labels, x, y, decimals, unit)
+        out += _line(s, labels, px, lambda v: _n(y(v)), decimals, unit)
     out.append("</svg>")
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
 

@@ -267,8 +267,12 @@ def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
     return sum(map(Decimal, vals), Decimal(0))
 
 
+_QUANTA = [Decimal(1).scaleb(-d) for d in range(10)]  # 1, 0.1, 0.01 … by decimal places
+
+
 def rounded(d: Decimal, decimals: int) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    q = _QUANTA[decimals] if 0 <= decimals < len(_QUANTA) else Decimal(1).scaleb(-decimals)
+    return d.quantize(q, rounding=ROUND_HALF_UP)
 
 
 def comparison_months(period: Period) -> list[str]:
