@@ -229,6 +229,7 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
     now_label, then_label, unit_text = labels
     now_tip, then_tip = f"{now_label}:", f"{then_label}:"
     colours, d_left = {"good": GOOD, "bad": BAD}, D(left)
+    quantize, half_up = D.quantize, ROUND_HALF_UP  # _n of a Decimal, spelt out: two coordinates a bar
     out: list[str] = []
     for i, b in enumerate(bars):
         y0 = top + row_h * i  # whole numbers: _n writes them as Decimal would
@@ -242,12 +243,10 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
             w = plot_w * D(b.value) / top_value
             shown = f"{_fmt(b.value, decimals)}{unit_text}"
             out.append(
-                f'<rect x="{left}" y="{y0 + 4}.0" width="{_n(w)}" height="14" fill="{CURRENT}">'
-                f"<title>{label}{now_tip}{shown}</title></rect>"
-            )
-            out.append(
-                f'<text x="{_n(d_left + w + 6)}" y="{y0 + 15}.0" font-size="11" text-anchor="start" '
-                f'fill="{colours.get(b.state, INK)}">{shown}</text>'
+                f'<rect x="{left}" y="{y0 + 4}.0" width="{quantize(w, _TENTH, half_up):f}" height="14" '
+                f'fill="{CURRENT}"><title>{label}{now_tip}{shown}</title></rect>'
+                f'<text x="{quantize(d_left + w + 6, _TENTH, half_up):f}" y="{y0 + 15}.0" font-size="11" '
+                f'text-anchor="start" fill="{colours.get(b.state, INK)}">{shown}</text>'
             )
         else:
             out.append(
@@ -257,8 +256,7 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
             out.append(
-                f'<rect x="{left}" y="{y0 + 20}.0" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
-                f"<title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title>"
-                "</rect>"
+                f'<rect x="{left}" y="{y0 + 20}.0" width="{quantize(w, _TENTH, half_up):f}" height="5" '
+                f'fill="{PREVIOUS}"><title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title></rect>'
             )
     return out
