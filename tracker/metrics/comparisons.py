@@ -101,10 +101,14 @@ class FigureStore:
                 q = quantum[ind_id]
                 v = amount.quantize(q) if q is not None else amount
             data[(ind_id, unit_id, month)] = v
+            if unit_id is None:
+                months[ind_id].add(month)
+            else:
+                key = (ind_id, month)
+                by_month[key].append(v)
+                towns_of[key].add(unit_id)
+        for ind_id, month in by_month:  # the months of town figures, once each rather than once a figure
             months[ind_id].add(month)
-            if unit_id is not None:
-                by_month[(ind_id, month)].append(v)
-                towns_of[(ind_id, month)].add(unit_id)
 
     def rules_of(self, ind: Indicator | Rules) -> Rules:
         """The plain rules of an indicator (one of the store's, or read from the model)."""
