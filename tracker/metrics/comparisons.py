@@ -300,7 +300,7 @@ def value(session: Session, code: str, unit_id: int | None, period: Period) -> V
 # -- comparisons -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the summary makes one for every town and indicator
 class Comparison:
     """A figure with last year's, the year-on-year and period-on-period changes and whether it moved well.
 
