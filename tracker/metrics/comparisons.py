@@ -83,7 +83,8 @@ class FigureStore:
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
-        self.towns: dict[tuple[int, str], set[int]] = defaultdict(set)  # towns with a figure, per month
+        # the towns with a figure, per indicator and month, with their figures (town id -> figure)
+        self.towns: dict[tuple[int, str], dict[int, Value]] = defaultdict(dict)
         self.session = session
         self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
         self._covered: dict[tuple[int, Period], tuple[list[Period], tuple[str, ...]]] = {}
@@ -106,7 +107,7 @@ class FigureStore:
             else:
                 key = (ind_id, month)
                 by_month[key].append(v)
-                towns_of[key].add(unit_id)
+                towns_of[key][unit_id] = v
         for ind_id, month in by_month:  # the months of town figures, once each rather than once a figure
             months[ind_id].add(month)
 
@@ -200,14 +201,14 @@ class FigureStore:
         """The district of a town-level indicator: the towns with a figure in both months, in the towns' id order
         month by month; a town with a figure in one of them only is missing in the other (the whole district when
         nobody has a figure in the other month)."""
-        have, towns, nobody = self.months.get(r.id, set()), self.towns, set()
+        have, towns, nobody = self.months.get(r.id, set()), self.towns, {}
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
         wholes: list[tuple[int | None, str]] = []
         for code in codes:
             other = _shift_code(code, shift)
-            here, there = towns.get((r.id, code), nobody), towns.get((r.id, other), nobody)
+            here, there = towns.get((r.id, code), nobody).keys(), towns.get((r.id, other), nobody).keys()
             both = sorted(here & there)
             now += [(u, code) for u in both]
             then += [(u, other) for u in both]

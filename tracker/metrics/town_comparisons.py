@@ -52,14 +52,16 @@ def compare_towns(r: Rules, store: FigureStore, unit_ids: Iterable[int], period:
     before = None
     if period.kind in ("month", "quarter"):
         before = tuple(_shift_code(c, period.first - period.last - 1) for c in codes)
-    get, rid = store.data.get, r.id
+    # each month's figures by town (the store's), read once for every town
+    towns, rid, nobody = store.towns, r.id, {}
+    now_of = [towns.get((rid, c), nobody) for c in codes]
+    last_of = [towns.get((rid, c), nobody) for c in last_year]
+    before_of = [] if before is None else [towns.get((rid, c), nobody) for c in before]
     out = []
     for uid in unit_ids:
-        here = [get((rid, uid, c), _ABSENT) for c in codes]
-        yoy = _pairs(here, [get((rid, uid, c), _ABSENT) for c in last_year], uid, codes, last_year)
-        mom = (
-            None if before is None else _pairs(here, [get((rid, uid, c), _ABSENT) for c in before], uid, codes, before)
-        )
+        here = [m.get(uid, _ABSENT) for m in now_of]
+        yoy = _pairs(here, [m.get(uid, _ABSENT) for m in last_of], uid, codes, last_year)
+        mom = None if before is None else _pairs(here, [m.get(uid, _ABSENT) for m in before_of], uid, codes, before)
         out.append(_compared(r, store, codes, yoy, mom))
     return out
 
