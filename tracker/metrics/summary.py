@@ -109,10 +109,16 @@ def _union(groups) -> list[tuple[str, str]]:
 def verdict_of(comparisons: dict[str, Comparison]) -> str:
     """MET when all four improved with nothing missing; UNMET when one with nothing missing did not improve;
     otherwise INCOMPLETE (a figure, last year's figure or some unit-months are missing)."""
-    found = [comparisons.get(k) for k in CORE_CODES]
-    if any(c is not None and c.improved is False and not c.missing for c in found):
-        return UNMET
-    return MET if all(c is not None and c.improved is True and not c.missing for c in found) else INCOMPLETE
+    met = True
+    for k in CORE_CODES:
+        c = comparisons.get(k)
+        if c is None or c.missing:
+            met = False
+        elif c.improved is False:
+            return UNMET
+        elif c.improved is not True:
+            met = False
+    return MET if met else INCOMPLETE
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
@@ -137,10 +143,7 @@ def summary(session: Session, period: Period) -> Summary:
     units = []
     for n, u in enumerate(town_list):
         comps = {code: of_towns[n] for code, of_towns in compared}
-        units.append(
-            UnitSummary(
-                u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
-            )
-        )
+        improved = len([k for k in CORE_CODES if (c := comps.get(k)) is not None and c.improved])
+        units.append(UnitSummary(u, comps, _meets(comps), improved_count=improved))
     rank_towns(units, town_rules)
     return Summary(period, indicators, district, _meets(district), units)
