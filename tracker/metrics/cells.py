@@ -90,14 +90,42 @@ def arrow(c, ind) -> Markup:
 
 def verdict(state: str, comps: dict, core) -> Markup:
     """The verdict (达成, 未达成, 数据不全) and the four core indicators' arrows."""
+    return _html(_verdict_text(state, "".join(_arrow_item(ind, comps.get(ind.code)) for ind in core)))
+
+
+def _arrow_item(ind, c) -> str:
+    return f'<span class="arrowitem">{_e(ind.name[:2])}{arrow(c, ind)}</span>'
+
+
+def _verdict_text(state: str, arrows: str) -> str:
     title = ' title="有指标缺本期或去年同期数据,暂不能判断"' if state == "incomplete" else ""
-    arrows = "".join(
-        f'<span class="arrowitem">{_e(ind.name[:2])}{arrow(comps.get(ind.code), ind)}</span>' for ind in core
-    )
-    return _html(
+    return (
         f'<span class="verdict {_e(state)}"{title}>{_e(VERDICT_LABELS[state])}</span>\n'
         f'<span class="arrows"><span class="visually-hidden">四项指标:</span>{arrows}</span>'
     )
+
+
+def _verdicts(core):
+    """`verdict` for many towns: a function of (verdict, comparisons) writing each distinct verdict, and each
+    indicator's arrow of a state and direction, once (an arrow's HTML follows from those alone)."""
+    codes = [ind.code for ind in core]
+    items: dict[tuple, str] = {}
+    verdicts: dict[tuple, str] = {}
+
+    def shown(state: str, comps: dict) -> str:
+        marks = [(c.state, c.arrow) if (c := comps.get(code)) is not None else None for code in codes]
+        key = (state, *marks)
+        found = verdicts.get(key)
+        if found is None:
+            parts = []
+            for ind, code, mark in zip(core, codes, marks, strict=True):
+                if (item := items.get((code, mark))) is None:
+                    item = items[(code, mark)] = _arrow_item(ind, comps.get(code))
+                parts.append(item)
+            found = verdicts[key] = _verdict_text(state, "".join(parts))
+        return found
+
+    return shown
 
 
 def town_rows(s, town_href) -> Markup:
@@ -105,23 +133,17 @@ def town_rows(s, town_href) -> Markup:
     town_href(unit_id), its verdict, and per town indicator its figure and year-on-year change, each cell with
     the value its column sorts by.
 
-    What is the same for every town is written once: each indicator's unit, and each verdict with its four arrows
-    (a verdict's HTML follows from the verdict and the four comparisons' states and arrows). A figure, as `number`
-    writes it or as a sort value (an int's or a Decimal's digits), has nothing to escape."""
-    core = s.core
-    core_codes = [ind.code for ind in core]
+    What is the same for every town is written once: each indicator's unit, and each verdict and arrow
+    (`_verdicts`). A figure, as `number` writes it or as a sort value (an int's or a Decimal's digits), has nothing
+    to escape."""
+    verdict_of = _verdicts(s.core)
     columns = [
         (ind.code, ind, ind.decimals, f'<span class="unit">{_e(ind.unit_label)}</span>') for ind in s.town_indicators
     ]
-    verdicts: dict[tuple, str] = {}
     out = []
     for u in s.ranked():
         comps = u.comparisons
-        state = u.verdict
-        key = (state, *[(c.state, c.arrow) if (c := comps.get(code)) is not None else None for code in core_codes])
-        shown = verdicts.get(key)
-        if shown is None:
-            shown = verdicts[key] = verdict(state, comps, core)
+        shown = verdict_of(u.verdict, comps)
         rank = u.rank
         out.append(
             f'  <tr>\n    <td class="num" data-value="{rank}">{rank}</td>\n'
