@@ -174,7 +174,7 @@ def trend_chart(
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a chart a town indicator, a bar a town
 class Bar:
     """One row of a bar chart: a label, this span's value and last year's (either may be None)."""
 
