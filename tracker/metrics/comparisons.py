@@ -226,14 +226,27 @@ class FigureStore:
         if not keys:
             return None
         r = self.rules_of(ind)
-        rid, data = r.id, self.data
-        vals = [data[(rid, u, m)] for u, m in keys]
+        if unit_id is None and r.scope != SCOPE_DISTRICT:
+            vals = self._town_figures(r.id, keys)
+        else:
+            rid, data = r.id, self.data
+            vals = [data[(rid, u, m)] for u, m in keys]
         if unit_id is not None or r.scope == SCOPE_DISTRICT or r.aggregate == AGG_SUM:
             return _combine(r, vals)
         per_month: dict[str, list[Value]] = defaultdict(list)
         for (_u, m), v in zip(keys, vals, strict=True):
             per_month[m].append(v)
         return _combine(r, [_combine(r, per_month[m]) for m in sorted(per_month)])
+
+    def _town_figures(self, rid: int, keys: list[tuple[int | None, str]]) -> list[Value]:
+        """The figures of towns' unit-months (as `pair` gives them for the district: month by month), each month's
+        figures by town looked up once a month rather than once a figure."""
+        towns, vals, month = self.towns, [], None
+        for u, m in keys:
+            if m != month:
+                figures, month = towns[(rid, m)], m
+            vals.append(figures[u])
+        return vals
 
     def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
         """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
