@@ -209,14 +209,16 @@ class FigureStore:
         for code in codes:
             other = _shift_code(code, shift)
             here, there = towns.get((r.id, code), nobody).keys(), towns.get((r.id, other), nobody).keys()
-            both = sorted(here & there)
+            common = here & there
+            both = sorted(common)
             now += [(u, code) for u in both]
             then += [(u, other) for u in both]
             if other not in have:
                 wholes.append((None, other))
-            else:
+            elif len(common) != len(here):  # some town here is not there
                 missing += [(u, other) for u in here - there]
-            missing += [(u, code) for u in there - here]
+            if len(common) != len(there):
+                missing += [(u, code) for u in there - here]
         # a month nobody has figures for is named only when the rest of the span was compared (a span whose
         # other period has no figures at all is simply not compared: 无同期数据)
         return _Pairing(now, then, missing + wholes if now else missing)
