@@ -166,3 +166,18 @@ def test_the_overview_draws_the_like_for_like_trend_and_names_what_it_left_out(d
     assert "2026年5月:3起" in trend and "2025年5月:9起" in trend
     text = re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", trend))
     assert "柳溪镇2026年8月" in text and "柳溪镇2026年10月" in text and "云岭镇2025年10月" in text
+
+
+@pytest.mark.parametrize(
+    "here, there, uneven",
+    [
+        ("3,1,2", "3,1,2", False),  # the same towns, as the database listed them
+        ("1,2,3", "3,1,2", False),  # the same towns in another order: a month compared whole
+        ("1,2,3", "2,3", True),  # a town missing in one year, the others in both: town by town
+        ("1,12", "2,11", False),  # no town in both (ids are compared whole, not by their digits)
+    ],
+)
+def test_a_month_is_read_town_by_town_only_when_its_towns_differ_but_meet(here, there, uneven):
+    from tracker.metrics.series import _differ_but_meet
+
+    assert _differ_but_meet(here, there) is uneven

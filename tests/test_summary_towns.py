@@ -11,9 +11,10 @@ from itertools import product
 import pytest
 
 from tracker.metrics import service
-from tracker.metrics.comparisons import FigureStore, Rules, compare_in, compare_unit, comparison_months
+from tracker.metrics.comparisons import Comparison, FigureStore, Rules, compare_in, comparison_months
 from tracker.metrics.indicators import active_indicators
 from tracker.metrics.models import AGG_MEAN, AGG_SUM, DOWN, SCOPE_TOWNSHIP, UP
+from tracker.metrics.town_comparisons import compare_towns, compare_unit
 from tracker.metrics.units import towns
 from tracker.periods import Period
 
@@ -59,6 +60,18 @@ def test_each_town_is_compared_as_compare_in_compares_it(period):
         assert repr(found) == repr(expected)  # the same types too: an int stays an int, a Decimal its digits
 
 
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.code)
+def test_all_towns_compared_at_once_as_each_alone(period):
+    """One call for every town (full, with holes, without any figure) gives each town what compare_in gives it."""
+    store = FigureStore([CASES, LOSSES, RATE], [r for r in _rows() if r[2] in set(comparison_months(period))])
+    store.use_towns(TOWNS)
+    ids = [9, 3, 1, 2, 4]
+    for rules in (CASES, LOSSES, RATE):
+        found = compare_towns(rules, store, ids, period)
+        expected = [compare_in(rules, store, uid, period) for uid in ids]
+        assert repr(found) == repr(expected)
+
+
 def test_the_missing_months_are_named_on_both_sides():
     period = Period.parse("2026-Q3")
     store = FigureStore([CASES], [r for r in _rows() if r[0] == CASES.id])
@@ -88,3 +101,25 @@ def test_the_summary_of_the_demo_matches_compare_in(demo, session):
     for u in summary.units:
         for code, c in u.comparisons.items():
             assert c == compare_in(summary.indicator(code), store, u.unit.id, period)
+
+
+def test_the_verdict_of_every_mix_of_the_four():
+    """达成 when all four improved with nothing missing; 未达成 when one with nothing missing did not; else 数据不全."""
+    from tracker.metrics.indicators import CORE_CODES
+    from tracker.metrics.summary import INCOMPLETE, MET, UNMET, verdict_of
+
+    gap = (("甲镇", "2026-08"),)
+    kinds = [None] + [
+        Comparison(1, 2, -1, None, None, "abs", improved, "down", missing=missing)
+        for improved, missing in product((True, False, None), ((), gap))
+    ]
+    for mix in product(kinds, repeat=len(CORE_CODES)):
+        comps = {code: c for code, c in zip(CORE_CODES, mix, strict=True) if c is not None}
+        found = [c for c in mix if c is not None and not c.missing]
+        if any(c.improved is False for c in found):
+            expected = UNMET
+        elif len(found) == len(CORE_CODES) and all(c.improved is True for c in found):
+            expected = MET
+        else:
+            expected = INCOMPLETE
+        assert verdict_of(comps) == expected, mix

@@ -101,25 +101,19 @@ def _legend(series: Sequence[Series], right_edge: Decimal) -> list[str]:
 
 
 def _line(s: Series, labels: Sequence[str], x, y, decimals: int, unit: str) -> list[str]:
-    """One series: its line, broken where a month has no figure, and a dot a month with the figure as its tip."""
+    """One series: its line, broken where a month has no figure, and a dot a month with the figure as its tip. `x`:
+    a month's coordinate as text (by index), `y` a figure's; each point's are written once for both."""
     out = []
     dash = ' stroke-dasharray="4 3"' if s.dashed else ""
-    path, pen_down = [], False
-    for i, v in enumerate(s.values):
-        if v is None:
-            pen_down = False
-            continue
-        path.append(f"{'L' if pen_down else 'M'}{_n(x(i))} {_n(y(v))}")
-        pen_down = True
-    if path:
+    points = [(i, v, x(i), y(v)) for i, v in enumerate(s.values) if v is not None]
+    if points:
+        path = [
+            f"{'L' if k and points[k - 1][0] == i - 1 else 'M'}{px} {py}" for k, (i, _v, px, py) in enumerate(points)
+        ]
         out.append(f'<path d="{" ".join(path)}" fill="none" stroke="{s.colour}" stroke-width="2"{dash}/>')
-    for i, v in enumerate(s.values):
-        if v is None:
-            continue
+    for i, v, px, py in points:
         tip = f"{s.label}{labels[i] if i < len(labels) else ''}:{_fmt(v, decimals)}{unit}"
-        out.append(
-            f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>'
-        )
+        out.append(f'<circle cx="{px}" cy="{py}" r="3" fill="{s.colour}"><title>{escape(tip)}</title></circle>')
     return out
 
 
@@ -167,13 +161,20 @@ def trend_chart(
     for i, lab in enumerate(labels):
         out.append(_text(x(i), height - 9, lab, 10, "middle", MUTED))
     out += _legend(series, D(width - right))
+    xs: dict[int, str] = {}  # a month's coordinate, the same for every series
+
+    def px(i: int) -> str:
+        if (found := xs.get(i)) is None:
+            found = xs[i] = _n(x(i))
+        return found
+
     for s in series:
-        out += _line(s, labels, x, y, decimals, unit)
+        out += _line(s, labels, px, lambda v: _n(y(v)), decimals, unit)
     out.append("</svg>")
     return Markup("".join(out))  # nosec B704  # every text in the SVG went through escape()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a chart a town indicator, a bar a town
 class Bar:
     """One row of a bar chart: a label, this span's value and last year's (either may be None)."""
 
@@ -228,6 +229,7 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
     now_label, then_label, unit_text = labels
     now_tip, then_tip = f"{now_label}:", f"{then_label}:"
     colours, d_left = {"good": GOOD, "bad": BAD}, D(left)
+    quantize, half_up = D.quantize, ROUND_HALF_UP  # _n of a Decimal, spelt out: two coordinates a bar
     out: list[str] = []
     for i, b in enumerate(bars):
         y0 = top + row_h * i  # whole numbers: _n writes them as Decimal would
@@ -241,12 +243,10 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
             w = plot_w * D(b.value) / top_value
             shown = f"{_fmt(b.value, decimals)}{unit_text}"
             out.append(
-                f'<rect x="{left}" y="{y0 + 4}.0" width="{_n(w)}" height="14" fill="{CURRENT}">'
-                f"<title>{label}{now_tip}{shown}</title></rect>"
-            )
-            out.append(
-                f'<text x="{_n(d_left + w + 6)}" y="{y0 + 15}.0" font-size="11" text-anchor="start" '
-                f'fill="{colours.get(b.state, INK)}">{shown}</text>'
+                f'<rect x="{left}" y="{y0 + 4}.0" width="{quantize(w, _TENTH, half_up):f}" height="14" '
+                f'fill="{CURRENT}"><title>{label}{now_tip}{shown}</title></rect>'
+                f'<text x="{quantize(d_left + w + 6, _TENTH, half_up):f}" y="{y0 + 15}.0" font-size="11" '
+                f'text-anchor="start" fill="{colours.get(b.state, INK)}">{shown}</text>'
             )
         else:
             out.append(
@@ -256,8 +256,7 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
             out.append(
-                f'<rect x="{left}" y="{y0 + 20}.0" width="{_n(w)}" height="5" fill="{PREVIOUS}">'
-                f"<title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title>"
-                "</rect>"
+                f'<rect x="{left}" y="{y0 + 20}.0" width="{quantize(w, _TENTH, half_up):f}" height="5" '
+                f'fill="{PREVIOUS}"><title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title></rect>'
             )
     return out

@@ -83,7 +83,8 @@ class FigureStore:
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
         self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
-        self.towns: dict[tuple[int, str], set[int]] = defaultdict(set)  # towns with a figure, per month
+        # the towns with a figure, per indicator and month, with their figures (town id -> figure)
+        self.towns: dict[tuple[int, str], dict[int, Value]] = defaultdict(dict)
         self.session = session
         self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
         self._covered: dict[tuple[int, Period], tuple[list[Period], tuple[str, ...]]] = {}
@@ -101,10 +102,14 @@ class FigureStore:
                 q = quantum[ind_id]
                 v = amount.quantize(q) if q is not None else amount
             data[(ind_id, unit_id, month)] = v
+            if unit_id is None:
+                months[ind_id].add(month)
+            else:
+                key = (ind_id, month)
+                by_month[key].append(v)
+                towns_of[key][unit_id] = v
+        for ind_id, month in by_month:  # the months of town figures, once each rather than once a figure
             months[ind_id].add(month)
-            if unit_id is not None:
-                by_month[(ind_id, month)].append(v)
-                towns_of[(ind_id, month)].add(unit_id)
 
     def rules_of(self, ind: Indicator | Rules) -> Rules:
         """The plain rules of an indicator (one of the store's, or read from the model)."""
@@ -127,10 +132,16 @@ class FigureStore:
         if unit_id is not None:
             query = query.where(MetricValue.unit_id == unit_id)
         # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
-        # of rows costs more than their fetch
+        # of rows costs more than their fetch; and the driver's tuples as they are (no column here has a result
+        # processor, so a Row would hold the same values), not a Row made for each
         if session.autoflush:
             session.flush()
-        return cls(indicators, session.connection().execute(query).all(), session)  # one fetchall
+        result = session.connection().execute(query)
+        try:
+            rows = result.cursor.fetchall()  # one fetchall
+        finally:
+            result.close()
+        return cls(indicators, rows, session)
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""
@@ -190,22 +201,24 @@ class FigureStore:
         """The district of a town-level indicator: the towns with a figure in both months, in the towns' id order
         month by month; a town with a figure in one of them only is missing in the other (the whole district when
         nobody has a figure in the other month)."""
-        have, towns, nobody = self.months.get(r.id, set()), self.towns, set()
+        have, towns, nobody = self.months.get(r.id, set()), self.towns, {}
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
         wholes: list[tuple[int | None, str]] = []
         for code in codes:
             other = _shift_code(code, shift)
-            here, there = towns.get((r.id, code), nobody), towns.get((r.id, other), nobody)
-            both = sorted(here & there)
+            here, there = towns.get((r.id, code), nobody).keys(), towns.get((r.id, other), nobody).keys()
+            common = here & there
+            both = sorted(common)
             now += [(u, code) for u in both]
             then += [(u, other) for u in both]
             if other not in have:
                 wholes.append((None, other))
-            else:
+            elif len(common) != len(here):  # some town here is not there
                 missing += [(u, other) for u in here - there]
-            missing += [(u, code) for u in there - here]
+            if len(common) != len(there):
+                missing += [(u, code) for u in there - here]
         # a month nobody has figures for is named only when the rest of the span was compared (a span whose
         # other period has no figures at all is simply not compared: 无同期数据)
         return _Pairing(now, then, missing + wholes if now else missing)
@@ -215,14 +228,27 @@ class FigureStore:
         if not keys:
             return None
         r = self.rules_of(ind)
-        rid, data = r.id, self.data
-        vals = [data[(rid, u, m)] for u, m in keys]
+        if unit_id is None and r.scope != SCOPE_DISTRICT:
+            vals = self._town_figures(r.id, keys)
+        else:
+            rid, data = r.id, self.data
+            vals = [data[(rid, u, m)] for u, m in keys]
         if unit_id is not None or r.scope == SCOPE_DISTRICT or r.aggregate == AGG_SUM:
             return _combine(r, vals)
         per_month: dict[str, list[Value]] = defaultdict(list)
         for (_u, m), v in zip(keys, vals, strict=True):
             per_month[m].append(v)
         return _combine(r, [_combine(r, per_month[m]) for m in sorted(per_month)])
+
+    def _town_figures(self, rid: int, keys: list[tuple[int | None, str]]) -> list[Value]:
+        """The figures of towns' unit-months (as `pair` gives them for the district: month by month), each month's
+        figures by town looked up once a month rather than once a figure."""
+        towns, vals, month = self.towns, [], None
+        for u, m in keys:
+            if m != month:
+                figures, month = towns[(rid, m)], m
+            vals.append(figures[u])
+        return vals
 
     def named(self, missing: list[tuple[int | None, str]]) -> tuple[tuple[str, str], ...]:
         """Missing unit-months as (unit name, month), in the towns' order then by month; the district is 全区."""
@@ -261,8 +287,12 @@ def _combine(ind: Indicator, vals: list[Value]) -> Value | None:
     return sum(map(Decimal, vals), Decimal(0))
 
 
+_QUANTA = [Decimal(1).scaleb(-d) for d in range(10)]  # 1, 0.1, 0.01 … by decimal places
+
+
 def rounded(d: Decimal, decimals: int) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    q = _QUANTA[decimals] if 0 <= decimals < len(_QUANTA) else Decimal(1).scaleb(-decimals)
+    return d.quantize(q, rounding=ROUND_HALF_UP)
 
 
 def comparison_months(period: Period) -> list[str]:
@@ -286,7 +316,7 @@ def value(session: Session, code: str, unit_id: int | None, period: Period) -> V
 # -- comparisons -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the summary makes one for every town and indicator
 class Comparison:
     """A figure with last year's, the year-on-year and period-on-period changes and whether it moved well.
 
@@ -407,75 +437,6 @@ def compare_in(ind: Indicator | Rules, store: FigureStore, unit_id: int | None, 
         mom_pct,
         c.months,
         store.named(yoy.missing),
-        mom_missing,
-    )
-
-
-_ABSENT = object()
-
-
-def _unit_pairs(data: dict, rid: int, unit_id: int, codes, shift: int) -> tuple[list, list, list, list, list]:
-    """A town's figures of the months and `shift` months away: those in pairs, month by month; those present on
-    each side; the unit-months missing where the other side has one (as `FigureStore.pair` names them)."""
-    now, then, here, there = [], [], [], []  # values
-    missing: list[tuple[int | None, str]] = []
-    for code in codes:
-        other = _shift_code(code, shift)
-        a = data.get((rid, unit_id, code), _ABSENT)
-        b = data.get((rid, unit_id, other), _ABSENT)
-        if a is not _ABSENT:
-            here.append(a)
-            if b is not _ABSENT:
-                now.append(a)
-                then.append(b)
-            else:
-                missing.append((unit_id, other))
-        elif b is not _ABSENT:
-            missing.append((unit_id, code))
-        if b is not _ABSENT:
-            there.append(b)
-    return now, then, here, there, missing
-
-
-def compare_unit(r: Rules, store: FigureStore, unit_id: int, period: Period) -> Comparison:
-    """`compare_in` of a town, spelt out for the summary (every town on every town indicator): the same unit-months
-    paired, summed in the same order and judged alike, without the pairings and the interim comparison."""
-    months, codes = store._covered_codes(r.id, period)
-    if not months:
-        return judge(r, None, None)
-    data, rid = store.data, r.id
-    now, then, here, there, missing = _unit_pairs(data, rid, unit_id, codes, -12)
-    if now:
-        val, last = _combine(r, now), _combine(r, then)
-        yoy_abs, yoy_pct = _change(r, val, last)
-        judged_by, improved = ("pct" if yoy_pct is not None else "abs"), _improved(r.direction, val, yoy_abs)
-    else:
-        # nothing to compare: this year's and last year's figures as they are, without a change
-        val, last = _combine(r, here), _combine(r, there)
-        yoy_abs = yoy_pct = judged_by = improved = None
-    prev = mom_abs = mom_pct = None
-    mom_missing: tuple[tuple[str, str], ...] = ()
-    if period.kind in ("month", "quarter"):
-        m_now, m_then, _here, before, m_missing = _unit_pairs(data, rid, unit_id, codes, period.first - period.last - 1)
-        if m_now:
-            prev = _combine(r, m_then)
-            mom_abs, mom_pct = _change(r, _combine(r, m_now), prev)
-        else:
-            prev = _combine(r, before)
-        mom_missing = store.named(m_missing)
-    return Comparison(
-        val,
-        last,
-        yoy_abs,
-        yoy_pct,
-        mom_abs,
-        judged_by,
-        improved,
-        r.direction,
-        prev,
-        mom_pct,
-        codes,
-        store.named(missing),
         mom_missing,
     )
 

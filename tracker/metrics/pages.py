@@ -105,12 +105,12 @@ def overview(session: Session, period: Period, font: str = FONT) -> Overview:
 def bar_charts_of(s: Summary, font: str = FONT) -> list[Markup]:
     """A bar chart per town indicator: each town's figure against last year's."""
     period = s.period
+    towns = [(u.unit.name, u.comparisons) for u in s.units]  # each town's name read once for every chart
     bars = []
     for ind in s.town_indicators:
+        code = ind.code
         items = [
-            Bar(u.unit.name, c.value, c.last_year, c.state)
-            for u in s.units
-            if (c := u.comparisons.get(ind.code)) is not None
+            Bar(name, c.value, c.last_year, c.state) for name, comps in towns if (c := comps.get(code)) is not None
         ]
         bars.append(bar_chart(f"各镇(街道){ind.name}({period.label})", items, ind.unit_label, ind.decimals, font=font))
     return bars

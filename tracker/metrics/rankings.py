@@ -25,23 +25,28 @@ def rate_key(ind: Indicator | Rules, c: Comparison | None) -> tuple:
     return (0, rate if ind.direction == DOWN else -rate)
 
 
+def _ranks(keys: list) -> list[int]:
+    """The competition rank of each key, in the keys' order (equal keys in their order, as a stable sort keeps them)."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    ranks = [0] * len(keys)
+    for i, r in zip(order, competition_ranks([keys[i] for i in order]), strict=True):
+        ranks[i] = r
+    return ranks
+
+
 def rank_towns(towns: list, indicators: list[Indicator] | list[Rules]) -> None:
     """Set each town summary's combined `rank` and its `ranks` per town indicator (towns: objects with
     `comparisons` by code, `improved_count`, `rank` and `ranks`).
 
     Combined ranking (综合排名): more of the four 两降两升 indicators improved year on year ranks higher; equal counts
-    are ordered by the change in cases (发案数); towns still equal share a rank (1, 1, 3).
+    are ordered by the change in cases (发案数); towns still equal share a rank (1, 1, 3). Each town's sort key of
+    an indicator is worked out once, for both rankings.
     """
-    cases = next((i for i in indicators if i.code == "cases"), None)
-
-    def combined_key(s) -> tuple:
-        return (-s.improved_count, rate_key(cases, s.comparisons.get("cases")) if cases else (1, 0))
-
-    ordered = sorted(towns, key=combined_key)
-    for s, r in zip(ordered, competition_ranks([combined_key(s) for s in ordered]), strict=True):
+    keys = [[rate_key(ind, s.comparisons.get(ind.code)) for s in towns] for ind in indicators]
+    cases = next((n for n, i in enumerate(indicators) if i.code == "cases"), None)
+    combined = [(-s.improved_count, keys[cases][n] if cases is not None else (1, 0)) for n, s in enumerate(towns)]
+    for s, r in zip(towns, _ranks(combined), strict=True):
         s.rank = r
-    for ind in indicators:
-        ordered = sorted(towns, key=lambda s, ind=ind: rate_key(ind, s.comparisons.get(ind.code)))
-        keys = [rate_key(ind, s.comparisons.get(ind.code)) for s in ordered]
-        for s, r in zip(ordered, competition_ranks(keys), strict=True):
+    for ind, of_ind in zip(indicators, keys, strict=True):
+        for s, r in zip(towns, _ranks(of_ind), strict=True):
             s.ranks[ind.code] = r

@@ -117,7 +117,7 @@ def _summed_trends(
         for m in range(1, 13):
             now = totals.get((ind.id, f"{year}-{m:02d}"))
             then = totals.get((ind.id, f"{year - 1}-{m:02d}"))
-            if now is not None and then is not None and now[1] != then[1] and now[1] & then[1]:
+            if now is not None and then is not None and now[1] != then[1] and _differ_but_meet(now[1], then[1]):
                 uneven[ind.id].append(Period.month(year, m))
             this.append(None if now is None else now[0])
             last.append(None if then is None else then[0])
@@ -137,11 +137,19 @@ def _summed_trends(
     return out, missing
 
 
+def _differ_but_meet(a: str, b: str) -> bool:
+    """Whether two lists of towns (their ids, comma-separated, in any order) name different towns, some in both."""
+    here, there = set(a.split(",")), set(b.split(","))
+    return here != there and bool(here & there)
+
+
 def _town_totals(
     session: Session, indicators: list[Indicator], year: int, amounts: bool
-) -> tuple[dict[tuple[int, str], tuple[Value, frozenset[str]]], set[int]]:
+) -> tuple[dict[tuple[int, str], tuple[Value, str]], set[int]]:
     """`_summed_trends`' one statement: per indicator and month of the year and the one before, its towns' total and
-    which towns have a figure; and the indicators whose rows the database would not add up as Python does."""
+    which towns have a figure (their ids, comma-separated: the same text is the same towns, and another text is
+    read as a set only where it is compared); and the indicators whose rows the database would not add up as Python
+    does."""
     mv = MetricValue
     columns = [
         mv.indicator_id,
@@ -163,22 +171,24 @@ def _town_totals(
         )
         .group_by(mv.indicator_id, mv.month)
     ).all()
-    by_id = {i.id: i for i in indicators}
+    # each indicator's kind, decimal places and quantum read once, not once a row
+    kinds = {i.id: (i.is_count, i.decimals, Decimal(1).scaleb(-i.decimals)) for i in indicators}
     irregular: set[int] = set()
-    totals: dict[tuple[int, str], tuple[Value, frozenset[str]]] = {}
+    totals: dict[tuple[int, str], tuple[Value, str]] = {}
     for row in rows:
-        ind = by_id[row[0]]
-        if ind.is_count:
+        ind_id = row[0]
+        is_count, decimals, quantum = kinds[ind_id]
+        if is_count:
             if row[4]:
-                irregular.add(ind.id)
+                irregular.add(ind_id)
                 continue
             total: Value = int(row[2])
         else:
-            if row[3] or (row[7] or 0) > ind.decimals:
-                irregular.add(ind.id)
+            if row[3] or (row[7] or 0) > decimals:
+                irregular.add(ind_id)
                 continue
-            total = Decimal(row[6]).quantize(Decimal(1).scaleb(-ind.decimals))
-        totals[(ind.id, row[1])] = (total, frozenset(row[5].split(",")))
+            total = Decimal(row[6]).quantize(quantum)
+        totals[(ind_id, row[1])] = (total, row[5])
     return totals, irregular
 
 

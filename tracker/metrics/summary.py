@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from ..org.models import Unit
 from ..periods import Period
-from .comparisons import Comparison, FigureStore, compare_in, compare_unit, comparison_months
+from .comparisons import Comparison, FigureStore, compare_in, comparison_months
 from .indicators import CORE_CODES, active_indicators
 from .models import (
     SCOPE_TOWNSHIP,
     Indicator,
 )
 from .rankings import rank_towns
+from .town_comparisons import compare_towns
 from .units import towns
 
 # the 两降两升 verdict of a span: all four improved; one of them did not; none failed but some cannot be compared yet
@@ -108,10 +109,16 @@ def _union(groups) -> list[tuple[str, str]]:
 def verdict_of(comparisons: dict[str, Comparison]) -> str:
     """MET when all four improved with nothing missing; UNMET when one with nothing missing did not improve;
     otherwise INCOMPLETE (a figure, last year's figure or some unit-months are missing)."""
-    found = [comparisons.get(k) for k in CORE_CODES]
-    if any(c is not None and c.improved is False and not c.missing for c in found):
-        return UNMET
-    return MET if all(c is not None and c.improved is True and not c.missing for c in found) else INCOMPLETE
+    met = True
+    for k in CORE_CODES:
+        c = comparisons.get(k)
+        if c is None or c.missing:
+            met = False
+        elif c.improved is False:
+            return UNMET
+        elif c.improved is not True:
+            met = False
+    return MET if met else INCOMPLETE
 
 
 def _meets(comparisons: dict[str, Comparison]) -> bool:
@@ -131,14 +138,12 @@ def summary(session: Session, period: Period) -> Summary:
     store.use_towns(every_town)
     district = {i.code: compare_in(i, store, None, period) for i in indicators}
     town_rules = [store.rules_of(i) for i in indicators if i.scope == SCOPE_TOWNSHIP]
+    town_ids = [u.id for u in town_list]
+    compared = [(r.code, compare_towns(r, store, town_ids, period)) for r in town_rules]
     units = []
-    for u in town_list:
-        uid = u.id
-        comps = {r.code: compare_unit(r, store, uid, period) for r in town_rules}
-        units.append(
-            UnitSummary(
-                u, comps, _meets(comps), improved_count=sum(1 for k in CORE_CODES if comps.get(k) and comps[k].improved)
-            )
-        )
+    for n, u in enumerate(town_list):
+        comps = {code: of_towns[n] for code, of_towns in compared}
+        improved = len([k for k in CORE_CODES if (c := comps.get(k)) is not None and c.improved])
+        units.append(UnitSummary(u, comps, _meets(comps), improved_count=improved))
     rank_towns(units, town_rules)
     return Summary(period, indicators, district, _meets(district), units)
