@@ -1,0 +1,69 @@
+"""The briefing's progress section reads the plan's tasks and duties as plain rows: the tasks' labels and lead
+units are the ones the tasks themselves give, and the duties the ones `duties` gives, in its order."""
+
+from __future__ import annotations
+
+from tracker.periods import Period
+from tracker.plans import service as plan_service
+from tracker.plans.models import Assignment
+from tracker.plans.service import active_plan
+from tracker.reports import service
+from tracker.reports.task_progress import plan_tasks
+
+from .conftest import get_unit
+
+
+def _from_tasks(session, plan):
+    """What the section showed of each task when it read the tasks themselves, read afresh."""
+    session.expire_all()
+    return [
+        (t.id, t.number, t.label, t.short_label, [u.name for u in t.units_with_role("lead")])
+        for t in plan_service.load_tasks(session, plan, measures=False)
+    ]
+
+
+def _duties(session, plan):
+    session.expire_all()
+    return [(d.task.id, d.unit.id, d.unit.name, d.role, d.role_label) for d in plan_service.duties(session, plan)]
+
+
+def _read(session, plan):
+    tasks, duties = plan_tasks(session, plan)
+    return (
+        [(t.id, t.number, t.label, t.short_label, t.leads) for t in tasks],
+        [(d.task.id, d.unit.id, d.unit.name, d.role, d.role_label) for d in duties],
+    )
+
+
+def test_section_tasks_are_the_tasks(seeded, session, frozen):
+    """A deactivated lead unit owes no report (no duty) but the section still names it among the task's leads, as
+    the task's own list of lead units did; a unit assigned as lead after a member is listed after the first lead."""
+    frozen(2026, 11, 26, 9)
+    plan = active_plan(session)
+    assert _read(session, plan) == (_from_tasks(session, plan), _duties(session, plan))
+    task = plan_service.load_tasks(session, plan)[1]
+    first_lead = task.units_with_role("lead")[0]
+    town = get_unit(session, "白沙镇")
+    session.add(Assignment(task_id=task.id, unit_id=town.id, role="lead"))
+    first_lead.is_active = False
+    session.commit()
+    tasks, duties = _read(session, plan)
+    assert (tasks, duties) == (_from_tasks(session, plan), _duties(session, plan))
+    leads = next(t[4] for t in tasks if t[0] == task.id)
+    assert leads[0] == first_lead.name and leads[-1] == "白沙镇"
+    assert not any(d[0] == task.id and d[1] == first_lead.id for d in duties)
+    assert (task.id, town.id, "白沙镇", "lead", "牵头") in duties
+
+
+def test_briefing_names_a_deactivated_lead(seeded, session, frozen, app):
+    frozen(2026, 11, 26, 9)
+    plan = active_plan(session)
+    task = plan_service.load_tasks(session, plan)[0]
+    lead = task.units_with_role("lead")[0]
+    lead.is_active = False
+    session.commit()
+    with app.test_request_context():
+        data = service.briefing_data(session, Period.parse("2026-Q3"))
+    section = next(t for t in data.tasks if t.number == task.number)
+    assert lead.name in section.leads
+    assert lead.name not in [u.unit for u in section.units]
