@@ -1,5 +1,6 @@
-"""The briefing's progress section reads the plan's tasks and duties as plain rows: the tasks' labels and lead
-units are the ones the tasks themselves give, and the duties the ones `duties` gives, in its order."""
+"""The briefing's progress section and the meeting page read the plan's tasks and duties as plain rows: the tasks'
+labels and lead units are the ones the tasks themselves give, and the duties the ones `duties` gives, in its order;
+the meeting page reads its meeting by a statement of its own."""
 
 from __future__ import annotations
 
@@ -67,3 +68,26 @@ def test_briefing_names_a_deactivated_lead(seeded, session, frozen, app):
     section = next(t for t in data.tasks if t.number == task.number)
     assert lead.name in section.leads
     assert lead.name not in [u.unit for u in section.units]
+
+
+def test_plain_duties_are_the_duties(seeded, session, frozen):
+    """The meeting page counts the plan's duties read as plain rows: the very duties `duties` gives, in its order,
+    a deactivated unit left out and a town named explicitly in a 各镇(街道) task keeping its role."""
+    frozen(2026, 11, 26, 9)
+    plan = active_plan(session)
+    task = plan_service.load_tasks(session, plan)[0]
+    assert task.includes_townships
+    town = get_unit(session, "柳溪镇")
+    session.add(Assignment(task_id=task.id, unit_id=town.id, role="lead"))
+    get_unit(session, "公安分局").is_active = False
+    session.commit()
+    duties = plan_service.plain_duties(session, plan)
+    plain = [(d.task.id, d.unit.id, d.unit.name, d.role, d.role_label) for d in duties]
+    assert plain == _duties(session, plan)
+    assert (task.id, town.id, "柳溪镇", "lead", "牵头") in plain
+    assert "公安分局" not in [d[2] for d in plain]
+
+
+def test_meeting_page_of_no_meeting_is_404(seeded, client, auth):
+    auth.login("reviewer")
+    assert client.get("/meetings/999999").status_code == 404

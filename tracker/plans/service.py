@@ -205,6 +205,15 @@ def duty_rows_and_leads(
     return [t[0] for t in tasks], [(task.id, unit, role) for task, unit, role in expanded], leads
 
 
+def plain_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties exactly as `duties` gives them (the same duties in the same order), each task a `TaskRow`
+    and each unit a `UnitRow`, from `duty_rows`' plain rows: for counting that reads a duty's ids only and keeps no
+    unit entity (a page's scores and month counts)."""
+    tasks, rows = duty_rows(session, plan)
+    by_id = {t.id: t for t in tasks}
+    return [Duty(by_id[task_id], unit, role) for task_id, unit, role in rows]
+
+
 def light_duties(session: Session, plan: Plan) -> list[Duty]:
     """The plan's duties exactly as `duties` gives them (the same duties in the same order, each with the session's
     `Unit`), each task a `TaskRow` (counting reads a duty's task id only), in at most two statements: the tasks
