@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -85,15 +86,18 @@ class UnitScore:
     # the overdue reports and decisions the scores counted: the card rule Y4 reads them from a published quarter
     overdue: dict[str, int] = field(default_factory=dict)
 
-    @property
+    # each figure worked out once (ranking, the snapshot and the note of changes read them again and again): a
+    # score's items and adjustments are not changed once scored
+
+    @cached_property
     def counted(self) -> list[ItemScore]:
         return [i for i in self.items if i.points is not None]
 
-    @property
+    @cached_property
     def max(self) -> Decimal:
         return sum((i.weight for i in self.counted), Decimal(0))
 
-    @property
+    @cached_property
     def subtotal(self) -> Decimal:
         return sum((i.points for i in self.counted), Decimal(0))
 
@@ -101,12 +105,12 @@ class UnitScore:
     def scored(self) -> bool:
         return self.max > 0
 
-    @property
+    @cached_property
     def scaled(self) -> Decimal | None:
         """The items' points on a scale of 100 (= subtotal when every item counts and the weights total 100)."""
         return q(Decimal(100) * self.subtotal / self.max) if self.scored else None
 
-    @property
+    @cached_property
     def total(self) -> Decimal | None:
         if not self.scored:
             return None
