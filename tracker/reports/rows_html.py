@@ -1,5 +1,6 @@
 """The briefing's progress tables written in Python: one row per unit of each task (hundreds at district scale), which
-the template composed from about ten expressions and a loop per row. The HTML is the template's, byte for byte
+the template composed from about ten expressions and a loop per row; and its towns' table, a row per town with two
+cells of about ten expressions for each of the four indicators. The HTML is the template's, byte for byte
 (tests/test_briefing_rows.py renders both)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from markupsafe import Markup
 
 from ..progress.models import STATE_LABELS
 from ..templating import html_text as _e
+from ..templating import number
 
 if TYPE_CHECKING:  # the rows' module reads cards and meetings: not imported with the templates' helpers
     from .rows import UnitState
@@ -35,3 +37,44 @@ def unit_state_rows(units: list[UnitState]) -> Markup:
             f'<td class="st-{states[latest] if latest else ""} state">{shown}</td>\n<td>{months}</td></tr>\n'
         )
     return Markup("".join(out))  # nosec B704  # every value put into the rows went through html_text
+
+
+# a town's verdict: the class of its cell and its text
+_VERDICT_CLASS = {"met": "good", "unmet": "bad"}
+_VERDICT_TEXT = {"met": "实现", "unmet": "未实现"}
+
+
+def town_rows(summary) -> Markup:
+    """The towns of the 两降两升 summary in the order of the combined ranking, each with its rank, its four
+    indicators' figures and 同比 (the arrow, the change and whether it improved) and its verdict."""
+    core = [(ind.code, ind.decimals) for ind in summary.core]
+    out = []
+    for u in summary.ranked():
+        out.append(f'\n<tr><td class="num">{_e(u.rank)}</td><td class="uname">{_e(u.unit.name)}</td>\n')
+        comparisons = u.comparisons
+        for code, decimals in core:
+            c = comparisons.get(code)
+            value = _e(number(c.value, decimals)) if c and c.value is not None else "—"
+            state = _e(c.state) if c else "none"
+            out.append(f'\n<td class="num">{value}</td>\n<td class="num {state}">{_change(c)}</td>\n')
+        verdict = u.verdict
+        css, text = _VERDICT_CLASS.get(verdict, ""), _VERDICT_TEXT.get(verdict, "数据不全")
+        out.append(f'\n<td class="{css}">{text}</td></tr>\n')
+    return Markup("".join(out))  # nosec B704  # every value put into the rows went through html_text
+
+
+def _change(c) -> str:
+    """A town's 同比 of one indicator: 无同期 without last year's figure, — without a change, else the arrow and the
+    change (in per cent when judged by it), and whether it improved."""
+    if not c or c.last_year is None:
+        return "无同期"
+    if c.yoy_abs is None:
+        return "—"
+    state = c.state
+    judged = ""
+    if state in ("good", "bad"):
+        judged = f'<span class="judge-word">{"向好" if state == "good" else "未向好"}</span>'
+    # the template's % formatting, not format(): a Decimal formats itself otherwise (%g reads it as a float)
+    if c.judged_by == "pct":
+        return f"{_e(c.arrow)}{_e('%+.1f' % c.yoy_pct)}%{judged}"  # noqa: UP031
+    return f"{_e(c.arrow)}{_e('%+g' % c.yoy_abs)}{judged}"  # noqa: UP031
