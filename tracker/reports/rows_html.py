@@ -1,6 +1,7 @@
 """The briefing's progress tables written in Python: one row per unit of each task (hundreds at district scale), which
 the template composed from about ten expressions and a loop per row; and its towns' table, a row per town with two
-cells of about ten expressions for each of the four indicators. The HTML is the template's, byte for byte
+cells of about ten expressions for each of the four indicators; and its scores' tables, a row per unit with a cell
+per item. The HTML is the template's, byte for byte
 (tests/test_briefing_rows.py renders both)."""
 
 from __future__ import annotations
@@ -78,3 +79,37 @@ def _change(c) -> str:
     if c.judged_by == "pct":
         return f"{_e(c.arrow)}{_e('%+.1f' % c.yoy_pct)}%{judged}"  # noqa: UP031
     return f"{_e(c.arrow)}{_e('%+g' % c.yoy_abs)}{judged}"  # noqa: UP031
+
+
+_MISSING = object()  # a key a snapshot's dict lacks (a row frozen before it was kept): the template's Undefined
+
+
+def _text(d: dict, key: str) -> str:
+    """The template's `{{ d.key }}` of a snapshot's dict: the value escaped, nothing when the dict lacks the key."""
+    value = d.get(key, _MISSING)
+    return "" if value is _MISSING else _e(value)
+
+
+def score_rows(rows: list[dict]) -> Markup:
+    """A group's score rows of the snapshot, as `assessment/_score.html` reads them: the rank (不排名 without one,
+    发布后公布 when hidden), the unit, the total (无适用考核项 without one), each item's points out of its weight
+    (不适用 when it does not apply) and the deductions and bonuses."""
+    out = []
+    for row in rows:
+        if row.get("rank", _MISSING) is not None:
+            rank = _text(row, "rank")
+        else:
+            rank = "发布后公布" if row.get("rank_hidden") else "不排名"
+        total = "无适用考核项" if row.get("total", _MISSING) is None else _text(row, "total")
+        cells = "".join(
+            '<td class="num">不适用</td>'
+            if it.get("points", _MISSING) is None
+            else f'<td class="num">{_text(it, "points")}/{_text(it, "weight")}</td>'
+            for it in row.get("items", ())
+        )
+        adjustments = ";".join(f"{_text(a, 'name')}{_text(a, 'points')}" for a in row.get("adjustments", ()))
+        out.append(
+            f'\n<tr><td class="num">{rank}</td><td class="uname">{_text(row, "unit")}</td>'
+            f'<td class="num"><strong>{total}</strong></td>\n{cells}\n<td class="small">{adjustments}</td></tr>\n'
+        )
+    return Markup("".join(out))  # nosec B704  # every value put into the rows went through html_text
