@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cache, cached_property
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -86,8 +86,7 @@ class UnitScore:
     # the overdue reports and decisions the scores counted: the card rule Y4 reads them from a published quarter
     overdue: dict[str, int] = field(default_factory=dict)
 
-    # each figure worked out once (ranking, the snapshot and the note of changes read them again and again): a
-    # score's items and adjustments are not changed once scored
+    # each figure worked out once (ranking, snapshot and note of changes reread them); items never change once scored
 
     @cached_property
     def counted(self) -> list[ItemScore]:
@@ -169,7 +168,7 @@ def compute_with_summary(
     check_quarter(period)
     today = today or clock.today()
     as_of = min(today, period.end)
-    units = list(session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)))
+    units = list(session.scalars(_units_query()))
     scheme_items = [i for i in items(session) if i.is_active]
     adjs = [a for a in adjustments(session) if a.is_active]
     reports = timeliness(session, plan, period.months(), today=today, by_role=True, plan_duties=plan_duties)
@@ -177,7 +176,7 @@ def compute_with_summary(
         decisions = meetings.decision_facts(session, None, period.start, period.end, today)
     summary = metrics.summary(session, period)
     by_unit_metrics, ranks = {s.unit.id: s for s in summary.units}, _outcome_ranks(summary)
-    cards = list(session.scalars(select(Card).where(Card.issued_at <= clock.end_of_day_utc(period.end))))
+    cards = list(session.scalars(_cards_query(), {"issued_by": clock.end_of_day_utc(period.end)}))
     cards_by_unit: dict[int, list[Card]] = {}
     for c in cards:
         cards_by_unit.setdefault(c.unit_id, []).append(c)
@@ -214,6 +213,17 @@ def compute_with_summary(
     for kind in KIND_ORDER:
         _rank([s for s in out if s.unit.kind == kind])
     return out, summary
+
+
+# the active units in order, and the cards issued by a day's end: built once (not a cache key worked out every call)
+@cache
+def _units_query():
+    return select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+
+
+@cache
+def _cards_query():
+    return select(Card).where(Card.issued_at <= bindparam("issued_by"))
 
 
 def _per_kind(kinds: set[str], scheme_items: list, adjs: list) -> tuple[dict, dict]:
