@@ -8,10 +8,11 @@ from tracker.periods import Period
 from tracker.plans import service as plan_service
 from tracker.plans.models import Assignment
 from tracker.plans.service import active_plan
+from tracker.progress import service as progress
 from tracker.reports import service
 from tracker.reports.task_progress import plan_tasks
 
-from .conftest import get_unit
+from .conftest import get_unit, get_user
 
 
 def _from_tasks(session, plan):
@@ -91,3 +92,23 @@ def test_plain_duties_are_the_duties(seeded, session, frozen):
 def test_meeting_page_of_no_meeting_is_404(seeded, client, auth):
     auth.login("reviewer")
     assert client.get("/meetings/999999").status_code == 404
+
+
+def test_briefing_lists_the_periods_urges(seeded, session, frozen, app):
+    """An urge of October is listed in the briefing of October and of the fourth quarter (with its unit, task and
+    message), and counted on the overdue report it urged; one of November is not listed for October."""
+    frozen(2026, 11, 10, 9)
+    town = get_unit(session, "青石镇")
+    reviewer = get_user(session, "reviewer")
+    progress.urge(session, reviewer, task_id=1, unit_id=town.id, period="2026-10", message="请尽快报送十月进展")
+    progress.urge(session, reviewer, task_id=1, unit_id=town.id, period="2026-11", message="十一月")
+    session.commit()
+    with app.test_request_context():
+        october = service.briefing_data(session, Period.parse("2026-10"))
+        quarter = service.briefing_data(session, Period.parse("2026-Q4"))
+    assert [(u.unit, u.task, u.month, u.message) for u in october.urges] == [
+        ("青石镇", "任务一", "2026-10", "请尽快报送十月进展")
+    ]
+    assert [u.message for u in quarter.urges] == ["请尽快报送十月进展", "十一月"]
+    urged = [o for o in october.overdue if o.unit == "青石镇" and o.task == "任务一"]
+    assert [o.urges for o in urged] == [1]
