@@ -2,11 +2,12 @@
 Jinja macros gave, byte for byte: the macros as they were are kept here and rendered beside them, for the reviewer and
 for officers, with and without the meeting and number columns, for every decision of the demo district in its state
 as of the day (open, answered, returned, overdue, closed on time and late), a long text, markup in a text, a meeting
-title and a unit's name, and no decision at all."""
+title and a unit's name, and no decision at all. So does the meeting material's 综合排名 line."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import render_template_string
@@ -16,6 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from tracker.meetings import rows_html
 from tracker.meetings.models import Decision, Meeting
+from tracker.metrics.service import summary
+from tracker.periods import Period
 
 from .conftest import get_user
 
@@ -95,3 +98,29 @@ def test_the_meeting_page_draws_the_rows(demo, app, session, client, auth):
     for d in meeting.decisions:
         assert f'href="/meetings/decisions/{d.id}"' in html
     assert html.count('<table class="data decisions">') == 2  # the meeting's decisions and the agenda's
+
+
+RANKING_BEFORE = (Path(__file__).parent / "data" / "ranking_line_before.html").read_text(encoding="utf-8")
+
+
+def _town(rank: int, name: str, unit_id: int, verdict: str) -> SimpleNamespace:
+    return SimpleNamespace(rank=rank, unit=SimpleNamespace(id=unit_id, name=name), verdict=verdict)
+
+
+@pytest.mark.parametrize("period", ["2026-Q3", "2026-11"])
+def test_ranking_line_is_the_templates(demo, app, session, period):
+    """The meeting material's 综合排名 for the demo district's towns, and for towns of each verdict, one whose name
+    holds markup, and none."""
+    fake = [_town(1, "A&B<镇>", 7, "met"), _town(2, "乙镇", 12, "unmet"), _town(2, "丙镇", 3, "incomplete")]
+    with app.test_request_context():
+        real = summary(session, Period.parse(period))
+        assert real.units
+        for s in (
+            real,
+            SimpleNamespace(period=real.period, ranked=lambda: fake),
+            SimpleNamespace(period=real.period, ranked=list),
+        ):
+            assert str(rows_html.ranking_line(s)) == render_template_string(RANKING_BEFORE, s=s)
+        line = str(rows_html.ranking_line(SimpleNamespace(period=real.period, ranked=lambda: fake)))
+    assert line.startswith('1. <a href="/metrics/') and "A&amp;B&lt;镇&gt;</a>;2. " in line
+    assert line.endswith("丙镇</a>(数据不全)") and "乙镇</a>(未实现);" in line

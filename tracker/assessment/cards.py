@@ -4,8 +4,9 @@ lifting once its conditions hold (lifting.py), and escalation."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock, policy
@@ -95,14 +96,19 @@ def _refresh(session: Session, actor, plan: Plan, period: Period) -> list[Recomm
 
 
 def pending(session: Session, period: Period | None = None) -> list[Recommendation]:
+    return list(session.scalars(_pending_query(period is not None), {"period": period.code} if period else None))
+
+
+@cache
+def _pending_query(of_period: bool):  # built once: built anew, SQLAlchemy works out its cache key on every call
     q = (
         select(Recommendation)
         .where(Recommendation.status == RecommendationStatus.PENDING)
         .options(selectinload(Recommendation.unit), selectinload(Recommendation.rule))
     )
-    if period is not None:
-        q = q.where(Recommendation.period == period.code)
-    return list(session.scalars(q.order_by(Recommendation.colour.desc(), Recommendation.unit_id)))
+    if of_period:
+        q = q.where(Recommendation.period == bindparam("period"))
+    return q.order_by(Recommendation.colour.desc(), Recommendation.unit_id)
 
 
 def _get(session: Session, model, ident: int, what: str):

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -110,11 +111,22 @@ def _card_rule(position: int, r: dict) -> CardRule:
 
 
 def items(session: Session) -> list[SchemeItem]:
-    return list(session.scalars(select(SchemeItem).order_by(SchemeItem.sort_order, SchemeItem.id)))
+    return list(session.scalars(_items_query()))
 
 
 def adjustments(session: Session) -> list[Adjustment]:
-    return list(session.scalars(select(Adjustment).order_by(Adjustment.kind, Adjustment.id)))
+    return list(session.scalars(_adjustments_query()))
+
+
+# statements every score reads, each built once (built anew, SQLAlchemy would work out its cache key again)
+@cache
+def _items_query():
+    return select(SchemeItem).order_by(SchemeItem.sort_order, SchemeItem.id)
+
+
+@cache
+def _adjustments_query():
+    return select(Adjustment).order_by(Adjustment.kind, Adjustment.id)
 
 
 def rules(session: Session) -> list[CardRule]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache, cached_property
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock
@@ -85,15 +86,17 @@ class UnitScore:
     # the overdue reports and decisions the scores counted: the card rule Y4 reads them from a published quarter
     overdue: dict[str, int] = field(default_factory=dict)
 
-    @property
+    # each figure worked out once (ranking, snapshot and note of changes reread them); items never change once scored
+
+    @cached_property
     def counted(self) -> list[ItemScore]:
         return [i for i in self.items if i.points is not None]
 
-    @property
+    @cached_property
     def max(self) -> Decimal:
         return sum((i.weight for i in self.counted), Decimal(0))
 
-    @property
+    @cached_property
     def subtotal(self) -> Decimal:
         return sum((i.points for i in self.counted), Decimal(0))
 
@@ -101,12 +104,12 @@ class UnitScore:
     def scored(self) -> bool:
         return self.max > 0
 
-    @property
+    @cached_property
     def scaled(self) -> Decimal | None:
         """The items' points on a scale of 100 (= subtotal when every item counts and the weights total 100)."""
         return q(Decimal(100) * self.subtotal / self.max) if self.scored else None
 
-    @property
+    @cached_property
     def total(self) -> Decimal | None:
         if not self.scored:
             return None
@@ -165,7 +168,7 @@ def compute_with_summary(
     check_quarter(period)
     today = today or clock.today()
     as_of = min(today, period.end)
-    units = list(session.scalars(select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)))
+    units = list(session.scalars(_units_query()))
     scheme_items = [i for i in items(session) if i.is_active]
     adjs = [a for a in adjustments(session) if a.is_active]
     reports = timeliness(session, plan, period.months(), today=today, by_role=True, plan_duties=plan_duties)
@@ -173,7 +176,7 @@ def compute_with_summary(
         decisions = meetings.decision_facts(session, None, period.start, period.end, today)
     summary = metrics.summary(session, period)
     by_unit_metrics, ranks = {s.unit.id: s for s in summary.units}, _outcome_ranks(summary)
-    cards = list(session.scalars(select(Card).where(Card.issued_at <= clock.end_of_day_utc(period.end))))
+    cards = list(session.scalars(_cards_query(), {"issued_by": clock.end_of_day_utc(period.end)}))
     cards_by_unit: dict[int, list[Card]] = {}
     for c in cards:
         cards_by_unit.setdefault(c.unit_id, []).append(c)
@@ -210,6 +213,17 @@ def compute_with_summary(
     for kind in KIND_ORDER:
         _rank([s for s in out if s.unit.kind == kind])
     return out, summary
+
+
+# the active units in order, and the cards issued by a day's end: built once (not a cache key worked out every call)
+@cache
+def _units_query():
+    return select(Unit).where(Unit.is_active.is_(True)).order_by(Unit.sort_order, Unit.id)
+
+
+@cache
+def _cards_query():
+    return select(Card).where(Card.issued_at <= bindparam("issued_by"))
 
 
 def _per_kind(kinds: set[str], scheme_items: list, adjs: list) -> tuple[dict, dict]:

@@ -20,7 +20,7 @@ def template_globals(app: Flask) -> None:
     from ..metrics.service import VERDICT_LABELS
     from ..plans.service import plan_period_label
     from ..progress.models import STATE_LABELS
-    from ..reports.rows_html import unit_state_rows
+    from ..reports.rows_html import score_rows, town_rows, unit_state_rows
     from . import evidence
 
     app.jinja_env.globals.update(evidence.template_helpers())
@@ -33,6 +33,8 @@ def template_globals(app: Flask) -> None:
         DECISION_COLOURS=DECISION_COLOURS,
         decision_status=decision_status,
         unit_state_rows=unit_state_rows,  # the briefing's progress tables (tracker/reports/rows_html.py)
+        town_rows=town_rows,  # the briefing's towns' table (the same)
+        score_rows=score_rows,  # the briefing's scores' tables (the same)
     )
 
 

@@ -7,7 +7,7 @@ once the transaction commits (the request does not wait), retried up to three ti
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, url_for
+from flask import abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
@@ -22,8 +22,7 @@ from ..metrics import service as metrics
 from ..notify.models import QUEUED
 from ..notify.views import bp as notify_bp
 from ..plans.models import Plan
-from ..plans.service import active_plan
-from ..progress.service import counting_duties
+from ..plans.service import active_plan, plain_duties
 from ..reports import service as reports
 from ..reports.archive_job import ARCHIVE, job_state, queue_archive
 from ..reports.forms import RegenerateForm
@@ -45,8 +44,8 @@ def hold_meeting(session: Session, actor, meeting_id: int, version: int | None) 
 
 def material(meeting: Meeting, plan: Plan | None, plan_duties: list | None = None, facts: dict | None = None) -> dict:
     """The agenda's figures and card recommendations and the archived briefing (areas above meetings); plan: the
-    active plan, plan_duties: its `counting_duties`, facts: the period's decisions as of today (`meeting_facts`),
-    when read already."""
+    active plan, plan_duties: its duties as counting reads them (`plain_duties`), facts: the period's decisions as
+    of today (`meeting_facts`), when read already."""
     period = reports.meeting_period(meeting)
     quarter = period.in_quarter
     # a quarter's figures come from its results: frozen once published (months are never published)
@@ -80,14 +79,16 @@ def material(meeting: Meeting, plan: Plan | None, plan_duties: list | None = Non
 @meetings_bp.get("/<int:meeting_id>")
 @login_required
 def show(meeting_id: int):
-    meeting = get_or_404(Meeting, meeting_id, options=service.page_options())
+    meeting = service.page_meeting(db.session, meeting_id)
+    if meeting is None:
+        abort(404)
     require("meeting.view", meeting)
     today = clock.today()
     agenda = shown = None
     if policy.can(current_user, "meeting.view_all"):
         plan = active_plan(db.session)
         # the agenda's month counts and the quarter's live scores count the same duties: read once
-        plan_duties = counting_duties(db.session, plan) if plan is not None else None
+        plan_duties = plain_duties(db.session, plan) if plan is not None else None
         # the agenda's table of decisions due and a quarter's live scores count the same decisions: read once
         facts = service.meeting_facts(db.session, meeting, today)
         agenda = service.agenda(db.session, meeting, today, plan_duties, plan=plan, facts=facts)

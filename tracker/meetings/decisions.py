@@ -7,8 +7,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from functools import cache
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from .. import clock, policy
@@ -126,9 +127,35 @@ def status_counts(decisions: Iterable[Decision], today: date | None = None) -> d
 
 def previous_meetings(session: Session, before: date) -> list[Meeting]:
     """The meetings held on the last day a meeting was held before the date (usually one)."""
-    last = select(func.max(Meeting.date)).where(Meeting.status == HELD, Meeting.date < before).scalar_subquery()
-    return list(
-        session.scalars(select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id))
+    return list(session.scalars(_previous_query(), {"before": before}))
+
+
+# the statements a meeting's agenda and the briefing read, each built once (built anew, SQLAlchemy would work out
+# their cache keys again on every call)
+@cache
+def _previous_query():
+    last = (
+        select(func.max(Meeting.date))
+        .where(Meeting.status == HELD, Meeting.date < bindparam("before"))
+        .scalar_subquery()
+    )
+    return select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id)
+
+
+@cache
+def _follow_up_query():
+    return (
+        _decisions_query()
+        .where(
+            Meeting.status == HELD,
+            Meeting.date < bindparam("before"),
+            or_(
+                Meeting.date == bindparam("day"),
+                Decision.status != CLOSED,
+                Decision.closed_at >= bindparam("since", type_=Decision.closed_at.type),
+            ),
+        )
+        .order_by(Meeting.date, Meeting.id, Decision.number)
     )
 
 
@@ -143,17 +170,7 @@ def follow_up_decisions(session: Session, previous: list[Meeting], before: date)
         return []
     day = previous[0].date
     since = datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ)
-    return list(
-        session.scalars(
-            _decisions_query()
-            .where(
-                Meeting.status == HELD,
-                Meeting.date < before,
-                or_(Meeting.date == day, Decision.status != CLOSED, Decision.closed_at >= since),
-            )
-            .order_by(Meeting.date, Meeting.id, Decision.number)
-        )
-    )
+    return list(session.scalars(_follow_up_query(), {"before": before, "day": day, "since": since}))
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,10 @@ ELLIPSIS = "…"
 _MARK = 918273645  # an id no row has, marking where a link's own id goes
 
 
-def _link(endpoint: str, name: str):
-    """url_for once with a mark for the id `name`, then a function of the id giving the text url_for gives."""
-    head, found, tail = url_for(endpoint, **{name: _MARK}).partition(str(_MARK))
+def _link(endpoint: str, name: str, **args):
+    """url_for once with a mark for the id `name` (and the other `args`), then a function of the id giving the text
+    url_for gives."""
+    head, found, tail = url_for(endpoint, **{name: _MARK}, **args).partition(str(_MARK))
     if not found:
         raise ValueError(f"{endpoint}: no {name} in the URL")
     return lambda value: f"{head}{value}{tail}"
@@ -101,3 +102,15 @@ def decision_rows(rows, show_meeting: bool = True, show_number: bool = False) ->
         out.append('<tr><td colspan="8" class="muted">没有督办事项。</td></tr>')
     out.append("\n</tbody>\n</table>")
     return Markup("".join(out))  # nosec B704  # every text and URL put into the rows went through html_text
+
+
+def ranking_line(summary) -> Markup:
+    """The meeting material's 综合排名: each town in the order of the combined ranking with its rank, its name
+    linking to its figures and, when it did not meet 两降两升 or its data are incomplete, that; `;` between towns."""
+    town_link = _link("metrics.town", "unit_id", period=summary.period.code)
+    parts = []
+    for u in summary.ranked():
+        verdict = u.verdict
+        note = "(未实现)" if verdict == "unmet" else ("(数据不全)" if verdict == "incomplete" else "")
+        parts.append(f'{_e(u.rank)}. <a href="{_e(town_link(u.unit.id))}">{_e(u.unit.name)}</a>{note}')
+    return Markup(";".join(parts))  # nosec B704  # every text and URL put into the line went through html_text

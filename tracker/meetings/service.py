@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock, policy
@@ -147,6 +148,17 @@ FILTER_KINDS = ("month", "quarter", "year")
 
 def parse_period_filter(text: str) -> Period:
     return Period.parse(text, FILTER_KINDS)
+
+
+def page_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """The meeting as its page shows it (`page_options`), or None: by a statement built once (built anew, as
+    `session.get` with the options builds it, SQLAlchemy would work out its cache key again on every request)."""
+    return session.scalar(_page_query(), {"meeting_id": meeting_id})
+
+
+@cache
+def _page_query():
+    return select(Meeting).where(Meeting.id == bindparam("meeting_id")).options(*page_options())
 
 
 def page_options() -> list:

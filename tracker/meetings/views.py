@@ -22,6 +22,8 @@ bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 # the decisions table and a decision's state badge as HTML (tracker/meetings/rows_html.py)
 bp.add_app_template_global(rows_html.decision_rows, "decision_rows_html")
 bp.add_app_template_global(rows_html.decision_badge, "decision_badge_html")
+# the meeting material's 综合排名 line as HTML (the same)
+bp.add_app_template_global(rows_html.ranking_line, "ranking_line_html")
 
 
 @bp.app_template_filter("period_label")

@@ -185,14 +185,33 @@ def duty_rows(session: Session, plan: Plan) -> tuple[list[TaskRow], list[tuple[i
     The tasks with their assignments and units in one statement; the active towns and streets in another, when a
     task names 各镇(街道).
     """
+    tasks, plan_duties, _leads = duty_rows_and_leads(session, plan)
+    return tasks, plan_duties
+
+
+def duty_rows_and_leads(
+    session: Session, plan: Plan
+) -> tuple[list[TaskRow], list[tuple[int, UnitRow, str]], dict[int, list[str]]]:
+    """`duty_rows`, and each task's lead units' names as `Task.units_with_role("lead")` gives them (every unit
+    assigned as lead, in the order assigned, an inactive one too), by task id: from the same statements."""
     tasks = _by_task(_plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id}))
     townships = _plain_rows(session, _townships_query()) if any(t[1] for t in tasks) else []
-    named = (
+    named = [
         (task, with_townships, [(uid, UnitRow(uid, *rest[:3]), role, rest[3]) for uid, role, rest in units])
         for task, with_townships, units in tasks
-    )
+    ]
+    leads = {task.id: [unit.name for _uid, unit, role, _a in units if role == ROLE_LEAD] for task, _w, units in named}
     expanded = _expanded(named, [(r[0], UnitRow(*r)) for r in townships])
-    return [t[0] for t in tasks], [(task.id, unit, role) for task, unit, role in expanded]
+    return [t[0] for t in tasks], [(task.id, unit, role) for task, unit, role in expanded], leads
+
+
+def plain_duties(session: Session, plan: Plan) -> list[Duty]:
+    """The plan's duties exactly as `duties` gives them (the same duties in the same order), each task a `TaskRow`
+    and each unit a `UnitRow`, from `duty_rows`' plain rows: for counting that reads a duty's ids only and keeps no
+    unit entity (a page's scores and month counts)."""
+    tasks, rows = duty_rows(session, plan)
+    by_id = {t.id: t for t in tasks}
+    return [Duty(by_id[task_id], unit, role) for task_id, unit, role in rows]
 
 
 def light_duties(session: Session, plan: Plan) -> list[Duty]:

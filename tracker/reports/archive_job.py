@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import cache
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock, db
@@ -25,7 +26,13 @@ ARCHIVE_ATTEMPTS = 3
 
 
 def job_state(session: Session, kind: str, object_id: int) -> JobState | None:
-    return session.scalar(select(JobState).where(JobState.kind == kind, JobState.object_id == object_id))
+    return session.scalar(_job_query(), {"kind": kind, "object_id": object_id})
+
+
+@cache
+def _job_query():
+    """`job_state`'s statement, built once (the meeting page reads it on every request)."""
+    return select(JobState).where(JobState.kind == bindparam("kind"), JobState.object_id == bindparam("object_id"))
 
 
 def queue_archive(session: Session, meeting_id: int, actor_id: int | None) -> None:

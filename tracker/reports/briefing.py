@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import clock
@@ -114,14 +115,24 @@ def _figures(session: Session, plan: Plan, period: Period, plan_duties: list) ->
 
 def _period_urges(session: Session, period: Period) -> list[Urge]:
     """The period's urges, read once: counted per report in the task section, listed in the urge section."""
-    return list(
-        session.scalars(
-            select(Urge)
-            .where(Urge.period.in_(period.month_codes()))
-            .options(joinedload(Urge.unit, innerjoin=True), joinedload(Urge.task, innerjoin=True))
-            .order_by(Urge.at)
-        )
+    return list(session.scalars(_urges_query(), {"months": period.month_codes()}))
+
+
+# the briefing's own statements, each built once (built anew, SQLAlchemy would work out their cache keys again on
+# every request): the urges of a span's months, every card by deadline
+@cache
+def _urges_query():
+    return (
+        select(Urge)
+        .where(Urge.period.in_(bindparam("months", expanding=True)))
+        .options(joinedload(Urge.unit, innerjoin=True), joinedload(Urge.task, innerjoin=True))
+        .order_by(Urge.at)
     )
+
+
+@cache
+def _cards_by_deadline():
+    return cards_query().order_by(Card.deadline)
 
 
 def _closed_within(cards: list, status: CardStatus, period: Period, today: date) -> list[CardRow]:
@@ -141,7 +152,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     period_urges = _period_urges(session, period)
     urge_counts = Counter((u.task_id, u.unit_id, u.period) for u in period_urges)
     tasks, overdue = task_progress(session, plan, period, today, urge_counts, tasks_and_duties)
-    cards_ = list(session.scalars(cards_query().order_by(Card.deadline)))
+    cards_ = list(session.scalars(_cards_by_deadline()))
     recs = recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today
     previous = meetings.previous_meetings(session, earlier_before)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from functools import cache
 from pathlib import Path
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, defer
 
 from .. import clock, policy
@@ -64,10 +65,16 @@ def briefing_data(session: Session, period: Period, meeting=None):
 def current_archive(session: Session, meeting_id: int, with_pdf: bool = True) -> BriefingArchive | None:
     """The meeting's latest archived briefing; without with_pdf the PDF's bytes stay in the database until read
     (pages show only its version, date, size and checksum)."""
-    q = select(BriefingArchive).where(BriefingArchive.meeting_id == meeting_id)
+    return session.scalar(_archive_query(with_pdf), {"meeting_id": meeting_id})
+
+
+@cache
+def _archive_query(with_pdf: bool):
+    """`current_archive`'s statement, built once (the meeting page reads it on every request)."""
+    q = select(BriefingArchive).where(BriefingArchive.meeting_id == bindparam("meeting_id"))
     if not with_pdf:
         q = q.options(defer(BriefingArchive.pdf))
-    return session.scalar(q.order_by(BriefingArchive.version.desc()).limit(1))
+    return q.order_by(BriefingArchive.version.desc()).limit(1)
 
 
 def archive_briefing(session: Session, actor, meeting, reason: str = "会议召开时存档") -> BriefingArchive:

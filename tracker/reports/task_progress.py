@@ -7,6 +7,7 @@ import heapq
 from collections import Counter
 from datetime import date
 from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,7 +16,8 @@ from ..evidence.models import Attachment, OwnerKind
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
-from ..plans.service import due_date, duties, in_plan_period, load_tasks
+from ..plans.numerals import cn_number
+from ..plans.service import Duty, due_date, duty_rows_and_leads, in_plan_period
 from ..progress.models import ACCEPTED, OVERDUE, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import cell_state
 from ..progress.timeliness import plain_rows
@@ -24,11 +26,26 @@ from .rows import OverdueRow, TaskProgress, UnitState
 HIGHLIGHT_CHARS = 80
 
 
-def plan_tasks(session: Session, plan: Plan) -> tuple[list[Task], list]:
-    """The plan's tasks and duties, as the section reads them: tasks with their assignments, not their measures (the
-    section shows none), as the counting of reports reads them (`counting_duties`)."""
-    tasks = load_tasks(session, plan, measures=False)
-    return tasks, duties(session, plan, tasks)
+class SectionTask(NamedTuple):
+    """A task as the section shows it: plain values read with the plan's duties, not an ORM entity."""
+
+    id: int
+    number: int
+    label: str  # (一)title, as Task.label
+    short_label: str  # 任务一, as Task.short_label
+    leads: list[str]  # the lead units' names, as Task.units_with_role("lead") gives them
+
+
+def plan_tasks(session: Session, plan: Plan) -> tuple[list[SectionTask], list[Duty]]:
+    """The plan's tasks and duties, as the section reads them and as the counting of reports reads them
+    (`counting_duties`: the same duties in the same order), from plain rows (`duty_rows_and_leads`): each duty's
+    task a `TaskRow`, its unit a `UnitRow`."""
+    rows, plan_duties, leads = duty_rows_and_leads(session, plan)
+    tasks = {t.id: t for t in rows}
+    return (
+        [SectionTask(t.id, t.number, f"({cn_number(t.number)}){t.title}", t.short_label, leads[t.id]) for t in rows],
+        [Duty(tasks[task_id], unit, role) for task_id, unit, role in plan_duties],
+    )
 
 
 def task_progress(
@@ -37,7 +54,7 @@ def task_progress(
     period: Period,
     today: date,
     urge_counts: Counter | None = None,
-    tasks_and_duties: tuple[list[Task], list] | None = None,
+    tasks_and_duties: tuple[list[SectionTask], list[Duty]] | None = None,
 ) -> tuple[list[TaskProgress], list[OverdueRow]]:
     """Each task's units with their states over the period's months, and the overdue reports.
 
@@ -70,7 +87,7 @@ def task_progress(
             TaskProgress(
                 t.number,
                 t.label,
-                [u.name for u in t.units_with_role("lead")],
+                t.leads,
                 [d.unit.name for d in duties_of[t.id] if d.role == "member"],
                 rows,
                 _highlights(session, units, accepted_of[t.id]),
