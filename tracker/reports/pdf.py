@@ -125,9 +125,9 @@ def collector_off_until_render() -> Iterator[None]:
     it back as it was when the command ends, however it ends.
 
     What a command makes before it renders (the modules it imports, the models and their mappers, the compiled
-    statements, the report's data) lives until the process ends: the young collections that ran over it (about 270
-    in the briefing command) freed almost nothing, for about a twelfth of the CPU the command spent before its
-    render."""
+    statements, the report's data) lives until the process ends: the young collections that ran over it freed almost
+    nothing (in the briefing command, 133 of the 740 collections, and about 0.02 s of CPU; the others run while Flask
+    and the app are imported, before the command starts, or during the render)."""
     was_enabled = gc.isenabled()
     gc.disable()
     _command_collector.update(off=was_enabled, frozen=False)
