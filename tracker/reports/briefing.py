@@ -126,13 +126,13 @@ def _urges_query():
         select(Urge)
         .where(Urge.period.in_(bindparam("months", expanding=True)))
         .options(joinedload(Urge.unit, innerjoin=True), joinedload(Urge.task, innerjoin=True))
-        .order_by(Urge.at)
+        .order_by(Urge.at, Urge.id)  # urges made in the same instant: in the order they were made
     )
 
 
 @cache
 def _cards_by_deadline():
-    return cards_query().order_by(Card.deadline)
+    return cards_query().order_by(Card.deadline, Card.id)
 
 
 def _closed_within(cards: list, status: CardStatus, period: Period, today: date) -> list[CardRow]:
