@@ -111,13 +111,19 @@ def page_for(browser, live_server):
         page.goto(live_server + "/login")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", "demo-2026")
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        submit(page, "button[type=submit]")
         return page
 
     yield _open
     for c in contexts:
         c.close()
+
+
+def submit(page, selector: str, **click) -> None:
+    """Click what opens a page (a form's button, a link) and wait until that page has loaded: reading the page
+    straight after a bare click can catch the new document before it has any content."""
+    with page.expect_navigation():
+        page.click(selector, **click)
 
 
 def shot(page, name: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 from axe_playwright_python.base import AXE_FILE_PATH
 
 from ..conftest import PASSWORD
+from .conftest import submit
 
 WIDTHS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
 AXE_OPTIONS = {
@@ -121,8 +122,7 @@ def _open(browser, base: str, username: str | None):
     if username:
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        submit(page, "button[type=submit]")
     return ctx, page
 
 

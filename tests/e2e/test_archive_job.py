@@ -10,6 +10,7 @@ from tracker.meetings import service as meetings
 from tracker.reports import service as reports
 
 from ..conftest import get_unit, get_user
+from .conftest import submit
 
 
 def test_marking_a_meeting_held_does_not_wait_for_the_briefing(page_for, live_server, session, frozen, monkeypatch):
@@ -36,8 +37,7 @@ def test_marking_a_meeting_held_does_not_wait_for_the_briefing(page_for, live_se
     page.goto(f"{live_server}/meetings/{m.id}")
     try:
         # a request that waited for the render would not answer while it is held back: the click would time out
-        page.click("button:has-text('标记已召开')", timeout=15000)
-        page.wait_for_load_state()
+        submit(page, "button:has-text('标记已召开')", timeout=15000)
         assert "通报生成中" in page.inner_text("main")
     finally:
         gate.set()

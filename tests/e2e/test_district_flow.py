@@ -10,7 +10,7 @@ from pypdf import PdfReader
 
 from tracker import clock
 
-from .conftest import shot
+from .conftest import shot, submit
 
 
 def test_import_figures_issue_a_card_and_download_the_briefing(page_for, live_server, session, frozen, tmp_path):
@@ -40,12 +40,11 @@ def test_import_figures_issue_a_card_and_download_the_briefing(page_for, live_se
     wb.save(filled)
 
     page.set_input_files("input[type=file]", str(filled))
-    page.click("button:has-text('上传并预览')")
+    submit(page, "button:has-text('上传并预览')")
     assert "确认导入" in page.content()
     shot(page, "metrics-import-preview")
     page.fill("textarea[name=reason], input[name=reason]", "按公安分局报表更正本月发案数")
-    page.click("button:has-text('确认导入')")
-    page.wait_for_load_state()
+    submit(page, "button:has-text('确认导入')")
     assert "导入完成:新增" in page.content(), page.inner_text("main")[:600]
     unit_col = headers.index("单位") + 1
     expected = next(10 + r for r in range(2, ws.max_row + 1) if ws.cell(row=r, column=unit_col).value == "青石镇")
@@ -63,8 +62,7 @@ def test_import_figures_issue_a_card_and_download_the_briefing(page_for, live_se
     page.click("summary:has-text('审核员直接发牌')")
     page.select_option("select[name=unit_id]", label="柳溪镇")
     page.fill("form.narrow textarea[name=reason]", "反诈宣传进社区工作推进缓慢")
-    page.click("form.narrow button.primary")
-    page.wait_for_load_state()
+    submit(page, "form.narrow button.primary")
     assert "已向柳溪镇发出黄牌" in page.content()
     shot(page, "card")
 

@@ -11,7 +11,7 @@ from tracker import clock
 
 from ..conftest import get_unit
 from ..evidence_files import PDF_WITH_JS, photo
-from .conftest import shot
+from .conftest import shot, submit
 
 
 def test_officer_attaches_a_photo_on_a_phone_and_the_reviewer_sees_it(browser, page_for, live_server, session, frozen):
@@ -33,7 +33,7 @@ def test_officer_attaches_a_photo_on_a_phone_and_the_reviewer_sees_it(browser, p
     officer.locator("input[type=file][multiple]").set_input_files(
         files=[{"name": "活动通知.pdf", "mimeType": "application/pdf", "buffer": PDF_WITH_JS}]
     )
-    officer.click("button[value=save]")
+    submit(officer, "button[value=save]")
     assert "草稿已保存" in officer.content()
     thumb = officer.locator("img[alt='照片:IMG_2031.jpg']")
     thumb.wait_for()
@@ -42,7 +42,7 @@ def test_officer_attaches_a_photo_on_a_phone_and_the_reviewer_sees_it(browser, p
     box = officer.locator("section.evidence").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # the attachment list fits the phone's width
     shot(officer, "evidence-report-phone")
-    officer.click("button[value=submit]")
+    submit(officer, "button[value=submit]")
     assert "已报送,等待审核" in officer.content()
 
     reviewer = page_for("reviewer")
@@ -102,7 +102,7 @@ def test_rectification_plan_and_feedback_with_photos_on_a_phone(browser, page_fo
     officer.locator("input[type=file][capture=environment]").set_input_files(
         files=[{"name": "整改宣讲.jpg", "mimeType": "image/jpeg", "buffer": photo(64, 48, "green", None)}]
     )
-    officer.click("button:has-text('报送整改方案')")
+    submit(officer, "button:has-text('报送整改方案')")
     assert "已报送,等待审核" in officer.content()
     officer.locator("img[alt='照片:整改宣讲.jpg']").wait_for()
     shot(officer, "evidence-rectification-phone")
@@ -112,7 +112,7 @@ def test_rectification_plan_and_feedback_with_photos_on_a_phone(browser, page_fo
     officer.locator("input[type=file][capture=environment]").set_input_files(
         files=[{"name": "入户.jpg", "mimeType": "image/jpeg", "buffer": photo(48, 64, "blue", None)}]
     )
-    officer.click("button:has-text('提交反馈')")
+    submit(officer, "button:has-text('提交反馈')")
     assert "反馈已提交" in officer.content()
 
     reviewer = page_for("reviewer")

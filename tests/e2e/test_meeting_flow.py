@@ -3,7 +3,7 @@ answers one; the office closes it (销号); the next meeting's agenda follows bo
 
 from __future__ import annotations
 
-from .conftest import shot
+from .conftest import shot, submit
 
 
 def _schedule(page, live_server, *, title, on, period, units=(), pick=None):
@@ -17,8 +17,7 @@ def _schedule(page, live_server, *, title, on, period, units=(), pick=None):
     for name in units:
         page.locator("fieldset").get_by_label(name, exact=True).check()
     page.fill("input[name=location]", "区委第一会议室")
-    page.click("button:has-text('安排会议')")
-    page.wait_for_load_state()
+    submit(page, "button:has-text('安排会议')")
     assert title in page.inner_text("h1"), page.inner_text("main")[:600]
     return page.url
 
@@ -28,8 +27,7 @@ def _decide(page, text, lead, deadline):
     page.fill("textarea[name=text]", text)
     page.select_option("select[name=lead_unit]", label=lead)
     page.fill("input[name=deadline]", deadline)
-    page.click("button[value=done]")
-    page.wait_for_load_state()
+    submit(page, "button[value=done]")
     assert text in page.content()
 
 
@@ -46,8 +44,7 @@ def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(
         period="2026-Q3",
         units=["青石镇", "柳溪镇", "公安分局"],
     )
-    office.click("button:has-text('标记已召开')")  # the confirmation dialog is accepted
-    office.wait_for_load_state()
+    submit(office, "button:has-text('标记已召开')")  # the confirmation dialog is accepted
     assert "确认召开" in office.inner_text("main")
     _decide(office, "青石镇在辖区村(社区)开展老年人反诈入户宣传全覆盖", "青石镇", "2026-11-30")
     office.goto(first)
@@ -58,16 +55,14 @@ def test_hold_a_meeting_follow_up_its_decisions_and_see_them_on_the_next_agenda(
     town.goto(f"{live_server}/meetings/decisions")
     town.locator("tr", has_text="老年人反诈入户宣传").locator("a:has-text('反馈')").click()
     town.fill("textarea[name=feedback]", "已完成12个村(社区)入户宣传,覆盖老年人2,300人,附宣传台账。")
-    town.click("button:has-text('提交反馈')")
-    town.wait_for_load_state()
+    submit(town, "button:has-text('提交反馈')")
     assert "待审核" in town.inner_text("main") or "已反馈" in town.inner_text("main")
 
     # 3. the office closes it, on time
     office.goto(first)
     office.locator("tr", has_text="老年人反诈入户宣传").locator("a:has-text('审核')").click()
     office.fill("textarea[name=comment]", "材料齐全,同意销号")
-    office.click("button[value=close]")
-    office.wait_for_load_state()
+    submit(office, "button[value=close]")
     main = office.inner_text("main")
     assert "按期办结" in main, main[:600]
 

@@ -10,7 +10,7 @@ from tracker import db as tdb
 from tracker.notify import service as notify
 
 from ..conftest import PASSWORD
-from .conftest import NOW, shot
+from .conftest import NOW, shot, submit
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
@@ -59,8 +59,7 @@ def _phone(browser, base: str, username: str | None = None):
     if username:
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        submit(page, "button[type=submit]")
     return ctx, page
 
 
@@ -91,8 +90,7 @@ def test_officer_journeys_fit_a_phone(browser, demo_server, app):
     _fits(page, "phone-login")
     page.fill("input[name=username]", "town3")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    submit(page, "button[type=submit]")
 
     # 工作台: the to-do tables are one block per row, each value after its column's name
     assert page.url.endswith("/progress/todo")
@@ -222,8 +220,7 @@ def test_desktop_keeps_its_side_menu_and_tables(browser, demo_server):
     page.goto(demo_server + "/login")
     page.fill("input[name=username]", "town3")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    submit(page, "button[type=submit]")
     assert not page.locator("button.menu-toggle").is_visible()
     assert page.locator("nav.sidenav").is_visible() and page.locator("header .account").is_visible()
     nav = page.locator("nav.sidenav").bounding_box()
@@ -242,8 +239,7 @@ def test_without_script_the_phone_menu_stays_open(browser, demo_server):
     page.goto(demo_server + "/login")
     page.fill("input[name=username]", "town3")
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    submit(page, "button[type=submit]")
     # no button that could not open anything; the menu's 9 links and the account line show as rows of 44 px
     assert not page.locator("button.menu-toggle").is_visible()
     assert page.locator("header .account").is_visible()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tracker import clock
 
 from ..conftest import get_unit
-from .conftest import shot
+from .conftest import shot, submit
 
 
 def test_report_round_trip_turns_the_cell_green(page_for, live_server, session, frozen):
@@ -21,25 +21,25 @@ def test_report_round_trip_turns_the_cell_green(page_for, live_server, session, 
     officer.goto(url)
     officer.fill("textarea[name=progress]", "张贴防骗海报120张,覆盖图书馆、食堂和教学楼")
     officer.fill("textarea[name=completion]", "完成本月宣传计划的80%")
-    officer.click("button[value=submit]")
+    submit(officer, "button[value=submit]")
     assert "已报送,等待审核" in officer.content()
 
     reviewer = page_for("reviewer")
     reviewer.goto(url)
     reviewer.fill("textarea[name=comment]", "请补充讲座场次和听众人数")
-    reviewer.click("button[value=return]")
+    submit(reviewer, "button[value=return]")
     assert "已退回" in reviewer.content()
 
     officer.goto(f"{live_server}/progress/todo")
     assert "请补充讲座场次和听众人数" in officer.content()
     officer.goto(url)
     officer.fill("textarea[name=completion]", "完成本月宣传计划;开展讲座2场,听众230人")
-    officer.click("button[value=submit]")
+    submit(officer, "button[value=submit]")
     assert "已报送,等待审核" in officer.content()
 
     reviewer.goto(url)
     shot(reviewer, "report-review")
-    reviewer.click("button[value=accept]")
+    submit(reviewer, "button[value=accept]")
     assert "已审核通过" in reviewer.content()
     reviewer.goto(f"{live_server}/progress/grid?period={period}")
     cell = reviewer.locator(f"td.cell a[href$='/progress/tasks/3/units/{town.id}/{period}']")

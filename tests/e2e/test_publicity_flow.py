@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..conftest import get_unit
 from ..evidence_files import photo
-from .conftest import shot
+from .conftest import shot, submit
 
 
 def _phone(browser, live_server, username: str):
@@ -14,8 +14,7 @@ def _phone(browser, live_server, username: str):
     page.goto(live_server + "/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "demo-2026")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    submit(page, "button[type=submit]")
     return ctx, page
 
 
@@ -31,7 +30,7 @@ def test_officer_records_an_activity_on_a_phone(browser, page_for, live_server, 
     try:
         phone.goto(f"{live_server}/publicity/communities")
         phone.fill("textarea[name=names]", "青石村\n石桥村\n新街社区")
-        phone.click("form.activity-form button[type=submit]")
+        submit(phone, "form.activity-form button[type=submit]")
         assert "村(社区)名单已保存" in phone.content()
         phone.goto(f"{live_server}/publicity/activities/new")
         _no_sideways_scroll(phone)
@@ -60,7 +59,7 @@ def test_officer_records_an_activity_on_a_phone(browser, page_for, live_server, 
             files=[{"name": "宣传现场.jpg", "mimeType": "image/jpeg", "buffer": photo(80, 60, "blue", None)}]
         )
         shot(phone, "activity-phone-form")
-        phone.click("form.activity-form button.primary")
+        submit(phone, "form.activity-form button.primary")
         assert "宣传活动已登记" in phone.content()
         # the activity's page shows both photos as thumbnails
         assert "活动照片与材料(2)" in phone.content()
@@ -79,8 +78,7 @@ def test_officer_records_an_activity_on_a_phone(browser, page_for, live_server, 
     reviewer.goto(f"{live_server}/publicity/activities?unit={town.id}")
     assert "青石村村委会广场" in reviewer.content() and "共 1 场,覆盖 180 人次" in reviewer.content()
     assert reviewer.locator("td[data-label=照片与材料]").first.inner_text().strip() == "2"
-    reviewer.click("text=2026年9月18日")
-    reviewer.wait_for_load_state()
+    submit(reviewer, "text=2026年9月18日")
     assert reviewer.locator(".evidence-list img").count() == 2  # the reviewer sees both photos
     shot(reviewer, "activity-photos-review")
     reviewer.goto(f"{live_server}/publicity/stats?period=2026-Q3")
