@@ -8,6 +8,9 @@ parameters), the ratio page / raw SQL, and the net ratio (page - empty page) / r
 the statement count is the same at both scales (no N+1). The first row, "(empty page)", is a logged-in page with
 nothing on it: the fixed cost of any page (login check, user load, the layout) that no query tuning removes.
 
+The app is served as a gunicorn worker serves it (`wsgi.py`: `tracker.heap.serve`, which keeps what lives as long
+as the worker out of the cyclic collector's passes); `--plain-heap` measures the app as the factory makes it.
+
     .venv/bin/python benchmarks/pages.py [--repeat 7] [--db-dir DIR] [--scales 1,10] [--pages "plan,task"]
     .venv/bin/python benchmarks/pages.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432 [--fresh]
 
@@ -175,11 +178,11 @@ class Result:
         return self.ms / self.raw_ms if self.raw_ms else float("inf")
 
 
-def measure(url: str, scale: int, repeat: int, only: set[str] | None = None) -> list[Result]:
+def measure(url: str, scale: int, repeat: int, only: set[str] | None = None, plain_heap: bool = False) -> list[Result]:
     from flask import render_template
     from flask_login import login_required
 
-    from tracker import create_app
+    from tracker import create_app, heap
 
     app = create_app(
         {
@@ -194,6 +197,8 @@ def measure(url: str, scale: int, repeat: int, only: set[str] | None = None) -> 
         "bench_empty",
         login_required(lambda: render_template("errors/error.html", code=200, message="")),
     )
+    if not plain_heap:
+        heap.serve(app)
     engine = app.extensions["tracker.engine"]
     rec = Recorder(engine)
     client = app.test_client()
@@ -237,6 +242,9 @@ def main() -> None:
         "(databases tracker_bench_s1, tracker_bench_s10 are created there and reused)",
     )
     ap.add_argument("--fresh", action="store_true", help="with --postgres: rebuild the databases")
+    ap.add_argument(
+        "--plain-heap", action="store_true", help="the app as the factory makes it, without the server's heap settling"
+    )
     args = ap.parse_args()
     scales = [int(s) for s in args.scales.split(",")]
     only = {p.strip() for p in args.pages.split(",")} if args.pages else None
@@ -250,7 +258,7 @@ def main() -> None:
                 if args.postgres
                 else prepare(folder / f"s{scale}.db", scale)
             )
-            results += measure(url, scale, args.repeat, only)
+            results += measure(url, scale, args.repeat, only, args.plain_heap)
     # the page's time less the empty page's (the fixed cost of any page), over its raw SQL
     fixed = {r.scale: r.ms for r in results if r.page == EMPTY}
     print(

@@ -6,12 +6,17 @@ sees the same moment of the machine. Per page: the median wall time and CPU time
 each, and the median of the pairs' ratios B / A.
 
     .venv/bin/python benchmarks/pages_ab.py BEFORE_DIR AFTER_DIR --db /tmp/pages/s10.db [--pairs 11]
-        [--pages "(empty page),meeting"]
+        [--pages "(empty page),meeting"] [--heap plain,served]
 
 Each directory is a checkout with its .venv (e.g. `git archive main | tar -x -C /tmp/before`); the database is
 one `pages.py --db-dir` made (the same file for both), or a database URL (`--db
 postgresql+psycopg://postgres@127.0.0.1:5432/tracker_bench_s10`, one `pages.py --postgres` made). The CPU time is
 the worker's own: a database server's is not counted.
+
+Each worker serves its app as that checkout's gunicorn worker does (`tracker.heap.serve`; a checkout without it
+assembles the app and freezes the heap, as its `wsgi.py` did); `--heap plain,plain` compares the apps as the factory
+makes them, and `--heap plain,served` compares A as the factory makes it with B as served (the same directory twice
+measures what serving does).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import time
 from pathlib import Path
 
 
-def worker(db: str) -> None:
+def worker(db: str, plain_heap: bool = False) -> None:
     """Answer each page label read from stdin with the wall and CPU milliseconds of one request (the code is the
     checkout the worker runs in, its working directory)."""
     sys.path.insert(0, os.getcwd())
@@ -40,6 +45,8 @@ def worker(db: str) -> None:
     app = create_app({**config, "RATELIMIT_ENABLED": False})
     view = login_required(lambda: render_template("errors/error.html", code=200, message=""))
     app.add_url_rule("/_bench/empty", "bench_empty", view)
+    if not plain_heap:
+        _serve(app)
     client = app.test_client()
     if client.post("/login", data={"username": "reviewer", "password": PASSWORD}).status_code != 302:
         raise SystemExit("login failed")
@@ -58,13 +65,26 @@ def worker(db: str) -> None:
         print(f"{wall * 1000:.3f} {cpu * 1000:.3f}", flush=True)
 
 
+def _serve(app) -> None:
+    """Make the app ready to serve as the checkout's `wsgi.py` does."""
+    try:
+        from tracker import heap
+    except ImportError:  # a checkout from before tracker.heap: its wsgi.py assembled the app and froze the heap
+        import gc
+
+        app.assemble()
+        gc.freeze()
+    else:
+        heap.serve(app)
+
+
 class Worker:
-    def __init__(self, checkout: Path, db: str):
-        script = checkout / "benchmarks" / "pages_ab.py"
-        if not script.exists():  # an older checkout: run this file with its code
-            script = Path(__file__).resolve()
+    def __init__(self, checkout: Path, db: str, heap: str):
+        # this file's worker, with the checkout's code (its working directory and path), whatever its age
+        script = Path(__file__).resolve()
+        flags = ["--plain-heap"] if heap == "plain" else []
         self.proc = subprocess.Popen(
-            [str(checkout / ".venv" / "bin" / "python"), str(script), "--worker", "--db", db],
+            [str(checkout / ".venv" / "bin" / "python"), str(script), "--worker", "--db", db, *flags],
             cwd=checkout,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -92,14 +112,21 @@ def main() -> None:
     ap.add_argument("--db", required=True)
     ap.add_argument("--pairs", type=int, default=11)
     ap.add_argument("--pages", default="(empty page),dashboard grid,metrics overview,meeting,report preview")
+    ap.add_argument(
+        "--heap",
+        default="served,served",
+        help="how A and B serve their apps: served (as wsgi.py) or plain (as the factory makes it), e.g. plain,served",
+    )
+    ap.add_argument("--plain-heap", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.db)
+        worker(args.db, args.plain_heap)
         return
-    a, b = Worker(args.before.resolve(), args.db), Worker(args.after.resolve(), args.db)
+    heap_a, heap_b = args.heap.split(",")
+    a, b = Worker(args.before.resolve(), args.db, heap_a), Worker(args.after.resolve(), args.db, heap_b)
     med = statistics.median
-    print(f"{args.db}: {args.pairs} pairs per page, A = {args.before}, B = {args.after}")
+    print(f"{args.db}: {args.pairs} pairs per page, A = {args.before} ({heap_a}), B = {args.after} ({heap_b})")
     print(f"{'page':<18}{'A wall ms':>11}{'B wall ms':>11}{'B/A':>7}{'A CPU ms':>10}{'B CPU ms':>10}{'B/A':>7}")
     for label in [p.strip() for p in args.pages.split(",")]:
         pairs = []
