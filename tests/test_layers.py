@@ -22,6 +22,7 @@ LAYERS = [
     "config",
     "extensions",
     "hardening",
+    "heap",  # a serving worker's heap (wsgi.py)
     "ratelimit",
     "periods",
     "policy",
