@@ -25,27 +25,16 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WAYS = ("plain", "frozen once", "served")
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.pages import HEAP_WAYS, bench_app, pages  # noqa: E402
+
 PAGES = ("metrics overview", "meeting", "report preview")
 
 
 def run(db: str, way: str, rounds: int) -> dict:
     """One way, in this process: the collector's figures for `rounds` rounds of the pages."""
-    sys.path.insert(0, str(ROOT))
-    from benchmarks.pages import PASSWORD, pages
-    from tracker import create_app, heap
-
-    url = db if "://" in db else f"sqlite:///{db}"
-    config = {"DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
-    app = create_app(config)
-    if way == "frozen once":
-        app.assemble()
-        gc.freeze()
-    elif way == "served":
-        heap.serve(app)
-    client = app.test_client()
-    if client.post("/login", data={"username": "reviewer", "password": PASSWORD}).status_code != 302:
-        raise SystemExit("login failed")
+    app, client = bench_app(db if "://" in db else f"sqlite:///{db}", way)
     urls = [dict(pages(app))[label] for label in PAGES]
     for u in urls:
         client.get(u)
@@ -80,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", required=True)
     ap.add_argument("--rounds", type=int, default=100)
-    ap.add_argument("--way", choices=WAYS, help=argparse.SUPPRESS)
+    ap.add_argument("--way", choices=HEAP_WAYS, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.way:
         print(json.dumps(run(args.db, args.way, args.rounds)))
@@ -88,7 +77,7 @@ def main() -> None:
     print(f"{args.db}: {args.rounds} rounds of {', '.join(PAGES)}; load average {os.getloadavg()[0]:.2f}")
     print(f"{'way':<13}{'walked':>9}{'collector ms/request':>22}{'full passes':>13}{'their ms':>10}{'ratio':>7}")
     first = None
-    for way in WAYS:
+    for way in HEAP_WAYS:
         out = subprocess.run(
             [sys.executable, __file__, "--db", args.db, "--rounds", str(args.rounds), "--way", way],
             capture_output=True,

@@ -178,7 +178,16 @@ class Result:
         return self.ms / self.raw_ms if self.raw_ms else float("inf")
 
 
-def measure(url: str, scale: int, repeat: int, only: set[str] | None = None, plain_heap: bool = False) -> list[Result]:
+# how the app is made ready: as the factory makes it, as `wsgi.py` served it before tracker.heap (assembled, then
+# frozen once), as it is served now (`tracker.heap.serve`)
+HEAP_WAYS = ("plain", "frozen once", "served")
+
+
+def bench_app(url: str, heap_way: str = "served"):
+    """The app on the database at `url` with the empty page added, made ready as `heap_way` says, and a test client
+    logged in as `reviewer`."""
+    import gc
+
     from flask import render_template
     from flask_login import login_required
 
@@ -197,14 +206,22 @@ def measure(url: str, scale: int, repeat: int, only: set[str] | None = None, pla
         "bench_empty",
         login_required(lambda: render_template("errors/error.html", code=200, message="")),
     )
-    if not plain_heap:
+    if heap_way == "served":
         heap.serve(app)
-    engine = app.extensions["tracker.engine"]
-    rec = Recorder(engine)
+    elif heap_way == "frozen once":
+        app.assemble()
+        gc.freeze()
     client = app.test_client()
     resp = client.post("/login", data={"username": "reviewer", "password": PASSWORD})
     if resp.status_code != 302:
-        raise SystemExit(f"login failed at scale {scale}: {resp.status_code}")
+        raise SystemExit(f"login failed on {url}: {resp.status_code}")
+    return app, client
+
+
+def measure(url: str, scale: int, repeat: int, only: set[str] | None = None, plain_heap: bool = False) -> list[Result]:
+    app, client = bench_app(url, "plain" if plain_heap else "served")
+    engine = app.extensions["tracker.engine"]
+    rec = Recorder(engine)
     out = []
     for label, path in pages(app):
         if only and label not in only:
