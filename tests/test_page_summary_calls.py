@@ -1,6 +1,7 @@
 """The quarter's 两降两升 summary is computed once per request on the pages that show it (metrics overview, meeting
 page, briefing preview), and a published quarter's figures and district trend are read from its snapshot: only the
-note 发布后数据有更新 asks for today's figures, once, and never for today's trend."""
+note 发布后数据有更新 asks for today's figures, once (then kept for the next pages until a write may change it,
+`assessment.note_memo`), and never for today's trend."""
 
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ def test_published_quarter_pages_read_the_snapshot_and_compute_today_once(
     # frozen figures and trend from the snapshot; today's summary once, for the note only; today's trend never
     assert counted == {"summary": 1}
     assert "发布后数据有更新" in page and "青石镇发案数冻结26/现为150" in page
+    # the next page reads the kept note: nothing was written since
     preview = _get(client, counted, "/reports/briefing?period=2026-Q3")
-    assert counted == {"summary": 1}
+    assert counted == {}
     assert "青石镇发案数冻结26/现为150" in preview
     # the metrics pages stay live: months are never published (150 + 10 = 160 cases now)
     overview = _get(client, counted, "/metrics/?period=2026-Q3")

@@ -48,7 +48,9 @@ def login(browser, live_server, username: str):
     page = ctx.new_page()
     page.on("dialog", lambda d: d.accept())  # the confirmation of 报送, 退回, 发牌
     page.goto(live_server + "/login")
-    assert focused(page)["name"] == "username"  # the login form starts in its first field
+    # the login form starts in its first field (autofocus is applied after the load event, at the next frame)
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'username'", timeout=5000)
+    assert focused(page)["name"] == "username"
     page.keyboard.type(username)
     tab_to(page, lambda f: f["name"] == "password")
     page.keyboard.type(PASSWORD)

@@ -17,9 +17,9 @@ from ..metrics import service as metrics
 from ..periods import Period
 from ..plans.models import Plan
 from .models import EVENTS, FORMULAS, Publication, PublicationStatus
+from .note_memo import note_of_changes
 from .scheme import not_applicable_policy
 from .scoring import KIND_ORDER, NO_SCORE, UnitScore, check_quarter, compute_with_summary, fmt, q
-from .since import written_since
 
 RANK_AFTER_PUBLICATION = "考评结果发布后公布"
 
@@ -196,12 +196,17 @@ def quarter_results(
     # needs today's scores and figures, and neither the trend nor a JSON round trip of them
     summary = frozen.summary_from_json(snap["figures"], period)
     diff: list[Change] = []
-    if changes and written_since(session, pub, period):
-        # the note compares totals and ranks: the items' facts are not built
-        scores, live_summary = compute_with_summary(
-            session, plan, period, plan_duties=plan_duties, facts=False, decisions=decisions
-        )
-        diff = _changes(snap, summary, _totals_and_ranks(scores), live_summary)
+    if changes:
+
+        def write() -> list[Change]:
+            # the note compares totals and ranks: the items' facts are not built
+            scores, live_summary = compute_with_summary(
+                session, plan, period, plan_duties=plan_duties, facts=False, decisions=decisions
+            )
+            return _changes(snap, summary, _totals_and_ranks(scores), live_summary)
+
+        # kept between requests until a write may change it (`note_memo`)
+        diff = note_of_changes(session, pub, period, plan.id, write)
     return QuarterResults(period, snap, pub, summary, _trends(snap["figures"]), diff, True)
 
 

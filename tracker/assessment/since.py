@@ -163,10 +163,13 @@ def written_since(session: Session, pub: Publication, period: Period) -> bool:
     """Whether an event after the publication's may have changed the quarter's scores or figures (one statement,
     two with the publication's event). True when the publication's event cannot be found."""
     since = publication_event_id(session, pub)
-    if since is None:
-        return True
+    return since is None or relevant_after(session, since, period)
+
+
+def relevant_after(session: Session, event_id: int, period: Period) -> bool:
+    """Whether an event after `event_id` may have changed the quarter's scores or figures (one statement)."""
     params = {
-        "since": since,
+        "since": event_id,
         "month_codes": [m.code for m in period.months()],
         "last_month": period.end.year * 100 + period.end.month,  # figure events name their month as YYYYMM
         "period_start": period.start,
