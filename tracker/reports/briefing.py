@@ -37,6 +37,7 @@ from .rows import (
     card_row,
     cards_query,
     decision_row,
+    follow_up_row,
     recommendations,
 )
 from .task_progress import evidence_per_unit, plan_tasks, task_progress
@@ -156,7 +157,7 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     recs = recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today
     previous = meetings.previous_meetings(session, earlier_before)
-    earlier = [decision_row(d, today) for d in meetings.follow_up_decisions(session, previous, earlier_before)]
+    earlier = [follow_up_row(d, today) for d in meetings.follow_up_rows(session, previous, earlier_before)]
     return Briefing(
         district=district,
         title=meeting.title if meeting is not None else f"{period.label}打击治理电信网络诈骗工作通报",
