@@ -20,7 +20,15 @@ def template_globals(app: Flask) -> None:
     from ..metrics.service import VERDICT_LABELS
     from ..plans.service import plan_period_label
     from ..progress.models import STATE_LABELS
-    from ..reports.rows_html import score_rows, town_rows, unit_state_rows
+    from ..reports.rows_html import (
+        decision_table_rows,
+        overdue_rows,
+        score_rows,
+        tally_rows,
+        town_rows,
+        unit_state_rows,
+        urge_rows,
+    )
     from . import evidence
 
     app.jinja_env.globals.update(evidence.template_helpers())
@@ -35,6 +43,10 @@ def template_globals(app: Flask) -> None:
         unit_state_rows=unit_state_rows,  # the briefing's progress tables (tracker/reports/rows_html.py)
         town_rows=town_rows,  # the briefing's towns' table (the same)
         score_rows=score_rows,  # the briefing's scores' tables (the same)
+        overdue_rows=overdue_rows,  # the briefing's lists of overdue reports, urges and publicity figures (the same)
+        urge_rows=urge_rows,
+        tally_rows=tally_rows,
+        decision_table_rows=decision_table_rows,  # the reports' decisions tables (the same)
     )
 
 

@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from .. import clock, policy
 from ..errors import ValidationError
+from ..org.models import Unit
 from ..periods import Period
 from .models import (
     ANSWERED,
@@ -142,21 +144,58 @@ def _previous_query():
     return select(Meeting).where(Meeting.status == HELD, Meeting.date == last).order_by(Meeting.id)
 
 
+def _following_up(query):
+    """`query` (of decisions joined to their meeting) narrowed to the decisions a meeting on the date `before`
+    follows up, in their order (see `follow_up_decisions`)."""
+    return query.where(
+        Meeting.status == HELD,
+        Meeting.date < bindparam("before"),
+        or_(
+            Meeting.date == bindparam("day"),
+            Decision.status != CLOSED,
+            Decision.closed_at >= bindparam("since", type_=Decision.closed_at.type),
+        ),
+    ).order_by(Meeting.date, Meeting.id, Decision.number)
+
+
 @cache
 def _follow_up_query():
-    return (
-        _decisions_query()
-        .where(
-            Meeting.status == HELD,
-            Meeting.date < bindparam("before"),
-            or_(
-                Meeting.date == bindparam("day"),
-                Decision.status != CLOSED,
-                Decision.closed_at >= bindparam("since", type_=Decision.closed_at.type),
-            ),
+    return _following_up(_decisions_query())
+
+
+@cache
+def _follow_up_rows_query():
+    return _following_up(
+        select(
+            Decision.id,
+            Meeting.title.label("meeting"),
+            Decision.text,
+            Unit.name.label("lead"),
+            Decision.deadline,
+            Decision.status,
+            Decision.closed_on_time,
         )
-        .order_by(Meeting.date, Meeting.id, Decision.number)
+        .select_from(Decision)
+        .join(Meeting)
+        .join(Unit, Unit.id == Decision.lead_unit_id)
     )
+
+
+@cache
+def _supporting_names_query():
+    """The supporting units' names of some decisions, each decision's in `Decision.supporting_units`' order."""
+    link = decision_supporting_units.c
+    return (
+        select(link.decision_id, Unit.name)
+        .join(Unit, Unit.id == link.unit_id)
+        .where(link.decision_id.in_(bindparam("ids", expanding=True)))
+        .order_by(Unit.kind, Unit.sort_order, Unit.id)
+    )
+
+
+def _follow_up_params(previous: list[Meeting], before: date) -> dict:
+    day = previous[0].date
+    return {"before": before, "day": day, "since": datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ)}
 
 
 def follow_up_decisions(session: Session, previous: list[Meeting], before: date) -> list[Decision]:
@@ -168,9 +207,39 @@ def follow_up_decisions(session: Session, previous: list[Meeting], before: date)
     """
     if not previous:
         return []
-    day = previous[0].date
-    since = datetime.combine(day, time.min, tzinfo=clock.CHINA_TZ)
-    return list(session.scalars(_follow_up_query(), {"before": before, "day": day, "since": since}))
+    return list(session.scalars(_follow_up_query(), _follow_up_params(previous, before)))
+
+
+class FollowUp(NamedTuple):
+    """A decision followed up, as the briefing shows it: plain values, not an entity with its meeting and units."""
+
+    id: int
+    meeting: str  # the meeting's title
+    text: str
+    lead: str  # the lead unit's name
+    supporting: list[str]  # the supporting units' names, in `Decision.supporting_units`' order
+    deadline: date
+    status: str
+    closed_on_time: bool | None
+
+
+def follow_up_rows(session: Session, previous: list[Meeting], before: date) -> list[FollowUp]:
+    """The decisions of `follow_up_decisions`, in its order, as plain rows read in two statements (the decisions with
+    their meeting's title and lead unit's name, then their supporting units' names): no entities built."""
+    if not previous:
+        return []
+    if session.autoflush:
+        session.flush()
+    conn = session.connection()
+    rows = conn.execute(_follow_up_rows_query(), _follow_up_params(previous, before)).all()
+    supporting: dict[int, list[str]] = {r[0]: [] for r in rows}
+    if rows:
+        for decision_id, name in conn.execute(_supporting_names_query(), {"ids": list(supporting)}):
+            supporting[decision_id].append(name)
+    return [
+        FollowUp(did, meeting, text, lead, supporting[did], deadline, status, on_time)
+        for did, meeting, text, lead, deadline, status, on_time in rows
+    ]
 
 
 @dataclass(frozen=True)

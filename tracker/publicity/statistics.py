@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -91,7 +92,20 @@ def activities_per_target(session: Session, period: Period) -> dict[str, int]:
     return {name: n for name, n in rows}
 
 
-def _unit_order(units: dict[int, Unit]) -> Callable[[int], tuple]:
+# the units and the options as plain rows (the columns counted and shown), each statement built once: entities of
+# every unit and option cost far more than their rows
+@cache
+def _units_query():
+    return select(Unit.id, Unit.name, Unit.kind, Unit.sort_order, Unit.is_active)
+
+
+@cache
+def _options_query():
+    o = PublicityOption
+    return select(o.id, o.name, o.kind, o.sort_order, o.is_active)
+
+
+def _unit_order(units: dict) -> Callable[[int], tuple]:
     """The sort key of a unit id: towns first, then departments, each in their list order."""
     return lambda uid: (units[uid].kind != KIND_TOWNSHIP, units[uid].sort_order, uid)
 
@@ -100,9 +114,9 @@ def statistics(session: Session, period: Period) -> Stats:
     """Every activity of the period counted. Units, targets and months with nothing show 0 where listed (the
     active target groups, the active towns, every month of the period); units with activities by name order."""
     rows = _activities(session, period)
-    units = {u.id: u for u in session.scalars(select(Unit))}
+    units = {u.id: u for u in session.execute(_units_query())}
     unit_order = _unit_order(units)
-    opts = {o.id: o for o in session.scalars(select(PublicityOption))}
+    opts = {o.id: o for o in session.execute(_options_query())}
     # each list's active options in its order, as `service.options` reads them, taken from the options read above
     listed = sorted((o for o in opts.values() if o.is_active), key=lambda o: (o.sort_order, o.id))
     targets = [o for o in listed if o.kind == TARGET]

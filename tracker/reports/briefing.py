@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from .. import clock
@@ -35,8 +35,8 @@ from .rows import (
     Titled,
     UrgeRow,
     card_row,
-    cards_query,
     decision_row,
+    follow_up_row,
     recommendations,
 )
 from .task_progress import evidence_per_unit, plan_tasks, task_progress
@@ -119,7 +119,7 @@ def _period_urges(session: Session, period: Period) -> list[Urge]:
 
 
 # the briefing's own statements, each built once (built anew, SQLAlchemy would work out their cache keys again on
-# every request): the urges of a span's months, every card by deadline
+# every request): the urges of a span's months, the cards it may show by deadline
 @cache
 def _urges_query():
     return (
@@ -132,7 +132,22 @@ def _urges_query():
 
 @cache
 def _cards_by_deadline():
-    return cards_query().order_by(Card.deadline, Card.id)
+    """The active cards and those closed since `since`, by deadline, each with its unit, rule and rectifications
+    (`cards_query`' loads) joined in the one statement: a few cards, where every card with three more statements
+    built for their loads cost far more."""
+    return (
+        select(Card)
+        .where(or_(Card.status == CardStatus.ACTIVE, Card.closed_at >= bindparam("since", type_=Card.closed_at.type)))
+        .options(joinedload(Card.unit, innerjoin=True), joinedload(Card.rule), joinedload(Card.rectifications))
+        .order_by(Card.deadline, Card.id)
+    )
+
+
+def _shown_cards(session: Session, period: Period) -> list[Card]:
+    """The cards the briefing may show: active, or closed from a day before the period's first day on (a margin;
+    `_closed_within` picks those closed within the period)."""
+    since = datetime.combine(period.start - timedelta(days=1), datetime.min.time(), tzinfo=clock.CHINA_TZ)
+    return list(session.scalars(_cards_by_deadline(), {"since": since}).unique())
 
 
 def _closed_within(cards: list, status: CardStatus, period: Period, today: date) -> list[CardRow]:
@@ -152,11 +167,11 @@ def briefing(session: Session, plan: Plan, period: Period, meeting=None, distric
     period_urges = _period_urges(session, period)
     urge_counts = Counter((u.task_id, u.unit_id, u.period) for u in period_urges)
     tasks, overdue = task_progress(session, plan, period, today, urge_counts, tasks_and_duties)
-    cards_ = list(session.scalars(_cards_by_deadline()))
+    cards_ = _shown_cards(session, period)
     recs = recommendations(session, period)
     earlier_before = meeting.date if meeting is not None else today
     previous = meetings.previous_meetings(session, earlier_before)
-    earlier = [decision_row(d, today) for d in meetings.follow_up_decisions(session, previous, earlier_before)]
+    earlier = [follow_up_row(d, today) for d in meetings.follow_up_rows(session, previous, earlier_before)]
     return Briefing(
         district=district,
         title=meeting.title if meeting is not None else f"{period.label}打击治理电信网络诈骗工作通报",

@@ -145,6 +145,12 @@ def decision_row(d, today: date) -> DecisionRow:
     )
 
 
+def follow_up_row(f, today: date) -> DecisionRow:
+    """`decision_row` of a decision read as a plain row (`meetings.follow_up_rows`)."""
+    status, label = meetings.decision_state(f, today)
+    return DecisionRow(f.id, f.meeting, f.text, f.lead, f.supporting, f.deadline, status, label)
+
+
 def recommendations(session: Session, period) -> list[RecommendationRow]:
     """The period's card recommendations and what was decided on each."""
     return [

@@ -1,8 +1,9 @@
 """The briefing's progress tables written in Python: one row per unit of each task (hundreds at district scale), which
 the template composed from about ten expressions and a loop per row; and its towns' table, a row per town with two
 cells of about ten expressions for each of the four indicators; and its scores' tables, a row per unit with a cell
-per item. The HTML is the template's, byte for byte
-(tests/test_briefing_rows.py renders both)."""
+per item; and its lists of overdue reports, urges, decisions and publicity figures, a row of a few cells per item.
+The HTML is the template's, byte for byte
+(tests/test_briefing_rows.py and tests/test_briefing_lists.py render both)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from ..progress.models import STATE_LABELS
+from ..templating import cn_date, cn_month, number
 from ..templating import html_text as _e
-from ..templating import number
 
 if TYPE_CHECKING:  # the rows' module reads cards and meetings: not imported with the templates' helpers
     from .rows import UnitState
@@ -113,3 +114,51 @@ def score_rows(rows: list[dict]) -> Markup:
             f'<td class="num"><strong>{total}</strong></td>\n{cells}\n<td class="small">{adjustments}</td></tr>\n'
         )
     return Markup("".join(out))  # nosec B704  # every value put into the rows went through html_text
+
+
+def overdue_rows(rows) -> Markup:
+    """The overdue reports (`OverdueRow`): unit, task, month, due date and how many times each was urged."""
+    return Markup(  # nosec B704  # every value put into the rows went through html_text
+        "".join(
+            f'<tr><td class="uname">{_e(o.unit)}</td><td class="nw">{_e(o.task)}</td><td class="nw">{_e(o.month)}</td>'
+            f'<td class="nw">{_e(cn_date(o.due))}</td><td class="num">{_e(o.urges)} 次</td></tr>'
+            for o in rows
+        )
+    )
+
+
+def urge_rows(rows) -> Markup:
+    """The urges (`UrgeRow`): day, unit, task, month and message."""
+    return Markup(  # nosec B704  # every value put into the rows went through html_text
+        "".join(
+            f'<tr><td class="nw">{_e(cn_date(u.at))}</td><td class="uname">{_e(u.unit)}</td>'
+            f'<td class="nw">{_e(u.task)}</td><td class="nw">{_e(cn_month(u.month))}</td><td>{_e(u.message)}</td></tr>'
+            for u in rows
+        )
+    )
+
+
+def decision_table_rows(rows) -> Markup:
+    """The rows of the macro `decision_table` (`DecisionRow`): meeting, text, lead and supporting units (— without
+    any), deadline and state."""
+    return Markup(  # nosec B704  # every value put into the rows went through html_text
+        "".join(
+            f'\n<tr><td>{_e(d.meeting)}</td><td>{_e(d.text)}</td><td class="uname">{_e(d.lead)}</td>'
+            f'<td>{_e("、".join(d.supporting)) or "—"}</td>\n<td class="nw">{_e(cn_date(d.deadline))}</td>'
+            f'<td class="st-{_e(d.status)} state">{_e(d.status_label)}</td></tr>\n'
+            for d in rows
+        )
+    )
+
+
+def tally_rows(tallies: dict, name_class: str = "") -> Markup:
+    """A publicity table's rows (name -> `Tally`): the name (in a cell of class `name_class`, a constant), the
+    activities and their audience."""
+    cell = f'<td class="{name_class}">' if name_class else "<td>"
+    return Markup(  # nosec B704  # every value put into the rows went through html_text
+        "".join(
+            f'<tr>{cell}{_e(name)}</td><td class="num">{_e(t.activities)}</td>'
+            f'<td class="num">{_e(t.audience)}</td></tr>'
+            for name, t in tallies.items()
+        )
+    )
