@@ -21,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import select, type_coerce
+from sqlalchemy import Select, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -78,6 +78,21 @@ def _shift_code(code: str, months: int) -> str:
     return f"{n // 12}-{n % 12 + 1:02d}"
 
 
+@cache
+def _figures_query(one_unit: bool) -> Select:
+    """`FigureStore.load`'s statement, with the indicators' ids, the months and the unit as parameters: built once
+    for each of its two shapes (every unit's figures, or one unit's), since building a statement costs more than
+    executing it; what it reads is each request's own."""
+    # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for the
+    # rows that use it, not by ExactDecimal's result processing for every row
+    amount = type_coerce(MetricValue.amount, NullType())
+    query = select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount).where(
+        MetricValue.indicator_id.in_(bindparam("ids", expanding=True)),
+        MetricValue.month.in_(bindparam("codes", expanding=True)),
+    )
+    return query.where(MetricValue.unit_id == bindparam("unit")) if one_unit else query
+
+
 class FigureStore:
     """All loaded figures of some months, with the aggregation rules applied in Python (Decimal, never float)."""
 
@@ -125,21 +140,15 @@ class FigureStore:
     ) -> FigureStore:
         """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
         that town's (enough for `level` of that unit)."""
-        codes = sorted(set(months))
-        # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for
-        # the rows that use it, not by ExactDecimal's result processing for every row
-        amount = type_coerce(MetricValue.amount, NullType())
-        query = select(
-            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount
-        ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
+        params = {"ids": [i.id for i in indicators], "codes": sorted(set(months))}
         if unit_id is not None:
-            query = query.where(MetricValue.unit_id == unit_id)
+            params["unit"] = unit_id
         # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
         # of rows costs more than their fetch; and the driver's tuples as they are (no column here has a result
         # processor, so a Row would hold the same values), not a Row made for each
         if session.autoflush:
             session.flush()
-        result = session.connection().execute(query)
+        result = session.connection().execute(_figures_query(unit_id is not None), params)
         try:
             rows = result.cursor.fetchall()  # one fetchall
         finally:
