@@ -107,18 +107,7 @@ def _comparer(r: Rules, store: FigureStore, codes: tuple[str, ...]) -> Callable[
     function of the two pairings: the indicator's rules (how figures add up, when a change is a percentage) are read
     once for every town, and the figures are added up and compared as `_combine`, `_change` and `_improved` do."""
     direction, small_base, by_diff = r.direction, r.small_base, r.aggregate == AGG_MEAN
-    if by_diff:  # a mean: rounded, and always compared by the difference
-
-        def combine(vals):
-            return _combine(r, vals)
-    elif r.is_count:
-
-        def combine(vals):
-            return sum(map(int, vals)) if vals else None
-    else:
-
-        def combine(vals):
-            return sum(map(Decimal, vals), _ZERO) if vals else None
+    combine = _combiner(r)
 
     def change(now: Value, base: Value) -> tuple[Value, Decimal | None]:
         diff = now - base
@@ -166,3 +155,21 @@ def _comparer(r: Rules, store: FigureStore, codes: tuple[str, ...]) -> Callable[
         )
 
     return compared
+
+
+def _combiner(r: Rules) -> Callable[[Sequence[Value]], Value | None]:
+    """`_combine` for one indicator (None for no figures): a count's or an amount's sum spelt out, read once."""
+    if r.aggregate == AGG_MEAN:  # a mean: rounded, and always compared by the difference
+
+        def combine(vals):
+            return _combine(r, vals)
+    elif r.is_count:
+
+        def combine(vals):
+            return sum(map(int, vals)) if vals else None
+    else:
+
+        def combine(vals):
+            return sum(map(Decimal, vals), _ZERO) if vals else None
+
+    return combine
