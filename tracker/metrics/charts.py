@@ -38,10 +38,11 @@ _QUANTUM = [D(1).scaleb(-d) for d in range(10)]  # 1, 0.1, 0.01 … by decimal p
 
 
 def _n(x) -> str:
-    """A coordinate with one decimal place."""
+    """A coordinate with one decimal place. A Decimal of one decimal place is written by str() as format "f" writes
+    it (never with an exponent), without the cost of parsing a format."""
     if type(x) is int:  # a whole number: the same text without Decimal's rounding
         return f"{x}.0"
-    return format(D(x).quantize(_TENTH, rounding=ROUND_HALF_UP), "f")
+    return str(D(x).quantize(_TENTH, ROUND_HALF_UP))
 
 
 def _fmt(v, decimals: int) -> str:
@@ -50,7 +51,9 @@ def _fmt(v, decimals: int) -> str:
     if type(v) is int and decimals == 0:  # a whole number shown whole: the same text without Decimal's rounding
         return f"{v:,}"
     q = _QUANTUM[decimals] if 0 <= decimals < len(_QUANTUM) else D(1).scaleb(-decimals)
-    d = D(v).quantize(q, rounding=ROUND_HALF_UP)
+    d = D(v).quantize(q, ROUND_HALF_UP)
+    if d.adjusted() < 3 and decimals < 7:  # below 1000 str() writes the same text: no separator, no exponent
+        return str(d)
     return f"{d:,.{decimals}f}"
 
 
@@ -225,7 +228,8 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
     unit, escaped."""
     left, top, row_h, plot_w, top_value = frame
     # escaping is character by character, so a title is its parts escaped once each; a figure as _fmt writes it
-    # (digits, separators, a sign or —) has nothing to escape
+    # (digits, separators, a sign or —) has nothing to escape; a width quantized to one decimal place is written
+    # by str() as format "f" would write it
     now_label, then_label, unit_text = labels
     now_tip, then_tip = f"{now_label}:", f"{then_label}:"
     colours, d_left = {"good": GOOD, "bad": BAD}, D(left)
@@ -243,9 +247,9 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
             w = plot_w * D(b.value) / top_value
             shown = f"{_fmt(b.value, decimals)}{unit_text}"
             out.append(
-                f'<rect x="{left}" y="{y0 + 4}.0" width="{quantize(w, _TENTH, half_up):f}" height="14" '
+                f'<rect x="{left}" y="{y0 + 4}.0" width="{quantize(w, _TENTH, half_up)!s}" height="14" '
                 f'fill="{CURRENT}"><title>{label}{now_tip}{shown}</title></rect>'
-                f'<text x="{quantize(d_left + w + 6, _TENTH, half_up):f}" y="{y0 + 15}.0" font-size="11" '
+                f'<text x="{quantize(d_left + w + 6, _TENTH, half_up)!s}" y="{y0 + 15}.0" font-size="11" '
                 f'text-anchor="start" fill="{colours.get(b.state, INK)}">{shown}</text>'
             )
         else:
@@ -256,7 +260,7 @@ def _bar_rows(bars: Sequence[Bar], frame: tuple, decimals: int, labels: tuple) -
         if b.previous is not None:
             w = plot_w * D(b.previous) / top_value
             out.append(
-                f'<rect x="{left}" y="{y0 + 20}.0" width="{quantize(w, _TENTH, half_up):f}" height="5" '
+                f'<rect x="{left}" y="{y0 + 20}.0" width="{quantize(w, _TENTH, half_up)!s}" height="5" '
                 f'fill="{PREVIOUS}"><title>{label}{then_tip}{_fmt(b.previous, decimals)}{unit_text}</title></rect>'
             )
     return out

@@ -21,9 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 
-from sqlalchemy import select, type_coerce
+from sqlalchemy import Select, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -67,11 +67,30 @@ class Rules:
         return cls(ind.id, ind.code, ind.scope, ind.aggregate, decimals, decimals == 0, ind.small_base, ind.direction)
 
 
+_NONE = object()  # no figure (a stored figure may be None)
+_NOBODY: dict[int, Value] = {}
+
+
 @lru_cache(maxsize=4096)
 def _shift_code(code: str, months: int) -> str:
     """The YYYY-MM `months` months away from the YYYY-MM `code` (shift_month on codes, remembered)."""
     n = int(code[:4]) * 12 + int(code[5:7]) - 1 + months
     return f"{n // 12}-{n % 12 + 1:02d}"
+
+
+@cache
+def _figures_query(one_unit: bool) -> Select:
+    """`FigureStore.load`'s statement, with the indicators' ids, the months and the unit as parameters: built once
+    for each of its two shapes (every unit's figures, or one unit's), since building a statement costs more than
+    executing it; what it reads is each request's own."""
+    # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for the
+    # rows that use it, not by ExactDecimal's result processing for every row
+    amount = type_coerce(MetricValue.amount, NullType())
+    query = select(MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount).where(
+        MetricValue.indicator_id.in_(bindparam("ids", expanding=True)),
+        MetricValue.month.in_(bindparam("codes", expanding=True)),
+    )
+    return query.where(MetricValue.unit_id == bindparam("unit")) if one_unit else query
 
 
 class FigureStore:
@@ -80,17 +99,18 @@ class FigureStore:
     def __init__(self, indicators: Iterable[Indicator], rows: Iterable[tuple], session: Session | None = None):
         self.ind = {i.id: i for i in indicators}
         self.rules = {i.id: Rules.of(i) for i in self.ind.values()}
+        # the district's own figures (unit None), by (indicator id, None, month)
         self.data: dict[tuple[int, int | None, str], Value] = {}
         self.months: dict[int, set[str]] = defaultdict(set)
-        self.by_month: dict[tuple[int, str], list[Value]] = defaultdict(list)  # township figures per month
-        # the towns with a figure, per indicator and month, with their figures (town id -> figure)
+        # the towns with a figure, per indicator and month, with their figures (town id -> figure, in the rows'
+        # order): every town figure is kept here only, one dictionary entry a row
         self.towns: dict[tuple[int, str], dict[int, Value]] = defaultdict(dict)
         self.session = session
         self.names: dict[int, tuple[tuple, str]] | None = None  # town id -> (display order, name)
         self._covered: dict[tuple[int, Period], tuple[list[Period], tuple[str, ...]]] = {}
         # what `values.stored` does per row, with each indicator's quantum worked out once
         quantum = {i: Decimal(1).scaleb(-r.decimals) if r.decimals else None for i, r in self.rules.items()}
-        data, months, by_month, towns_of = self.data, self.months, self.by_month, self.towns
+        data, months, towns_of = self.data, self.months, self.towns
         for ind_id, unit_id, month, count, amount in rows:
             if count is not None:
                 v = count
@@ -101,14 +121,12 @@ class FigureStore:
                     amount = Decimal(str(amount))
                 q = quantum[ind_id]
                 v = amount.quantize(q) if q is not None else amount
-            data[(ind_id, unit_id, month)] = v
             if unit_id is None:
+                data[(ind_id, None, month)] = v
                 months[ind_id].add(month)
             else:
-                key = (ind_id, month)
-                by_month[key].append(v)
-                towns_of[key][unit_id] = v
-        for ind_id, month in by_month:  # the months of town figures, once each rather than once a figure
+                towns_of[(ind_id, month)][unit_id] = v
+        for ind_id, month in towns_of:  # the months of town figures, once each rather than once a figure
             months[ind_id].add(month)
 
     def rules_of(self, ind: Indicator | Rules) -> Rules:
@@ -122,21 +140,15 @@ class FigureStore:
     ) -> FigureStore:
         """The figures of the indicators in the months: every town's and the district's, or, given a unit, only
         that town's (enough for `level` of that unit)."""
-        codes = sorted(set(months))
-        # the amount as the driver gives it (a Decimal, or SQLite's stored text), converted by the constructor for
-        # the rows that use it, not by ExactDecimal's result processing for every row
-        amount = type_coerce(MetricValue.amount, NullType())
-        query = select(
-            MetricValue.indicator_id, MetricValue.unit_id, MetricValue.month, MetricValue.count, amount
-        ).where(MetricValue.indicator_id.in_([i.id for i in indicators]), MetricValue.month.in_(codes))
+        params = {"ids": [i.id for i in indicators], "codes": sorted(set(months))}
         if unit_id is not None:
-            query = query.where(MetricValue.unit_id == unit_id)
+            params["unit"] = unit_id
         # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
         # of rows costs more than their fetch; and the driver's tuples as they are (no column here has a result
         # processor, so a Row would hold the same values), not a Row made for each
         if session.autoflush:
             session.flush()
-        result = session.connection().execute(query)
+        result = session.connection().execute(_figures_query(unit_id is not None), params)
         try:
             rows = result.cursor.fetchall()  # one fetchall
         finally:
@@ -163,14 +175,16 @@ class FigureStore:
     def level(self, ind: Indicator | Rules, unit_id: int | None, months: list[Period]) -> Value | None:
         """The figure of a town (or the district) over the given months."""
         r = self.rules_of(ind)
-        if unit_id is not None or r.scope == SCOPE_DISTRICT:
-            vals = [self.data[k] for m in months if (k := (r.id, unit_id, m.code)) in self.data]
+        if unit_id is not None:
+            vals = [figures[unit_id] for m in months if unit_id in (figures := self.towns.get((r.id, m.code), {}))]
             return _combine(r, vals)
+        if r.scope == SCOPE_DISTRICT:
+            vals = [self.data[k] for m in months if (k := (r.id, None, m.code)) in self.data]
+            return _combine(r, vals)
+        by_month = [list(figures.values()) for m in months if (figures := self.towns.get((r.id, m.code)))]
         if r.aggregate == AGG_SUM:
-            vals = [v for m in months for v in self.by_month.get((r.id, m.code), ())]
-            return _combine(r, vals)
-        per_month = [_combine(r, vs) for m in months if (vs := self.by_month.get((r.id, m.code)))]
-        return _combine(r, per_month)
+            return _combine(r, [v for vs in by_month for v in vs])
+        return _combine(r, [_combine(r, vs) for vs in by_month])
 
     def pair(self, ind: Indicator | Rules, unit_id: int | None, months: list[Period], shift: int) -> _Pairing:
         """The unit-months of `months` and of the same months `shift` months away that both have a figure, and
@@ -181,13 +195,13 @@ class FigureStore:
     def _pair(self, r: Rules, unit_id: int | None, codes, shift: int) -> _Pairing:
         if unit_id is None and r.scope != SCOPE_DISTRICT:
             return self._pair_towns(r, codes, shift)
-        data, rid = self.data, r.id
+        figure, rid = self._figure, r.id
         now: list[tuple[int | None, str]] = []
         then: list[tuple[int | None, str]] = []
         missing: list[tuple[int | None, str]] = []
         for code in codes:
             other = _shift_code(code, shift)
-            a, b = (rid, unit_id, code) in data, (rid, unit_id, other) in data
+            a, b = figure(rid, unit_id, code) is not _NONE, figure(rid, unit_id, other) is not _NONE
             if a and b:
                 now.append((unit_id, code))
                 then.append((unit_id, other))
@@ -231,14 +245,20 @@ class FigureStore:
         if unit_id is None and r.scope != SCOPE_DISTRICT:
             vals = self._town_figures(r.id, keys)
         else:
-            rid, data = r.id, self.data
-            vals = [data[(rid, u, m)] for u, m in keys]
+            rid, figure = r.id, self._figure
+            vals = [figure(rid, u, m) for u, m in keys]
         if unit_id is not None or r.scope == SCOPE_DISTRICT or r.aggregate == AGG_SUM:
             return _combine(r, vals)
         per_month: dict[str, list[Value]] = defaultdict(list)
         for (_u, m), v in zip(keys, vals, strict=True):
             per_month[m].append(v)
         return _combine(r, [_combine(r, per_month[m]) for m in sorted(per_month)])
+
+    def _figure(self, rid: int, unit_id: int | None, code: str):
+        """The stored figure of a town (or the district's own) in a month; _NONE where there is none."""
+        if unit_id is None:
+            return self.data.get((rid, None, code), _NONE)
+        return self.towns.get((rid, code), _NOBODY).get(unit_id, _NONE)
 
     def _town_figures(self, rid: int, keys: list[tuple[int | None, str]]) -> list[Value]:
         """The figures of towns' unit-months (as `pair` gives them for the district: month by month), each month's

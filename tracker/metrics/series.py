@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFound, ValidationError
@@ -143,13 +144,10 @@ def _differ_but_meet(a: str, b: str) -> bool:
     return here != there and bool(here & there)
 
 
-def _town_totals(
-    session: Session, indicators: list[Indicator], year: int, amounts: bool
-) -> tuple[dict[tuple[int, str], tuple[Value, str]], set[int]]:
-    """`_summed_trends`' one statement: per indicator and month of the year and the one before, its towns' total and
-    which towns have a figure (their ids, comma-separated: the same text is the same towns, and another text is
-    read as a set only where it is compared); and the indicators whose rows the database would not add up as Python
-    does."""
+@cache
+def _totals_query(amounts: bool) -> Select:
+    """`_town_totals`' statement, with the indicators' ids and the first and last month as parameters: built once,
+    since its shape depends only on whether amounts are summed (what it reads is each request's own)."""
     mv = MetricValue
     columns = [
         mv.indicator_id,
@@ -161,16 +159,36 @@ def _town_totals(
     ]
     if amounts:
         columns += [func.sum(mv.amount), func.max(func.min_scale(mv.amount))]
-    rows = session.execute(
+    return (
         select(*columns)
         .where(
-            mv.indicator_id.in_([i.id for i in indicators]),
-            mv.month >= f"{year - 1}-01",
-            mv.month <= f"{year}-12",
+            mv.indicator_id.in_(bindparam("ids", expanding=True)),
+            mv.month >= bindparam("first"),
+            mv.month <= bindparam("last"),
             mv.unit_id.is_not(None),
         )
         .group_by(mv.indicator_id, mv.month)
-    ).all()
+    )
+
+
+def _town_totals(
+    session: Session, indicators: list[Indicator], year: int, amounts: bool
+) -> tuple[dict[tuple[int, str], tuple[Value, str]], set[int]]:
+    """`_summed_trends`' one statement: per indicator and month of the year and the one before, its towns' total and
+    which towns have a figure (their ids, comma-separated: the same text is the same towns, and another text is
+    read as a set only where it is compared); and the indicators whose rows the database would not add up as Python
+    does."""
+    params = {"ids": [i.id for i in indicators], "first": f"{year - 1}-01", "last": f"{year}-12"}
+    # the driver's rows as they are, through the session's connection (after its autoflush), as FigureStore.load
+    # reads them: no column here needs a result processor (the sum of amounts is read as Decimal(…) below), and
+    # the ORM's handling of a result costs more than these hundred rows
+    if session.autoflush:
+        session.flush()
+    result = session.connection().execute(_totals_query(amounts), params)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
     # each indicator's kind, decimal places and quantum read once, not once a row
     kinds = {i.id: (i.is_count, i.decimals, Decimal(1).scaleb(-i.decimals)) for i in indicators}
     irregular: set[int] = set()
