@@ -9,18 +9,20 @@ from .. import clock, db, policy
 from ..evidence import service as evidence
 from ..hardening import large_body
 from ..meetings.models import Meeting
-from ..org.service import active_units
+from ..org.service import active_unit_names
 from ..periods import Period
 from ..plans.current import current_plan
 from ..saving import save
 from ..web import EmptyForm, get_or_404, require, safe_next
-from . import card_board, holidays, lifting
+from . import card_board, card_rows_html, holidays, lifting
 from . import cards as service
 from .forms import DismissForm, EditCardForm, IssueForm, LiftForm, PeriodActionForm, RectifyForm, RectReviewForm
 from .models import Card, CardColour, CardStatus, Recommendation, Rectification
 from .views import quarter_arg
 
 bp = Blueprint("cards", __name__, url_prefix="/cards")
+# the board's rows as HTML (tracker/assessment/card_rows_html.py)
+bp.add_app_template_global(card_rows_html.card_rows, "card_rows_html")
 
 
 def card_colour(session, card: Card) -> CardColour:
@@ -29,15 +31,19 @@ def card_colour(session, card: Card) -> CardColour:
 
 def _issue_form(meeting_id: int | None = None) -> IssueForm:
     form = IssueForm(meeting_id=meeting_id)
-    form.unit_id.choices = [(u.id, u.name) for u in active_units(db.session)]
+    form.unit_id.choices = active_unit_names(db.session)
     return form
 
 
+def _board_unit() -> int | None:
+    """The unit whose cards the board shows the current user: None for those who see every card, else its own."""
+    return None if policy.can(current_user, "card.view_all") else current_user.unit_id
+
+
 def board_cards() -> dict:
-    """The cards the board shows the current user (an officer: its unit's), active by colour and the history; the
-    board and its Excel export both read them here."""
-    unit_id = None if policy.can(current_user, "card.view_all") else current_user.unit_id
-    return card_board.board(db.session, unit_id)
+    """The cards the board shows the current user (an officer: its unit's), active by colour and the history, as
+    entities: the board's Excel export reads them here (the page reads them as rows, `card_board.board_rows`)."""
+    return card_board.board(db.session, _board_unit())
 
 
 @bp.get("/")
@@ -45,16 +51,15 @@ def board_cards() -> dict:
 def board():
     require("card.view")
     period = quarter_arg()
-    data = board_cards()
-    recs = service.pending(db.session) if policy.can(current_user, "card.decide") else []
+    data = card_board.board_rows(db.session, _board_unit())
+    recs = card_board.pending_rows(db.session) if policy.can(current_user, "card.decide") else []
     return render_template(
         "cards/board.html",
         data=data,
         recs=recs,
-        in_progress=service.in_progress(db.session, recs),
+        in_progress=card_board.in_progress_rows(db.session, recs),
         period=period,
         today=clock.today(),
-        state=service.card_state,
         refresh_form=PeriodActionForm(period=period.code),
         issue_form=_issue_form(),
         dismiss_form=DismissForm(),
