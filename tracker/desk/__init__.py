@@ -29,9 +29,9 @@ def template_globals(app: Flask) -> None:
         unit_state_rows,
         urge_rows,
     )
-    from . import evidence
+    from . import evidence_globals
 
-    app.jinja_env.globals.update(evidence.template_helpers())
+    app.jinja_env.globals.update(evidence_globals.template_helpers())
     app.jinja_env.globals.update(metric_cells.template_helpers())
     app.jinja_env.globals.update(
         STATE_LABELS=STATE_LABELS,
