@@ -152,6 +152,24 @@ def test_a_command_that_runs_reaches_its_body_having_imported_what_a_help_does(t
     assert _module_count(tmp_path, "uploads", "cleanup") < 660
 
 
+def test_a_printed_report_loads_its_templates_without_the_forms_libraries(tmp_path, db_url):
+    """A report command loads the print templates (and with them the templates' shared globals, the attachment
+    macros' among them) but no page: neither the attachment pages nor Flask-WTF and WTForms."""
+    code = (
+        "import sys\n"
+        "from tracker import create_app\n"
+        "app = create_app()\n"
+        "with app.app_context():\n"
+        "    app.jinja_env.get_template('reports/print.html')\n"
+        "    pages = ('flask_wtf', 'wtforms', 'tracker.desk.evidence')\n"
+        "    print(sorted(app.assembled), [m for m in pages if m in sys.modules])\n"
+    )
+    env = {**os.environ, "TRACKER_INSTANCE_PATH": str(tmp_path), "TRACKER_DATABASE_URL": db_url}
+    env["PYTHONPATH"] = str(ROOT)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['data', 'templates'] []", out.stdout
+
+
 def test_the_first_session_imports_every_model_and_no_page(tmp_path, db_url):
     """A command that imports one model module gets a complete registry from its first session (the mappers'
     relationships name each other by class), without the pages."""
