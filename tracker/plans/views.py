@@ -13,6 +13,7 @@ from ..web import require
 from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
+from .plan_rows import plan_tasks
 
 bp = Blueprint("plans", __name__)
 
@@ -22,8 +23,8 @@ bp = Blueprint("plans", __name__)
 def show():
     require("plan.view")
     plan = current_plan()
-    tasks = service.load_tasks(db.session, plan)
-    by_task = service.responsibilities(service.duties(db.session, plan, tasks), tasks)
+    tasks = plan_tasks(db.session, plan)
+    by_task = service.responsibilities(service.plain_duties(db.session, plan), tasks)
     links = UnitLinks()
     return render_template(
         "plans/plan.html",
@@ -74,7 +75,7 @@ class UnitLinks:
         made = self._made.get(unit.id)
         if made is None:
             name = html_text(unit.name)
-            if policy.can(current_user, "unit.view", unit):
+            if policy.can(current_user, "unit.view", unit.id):  # by id: the plan page's units are plain rows
                 made = f'<a href="{html_text(url_for("org.show", unit_id=unit.id))}">{name}</a>'
             else:
                 made = name

@@ -1,0 +1,45 @@
+"""The plan page's tasks read as plain rows: the page only shows them, and the ORM's entities (with their
+assignments, units and measures loaded eagerly) cost more to build than the page spends on anything else."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from .models import Plan, Task
+from .numerals import cn_number
+from .service import _plain_rows
+
+
+class PlanTask(NamedTuple):
+    """A task as the plan page shows it: plain values, not an ORM entity."""
+
+    id: int
+    number: int
+    title: str
+    body: str
+    includes_townships: bool
+
+    @property
+    def label(self) -> str:
+        """As `Task.label`: (一)title."""
+        return f"({cn_number(self.number)}){self.title}"
+
+
+def plan_tasks(session: Session, plan: Plan) -> list[PlanTask]:
+    """The plan's tasks in order, as `PlanTask`s, in one statement."""
+    return [PlanTask(*row) for row in _plain_rows(session, _plan_tasks_query(), {"plan_id": plan.id})]
+
+
+@cache
+def _plan_tasks_query():
+    """`plan_tasks`' statement, built once (a statement holds no data; built anew, SQLAlchemy would work out its
+    cache key again on every request)."""
+    return (
+        select(Task.id, Task.number, Task.title, Task.body, Task.includes_townships)
+        .where(Task.plan_id == bindparam("plan_id"))
+        .order_by(Task.number)
+    )
