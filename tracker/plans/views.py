@@ -60,6 +60,7 @@ class UnitLinks:
 
     def __init__(self) -> None:
         self._made: dict[int, str] = {}
+        self._user = current_user._get_current_object()  # the user once, not through the proxy for every unit
 
     def names(self, resp: service.Responsibility) -> dict[str, Markup]:
         return {
@@ -75,7 +76,7 @@ class UnitLinks:
         made = self._made.get(unit.id)
         if made is None:
             name = html_text(unit.name)
-            if policy.can(current_user, "unit.view", unit.id):  # by id: the plan page's units are plain rows
+            if policy.can(self._user, "unit.view", unit.id):  # by id: the plan page's units are plain rows
                 made = f'<a href="{html_text(url_for("org.show", unit_id=unit.id))}">{name}</a>'
             else:
                 made = name
