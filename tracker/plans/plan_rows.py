@@ -1,5 +1,6 @@
-"""The plan page's tasks read as plain rows: the page only shows them, and the ORM's entities (with their
-assignments, units and measures loaded eagerly) cost more to build than the page spends on anything else."""
+"""The plan page's tasks, goals and requirements read as plain rows: the page only shows them, and the ORM's
+entities (with their assignments, units and measures loaded eagerly) cost more to build than the page spends on
+anything else."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from .models import Plan, Task
+from .models import Goal, Plan, Requirement, Task
 from .numerals import cn_number
 from .service import _plain_rows
 
@@ -42,4 +43,30 @@ def _plan_tasks_query():
         select(Task.id, Task.number, Task.title, Task.body, Task.includes_townships)
         .where(Task.plan_id == bindparam("plan_id"))
         .order_by(Task.number)
+    )
+
+
+class PlanItem(NamedTuple):
+    """A goal or a requirement of the plan as the plan page shows it: plain values, not an ORM entity."""
+
+    number: int
+    title: str
+    body: str
+
+
+def plan_items(session: Session, plan: Plan) -> tuple[list[PlanItem], list[PlanItem]]:
+    """The plan's goals and its requirements, each in number order as `Plan.goals` and `Plan.requirement_items`
+    give them, as `PlanItem`s."""
+    params = {"plan_id": plan.id}
+    goals = [PlanItem(*row) for row in _plain_rows(session, _plan_items_query(Goal), params)]
+    return goals, [PlanItem(*row) for row in _plain_rows(session, _plan_items_query(Requirement), params)]
+
+
+@cache
+def _plan_items_query(model):
+    """`plan_items`' statement for goals or requirements (`model`), built once."""
+    return (
+        select(model.number, model.title, model.body)
+        .where(model.plan_id == bindparam("plan_id"))
+        .order_by(model.number)
     )

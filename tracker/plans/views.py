@@ -13,7 +13,7 @@ from ..web import require
 from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
-from .plan_rows import plan_tasks
+from .plan_rows import plan_items, plan_tasks
 
 bp = Blueprint("plans", __name__)
 
@@ -26,9 +26,12 @@ def show():
     tasks = plan_tasks(db.session, plan)
     by_task = service.responsibilities(service.plain_duties(db.session, plan), tasks)
     links = UnitLinks()
+    goals, requirements = plan_items(db.session, plan)
     return render_template(
         "plans/plan.html",
         plan=plan,
+        goals=goals,
+        requirements=requirements,
         tasks=tasks,
         by_task=by_task,
         names_by_task={task_id: links.names(resp) for task_id, resp in by_task.items()},
