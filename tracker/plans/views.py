@@ -14,6 +14,7 @@ from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
 from .plan_rows import plan_items, plan_tasks
+from .task_articles_html import task_articles
 
 bp = Blueprint("plans", __name__)
 
@@ -26,16 +27,20 @@ def show():
     tasks = plan_tasks(db.session, plan)
     by_task = service.responsibilities(service.plain_duties(db.session, plan), tasks)
     links = UnitLinks()
+    names_by_task = {task_id: links.names(resp) for task_id, resp in by_task.items()}
     goals, requirements = plan_items(db.session, plan)
     return render_template(
         "plans/plan.html",
         plan=plan,
         goals=goals,
         requirements=requirements,
-        tasks=tasks,
-        by_task=by_task,
-        names_by_task={task_id: links.names(resp) for task_id, resp in by_task.items()},
-        townships_label=service.TOWNSHIPS_LABEL,
+        task_articles=task_articles(
+            tasks,
+            by_task,
+            names_by_task,
+            lambda task_id: url_for("plans.task", task_id=task_id),
+            service.TOWNSHIPS_LABEL,
+        ),
     )
 
 
