@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from .models import Goal, Plan, Requirement, Task
 from .numerals import cn_number
-from .service import _plain_rows
+from .service import Responsibility, _plain_rows, duty_rows, responsibility
 
 
 class PlanTask(NamedTuple):
@@ -70,3 +70,20 @@ def _plan_items_query(model):
         .where(model.plan_id == bindparam("plan_id"))
         .order_by(model.number)
     )
+
+
+class UnitDuty(NamedTuple):
+    """A unit's part in a task as the plan page groups and links it (`unit`: a `UnitRow`): a plain tuple, lighter to
+    make for each of the plan's hundreds of duties than a `Duty`."""
+
+    unit: object
+    role: str
+
+
+def plan_responsibilities(session: Session, plan: Plan, tasks: list[PlanTask]) -> dict[int, Responsibility]:
+    """`service.responsibilities` of the plan's duties, by task id, from `service.duty_rows`' plain rows: the same
+    units in the same groups and order, each a `UnitDuty`."""
+    by_task: dict[int, list] = {t.id: [] for t in tasks}
+    for task_id, unit, role in duty_rows(session, plan)[1]:
+        by_task.setdefault(task_id, []).append(UnitDuty(unit, role))
+    return {task_id: responsibility(ds) for task_id, ds in by_task.items()}

@@ -13,7 +13,7 @@ from ..web import require
 from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
-from .plan_rows import plan_items, plan_tasks
+from .plan_rows import plan_items, plan_responsibilities, plan_tasks
 from .task_articles_html import task_articles
 
 bp = Blueprint("plans", __name__)
@@ -25,7 +25,7 @@ def show():
     require("plan.view")
     plan = current_plan()
     tasks = plan_tasks(db.session, plan)
-    by_task = service.responsibilities(service.plain_duties(db.session, plan), tasks)
+    by_task = plan_responsibilities(db.session, plan, tasks)
     links = UnitLinks()
     names_by_task = {task_id: links.names(resp) for task_id, resp in by_task.items()}
     goals, requirements = plan_items(db.session, plan)
