@@ -13,6 +13,8 @@ from ..web import require
 from . import import_service, service
 from .current import current_plan
 from .forms import ImportForm, ImportReviewForm, PeriodForm, SettingsForm
+from .plan_rows import plan_items, plan_responsibilities, plan_tasks
+from .task_articles_html import task_articles
 
 bp = Blueprint("plans", __name__)
 
@@ -22,16 +24,23 @@ bp = Blueprint("plans", __name__)
 def show():
     require("plan.view")
     plan = current_plan()
-    tasks = service.load_tasks(db.session, plan)
-    by_task = service.responsibilities(service.duties(db.session, plan, tasks), tasks)
+    tasks = plan_tasks(db.session, plan)
+    by_task = plan_responsibilities(db.session, plan, tasks)
     links = UnitLinks()
+    names_by_task = {task_id: links.names(resp) for task_id, resp in by_task.items()}
+    goals, requirements = plan_items(db.session, plan)
     return render_template(
         "plans/plan.html",
         plan=plan,
-        tasks=tasks,
-        by_task=by_task,
-        names_by_task={task_id: links.names(resp) for task_id, resp in by_task.items()},
-        townships_label=service.TOWNSHIPS_LABEL,
+        goals=goals,
+        requirements=requirements,
+        task_articles=task_articles(
+            tasks,
+            by_task,
+            names_by_task,
+            lambda task_id: url_for("plans.task", task_id=task_id),
+            service.TOWNSHIPS_LABEL,
+        ),
     )
 
 
@@ -59,6 +68,7 @@ class UnitLinks:
 
     def __init__(self) -> None:
         self._made: dict[int, str] = {}
+        self._user = current_user._get_current_object()  # the user once, not through the proxy for every unit
 
     def names(self, resp: service.Responsibility) -> dict[str, Markup]:
         return {
@@ -74,7 +84,7 @@ class UnitLinks:
         made = self._made.get(unit.id)
         if made is None:
             name = html_text(unit.name)
-            if policy.can(current_user, "unit.view", unit):
+            if policy.can(self._user, "unit.view", unit.id):  # by id: the plan page's units are plain rows
                 made = f'<a href="{html_text(url_for("org.show", unit_id=unit.id))}">{name}</a>'
             else:
                 made = name
