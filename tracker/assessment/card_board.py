@@ -9,6 +9,7 @@ from functools import cache
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from ..db import plain_rows
 from ..org.models import Unit
 from .calendar import load as load_calendar
 from .lifting import monthly_reports
@@ -58,11 +59,10 @@ class BoardCard:
 def board_rows(session: Session, unit_id: int | None = None) -> dict:
     """The board as `board` groups it, each card a `BoardCard`: two statements of plain rows instead of the cards
     with their units, rules and rectifications as entities (the page shows a few columns of each)."""
-    conn = session.connection()
     params = {"unit_id": unit_id} if unit_id else {}
-    cards = [BoardCard(*row) for row in conn.execute(_board_cards_query(bool(unit_id)), params)]
+    cards = [BoardCard(*row) for row in plain_rows(session, _board_cards_query(bool(unit_id)), params)]
     by_id = {c.id: c for c in cards}
-    for rect in conn.execute(_board_rectifications_query(bool(unit_id)), params):
+    for rect in plain_rows(session, _board_rectifications_query(bool(unit_id)), params):
         by_id[rect.card_id].rectifications.append(rect)
     return _grouped(session, cards)
 
@@ -117,7 +117,7 @@ def _grouped(session: Session, cards: list) -> dict:
 def pending_rows(session: Session) -> list:
     """The pending recommendations as `cards.pending` lists them, each a plain row with its unit's name and its
     rule's code and name: what the board shows of them and what `in_progress_rows` matches."""
-    return session.connection().execute(_pending_query()).all()
+    return plain_rows(session, _pending_query())
 
 
 @cache
@@ -152,7 +152,7 @@ def in_progress_rows(session: Session, recs: list) -> dict:
         return {}
     params = {"units": sorted({r.unit_id for r in recs}), "rules": sorted({r.rule_id for r in recs})}
     active: dict[tuple[int, int], list] = {}
-    for card in session.connection().execute(_active_of_query(), params):
+    for card in plain_rows(session, _active_of_query(), params):
         active.setdefault((card.unit_id, card.rule_id), []).append(card)
     found = {}
     for rec in recs:

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from .. import clock, policy
+from ..db import plain_rows
 from ..errors import ValidationError
 from ..org.models import Unit
 from ..periods import Period
@@ -228,13 +229,10 @@ def follow_up_rows(session: Session, previous: list[Meeting], before: date) -> l
     their meeting's title and lead unit's name, then their supporting units' names): no entities built."""
     if not previous:
         return []
-    if session.autoflush:
-        session.flush()
-    conn = session.connection()
-    rows = conn.execute(_follow_up_rows_query(), _follow_up_params(previous, before)).all()
+    rows = plain_rows(session, _follow_up_rows_query(), _follow_up_params(previous, before))
     supporting: dict[int, list[str]] = {r[0]: [] for r in rows}
     if rows:
-        for decision_id, name in conn.execute(_supporting_names_query(), {"ids": list(supporting)}):
+        for decision_id, name in plain_rows(session, _supporting_names_query(), {"ids": list(supporting)}):
             supporting[decision_id].append(name)
     return [
         FollowUp(did, meeting, text, lead, supporting[did], deadline, status, on_time)

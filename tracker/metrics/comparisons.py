@@ -27,6 +27,7 @@ from sqlalchemy import Select, bindparam, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
+from ..db import driver_rows
 from ..errors import NotFound
 from ..org.models import Unit
 from ..periods import Period
@@ -143,17 +144,8 @@ class FigureStore:
         params = {"ids": [i.id for i in indicators], "codes": sorted(set(months))}
         if unit_id is not None:
             params["unit"] = unit_id
-        # plain rows through the session's connection (after its autoflush): the ORM's result handling of thousands
-        # of rows costs more than their fetch; and the driver's tuples as they are (no column here has a result
-        # processor, so a Row would hold the same values), not a Row made for each
-        if session.autoflush:
-            session.flush()
-        result = session.connection().execute(_figures_query(unit_id is not None), params)
-        try:
-            rows = result.cursor.fetchall()  # one fetchall
-        finally:
-            result.close()
-        return cls(indicators, rows, session)
+        # the driver's tuples (no column here has a result processor): thousands of rows, a Row made for none
+        return cls(indicators, driver_rows(session, _figures_query(unit_id is not None), params), session)
 
     def use_towns(self, town_list: Iterable[Unit]) -> None:
         """Name the towns of missing figures from a list already read (else they are read when first needed)."""

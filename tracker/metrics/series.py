@@ -10,6 +10,7 @@ from functools import cache
 from sqlalchemy import Select, String, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
+from ..db import driver_rows
 from ..errors import NotFound, ValidationError
 from ..org.models import Unit
 from ..periods import Period
@@ -179,16 +180,9 @@ def _town_totals(
     read as a set only where it is compared); and the indicators whose rows the database would not add up as Python
     does."""
     params = {"ids": [i.id for i in indicators], "first": f"{year - 1}-01", "last": f"{year}-12"}
-    # the driver's rows as they are, through the session's connection (after its autoflush), as FigureStore.load
-    # reads them: no column here needs a result processor (the sum of amounts is read as Decimal(…) below), and
-    # the ORM's handling of a result costs more than these hundred rows
-    if session.autoflush:
-        session.flush()
-    result = session.connection().execute(_totals_query(amounts), params)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
+    # the driver's tuples, as FigureStore.load reads them: no column here needs a result processor (the sum of
+    # amounts is read as Decimal(…) below)
+    rows = driver_rows(session, _totals_query(amounts), params)
     # each indicator's kind, decimal places and quantum read once, not once a row
     kinds = {i.id: (i.is_count, i.decimals, Decimal(1).scaleb(-i.decimals)) for i in indicators}
     irregular: set[int] = set()

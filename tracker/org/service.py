@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from .. import policy
 from ..audit.service import record
+from ..db import plain_rows
 from ..errors import NotFound, StaleEdit, ValidationError, on_unique_violation
 from .models import KIND_LABELS, Unit
 
@@ -23,7 +24,7 @@ def active_units(session: Session, kind: str | None = None) -> list[Unit]:
 
 def active_unit_names(session: Session) -> list[tuple[int, str]]:
     """(id, name) of the active units in the order of `active_units`, as plain rows: a form's choices."""
-    return [(uid, name) for uid, name in session.connection().execute(_active_names_query())]
+    return [(uid, name) for uid, name in plain_rows(session, _active_names_query())]
 
 
 @cache

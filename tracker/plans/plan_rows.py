@@ -10,9 +10,10 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from ..db import plain_rows
 from .models import Goal, Plan, Requirement, Task
 from .numerals import cn_number
-from .service import Responsibility, _plain_rows, duty_rows, responsibility
+from .service import Responsibility, duty_rows, responsibility
 
 
 class PlanTask(NamedTuple):
@@ -32,7 +33,7 @@ class PlanTask(NamedTuple):
 
 def plan_tasks(session: Session, plan: Plan) -> list[PlanTask]:
     """The plan's tasks in order, as `PlanTask`s, in one statement."""
-    return [PlanTask(*row) for row in _plain_rows(session, _plan_tasks_query(), {"plan_id": plan.id})]
+    return [PlanTask(*row) for row in plain_rows(session, _plan_tasks_query(), {"plan_id": plan.id})]
 
 
 @cache
@@ -58,8 +59,8 @@ def plan_items(session: Session, plan: Plan) -> tuple[list[PlanItem], list[PlanI
     """The plan's goals and its requirements, each in number order as `Plan.goals` and `Plan.requirement_items`
     give them, as `PlanItem`s."""
     params = {"plan_id": plan.id}
-    goals = [PlanItem(*row) for row in _plain_rows(session, _plan_items_query(Goal), params)]
-    return goals, [PlanItem(*row) for row in _plain_rows(session, _plan_items_query(Requirement), params)]
+    goals = [PlanItem(*row) for row in plain_rows(session, _plan_items_query(Goal), params)]
+    return goals, [PlanItem(*row) for row in plain_rows(session, _plan_items_query(Requirement), params)]
 
 
 @cache

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import policy
 from ..audit.service import record
+from ..db import plain_rows
 from ..errors import NotFound, StaleEdit, ValidationError
 from ..org.models import KIND_TOWNSHIP, Unit
 from ..periods import Period, month_range
@@ -194,8 +195,8 @@ def duty_rows_and_leads(
 ) -> tuple[list[TaskRow], list[tuple[int, UnitRow, str]], dict[int, list[str]]]:
     """`duty_rows`, and each task's lead units' names as `Task.units_with_role("lead")` gives them (every unit
     assigned as lead, in the order assigned, an inactive one too), by task id: from the same statements."""
-    tasks = _by_task(_plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id}))
-    townships = _plain_rows(session, _townships_query()) if any(t[1] for t in tasks) else []
+    tasks = _by_task(plain_rows(session, _tasks_and_units_query(), {"plan_id": plan.id}))
+    townships = plain_rows(session, _townships_query()) if any(t[1] for t in tasks) else []
     named = [
         (task, with_townships, [(uid, UnitRow(uid, *rest[:3]), role, rest[3]) for uid, role, rest in units])
         for task, with_townships, units in tasks
@@ -268,14 +269,6 @@ def _townships_query():
 @cache
 def _township_entities_query():
     return _townships(Unit)
-
-
-def _plain_rows(session: Session, query, params: dict | None = None) -> list:
-    """The rows of a column query as the session would give them (after its autoflush), through its connection in
-    one fetchall: the ORM's handling of plain rows costs more than fetching them."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(query, params).all()
 
 
 def task_duties(session: Session, task: Task) -> list[Duty]:

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..db import plain_rows
 from ..periods import Period
 from ..plans.models import ROLE_LEAD, Plan, Task
 from ..plans.service import (
@@ -28,7 +29,7 @@ from .models import (
     Urge,
 )
 from .state import cell_state
-from .timeliness import counting_duties, plain_rows
+from .timeliness import counting_duties
 
 
 class Cell(NamedTuple):

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..db import plain_rows
 from ..org.models import Unit
 from ..periods import Period
 from ..plans.models import Plan, Task
@@ -97,15 +98,6 @@ def timeliness(
     for c in acc.values():
         c[_OVERDUE] = c[_DUE] - c[_ON_TIME] - c[_LATE]
     return {key: Timeliness(units[key], **dict(zip(_FIELDS, c, strict=True))) for key, c in acc.items()}
-
-
-def plain_rows(session: Session, query, params: dict | None = None):
-    """The rows of a column query (with its bound parameters' values, if any) as the session would give them (after
-    its autoflush), through its connection: the ORM's result handling of thousands of plain rows costs more than
-    fetching them."""
-    if session.autoflush:
-        session.flush()
-    return session.connection().execute(query, params).all()  # one fetchall, not a fetchone per row
 
 
 def counting_duties(session: Session, plan: Plan) -> list[Duty]:

@@ -12,6 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..db import plain_rows
 from ..evidence.models import Attachment, OwnerKind
 from ..org.models import Unit
 from ..periods import Period
@@ -20,7 +21,6 @@ from ..plans.numerals import cn_number
 from ..plans.service import Duty, due_date, duty_rows_and_leads, in_plan_period
 from ..progress.models import ACCEPTED, OVERDUE, STATE_LABELS, ProgressReport, Urge
 from ..progress.service import cell_state
-from ..progress.timeliness import plain_rows
 from .rows import OverdueRow, TaskProgress, UnitState
 
 HIGHLIGHT_CHARS = 80
