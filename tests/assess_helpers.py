@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -10,6 +11,11 @@ from tracker.metrics.models import Indicator, MetricValue
 from tracker.metrics.service import save_grid
 
 from .conftest import get_unit, get_user
+
+
+def flat(html: str) -> str:
+    """Page text without tags and whitespace, so a note or a table row reads as one string."""
+    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
 
 
 def put_figures(session, month: str, town: str, **values) -> None:

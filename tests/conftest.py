@@ -229,6 +229,23 @@ def auth(client):
 
 
 @pytest.fixture
+def scored(monkeypatch):
+    """The quarters scored live for the note 发布后数据有更新 (the calls of compute_with_summary from the results),
+    by period code, in order."""
+    from tracker.assessment import results, scoring
+
+    calls = []
+    original = scoring.compute_with_summary
+
+    def counting(*args, **kwargs):
+        calls.append(args[2].code)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(results, "compute_with_summary", counting)
+    return calls
+
+
+@pytest.fixture
 def frozen():
     """Fix the clock: frozen(2026, 11, 25, 10) sets China local time."""
 

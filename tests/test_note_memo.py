@@ -5,36 +5,17 @@ note; a new day writes the note again."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from tracker import create_app
 from tracker import db as tdb
-from tracker.assessment import note_memo, results, scoring
+from tracker.assessment import note_memo
 from tracker.assessment.note_memo import _Kept
 from tracker.periods import Period
 
-from .assess_helpers import put_figures, q3_meeting_for_qingshi
+from .assess_helpers import flat, put_figures, q3_meeting_for_qingshi
 
 Q3 = Period.parse("2026-Q3")
-
-
-def _flat(html: str) -> str:
-    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
-
-
-@pytest.fixture
-def scored(monkeypatch):
-    calls = []
-    original = scoring.compute_with_summary
-
-    def counting(*args, **kwargs):
-        calls.append(args[2].code)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(results, "compute_with_summary", counting)
-    return calls
 
 
 @pytest.fixture
@@ -54,7 +35,7 @@ def _pages(client, meeting_id) -> list[str]:
     for url in (f"/meetings/{meeting_id}", "/reports/briefing?period=2026-Q3", "/assessment/?period=2026-Q3"):
         resp = client.get(url)
         assert resp.status_code == 200, url
-        out.append(_flat(resp.get_data(as_text=True)))
+        out.append(flat(resp.get_data(as_text=True)))
     return out
 
 

@@ -5,7 +5,6 @@ note 发布后数据有更新 asks for today's figures, once (then kept for the 
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import pytest
@@ -13,12 +12,8 @@ import pytest
 from tracker.assessment import scheme
 from tracker.metrics import service as metrics
 
-from .assess_helpers import put_figures, q3_meeting_for_qingshi
+from .assess_helpers import flat, put_figures, q3_meeting_for_qingshi
 from .conftest import get_user
-
-
-def _flat(html: str) -> str:
-    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
 
 
 @pytest.fixture
@@ -57,7 +52,7 @@ def _get(client, counted, url) -> str:
     counted.clear()
     resp = client.get(url)
     assert resp.status_code == 200, url
-    return _flat(resp.get_data(as_text=True))
+    return flat(resp.get_data(as_text=True))
 
 
 def test_unpublished_quarter_pages_compute_the_summary_once(quarter, client, auth, counted):

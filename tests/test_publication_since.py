@@ -4,38 +4,18 @@ the note names it; writes to later months or to what scores do not read leave it
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tracker.assessment import results, scoring
+from tracker.assessment import results
 from tracker.periods import Period
 from tracker.plans.service import active_plan
 from tracker.progress import service as progress
 
-from .assess_helpers import put_figures, q3_meeting_for_qingshi
+from .assess_helpers import flat, put_figures, q3_meeting_for_qingshi
 from .conftest import get_unit, get_user
 
 Q3 = Period.parse("2026-Q3")
 TEXT = {"progress": "开展宣传", "completion": "完成"}
-
-
-def _flat(html: str) -> str:
-    return re.sub(r"\s+", "", re.sub(r"<[^>]+>", "", html))
-
-
-@pytest.fixture
-def scored(monkeypatch):
-    """How many times the quarter is scored live for the note (the calls of compute_with_summary)."""
-    calls = []
-    original = scoring.compute_with_summary
-
-    def counting(*args, **kwargs):
-        calls.append(args[2].code)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(results, "compute_with_summary", counting)
-    return calls
 
 
 @pytest.fixture
@@ -51,14 +31,14 @@ def published(seeded, session, frozen, app):
 def _meeting_page(client, meeting_id) -> str:
     resp = client.get(f"/meetings/{meeting_id}")
     assert resp.status_code == 200
-    return _flat(resp.get_data(as_text=True))
+    return flat(resp.get_data(as_text=True))
 
 
 def test_nothing_written_since_publication_no_note_and_no_scoring(published, client, auth, scored, session):
     auth.login("reviewer")
     page = _meeting_page(client, published)
     assert "发布后数据有更新" not in page and scored == []
-    preview = _flat(client.get("/reports/briefing?period=2026-Q3").get_data(as_text=True))
+    preview = flat(client.get("/reports/briefing?period=2026-Q3").get_data(as_text=True))
     assert "发布后数据有更新" not in preview and scored == []
     # one figure of the quarter corrected: scored once per page, and the note names it (frozen 26, now 150)
     put_figures(session, "2026-07", "青石镇", cases=150)
